@@ -1,0 +1,40 @@
+/// A failure of the ledger that is not a concurrency conflict: bad input, a broken database, a
+/// failed migration. The ``code`` is stable for callers to switch on; ``message`` is safe to show
+/// and never contains SQL or secrets, while ``debugDescription`` adds the underlying error.
+public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// What kind of failure this is. New codes may be added without breaking callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public var description: String { name }
+
+        public static let invalidStreamID = Code(name: "invalid_stream_id")
+        public static let invalidEvent = Code(name: "invalid_event")
+        public static let invalidArgument = Code(name: "invalid_argument")
+        public static let database = Code(name: "database")
+        public static let migration = Code(name: "migration")
+        public static let immutable = Code(name: "immutable")
+        public static let notFound = Code(name: "not_found")
+    }
+
+    public var code: Code
+    public var message: String
+    public var underlying: (any Error)?
+    public var file: String
+    public var line: Int
+
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { message }
+
+    public var debugDescription: String {
+        var text = "LedgerError(\(code)) at \(file):\(line): \(message)"
+        if let underlying { text += " — underlying: \(String(reflecting: underlying))" }
+        return text
+    }
+}

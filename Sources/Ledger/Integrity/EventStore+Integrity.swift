@@ -1,0 +1,116 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// What `ledger verify` found.
+public struct VerificationReport: Sendable {
+    public var eventsChecked: Int64
+    public var sealsChecked: Int
+    public var lastPosition: Int64
+    public var problems: [IntegrityProblem]
+
+    /// The first bad position, if any: what an operator looks at first.
+    public var firstProblem: IntegrityProblem? { problems.min { $0.position < $1.position } }
+    public var isClean: Bool { problems.isEmpty }
+}
+
+extension EventStore {
+    /// Seals everything appended since the last seal, in seals of at most `maximumEvents`
+    /// positions each. Returns the new seals (none when nothing new was appended).
+    ///
+    /// - Throws: ``LedgerError`` when the range to seal has a hole: a log that no longer adds up
+    ///   is never sealed; run verify.
+    @discardableResult
+    public func seal(maximumEvents: Int64 = 100_000) async throws -> [Seal] {
+        var created: [Seal] = []
+        while let seal = try await sealNextRange(maximumEvents: maximumEvents) {
+            created.append(seal)
+        }
+        return created
+    }
+
+    /// Every seal, oldest first.
+    public func seals() async throws -> [Seal] {
+        var seals: [Seal] = []
+        let rows = try await client.query(
+            "SELECT seal_number, from_position, to_position, event_count, digest, previous_digest FROM ledger.seals ORDER BY seal_number",
+            logger: logger)
+        for try await (number, from, to, count, digest, previous) in rows.decode((Int64, Int64, Int64, Int64, ByteBuffer, ByteBuffer).self) {
+            seals.append(Seal(
+                number: number, fromPosition: from, toPosition: to, eventCount: count,
+                digest: try EventHash(bytes: digest.readableBytesView), previousDigest: try EventHash(bytes: previous.readableBytesView)))
+        }
+        return seals
+    }
+
+    private func sealNextRange(maximumEvents: Int64) async throws -> Seal? {
+        try await client.withTransaction(logger: logger) { connection -> Seal? in
+            try await connection.query("SELECT pg_advisory_xact_lock(7342002)", logger: logger)
+            var last: (number: Int64, to: Int64, digest: EventHash) = (0, 0, .zero)
+            for try await (number, to, digest) in try await connection.query(
+                "SELECT seal_number, to_position, digest FROM ledger.seals ORDER BY seal_number DESC LIMIT 1", logger: logger
+            ).decode((Int64, Int64, ByteBuffer).self) {
+                last = (number, to, try EventHash(bytes: digest.readableBytesView))
+            }
+            var head: Int64 = 0
+            for try await position in try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
+                head = position
+            }
+            guard head > last.to else { return nil }
+            let from = last.to + 1
+            let to = min(head, last.to + maximumEvents)
+            var digest = SealDigest(previous: last.digest, fromPosition: from, toPosition: to)
+            var expected = from
+            for try await (position, hash) in try await connection.query(
+                "SELECT position, hash FROM ledger.events WHERE position BETWEEN \(from) AND \(to) ORDER BY position", logger: logger
+            ).decode((Int64, ByteBuffer).self) {
+                guard position == expected else {
+                    throw LedgerError(.database, "refusing to seal: position \(expected) is missing from the log; run `ledger verify`")
+                }
+                digest.add(try EventHash(bytes: hash.readableBytesView))
+                expected += 1
+            }
+            guard expected == to + 1 else {
+                throw LedgerError(.database, "refusing to seal: position \(expected) is missing from the log; run `ledger verify`")
+            }
+            let seal = Seal(
+                number: last.number + 1, fromPosition: from, toPosition: to, eventCount: digest.eventCount,
+                digest: digest.finalize(), previousDigest: last.digest)
+            try await connection.query("""
+                INSERT INTO ledger.seals (seal_number, from_position, to_position, event_count, digest, previous_digest)
+                VALUES (\(seal.number), \(seal.fromPosition), \(seal.toPosition), \(seal.eventCount),
+                        \(ByteBuffer(bytes: seal.digest.bytes)), \(ByteBuffer(bytes: seal.previousDigest.bytes)))
+                """, logger: logger)
+            return seal
+        }
+    }
+
+    /// Re-checks the whole log: every hash chain, every seal, the head counter and the stream
+    /// heads. `progress` is called after each batch with the number of events checked so far.
+    public func verify(batchSize: Int = 5_000, progress: (@Sendable (Int64) -> Void)? = nil) async throws -> VerificationReport {
+        var verifier = ChainVerifier(seals: try await seals())
+        var after: Int64 = 0
+        while true {
+            // Not bounded by the head: rows forged beyond it must be seen too.
+            let events = try await fetchEvents("""
+                SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                    recorded_at, prev_hash, hash FROM ledger.events
+                WHERE position > \(after) ORDER BY position LIMIT \(batchSize)
+                """)
+            for event in events { verifier.check(event) }
+            guard let last = events.last else { break }
+            after = last.position
+            progress?(verifier.eventsChecked)
+        }
+        var streamHeads: [String: ChainVerifier.StreamHead] = [:]
+        for try await (stream, version, hash, position) in try await client.query(
+            "SELECT stream_id, version, last_hash, last_position FROM ledger.streams", logger: logger
+        ).decode((String, Int64, ByteBuffer, Int64).self) {
+            streamHeads[stream] = .init(version: version, hash: try EventHash(bytes: hash.readableBytesView), position: position)
+        }
+        verifier.finish(headPosition: try await headPosition(), streamHeads: streamHeads)
+        return VerificationReport(
+            eventsChecked: verifier.eventsChecked, sealsChecked: verifier.sealsChecked,
+            lastPosition: verifier.lastPosition, problems: verifier.problems)
+    }
+}

@@ -1,0 +1,47 @@
+import Logging
+import PostgresNIO
+
+/// The event log on PostgreSQL: atomic multi-stream appends with optimistic concurrency and
+/// idempotent retries, reads of one stream or of all streams in global order, and live
+/// subscriptions.
+///
+/// The store is generic: it stores JSON payloads under type names and knows nothing about
+/// deployments. It needs a running `PostgresClient` (run it in the caller's task group or
+/// service group) and a database migrated by ``SchemaMigrator``.
+public final class EventStore: Sendable {
+    /// The NOTIFY channel a commit signals on; its payload is the new head position.
+    public static let notificationChannel = "ledger_events"
+
+    let client: PostgresClient
+    let logger: Logger
+    let configuration: EventStoreConfiguration
+    private let coordinator: AppendCoordinator
+
+    public init(client: PostgresClient, configuration: EventStoreConfiguration = .init(), logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.configuration = configuration
+        let writer = BatchWriter(client: client, configuration: configuration, logger: logger)
+        self.coordinator = AppendCoordinator(
+            limits: .init(maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents),
+            execute: { requests in try await writer.write(requests) })
+    }
+
+    /// Appends all of `request` atomically and returns the new versions and positions.
+    ///
+    /// - Throws: ``AppendConflict`` when a stream is not at its expected version,
+    ///   ``EventIDReused`` when an id already names a different event, ``LedgerError`` for
+    ///   invalid input or database failures. In every such case nothing was written.
+    ///   Resending a request whose events were all written returns the original result.
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        try request.validate()
+        return try await coordinator.submit(request)
+    }
+
+    /// Appends events to one stream.
+    public func append(
+        to streamID: StreamID, expectedVersion: ExpectedVersion = .any, events: [NewEvent]
+    ) async throws -> AppendResult {
+        try await append(AppendRequest([StreamAppend(streamID: streamID, expectedVersion: expectedVersion, events: events)]))
+    }
+}

@@ -1,0 +1,99 @@
+import Logging
+import PostgresNIO
+
+extension EventStore {
+    /// Follows all streams after `position` (0: from the beginning): catches up in batches, then
+    /// goes live. A commit wakes it through LISTEN/NOTIFY; a slow poll is only the safety net.
+    /// It survives dropped connections and database restarts by resuming after the last event
+    /// it delivered, and ends (returns nil) when the iterating task is cancelled.
+    public func subscribe(after position: Int64, filter: EventFilter = .all) -> EventSubscription {
+        EventSubscription(store: self, position: position, filter: filter)
+    }
+
+    /// Returns when the head may have moved past `position`: on a NOTIFY, or after `timeout`.
+    func waitForAppend(after position: Int64, timeout: Duration) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.notificationChannel) { notifications in
+                // Listening before this check closes the race with a commit that happened
+                // between the caller's last read and the LISTEN.
+                let head = try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self)
+                for try await current in head where current > position { return }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await _ in notifications { return }
+                    }
+                    group.addTask { try await Task.sleep(for: timeout) }
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}
+
+/// A live, resumable feed of the log in position order; see ``EventStore/subscribe(after:filter:)``.
+public struct EventSubscription: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+
+    let store: EventStore
+    let position: Int64
+    let filter: EventFilter
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(store: store, position: position, filter: filter)
+    }
+
+    /// Delivers buffered events, fetching the next page or waiting for a commit when it runs dry.
+    public struct Iterator: AsyncIteratorProtocol {
+        let store: EventStore
+        /// Everything up to here was delivered or filtered out.
+        public private(set) var position: Int64
+        let filter: EventFilter
+        var buffer: [RecordedEvent] = []
+        var nextIndex = 0
+        var scannedThrough: Int64 = 0
+        var failures = 0
+
+        init(store: EventStore, position: Int64, filter: EventFilter) {
+            self.store = store
+            self.position = position
+            self.filter = filter
+        }
+
+        public mutating func next() async throws -> RecordedEvent? {
+            while !Task.isCancelled {
+                if nextIndex < buffer.count {
+                    let event = buffer[nextIndex]
+                    nextIndex += 1
+                    position = Swift.max(position, event.position)
+                    return event
+                }
+                // The page is delivered, so what it scanned past (filtered-out events) is done too.
+                position = Swift.max(position, scannedThrough)
+                do {
+                    let page = try await store.readAll(after: position, filter: filter)
+                    failures = 0
+                    buffer = page.events
+                    nextIndex = 0
+                    scannedThrough = page.scannedThrough
+                    if page.events.isEmpty {
+                        position = Swift.max(position, page.scannedThrough)
+                        try await store.waitForAppend(after: position, timeout: store.configuration.pollInterval)
+                    }
+                } catch {
+                    if Task.isCancelled || error is CancellationError { return nil }
+                    failures += 1
+                    store.logger.warning(
+                        "subscription lost the database; resuming",
+                        metadata: ["ledger.position": "\(position)", "error": "\(PostgresErrorText.safe(error))"])
+                    do {
+                        try await Task.sleep(for: store.configuration.reconnectDelay * Swift.min(failures, 10))
+                    } catch {
+                        return nil
+                    }
+                }
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import PostgresNIO
+
+/// Turns database errors into text that is safe to show: the server's message and SQLSTATE,
+/// never the query or its bound values (which may hold payloads).
+enum PostgresErrorText {
+    static func safe(_ error: any Error) -> String {
+        if let psql = error as? PSQLError {
+            if let message = psql.serverInfo?[.message] {
+                let state = psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return message + state
+            }
+            return "\(psql.code)"
+        }
+        if let ledger = error as? LedgerError { return ledger.message }
+        return String(describing: type(of: error))
+    }
+
+    /// The SQLSTATE of a server error, if it is one.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}

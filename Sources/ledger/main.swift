@@ -1,0 +1,2 @@
+import Ledger
+print("hi")

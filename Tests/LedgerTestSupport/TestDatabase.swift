@@ -1,0 +1,106 @@
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+
+/// A fresh, migrated database per test on the PostgreSQL that `make test` starts
+/// (`LEDGER_TEST_DATABASE_URL`), dropped again afterwards.
+public enum TestDatabase {
+    /// The server `make test` started; tests fail with a clear message without it.
+    public static func serverURL() throws -> DatabaseURL {
+        guard let text = ProcessInfo.processInfo.environment["LEDGER_TEST_DATABASE_URL"] else {
+            throw LedgerError(.invalidArgument, "LEDGER_TEST_DATABASE_URL is not set: run the tests with `make test`")
+        }
+        return try DatabaseURL(parsing: text)
+    }
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "ledger.tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Runs `body` with a running client on a new database, migrated unless `migrate` is false.
+    public static func withDatabase<T: Sendable>(
+        migrate: Bool = true,
+        configuration: EventStoreConfiguration = .init(),
+        _ body: @Sendable (TestContext) async throws -> T
+    ) async throws -> T {
+        let server = try serverURL()
+        let name = "ledger_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        try await withClient(server) { admin in
+            try await admin.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+        }
+        let url = server.with(database: name)
+        do {
+            let result = try await withClient(url) { client in
+                if migrate { try await SchemaMigrator(client: client, logger: logger).migrate() }
+                let context = TestContext(
+                    url: url, client: client,
+                    store: EventStore(client: client, configuration: configuration, logger: logger))
+                return try await body(context)
+            }
+            try await drop(name, on: server)
+            return result
+        } catch {
+            try? await drop(name, on: server)
+            throw error
+        }
+    }
+
+    /// Runs `body` with a client whose pool runs for exactly as long as `body`.
+    @discardableResult
+    public static func withClient<T: Sendable>(
+        _ url: DatabaseURL, maximumConnections: Int = 20, _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+
+    private static func drop(_ name: String, on server: DatabaseURL) async throws {
+        try await withClient(server) { admin in
+            try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+        }
+    }
+}
+
+/// What a test gets: its database's URL, a running client and an event store on it.
+public struct TestContext: Sendable {
+    public let url: DatabaseURL
+    public let client: PostgresClient
+    public let store: EventStore
+
+    /// Another store on the same database with its own connection pool, as a second process would have.
+    public func withSecondStore<T: Sendable>(
+        configuration: EventStoreConfiguration = .init(), _ body: @Sendable (EventStore) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.withClient(url) { client in
+            try await body(EventStore(client: client, configuration: configuration, logger: TestDatabase.logger))
+        }
+    }
+
+    /// Runs SQL as the superuser with triggers disabled, as a tampering administrator could.
+    public func tamper(_ sql: String) async throws {
+        try await client.withConnection { connection in
+            _ = try await connection.simpleQuery("SET session_replication_role = replica; \(sql); SET session_replication_role = origin").get()
+        }
+    }
+}
+
+/// Builders for test events.
+public enum Fixture {
+    public static func event(_ type: String = "Something", _ json: String = #"{"n":1}"#, id: UUID = UUID(), actor: String? = "tester") -> NewEvent {
+        try! NewEvent(id: id, type: type, data: Data(json.utf8), metadata: EventMetadata(actor: actor, source: "test"))
+    }
+
+    public static func stream(_ name: String) -> StreamID {
+        try! StreamID(name)
+    }
+}

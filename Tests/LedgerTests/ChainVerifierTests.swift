@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import Ledger
+import LedgerTestSupport
+
+@Suite struct ChainVerifierTests {
+    /// A small valid log over two streams, built by the same planner the store uses.
+    func log() -> [RecordedEvent] {
+        var planner = AppendPlanner(head: 0, nowMicroseconds: 1_000, streams: [:], existing: [:])
+        var rows: [RecordedEvent] = []
+        for index in 0..<6 {
+            let stream = Fixture.stream(index % 2 == 0 ? "a-1" : "b-1")
+            let plan = planner.plan([AppendRequest([StreamAppend(streamID: stream, events: [Fixture.event("E", #"{"i":\#(index)}"#)])])])
+            rows += plan.rows
+            planner.head = plan.newHead
+            for (id, state) in plan.streamUpdates { planner.streams[id] = state }
+        }
+        return rows
+    }
+
+    func verify(_ events: [RecordedEvent], seals: [Seal] = []) -> ChainVerifier {
+        var verifier = ChainVerifier(seals: seals)
+        events.forEach { verifier.check($0) }
+        verifier.finish(headPosition: nil, streamHeads: nil)
+        return verifier
+    }
+
+    @Test func untouchedLogVerifiesClean() {
+        #expect(verify(log()).problems.isEmpty)
+    }
+
+    @Test func editedPayloadIsAContentMismatchAtItsPosition() {
+        var events = log()
+        events[3].data = Data(#"{"i":99}"#.utf8)
+        let problem = verify(events).firstProblem
+        #expect(problem?.kind == .contentMismatch && problem?.position == 4 && problem?.streamID == "b-1")
+    }
+
+    @Test func missingEventIsAHoleAtItsPosition() {
+        var events = log()
+        events.remove(at: 2)
+        let problem = verify(events).firstProblem
+        #expect(problem?.kind == .positionHole && problem?.position == 3)
+    }
+
+    @Test func sealCatchesARewrittenRangeEvenWithRecomputedHashes() {
+        let events = log()
+        var digest = SealDigest(previous: .zero, fromPosition: 1, toPosition: 6)
+        events.forEach { digest.add($0.hash) }
+        let seal = Seal(number: 1, fromPosition: 1, toPosition: 6, eventCount: 6, digest: digest.finalize(), previousDigest: .zero)
+        #expect(verify(events, seals: [seal]).problems.isEmpty)
+
+        // A forger who rewrites the last event and recomputes its hash keeps the chain valid…
+        var forged = events
+        forged[5].data = Data(#"{"i":-1}"#.utf8)
+        forged[5].hash = EventHasher.expectedHash(of: forged[5])
+        let problems = verify(forged, seals: [seal]).problems
+        // …but not the seal.
+        #expect(problems.map(\.kind) == [.sealMismatch])
+    }
+
+    @Test func hashIsStableForTheSameContent() {
+        let id = UUID(uuidString: "00000000-0000-0000-0000-000000000001")!
+        let hash = EventHasher.hash(
+            previous: .zero, position: 1, streamVersion: 1, schemaVersion: 1, recordedAtMicroseconds: 0,
+            eventID: id, streamID: "a-1", type: "E", data: Data("{}".utf8), metadata: Data("{}".utf8))
+        let again = EventHasher.hash(
+            previous: .zero, position: 1, streamVersion: 1, schemaVersion: 1, recordedAtMicroseconds: 0,
+            eventID: id, streamID: "a-1", type: "E", data: Data("{}".utf8), metadata: Data("{}".utf8))
+        let moved = EventHasher.hash(
+            previous: .zero, position: 2, streamVersion: 1, schemaVersion: 1, recordedAtMicroseconds: 0,
+            eventID: id, streamID: "a-1", type: "E", data: Data("{}".utf8), metadata: Data("{}".utf8))
+        #expect(hash == again)
+        #expect(hash != moved)
+    }
+}

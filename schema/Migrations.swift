@@ -1,0 +1,22 @@
+/// One numbered SQL migration from `schema/sql`, embedded in the binary.
+public struct Migration: Sendable {
+    /// The number in the file name; migrations apply in this order, each exactly once.
+    public let version: Int
+    /// The file name, e.g. `001_event_log.sql`.
+    public let fileName: String
+    /// The SQL text.
+    public let sql: String
+
+    init(_ version: Int, _ fileName: String, _ bytes: [UInt8]) {
+        self.version = version
+        self.fileName = fileName
+        self.sql = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Every migration, in order. Add a new file to `schema/sql` and a line here; never edit a landed one.
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(1, "001_event_log.sql", PackageResources._01_event_log_sql),
+    ]
+}

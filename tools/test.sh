@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command (`make test`): installs what is missing, starts a throwaway PostgreSQL on a
+# free port under a temporary directory, runs `swift test` against it, and always tears it down.
+# Extra arguments go to `swift test` (e.g. tools/test.sh --filter Immutability).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/postgres-lib.sh
+
+tools/install-deps.sh
+
+work=$(mktemp -d /tmp/ledger-test.XXXXXX)
+chmod 755 "$work"
+trap 'stop_throwaway_cluster "$work"' EXIT INT TERM
+port=$(free_port)
+echo "Starting a throwaway PostgreSQL on 127.0.0.1:$port under $work"
+start_throwaway_cluster "$work/pg" "$port"
+export LEDGER_TEST_DATABASE_URL="postgres://ledger@127.0.0.1:$port/postgres"
+
+swift build --build-tests
+swift test --skip-build "$@"
+
+# A PostgreSQL restart cannot share a server with tests running in parallel, so the one test
+# that restarts it runs on its own, told how to restart the server.
+if [ $# -eq 0 ]; then
+  export LEDGER_TEST_RESTART_COMMAND="runuser -u postgres -- $(pg_bin_dir)/pg_ctl -D $work/pg/data -m fast -w restart"
+  [ "$(id -u)" = 0 ] || LEDGER_TEST_RESTART_COMMAND="$(pg_bin_dir)/pg_ctl -D $work/pg/data -m fast -w restart"
+  swift test --skip-build --filter SubscriptionRestart
+fi
