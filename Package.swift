@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "LedgerTestSupport"],
+            dependencies: ["Ledger", "LedgerSchema", "LedgerTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
     ],

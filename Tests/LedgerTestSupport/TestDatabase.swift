@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A fresh, migrated database per test on the PostgreSQL that `make test` starts
 /// (`LEDGER_TEST_DATABASE_URL`), dropped again afterwards.
@@ -17,6 +18,13 @@ public enum TestDatabase {
     public static let logger: Logger = {
         var logger = Logger(label: "ledger.tests")
         logger.logLevel = .warning
+        return logger
+    }()
+
+    /// The pool's own log: only errors (it warns when a test leases before `run()` has started).
+    static let backgroundLogger: Logger = {
+        var logger = Logger(label: "ledger.tests.pool")
+        logger.logLevel = .error
         return logger
     }()
 
@@ -53,7 +61,7 @@ public enum TestDatabase {
     public static func withClient<T: Sendable>(
         _ url: DatabaseURL, maximumConnections: Int = 20, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: backgroundLogger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()
@@ -89,7 +97,14 @@ public struct TestContext: Sendable {
     /// Runs SQL as the superuser with triggers disabled, as a tampering administrator could.
     public func tamper(_ sql: String) async throws {
         try await client.withConnection { connection in
-            _ = try await connection.simpleQuery("SET session_replication_role = replica; \(sql); SET session_replication_role = origin").get()
+            try await connection.query("SET session_replication_role = replica", logger: TestDatabase.logger)
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger)
+            } catch {
+                try await connection.query("SET session_replication_role = origin", logger: TestDatabase.logger)
+                throw error
+            }
+            try await connection.query("SET session_replication_role = origin", logger: TestDatabase.logger)
         }
     }
 }
@@ -103,4 +118,19 @@ public enum Fixture {
     public static func stream(_ name: String) -> StreamID {
         try! StreamID(name)
     }
+
+    /// A store configuration whose transactions stay open for a random time before committing.
+    public static func slowCommits(upToMilliseconds limit: Int) -> EventStoreConfiguration {
+        var configuration = EventStoreConfiguration()
+        configuration.beforeCommit = { try await Task.sleep(for: .milliseconds(Int.random(in: 0...limit))) }
+        return configuration
+    }
+}
+
+/// A flag one task sets and others read.
+public final class Flag: Sendable {
+    private let state = Mutex(false)
+    public init() {}
+    public var isSet: Bool { state.withLock { $0 } }
+    public func set() { state.withLock { $0 = true } }
 }

@@ -43,10 +43,8 @@ public struct ChainVerifier {
         checkSealLinks()
     }
 
-    /// The first problem, which `ledger verify` names.
-    public var firstProblem: IntegrityProblem? {
-        problems.min { $0.position < $1.position }
-    }
+    /// The first problem, which `ledger verify` names (see ``IntegrityProblem/first(of:)``).
+    public var firstProblem: IntegrityProblem? { IntegrityProblem.first(of: problems) }
 
     public mutating func check(_ event: RecordedEvent) {
         let stream = event.streamID.rawValue
@@ -90,7 +88,10 @@ public struct ChainVerifier {
         for (stream, recorded) in streamHeads.sorted(by: { $0.value.position < $1.value.position }) {
             let found = streams[stream]
             if found?.version != recorded.version || found?.hash != recorded.hash {
-                record(.headMismatch, at: min(recorded.position, found?.position ?? recorded.position), stream,
+                // Events past the recorded head were added behind the store's back; a recorded head
+                // past the events means the stream's tail was removed.
+                let position = (found?.version ?? 0) > recorded.version ? found!.position : recorded.position
+                record(.headMismatch, at: position, stream,
                        "the stream is recorded at version \(recorded.version) but its events end at version \(found?.version ?? 0)")
             }
         }

@@ -10,7 +10,7 @@ public struct VerificationReport: Sendable {
     public var problems: [IntegrityProblem]
 
     /// The first bad position, if any: what an operator looks at first.
-    public var firstProblem: IntegrityProblem? { problems.min { $0.position < $1.position } }
+    public var firstProblem: IntegrityProblem? { IntegrityProblem.first(of: problems) }
     public var isClean: Bool { problems.isEmpty }
 }
 

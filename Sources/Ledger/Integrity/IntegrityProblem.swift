@@ -30,6 +30,14 @@ public struct IntegrityProblem: Sendable, Hashable, CustomStringConvertible, Cod
         self.detail = detail
     }
 
+    /// The problem to name first: the lowest position among problems of single events, which
+    /// are exact; a seal mismatch only says "somewhere in this range", so it comes first only
+    /// when nothing more precise was found.
+    public static func first(of problems: [IntegrityProblem]) -> IntegrityProblem? {
+        let exact = problems.filter { $0.kind != .sealMismatch }
+        return (exact.isEmpty ? problems : exact).min { $0.position < $1.position }
+    }
+
     public var description: String {
         "position \(position)\(streamID.map { ", stream \($0)" } ?? ""): \(kind.rawValue): \(detail)"
     }

@@ -49,15 +49,15 @@ public struct SchemaMigrator: Sendable {
     }
 
     private func applyMissing(on connection: PostgresConnection) async throws -> [Applied] {
-        _ = try await connection.simpleQuery("""
-            CREATE SCHEMA IF NOT EXISTS ledger;
+        try await connection.query("CREATE SCHEMA IF NOT EXISTS ledger", logger: logger)
+        try await connection.query("""
             CREATE TABLE IF NOT EXISTS ledger.schema_migrations (
                 version integer PRIMARY KEY,
                 file_name text NOT NULL,
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
-            );
-            """).get()
+            )
+            """, logger: logger)
         var known: [Int: String] = [:]
         for try await (version, checksum) in try await connection.query(
             "SELECT version, checksum FROM ledger.schema_migrations", logger: logger
@@ -74,16 +74,18 @@ public struct SchemaMigrator: Sendable {
                 }
                 continue
             }
-            _ = try await connection.simpleQuery("BEGIN").get()
+            try await connection.query("BEGIN", logger: logger)
             do {
-                _ = try await connection.simpleQuery(migration.sql).get()
+                for statement in SQLScript.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("""
                     INSERT INTO ledger.schema_migrations (version, file_name, checksum)
                     VALUES (\(migration.version), \(migration.fileName), \(checksum))
                     """, logger: logger)
-                _ = try await connection.simpleQuery("COMMIT").get()
+                try await connection.query("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw LedgerError(.migration, "migration \(migration.fileName) failed: \(PostgresErrorText.safe(error))", underlying: error)
             }
             logger.info("applied migration", metadata: ["ledger.migration": "\(migration.fileName)"])

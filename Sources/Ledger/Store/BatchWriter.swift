@@ -20,6 +20,7 @@ struct BatchWriter: Sendable {
                 let plan = planner.plan(requests)
                 if !plan.rows.isEmpty {
                     try await insert(plan, on: connection)
+                    try await configuration.beforeCommit?()
                 }
                 return plan.outcomes
             }

@@ -13,5 +13,9 @@ public struct EventStoreConfiguration: Sendable {
     /// How long a subscription waits before it retries after losing its connection.
     public var reconnectDelay: Duration = .milliseconds(500)
 
+    /// Runs inside every append transaction after its rows are written and before it commits.
+    /// Only tests set it, to hold transactions open and prove readers still never skip an event.
+    package var beforeCommit: (@Sendable () async throws -> Void)?
+
     public init() {}
 }

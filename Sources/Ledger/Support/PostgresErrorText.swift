@@ -11,12 +11,18 @@ enum PostgresErrorText {
             }
             return "\(psql.code)"
         }
+        if let legacy = error as? PostgresError {
+            // The simple-query protocol's error: its description is the server's message.
+            return legacy.description
+        }
         if let ledger = error as? LedgerError { return ledger.message }
         return String(describing: type(of: error))
     }
 
     /// The SQLSTATE of a server error, if it is one.
     static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+        if let psql = error as? PSQLError { return psql.serverInfo?[.sqlState] }
+        if case .server(let message) = error as? PostgresError { return message.fields[.sqlState] }
+        return nil
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import Ledger
+import LedgerTestSupport
+
+@Suite struct EventStoreAppendTests {
+    @Test func appendedEventsReadBackWithVersionsPositionsAndPayloads() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("order-1")
+            let result = try await db.store.append(to: stream, expectedVersion: .noStream, events: [
+                Fixture.event("Placed", #"{"sku":"a"}"#), Fixture.event("Paid", #"{"amount":3}"#),
+            ])
+            #expect(result.firstPosition == 1 && result.lastPosition == 2 && result.streams[0].version == 2)
+            let events = try await db.store.read(stream: stream)
+            #expect(events.map(\.type) == ["Placed", "Paid"])
+            #expect(events.map(\.streamVersion) == [1, 2])
+            #expect(String(decoding: events[0].data, as: UTF8.self) == #"{"sku":"a"}"#)
+            #expect(try events[0].metadata().actor == "tester")
+            #expect(try await db.store.version(of: stream) == 2)
+            #expect(try await db.store.version(of: Fixture.stream("order-404")) == 0)
+        }
+    }
+
+    @Test func staleExpectedVersionIsAConflictNamingTheStreamAndWritesNothing() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("order-1")
+            _ = try await db.store.append(to: stream, expectedVersion: .noStream, events: [Fixture.event()])
+            await #expect(throws: AppendConflict(streamID: stream, expected: .exact(0), actual: 1)) {
+                try await db.store.append(to: stream, expectedVersion: .exact(0), events: [Fixture.event()])
+            }
+            await #expect(throws: AppendConflict(streamID: stream, expected: .noStream, actual: 1)) {
+                try await db.store.append(to: stream, expectedVersion: .noStream, events: [Fixture.event()])
+            }
+            #expect(try await db.store.headPosition() == 1)
+            #expect(try await db.store.read(stream: stream).count == 1)
+        }
+    }
+
+    @Test func multiStreamAppendIsAllOrNothing() async throws {
+        try await TestDatabase.withDatabase { db in
+            let a = Fixture.stream("account-a"), b = Fixture.stream("account-b")
+            _ = try await db.store.append(to: b, events: [Fixture.event()])
+            await #expect(throws: AppendConflict.self) {
+                try await db.store.append(AppendRequest([
+                    StreamAppend(streamID: a, expectedVersion: .noStream, events: [Fixture.event("Debited")]),
+                    StreamAppend(streamID: b, expectedVersion: .noStream, events: [Fixture.event("Credited")]),
+                ]))
+            }
+            #expect(try await db.store.version(of: a) == 0)
+            let both = try await db.store.append(AppendRequest([
+                StreamAppend(streamID: a, expectedVersion: .noStream, events: [Fixture.event("Debited")]),
+                StreamAppend(streamID: b, expectedVersion: .exact(1), events: [Fixture.event("Credited")]),
+            ]))
+            #expect(both.streams.map(\.version) == [1, 2])
+            #expect(both.firstPosition == 2 && both.lastPosition == 3)
+        }
+    }
+
+    @Test func resendingTheSameEventsReturnsTheOriginalResultAndWritesNothing() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("order-1")
+            let events = [Fixture.event("A"), Fixture.event("B")]
+            let first = try await db.store.append(to: stream, expectedVersion: .noStream, events: events)
+            _ = try await db.store.append(to: stream, events: [Fixture.event("C")])
+            // A client retry after a lost answer: same ids, same (now stale) expected version.
+            let retry = try await db.store.append(to: stream, expectedVersion: .noStream, events: events)
+            #expect(retry.streams == first.streams)
+            #expect(retry.firstPosition == first.firstPosition && retry.lastPosition == first.lastPosition)
+            #expect(retry.wasAlreadyAppended && !first.wasAlreadyAppended)
+            #expect(try await db.store.headPosition() == 3)
+        }
+    }
+
+    @Test func reusingAnIdForDifferentContentIsRefused() async throws {
+        try await TestDatabase.withDatabase { db in
+            let id = UUID()
+            _ = try await db.store.append(to: Fixture.stream("order-1"), events: [Fixture.event("A", #"{"x":1}"#, id: id)])
+            await #expect(throws: EventIDReused.self) {
+                try await db.store.append(to: Fixture.stream("order-1"), events: [Fixture.event("A", #"{"x":2}"#, id: id)])
+            }
+            await #expect(throws: EventIDReused.self) {
+                try await db.store.append(to: Fixture.stream("order-1"), events: [Fixture.event("A", #"{"x":1}"#, id: id), Fixture.event()])
+            }
+            #expect(try await db.store.headPosition() == 1)
+        }
+    }
+
+    @Test func concurrentWritersWithTheSameExpectedVersionHaveExactlyOneWinnerEachRound() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("counter-1")
+            for round in 0..<5 {
+                let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            do {
+                                _ = try await db.store.append(to: stream, expectedVersion: .exact(Int64(round)), events: [Fixture.event()])
+                                return true
+                            } catch is AppendConflict { return false }
+                        }
+                    }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 }.count == 1)
+            }
+            #expect(try await db.store.read(stream: stream).map(\.streamVersion) == [1, 2, 3, 4, 5])
+        }
+    }
+
+    @Test func bulkAppendOfTwentyThousandEventsKeepsEveryInvariant() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("deployment-bulk")
+            _ = try await db.store.append(to: Fixture.stream("other-1"), events: [Fixture.event()])
+            let lines = (0..<20_000).map { Fixture.event("LogLine", #"{"line":\#($0)}"#) }
+            let result = try await db.store.append(to: stream, expectedVersion: .noStream, events: lines)
+            #expect(result.firstPosition == 2 && result.lastPosition == 20_001 && result.streams[0].version == 20_000)
+            let tail = try await db.store.read(stream: stream, direction: .backward, limit: 2)
+            #expect(tail.map(\.streamVersion) == [20_000, 19_999])
+            #expect(String(decoding: tail[0].data, as: UTF8.self) == #"{"line":19999}"#)
+            let report = try await db.store.verify()
+            #expect(report.isClean && report.eventsChecked == 20_001)
+        }
+    }
+}
