@@ -22,7 +22,8 @@ swift test --skip-build "$@"
 # A PostgreSQL restart cannot share a server with tests running in parallel, so the one test
 # that restarts it runs on its own, told how to restart the server.
 if [ $# -eq 0 ]; then
-  export LEDGER_TEST_RESTART_COMMAND="runuser -u postgres -- $(pg_bin_dir)/pg_ctl -D $work/pg/data -m fast -w restart"
-  [ "$(id -u)" = 0 ] || LEDGER_TEST_RESTART_COMMAND="$(pg_bin_dir)/pg_ctl -D $work/pg/data -m fast -w restart"
+  restart="$(pg_bin_dir)/pg_ctl -D $work/pg/data -l $work/pg/server.log -m fast -w restart >/dev/null"
+  [ "$(id -u)" = 0 ] && restart="runuser -u postgres -- $restart"
+  export LEDGER_TEST_RESTART_COMMAND="$restart"
   swift test --skip-build --filter SubscriptionRestart
 fi

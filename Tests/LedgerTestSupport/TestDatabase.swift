@@ -134,3 +134,22 @@ public final class Flag: Sendable {
     public var isSet: Bool { state.withLock { $0 } }
     public func set() { state.withLock { $0 = true } }
 }
+
+/// Raised by ``withTimeout(_:_:)`` when the body took too long: a hung test fails instead of hanging CI.
+public struct TimedOut: Error, CustomStringConvertible {
+    public var description: String { "timed out" }
+}
+
+/// Runs `body`, failing with ``TimedOut`` if it has not finished after `limit`.
+public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TimedOut() }
+        return value
+    }
+}
