@@ -44,16 +44,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs PostgreSQL's own tools (initdb, pg_ctl, pgbench, psql) from async code.
+        .target(name: "ChildProcess", swiftSettings: swiftSettings),
         .target(name: "Projections", dependencies: ["Ledger"], swiftSettings: swiftSettings),
         .target(name: "Executors", dependencies: ["Ledger"], swiftSettings: swiftSettings),
         .target(name: "Gateway", dependencies: ["Ledger", "Projections"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway",
+                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/ledger",
             swiftSettings: swiftSettings
@@ -70,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "LedgerSchema", "LedgerTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Ledger", "LedgerSchema", "LedgerTestSupport", "ChildProcess", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
     ],

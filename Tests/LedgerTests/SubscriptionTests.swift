@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import Ledger
 import LedgerTestSupport
+import ChildProcess
 
 @Suite struct SubscriptionTests {
     /// Polling is pushed far out, so live delivery within the test's time limit can only come from NOTIFY.
@@ -125,7 +126,7 @@ struct SubscriptionRestartTests {
                     while more.count < 1, let event = try await iterator.next() { more.append(event.position) }
                     return more
                 }()
-                let status = try await runShellCommand(ProcessInfo.processInfo.environment["LEDGER_TEST_RESTART_COMMAND"]!)
+                let status = try await ShellCommand.run(ProcessInfo.processInfo.environment["LEDGER_TEST_RESTART_COMMAND"]!)
                 #expect(status == 0)
                 // The pool reconnects on its own; retry the append until the server accepts again.
                 for attempt in 0..<50 {

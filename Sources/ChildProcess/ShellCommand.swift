@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs shell commands from async code: `/bin/sh -c COMMAND`, waited for on a thread of its
+/// own so no cooperative thread blocks. (Foundation's `Process.waitUntilExit()` was seen to hang
+/// inside async tests on Linux.) Used for PostgreSQL's own tools: initdb, pg_ctl, pgbench, psql.
+public enum ShellCommand {
+    /// Runs `command` and returns its exit status (128 + signal number if a signal ended it).
+    public static func run(_ command: String) async throws -> Int32 {
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
+        guard spawned == 0 else { throw ShellCommandFailed(code: spawned) }
+        return await withCheckedContinuation { continuation in
+            var thread = pthread_t()
+            let request = Unmanaged.passRetained(WaitRequest(pid: pid, continuation: continuation)).toOpaque()
+            pthread_create(&thread, nil, { raw in
+                let request = Unmanaged<WaitRequest>.fromOpaque(raw!).takeRetainedValue()
+                var status: Int32 = 0
+                while waitpid(request.pid, &status, 0) == -1 && errno == EINTR {}
+                let exited = (status & 0x7F) == 0
+                request.continuation.resume(returning: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F))
+                return nil
+            }, request)
+            pthread_detach(thread)
+        }
+    }
+
+    /// Quotes `word` for `/bin/sh`, so paths and arguments with spaces or quotes pass intact.
+    public static func quote(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// `posix_spawn` could not start the shell.
+public struct ShellCommandFailed: Error, CustomStringConvertible {
+    public var code: Int32
+    public var description: String { "could not start /bin/sh (error \(code))" }
+}
+
+private final class WaitRequest {
+    let pid: pid_t
+    let continuation: CheckedContinuation<Int32, Never>
+    init(pid: pid_t, continuation: CheckedContinuation<Int32, Never>) {
+        self.pid = pid
+        self.continuation = continuation
+    }
+}
+
+private extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `ledger bench append`: single-event appends by 1, 4 and 16 writers and bulk appends, each
+/// as a ratio to raw PostgreSQL doing the same rows in the same run (pgbench one-row INSERT,
+/// COPY, multi-row INSERT).
+struct AppendBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "append", abstract: "Benchmark appends against pgbench INSERT and COPY baselines.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .customLong("seconds"), help: "Duration of each single-append measurement (ledger and pgbench alike).")
+    var seconds: Int = 10
+
+    @Option(name: .customLong("bulk-events"), help: "Events written by the bulk measurement and by each bulk baseline.")
+    var bulkEvents: Int = 200_000
+
+    @Option(name: .customLong("writers"), help: "Writer counts to measure (repeatable).")
+    var writers: [Int] = [1, 4, 16]
+
+    func validate() throws {
+        guard seconds > 0, bulkEvents >= 1_000, writers.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
+            throw ValidationError("--seconds must be positive, --bulk-events at least 1000, --writers between 1 and 64")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            _ = try await LedgerRuntime.run(connection) { [seconds, bulkEvents, writers] session in
+                try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
+                    let store = EventStore(client: client, logger: session.logger)
+                    var report = BenchReport(title: "ledger bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")
+                    for count in writers {
+                        progress("single appends, \(count) writer(s), \(seconds)s each for ledger and pgbench…")
+                        let (rate, latency) = try await singleAppends(store: store, writers: count, seconds: seconds)
+                        let script = "INSERT INTO bench.raw_events VALUES " + BenchDatabase.rawValuesSQL(stream: "'raw-' || :client_id") + ";\n"
+                        let baseline = try await database.pgbench(script: script, clients: count, seconds: seconds)
+                        try await database.resetRaw(client)
+                        report.add(
+                            "single append, \(count) writer\(count == 1 ? "" : "s")",
+                            ledger: BenchReport.rate(rate) + String(format: " (p50 %.2f ms, p99 %.2f ms)", latency.percentile(0.5) * 1000, latency.percentile(0.99) * 1000),
+                            baseline: BenchReport.rate(baseline, "rows/s") + " pgbench one-row INSERT",
+                            ratio: rate / baseline, target: count == 16 ? 1.0 : nil)
+                    }
+                    progress("bulk appends of 1,000-event batches, \(bulkEvents) events…")
+                    let bulk = try await bulkAppends(store: store, events: bulkEvents)
+                    progress("COPY baseline…")
+                    let copy = try await copyBaseline(database: database, client: client, rows: bulkEvents)
+                    try await database.resetRaw(client)
+                    progress("multi-row INSERT baseline…")
+                    let multiRow = try await multiRowBaseline(database: database, rows: bulkEvents)
+                    try await database.resetRaw(client)
+                    let best = max(copy, multiRow)
+                    report.add(
+                        "bulk append, 1,000/batch", ledger: BenchReport.rate(bulk),
+                        baseline: "\(BenchReport.rate(copy, "rows/s")) COPY, \(BenchReport.rate(multiRow, "rows/s")) multi-row INSERT",
+                        ratio: bulk / best, target: 0.7)
+                    report.notes = [
+                        "Every ledger append is acknowledged only after its transaction committed durably (synchronous_commit as configured on the server).",
+                        "Baselines write the same row shape and payload bytes into a copy of ledger.events with the same indexes and no triggers.",
+                        "Ratios compare with the better baseline for bulk; raw figures drift between runs on a shared machine, ratios less so.",
+                    ]
+                    printLine(report.render())
+                }
+            }
+        }
+    }
+
+    private func progress(_ message: String) {
+        if !connection.quiet { printError("bench: \(message)") }
+    }
+
+    /// `writers` tasks, each appending one event at a time to its own stream with an exact expected version.
+    private func singleAppends(store: EventStore, writers: Int, seconds: Int) async throws -> (Double, LatencySample) {
+        let clock = ContinuousClock()
+        let run = UUID().uuidString.prefix(8)
+        let start = clock.now
+        let deadline = start.advanced(by: .seconds(seconds))
+        let samples = try await withThrowingTaskGroup(of: LatencySample.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var sample = LatencySample()
+                    let stream = try StreamID("bench\(writer)-\(run)")
+                    var version: Int64 = 0
+                    while clock.now < deadline {
+                        let event = try NewEvent(type: "LogLine", data: BenchDatabase.payload,
+                                                 metadata: EventMetadata(actor: "bench", organisation: "org-bench", source: "bench"))
+                        let began = clock.now
+                        _ = try await store.append(to: stream, expectedVersion: .exact(version), events: [event])
+                        sample.add(clock.now - began)
+                        version += 1
+                    }
+                    return sample
+                }
+            }
+            return try await group.reduce(into: LatencySample()) { $0.values += $1.values }
+        }
+        let elapsed = (clock.now - start).seconds
+        return (Double(samples.values.count) / elapsed, samples)
+    }
+
+    private func bulkAppends(store: EventStore, events: Int) async throws -> Double {
+        let clock = ContinuousClock()
+        let metadata = EventMetadata(actor: "bench", organisation: "org-bench", source: "bench")
+        let batches = events / 1_000
+        let prepared = try (0..<batches).map { index in
+            (try StreamID("bulk-\(index)"), try (0..<1_000).map { _ in try NewEvent(type: "LogLine", data: BenchDatabase.payload, metadata: metadata) })
+        }
+        let start = clock.now
+        for (stream, batch) in prepared {
+            _ = try await store.append(to: stream, expectedVersion: .noStream, events: batch)
+        }
+        return Double(batches * 1_000) / (clock.now - start).seconds
+    }
+
+    /// COPY of the same rows (text format) through the same client library.
+    private func copyBaseline(database: BenchDatabase, client: PostgresClient, rows: Int) async throws -> Double {
+        let data = "\\\\x" + BenchDatabase.hex(BenchDatabase.payload)
+        let metadata = "\\\\x" + BenchDatabase.hex(BenchDatabase.metadata)
+        let zero = "\\\\x" + String(repeating: "00", count: 32)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await client.withConnection { connection in
+            try await connection.copyFrom(
+                table: "bench.raw_events",
+                columns: ["position", "event_id", "stream_id", "stream_version", "category", "event_type", "schema_version",
+                          "data", "metadata", "actor", "organisation", "recorded_at", "prev_hash", "hash"],
+                logger: database.logger
+            ) { writer in
+                var buffer = ByteBuffer()
+                for index in 1...rows {
+                    let id = UUID().uuidString
+                    buffer.writeString("\(index)\t\(id)\tcopy-\(index / 1_000)\t\(index)\tcopy\tLogLine\t1\t\(data)\t\(metadata)\tbench\torg-bench\t2026-01-01 00:00:00+00\t\(zero)\t\(zero)\n")
+                    if buffer.readableBytes > 256 * 1024 {
+                        try await writer.write(buffer)
+                        buffer.clear()
+                    }
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+        }
+        return Double(rows) / (clock.now - start).seconds
+    }
+
+    /// pgbench sending one INSERT of 1,000 literal rows per transaction, one client.
+    private func multiRowBaseline(database: BenchDatabase, rows: Int) async throws -> Double {
+        let values = (0..<1_000).map { _ in BenchDatabase.rawValuesSQL(stream: "'multi-' || :client_id") }.joined(separator: ",\n")
+        let script = "INSERT INTO bench.raw_events VALUES \n\(values);\n"
+        return try await database.pgbench(script: script, clients: 1, transactions: rows / 1_000) * 1_000
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `ledger`: one binary for every role of the deployment ledger.
+@main
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "An event-sourced deployment ledger on PostgreSQL.",
+        discussion: """
+            Every command uses DATABASE_URL (or --database-url) when set; otherwise it starts a private \
+            PostgreSQL under .ledger/pg (or --data-dir / LEDGER_DATA_DIR) and stops it again when it is done. \
+            The schema is migrated automatically before any command runs.
+
+            Exit codes: 0 success, 1 failure, 2 invalid arguments, 3 version conflict, 4 integrity problem found.
+            """,
+        subcommands: [
+            RunCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
+            SealCommand.self, VerifyCommand.self, BenchCommand.self,
+        ])
+}

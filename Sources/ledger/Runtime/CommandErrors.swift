@@ -1,0 +1,38 @@
+import PostgresNIO
+import Logging
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// Exit codes scripts can rely on.
+enum LedgerExitCode {
+    static let conflict = ExitCode(3)
+    static let integrityProblem = ExitCode(4)
+}
+
+/// Turns ledger errors into one clear line on stderr and a meaningful exit code; the detail
+/// (`debugDescription`) is logged only at debug level.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let conflict as AppendConflict {
+        printError(conflict.description)
+        throw LedgerExitCode.conflict
+    } catch let reused as EventIDReused {
+        printError(reused.description)
+        throw LedgerExitCode.conflict
+    } catch let error as LedgerError {
+        printError(error.message)
+        if Environment.value("LOG_LEVEL") == "debug" { printError(error.debugDescription) }
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("ledger: \(message)\n".utf8))
+}
+
+/// Writes a line to stdout and flushes it, so `tail` output reaches pipes as it happens.
+func printLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

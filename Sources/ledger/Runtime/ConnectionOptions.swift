@@ -1,0 +1,51 @@
+import PostgresNIO
+import Foundation
+import ArgumentParser
+import Ledger
+import Logging
+
+/// Where the ledger's database is, shared by every command.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL, e.g. postgres://user:pass@host:5432/ledger (env: DATABASE_URL). Without it the embedded cluster under --data-dir is used.",
+            valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where the embedded PostgreSQL lives (env: LEDGER_DATA_DIR).", valueName: "path"))
+    var dataDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env: LOG_LEVEL).", valueName: "level"))
+    var logLevel: String?
+
+    @Flag(name: .customLong("quiet"), help: "Print only results, no progress or status messages.")
+    var quiet = false
+
+    func validate() throws {
+        if let level = resolvedLogLevelText, Logger.Level(rawValue: level) == nil {
+            throw ValidationError("unknown log level '\(level)'; use trace, debug, info, notice, warning, error or critical")
+        }
+        if let url = resolvedDatabaseURLText {
+            do { _ = try DatabaseURL(parsing: url) } catch { throw ValidationError(error.message) }
+        }
+    }
+
+    var resolvedDatabaseURLText: String? { databaseURL ?? Environment.value("DATABASE_URL") }
+    var resolvedDataDirectory: String { dataDirectory ?? Environment.value("LEDGER_DATA_DIR") ?? ".ledger" }
+    var resolvedLogLevelText: String? { logLevel ?? Environment.value("LOG_LEVEL") }
+
+    func makeLogger() -> Logger {
+        var logger = Logger(label: "ledger")
+        logger.logLevel = resolvedLogLevelText.flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }
+}
+
+/// The process environment, read only by the executable (components get configuration structs).
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}
