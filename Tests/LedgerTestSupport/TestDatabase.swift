@@ -122,7 +122,7 @@ public enum Fixture {
     /// A store configuration whose transactions stay open for a random time before committing.
     public static func slowCommits(upToMilliseconds limit: Int) -> EventStoreConfiguration {
         var configuration = EventStoreConfiguration()
-        configuration.beforeCommit = { try await Task.sleep(for: .milliseconds(Int.random(in: 0...limit))) }
+        configuration.holdTransactionsOpen = 0...limit
         return configuration
     }
 }

@@ -121,3 +121,54 @@ import LedgerTestSupport
         }
     }
 }
+
+@Suite struct AppendPathTests {
+    @Test func steadyAppendsFromOneProcessTakeTheOneRoundTripPath() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("order-1")
+            for version in 0..<20 {
+                _ = try await db.store.append(to: stream, expectedVersion: .exact(Int64(version)), events: [Fixture.event()])
+            }
+            #expect(db.store.appendPathCounts == AppendPathCounts(planned: 20, locked: 0))
+        }
+    }
+
+    @Test func anotherProcessAppendingMakesThePlanStaleAndItIsRedoneCorrectly() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = Fixture.stream("order-1")
+            _ = try await db.store.append(to: stream, events: [Fixture.event()])
+            try await db.withSecondStore { other in
+                _ = try await other.append(to: stream, expectedVersion: .exact(1), events: [Fixture.event()])
+            }
+            // This store's cached view says version 1; the head moved, so it must re-read, not conflict.
+            let result = try await db.store.append(to: stream, expectedVersion: .exact(2), events: [Fixture.event()])
+            #expect(result.streams[0].version == 3 && result.lastPosition == 3)
+            #expect(try await db.store.verify().isClean)
+        }
+    }
+
+    @Test func pipelinedBatchesKeepStreamsGaplessAndTheChainIntact() async throws {
+        var configuration = EventStoreConfiguration()
+        configuration.maximumBatchesInFlight = 3
+        configuration.maximumBatchRequests = 4
+        try await TestDatabase.withDatabase(configuration: configuration) { db in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        for _ in 0..<30 {
+                            _ = try await db.store.append(to: Fixture.stream("order-\(writer % 4)"), events: [Fixture.event()])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for index in 0..<4 {
+                let versions = try await db.store.read(stream: Fixture.stream("order-\(index)")).map(\.streamVersion)
+                #expect(versions == Array(1...120))
+            }
+            let report = try await db.store.verify()
+            #expect(report.isClean && report.eventsChecked == 480)
+            #expect(db.store.appendPathCounts.planned > 0)
+        }
+    }
+}

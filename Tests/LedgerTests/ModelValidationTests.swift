@@ -40,3 +40,15 @@ import Ledger
         #expect(throws: LedgerError.self) { try request.validate() }
     }
 }
+
+@Suite struct MetadataJSONTests {
+    @Test func handWrittenMetadataJSONDecodesBackToTheSameValue() throws {
+        let metadata = EventMetadata(
+            actor: "ana \"the admin\" \\ o'brien\n\u{01}é", organisation: "org-1", project: nil,
+            correlationID: UUID(), causationID: UUID(), requestID: "req-9", source: "cli")
+        let decoded = try LedgerJSON.decode(EventMetadata.self, from: metadata.jsonData())
+        #expect(decoded == metadata)
+        #expect(String(decoding: EventMetadata(actor: "a", source: "s").jsonData(), as: UTF8.self) == #"{"actor":"a","source":"s"}"#)
+        #expect(String(decoding: EventMetadata().jsonData(), as: UTF8.self) == "{}")
+    }
+}

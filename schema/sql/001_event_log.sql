@@ -4,10 +4,13 @@ CREATE SCHEMA IF NOT EXISTS ledger;
 -- The last global position handed out. Appends lock this single row for the whole transaction,
 -- so positions are gapless and become visible in position order (design invariant 5): a reader
 -- that has seen position N has necessarily seen every position below it.
+-- recorded_at_us is the recorded-at time of the last event, so times never go backwards
+-- along the positions even when writers' clocks differ.
 CREATE TABLE ledger.head (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    position  bigint  NOT NULL CHECK (position >= 0)
-);
+    singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    position       bigint  NOT NULL CHECK (position >= 0),
+    recorded_at_us bigint  NOT NULL DEFAULT 0
+) WITH (fillfactor = 10);  -- updated on every append: keep pages pruned so its version chain stays short
 INSERT INTO ledger.head (singleton, position) VALUES (true, 0);
 
 -- One row per stream: its current version and the hash of its last event (the next prev_hash).
@@ -16,7 +19,7 @@ CREATE TABLE ledger.streams (
     version       bigint NOT NULL CHECK (version > 0),
     last_hash     bytea  NOT NULL,
     last_position bigint NOT NULL
-);
+) WITH (fillfactor = 50);
 
 -- The log. Payloads are the exact JSON bytes the writer sent (what the hash covers, and ~5x
 -- faster to read back than jsonb); the columns audits filter on are extracted beside them.
@@ -95,10 +98,11 @@ RETURNS TABLE (
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     current_head bigint;
+    last_time bigint;
 BEGIN
-    SELECT h.position INTO current_head FROM ledger.head h FOR UPDATE;
+    SELECT h.position, h.recorded_at_us INTO current_head, last_time FROM ledger.head h FOR UPDATE;
     RETURN QUERY SELECT 0::smallint, current_head,
-        (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+        GREATEST(last_time, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint),
         NULL::text, NULL::bigint, NULL::bytea, NULL::bigint, NULL::uuid, NULL::text, NULL::bytea;
     RETURN QUERY SELECT 1::smallint, NULL::bigint, NULL::bigint,
         s.stream_id, s.version, s.last_hash, s.last_position, NULL::uuid, NULL::text, NULL::bytea

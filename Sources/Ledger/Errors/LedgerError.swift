@@ -32,6 +32,13 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
 
     public var description: String { message }
 
+    /// Wraps any error as a ledger error whose message is safe to show (for database errors:
+    /// the server's message and SQLSTATE, never the query or its values).
+    public static func wrapping(_ error: any Error, _ context: String, file: String = #fileID, line: Int = #line) -> LedgerError {
+        if let ledger = error as? LedgerError { return ledger }
+        return LedgerError(.database, "\(context): \(PostgresErrorText.safe(error))", underlying: error, file: file, line: line)
+    }
+
     public var debugDescription: String {
         var text = "LedgerError(\(code)) at \(file):\(line): \(message)"
         if let underlying { text += " — underlying: \(String(reflecting: underlying))" }

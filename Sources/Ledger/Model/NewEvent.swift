@@ -12,7 +12,12 @@ public struct NewEvent: Sendable, Hashable {
     /// The payload: the exact bytes of one JSON object.
     public var data: Data
     /// Who and what caused it.
-    public var metadata: EventMetadata
+    public var metadata: EventMetadata {
+        didSet { metadataJSON = metadata.jsonData() }
+    }
+    /// ``metadata`` as the JSON bytes that are stored and hashed, encoded once up front so the
+    /// serialised part of an append does not have to.
+    public private(set) var metadataJSON: Data
 
     /// The longest event type name accepted.
     public static let maximumTypeLength = 120
@@ -37,6 +42,7 @@ public struct NewEvent: Sendable, Hashable {
         self.schemaVersion = schemaVersion
         self.data = data
         self.metadata = metadata
+        self.metadataJSON = metadata.jsonData()
     }
 
     /// Encodes a typed event.

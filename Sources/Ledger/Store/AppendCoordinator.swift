@@ -1,24 +1,31 @@
 import Synchronization
 
-/// Group commit: concurrent appends of one process share a transaction and its durable flush.
+/// Group commit with pipelining: concurrent appends of one process share transactions and their
+/// durable flushes, and up to ``Limits/maximumInFlight`` transactions are on their way at once.
 ///
-/// Every caller enqueues its request. If no caller is writing, it becomes the leader and writes
-/// batches of whatever is queued — its own request included — until its own is answered; then
-/// it hands the lead to the oldest waiting caller. No background task exists: work is done by
-/// the callers that are waiting for it anyway, and every caller is answered only after the
-/// transaction holding its events has committed.
+/// Every caller enqueues its request. If no caller is writing, it becomes the leader: it plans
+/// batches of whatever is queued (its own request included), each on top of the expected result
+/// of the one before, and sends them on separate connections; PostgreSQL's head lock keeps them
+/// in order. When a batch is not written (another process appended, an id was resent, the
+/// database failed) the leader lets the batches in flight finish and re-runs the failed ones one
+/// by one on fresh state. Once its own request is answered and nothing is in flight, the leader
+/// hands the lead to the oldest waiting caller. No background task exists, and every caller is
+/// answered only after the transaction holding its events committed (or it was refused).
 final class AppendCoordinator: Sendable {
-    /// Runs one batch and returns one outcome per request, or throws if the batch as a whole failed.
-    typealias Executor = @Sendable ([AppendRequest]) async throws -> [AppendPlanner.Outcome]
-
     struct Limits: Sendable {
         var maximumRequests: Int
         var maximumEvents: Int
+        var maximumInFlight: Int
     }
 
     private struct Pending: Sendable {
         let request: AppendRequest
         let slot: AnswerSlot
+    }
+
+    private struct Completed: Sendable {
+        let batch: [Pending]
+        let result: BatchWriter.CommitResult
     }
 
     private struct State {
@@ -28,11 +35,11 @@ final class AppendCoordinator: Sendable {
 
     private let state = Mutex(State())
     private let limits: Limits
-    private let execute: Executor
+    let writer: BatchWriter
 
-    init(limits: Limits, execute: @escaping Executor) {
+    init(limits: Limits, writer: BatchWriter) {
         self.limits = limits
-        self.execute = execute
+        self.writer = writer
     }
 
     /// Appends `request` in some batch and returns once it has committed (or was refused).
@@ -54,39 +61,105 @@ final class AppendCoordinator: Sendable {
     }
 
     private func lead(until own: AnswerSlot) async {
-        while true {
-            guard let batch = takeBatch() else { return }
-            let outcomes = await run(batch.map(\.request))
-            var deferred: [Pending] = []
-            for (pending, outcome) in zip(batch, outcomes) {
-                switch outcome {
-                case .appended(let result), .alreadyAppended(let result): pending.slot.answer(.success(result))
-                case .rejected(let error): pending.slot.answer(.failure(error))
-                case .deferred: deferred.append(pending)
+        await withTaskGroup(of: Completed.self) { group in
+            var inFlight = 0
+            var failed: [[Pending]] = []
+            while true {
+                if failed.isEmpty, !own.isAnswered, inFlight < limits.maximumInFlight, let batch = takeBatch() {
+                    let requests = batch.map(\.request)
+                    if inFlight > 0 && writer.needsRead(requests) {
+                        // A read taken while our own batches are in flight could mix states.
+                        while inFlight > 0, let completed = await group.next() {
+                            inFlight -= 1
+                            settle(completed, failed: &failed)
+                        }
+                    }
+                    if failed.isEmpty, let prepared = try? await writer.prepare(requests) {
+                        group.addTask { Completed(batch: batch, result: await self.writer.commit(prepared)) }
+                        inFlight += 1
+                    } else {
+                        failed.append(batch)
+                    }
+                    continue
+                }
+                if inFlight > 0, let completed = await group.next() {
+                    inFlight -= 1
+                    settle(completed, failed: &failed)
+                    continue
+                }
+                if !failed.isEmpty {
+                    writer.invalidate()
+                    for batch in failed { await runAlone(batch) }
+                    failed = []
+                    continue
+                }
+                if own.isAnswered || !hasPending() {
+                    stepDown()
+                    return
                 }
             }
-            let ownAnswered = own.isAnswered
-            let stepsDown = state.withLock { state -> Bool in
-                state.pending.insert(contentsOf: deferred, at: 0)
-                guard ownAnswered else { return false }
-                if let next = state.pending.first {
-                    next.slot.grantLead()
-                } else {
-                    state.leaderActive = false
-                }
-                return true
-            }
-            if stepsDown { return }
         }
     }
 
-    /// The next batch, or nil (and the lead given up) when nothing is queued.
+    private func settle(_ completed: Completed, failed: inout [[Pending]]) {
+        switch completed.result {
+        case .written(let outcomes): answer(completed.batch, outcomes)
+        case .retry: failed.append(completed.batch)
+        }
+    }
+
+    /// Writes a batch with nothing else in flight; if it fails as a whole, its requests one by
+    /// one, so that one bad request cannot fail the others that happened to share its batch.
+    private func runAlone(_ batch: [Pending]) async {
+        do {
+            answer(batch, try await writer.write(batch.map(\.request)))
+            return
+        } catch {
+            guard batch.count > 1 else {
+                batch[0].slot.answer(.failure(error))
+                return
+            }
+        }
+        for pending in batch {
+            do {
+                answer([pending], try await writer.write([pending.request]))
+            } catch {
+                pending.slot.answer(.failure(error))
+            }
+        }
+    }
+
+    private func answer(_ batch: [Pending], _ outcomes: [AppendPlanner.Outcome]) {
+        var deferred: [Pending] = []
+        for (pending, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .appended(let result), .alreadyAppended(let result): pending.slot.answer(.success(result))
+            case .rejected(let error): pending.slot.answer(.failure(error))
+            case .deferred: deferred.append(pending)
+            }
+        }
+        if !deferred.isEmpty {
+            state.withLock { $0.pending.insert(contentsOf: deferred, at: 0) }
+        }
+    }
+
+    private func hasPending() -> Bool { state.withLock { !$0.pending.isEmpty } }
+
+    /// Gives the lead to the oldest waiting caller, or gives it up when nobody waits.
+    private func stepDown() {
+        state.withLock { state in
+            if let next = state.pending.first {
+                next.slot.grantLead()
+            } else {
+                state.leaderActive = false
+            }
+        }
+    }
+
+    /// The next batch from the queue, or nil when it is empty.
     private func takeBatch() -> [Pending]? {
         state.withLock { state -> [Pending]? in
-            guard !state.pending.isEmpty else {
-                state.leaderActive = false
-                return nil
-            }
+            guard !state.pending.isEmpty else { return nil }
             var count = 0
             var events = 0
             for pending in state.pending {
@@ -99,25 +172,6 @@ final class AppendCoordinator: Sendable {
             state.pending.removeFirst(count)
             return batch
         }
-    }
-
-    /// Runs a batch; if it fails as a whole, runs its requests one by one so that one bad
-    /// request cannot fail the others that happened to share its transaction.
-    private func run(_ requests: [AppendRequest]) async -> [AppendPlanner.Outcome] {
-        do {
-            return try await execute(requests)
-        } catch {
-            guard requests.count > 1 else { return [.rejected(error)] }
-        }
-        var outcomes: [AppendPlanner.Outcome] = []
-        for request in requests {
-            do {
-                outcomes.append(contentsOf: try await execute([request]))
-            } catch {
-                outcomes.append(.rejected(error))
-            }
-        }
-        return outcomes
     }
 }
 

@@ -83,7 +83,7 @@ struct AppendPlanner {
                 for event in append.events {
                     plan.newHead += 1
                     state.version += 1
-                    let metadataJSON = (try? LedgerJSON.encode(event.metadata)) ?? Data("{}".utf8)
+                    let metadataJSON = event.metadataJSON
                     let hash = EventHasher.hash(
                         previous: state.lastHash, position: plan.newHead, streamVersion: state.version,
                         schemaVersion: event.schemaVersion, recordedAtMicroseconds: nowMicroseconds,

@@ -21,10 +21,11 @@ public final class EventStore: Sendable {
         self.client = client
         self.logger = logger
         self.configuration = configuration
-        let writer = BatchWriter(client: client, configuration: configuration, logger: logger)
         self.coordinator = AppendCoordinator(
-            limits: .init(maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents),
-            execute: { requests in try await writer.write(requests) })
+            limits: .init(
+                maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents,
+                maximumInFlight: configuration.maximumBatchesInFlight),
+            writer: BatchWriter(client: client, configuration: configuration, logger: logger))
     }
 
     /// Appends all of `request` atomically and returns the new versions and positions.
@@ -37,6 +38,9 @@ public final class EventStore: Sendable {
         try request.validate()
         return try await coordinator.submit(request)
     }
+
+    /// How this store's batches were written so far.
+    public var appendPathCounts: AppendPathCounts { coordinator.writer.counters.current }
 
     /// Appends events to one stream.
     public func append(

@@ -4,6 +4,8 @@ public struct EventStoreConfiguration: Sendable {
     public var maximumBatchRequests: Int = 256
     /// At most this many events go into one transaction unless a single request is larger.
     public var maximumBatchEvents: Int = 5_000
+    /// How many batches may be on their way to the database at once (pipelining); 1 turns it off.
+    public var maximumBatchesInFlight: Int = 1
     /// Rows per INSERT statement when a transaction writes many events.
     public var insertChunkSize: Int = 2_000
     /// Events per query when reading all streams or catching up a subscription.
@@ -13,9 +15,10 @@ public struct EventStoreConfiguration: Sendable {
     /// How long a subscription waits before it retries after losing its connection.
     public var reconnectDelay: Duration = .milliseconds(500)
 
-    /// Runs inside every append transaction after its rows are written and before it commits.
-    /// Only tests set it, to hold transactions open and prove readers still never skip an event.
-    package var beforeCommit: (@Sendable () async throws -> Void)?
+    /// Keeps every append transaction open for a random number of milliseconds in this range
+    /// after its rows are written and before it commits. Only tests set it, to prove that readers
+    /// still never skip an event.
+    package var holdTransactionsOpen: ClosedRange<Int>?
 
     public init() {}
 }

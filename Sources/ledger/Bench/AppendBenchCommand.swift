@@ -125,8 +125,10 @@ struct AppendBenchCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         try await client.withConnection { connection in
+            // copyFrom quotes the table name as one identifier, so the schema comes from the path.
+            try await connection.query("SET search_path TO bench, public", logger: database.logger)
             try await connection.copyFrom(
-                table: "bench.raw_events",
+                table: "raw_events",
                 columns: ["position", "event_id", "stream_id", "stream_version", "category", "event_type", "schema_version",
                           "data", "metadata", "actor", "organisation", "recorded_at", "prev_hash", "hash"],
                 logger: database.logger
@@ -142,13 +144,14 @@ struct AppendBenchCommand: AsyncParsableCommand {
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
             }
+            try await connection.query("RESET search_path", logger: database.logger)
         }
         return Double(rows) / (clock.now - start).seconds
     }
 
     /// pgbench sending one INSERT of 1,000 literal rows per transaction, one client.
     private func multiRowBaseline(database: BenchDatabase, rows: Int) async throws -> Double {
-        let values = (0..<1_000).map { _ in BenchDatabase.rawValuesSQL(stream: "'multi-' || :client_id") }.joined(separator: ",\n")
+        let values = (0..<1_000).map { _ in BenchDatabase.rawValuesSQL(stream: "'multi-1'") }.joined(separator: ",\n")
         let script = "INSERT INTO bench.raw_events VALUES \n\(values);\n"
         return try await database.pgbench(script: script, clients: 1, transactions: rows / 1_000) * 1_000
     }

@@ -100,7 +100,7 @@ struct BenchDatabase: Sendable {
         guard status == 0, let tps = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") })
             .flatMap({ Double($0.dropFirst(6).prefix { $0 == "." || $0.isNumber }) })
         else {
-            throw LedgerError(.database, "pgbench failed: \(output.suffix(500))")
+            throw LedgerError(.database, "pgbench failed: \(output.prefix(600))")
         }
         return tps
     }

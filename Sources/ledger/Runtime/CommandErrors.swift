@@ -25,6 +25,15 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         printError(error.message)
         if Environment.value("LOG_LEVEL") == "debug" { printError(error.debugDescription) }
         throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch is CancellationError {
+        throw ExitCode.failure
+    } catch {
+        let wrapped = LedgerError.wrapping(error, "failed")
+        printError(wrapped.message)
+        if Environment.value("LOG_LEVEL") == "debug" { printError(wrapped.debugDescription) }
+        throw ExitCode.failure
     }
 }
 

@@ -1,0 +1,79 @@
+import NIOCore
+import PostgresNIO
+
+/// The one-round-trip append, as a prepared statement (parsed and planned once per connection).
+///
+/// The writer planned the batch — versions, positions, hashes — from the head and stream states
+/// it last saw. The statement moves the head only if it is still where the plan assumed
+/// (`WHERE position = expected`; a writer that waited for the row lock re-checks against the
+/// head the other writer committed), and every insert is gated on that move: either the whole
+/// plan is written, or nothing is and the answer is `false`, so the writer re-reads and
+/// re-plans. An event id that already exists fails the unique index and rolls everything back;
+/// the writer then takes the locked path, which answers retries with their original result.
+/// Holding the head row's lock until commit keeps positions gapless and visible in order.
+struct AppendPlannedStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH moved AS (
+            UPDATE ledger.head SET position = $2, recorded_at_us = $3 WHERE position = $1 RETURNING position
+        ), inserted AS (
+            INSERT INTO ledger.events (position, event_id, stream_id, stream_version, category, event_type, schema_version,
+                data, metadata, actor, organisation, correlation_id, recorded_at, prev_hash, hash)
+            SELECT r.p, r.i, r.s, r.v, r.c, r.t, r.sv, r.d, r.m, NULLIF(r.a, ''), NULLIF(r.o, ''), NULLIF(r.co, '')::uuid,
+                timestamptz 'epoch' + $3 * interval '1 microsecond', r.ph, r.h
+            FROM unnest($5::bigint[], $6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::int[],
+                $12::bytea[], $13::bytea[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[])
+                AS r(p, i, s, v, c, t, sv, d, m, a, o, co, ph, h)
+            WHERE EXISTS (SELECT 1 FROM moved)
+        ), streams AS (
+            INSERT INTO ledger.streams (stream_id, version, last_hash, last_position)
+            SELECT * FROM unnest($19::text[], $20::bigint[], $21::bytea[], $22::bigint[])
+            WHERE EXISTS (SELECT 1 FROM moved)
+            ON CONFLICT (stream_id) DO UPDATE
+                SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash, last_position = EXCLUDED.last_position
+        ), held AS (
+            SELECT pg_sleep($4 / 1000.0) FROM moved WHERE $4 > 0
+        )
+        SELECT count(*) > 0 FROM moved
+        WHERE pg_notify('ledger_events', $2::text) IS NOT NULL AND (SELECT count(*) FROM held) >= 0
+        """
+
+    typealias Row = Bool
+
+    var expectedHead: Int64
+    var newHead: Int64
+    var recordedAtMicroseconds: Int64
+    /// Test-only: keep the transaction open this long before it commits.
+    var holdMilliseconds: Int32
+    var columns: EventColumns
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 22)
+        bindings.append(expectedHead)
+        bindings.append(newHead)
+        bindings.append(recordedAtMicroseconds)
+        bindings.append(holdMilliseconds)
+        bindings.append(columns.positions)
+        bindings.append(columns.ids)
+        bindings.append(columns.streams)
+        bindings.append(columns.versions)
+        bindings.append(columns.categories)
+        bindings.append(columns.types)
+        bindings.append(columns.schemaVersions)
+        bindings.append(columns.data)
+        bindings.append(columns.metadata)
+        bindings.append(columns.actors)
+        bindings.append(columns.organisations)
+        bindings.append(columns.correlations)
+        bindings.append(columns.previousHashes)
+        bindings.append(columns.hashes)
+        bindings.append(columns.headStreams)
+        bindings.append(columns.headVersions)
+        bindings.append(columns.headHashes)
+        bindings.append(columns.headPositions)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Bool {
+        try row.decode(Bool.self)
+    }
+}
