@@ -54,42 +54,32 @@ extension EventStore {
         guard limit > 0 else { throw LedgerError(.invalidArgument, "limit must be positive") }
         let categories = Array(filter.categories)
         let types = Array(filter.eventTypes)
-        // The head is read in the same statement (one snapshot) as the events: every position up
-        // to it is committed and visible, so a short page has scanned everything up to the head.
+        // Positions become visible strictly in order, so everything up to a head read earlier is
+        // visible to this later query: a short filtered page has scanned everything up to it.
+        // Unfiltered pages are bounded by the window the page can fill (positions are gapless),
+        // which keeps every plan cheap even before the table has statistics.
+        let bound = filter.isUnrestricted ? position + Int64(limit) : try await headPosition()
         let query: PostgresQuery = """
-            SELECT e.position, e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version, e.data,
-                e.metadata, e.recorded_at, e.prev_hash, e.hash, h.position
-            FROM ledger.head h LEFT JOIN LATERAL (
-                SELECT * FROM ledger.events ev
-                WHERE ev.position > \(position) AND ev.position <= h.position
-                  AND (cardinality(\(categories)::text[]) = 0 OR ev.category = ANY(\(categories)::text[]))
-                  AND (cardinality(\(types)::text[]) = 0 OR ev.event_type = ANY(\(types)::text[]))
-                ORDER BY ev.position LIMIT \(limit)
-            ) e ON true
+            SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                recorded_at, prev_hash, hash FROM ledger.events
+            WHERE position > \(position) AND position <= \(bound)
+              AND (cardinality(\(categories)::text[]) = 0 OR category = ANY(\(categories)::text[]))
+              AND (cardinality(\(types)::text[]) = 0 OR event_type = ANY(\(types)::text[]))
+            ORDER BY position LIMIT \(limit)
             """
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(limit)
-        var head = position
-        do {
-            for try await row in try await client.query(query, logger: logger) {
-                let columns = try row.decode(
-                    (Int64?, UUID?, String?, Int64?, String?, Int32?, ByteBuffer?, ByteBuffer?, PostgresMicroseconds?,
-                     ByteBuffer?, ByteBuffer?, Int64).self)
-                head = columns.11
-                guard let position = columns.0, let id = columns.1, let stream = columns.2, let version = columns.3,
-                    let type = columns.4, let schema = columns.5, let data = columns.6, let metadata = columns.7,
-                    let recordedAt = columns.8, let previous = columns.9, let hash = columns.10
-                else { continue }
-                events.append(try Self.makeEvent(
-                    position: position, id: id, stream: stream, version: version, type: type, schema: schema, data: data,
-                    metadata: metadata, recordedAt: recordedAt, previous: previous, hash: hash))
-            }
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw LedgerError(.database, "reading the log failed: \(PostgresErrorText.safe(error))", underlying: error)
+        let events = try await fetchEvents(query)
+        let scanned: Int64
+        if events.count == limit {
+            scanned = events[events.count - 1].position
+        } else if !filter.isUnrestricted {
+            scanned = max(bound, position)
+        } else if let last = events.last {
+            scanned = last.position
+        } else {
+            // An empty window below the head can only be a range without events (pruned);
+            // step over it rather than stall.
+            scanned = try await headPosition() > bound ? bound : position
         }
-        let scanned = events.count == limit ? events[events.count - 1].position : max(head, position)
         return ReadPage(events: events, scannedThrough: scanned)
     }
 
