@@ -1,3 +1,4 @@
+import PostgresNIO
 import Synchronization
 
 /// Group commit with pipelining: concurrent appends of one process share transactions and their
@@ -61,6 +62,17 @@ final class AppendCoordinator: Sendable {
     }
 
     private func lead(until own: AnswerSlot) async {
+        // With one batch at a time, the leader keeps one connection for its whole turn instead
+        // of leasing one from the pool per batch.
+        if limits.maximumInFlight == 1,
+            (try? await writer.client.withConnection({ connection in await lead(until: own, on: connection) })) != nil
+        {
+            return
+        }
+        await lead(until: own, on: nil)
+    }
+
+    private func lead(until own: AnswerSlot, on connection: PostgresConnection?) async {
         await withTaskGroup(of: Completed.self) { group in
             var inFlight = 0
             var failed: [[Pending]] = []
@@ -75,7 +87,7 @@ final class AppendCoordinator: Sendable {
                         }
                     }
                     if failed.isEmpty, let prepared = try? await writer.prepare(requests) {
-                        group.addTask { Completed(batch: batch, result: await self.writer.commit(prepared)) }
+                        group.addTask { Completed(batch: batch, result: await self.writer.commit(prepared, on: connection)) }
                         inFlight += 1
                     } else {
                         failed.append(batch)

@@ -62,10 +62,16 @@ struct BatchWriter: Sendable {
     }
 
     /// Sends a prepared batch: one round trip, one transaction, committed when it returns.
-    func commit(_ batch: PreparedBatch) async -> CommitResult {
+    /// Uses `connection` when given, else one from the pool.
+    func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {
             var written = false
-            for try await accepted in try await client.execute(batch.statement, logger: logger) { written = accepted }
+            let rows = if let connection {
+                try await connection.execute(batch.statement, logger: logger)
+            } else {
+                try await client.execute(batch.statement, logger: logger)
+            }
+            for try await accepted in rows { written = accepted }
             if written {
                 counters.countPlanned()
                 return .written(batch.outcomes)
