@@ -11,7 +11,7 @@ struct LedgerCommand: AsyncParsableCommand {
             PostgreSQL under .ledger/pg (or --data-dir / LEDGER_DATA_DIR) and stops it again when it is done. \
             The schema is migrated automatically before any command runs.
 
-            Exit codes: 0 success, 1 failure, 2 invalid arguments, 3 version conflict, 4 integrity problem found.
+            Exit codes: 0 success, 1 failure, 3 version conflict, 4 integrity problem found, 64 invalid arguments.
             """,
         subcommands: [
             RunCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,

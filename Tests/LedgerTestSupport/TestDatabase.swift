@@ -62,14 +62,7 @@ public enum TestDatabase {
         _ url: DatabaseURL, maximumConnections: Int = 20, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: backgroundLogger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        return try await client.runningWhile(body)
     }
 
     private static func drop(_ name: String, on server: DatabaseURL) async throws {

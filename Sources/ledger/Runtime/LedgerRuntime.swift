@@ -64,14 +64,7 @@ enum LedgerRuntime {
         var poolLogger = logger
         if poolLogger.logLevel > .debug { poolLogger.logLevel = .error }
         let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: poolLogger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
+        return try await client.runningWhile(body)
     }
 
     /// Runs `body`; SIGINT or SIGTERM cancels it, and then nil is returned.
