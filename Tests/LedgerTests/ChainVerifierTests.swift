@@ -59,6 +59,15 @@ import LedgerTestSupport
         #expect(problems.map(\.kind) == [.sealMismatch])
     }
 
+    /// The documented formula, pinned: archives and auditors' own tools recompute these bytes.
+    @Test func hashMatchesTheDocumentedFormula() {
+        let hash = EventHasher.hash(
+            previous: EventHash.zero, position: 7, streamVersion: 3, schemaVersion: 2, recordedAtMicroseconds: 1_800_000_000_000_000,
+            eventID: UUID(uuidString: "6F1B7E0E-1111-4222-8333-444455556666")!, streamID: "deployment-1", type: "StepStarted",
+            data: Data(#"{"step":"build"}"#.utf8), metadata: Data(#"{"actor":"ana"}"#.utf8))
+        #expect(hash.hex == "cfaad9931accb167abff50674bef5879e8ec6cd1498803802d10fee7096a3010")
+    }
+
     @Test func hashIsStableForTheSameContent() {
         let id = UUID(uuidString: "00000000-0000-0000-0000-000000000001")!
         let hash = EventHasher.hash(

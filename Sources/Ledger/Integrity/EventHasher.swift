@@ -15,25 +15,25 @@ public enum EventHasher {
         previous: EventHash, position: Int64, streamVersion: Int64, schemaVersion: Int, recordedAtMicroseconds: Int64,
         eventID: UUID, streamID: String, type: String, data: Data, metadata: Data
     ) -> EventHash {
-        var hasher = SHA256()
-        hasher.update(data: previous.bytes)
-        var header = [UInt8]()
-        header.reserveCapacity(32 + 20)
-        appendBigEndian(UInt64(bitPattern: position), to: &header)
-        appendBigEndian(UInt64(bitPattern: streamVersion), to: &header)
-        appendBigEndian(UInt64(schemaVersion), to: &header)
-        appendBigEndian(UInt64(bitPattern: recordedAtMicroseconds), to: &header)
-        let uuid = eventID.uuid
-        let idBytes = [uuid.0, uuid.1, uuid.2, uuid.3, uuid.4, uuid.5, uuid.6, uuid.7,
-                       uuid.8, uuid.9, uuid.10, uuid.11, uuid.12, uuid.13, uuid.14, uuid.15]
-        appendLength(idBytes.count, to: &header)
-        header.append(contentsOf: idBytes)
-        hasher.update(data: header)
-        updateWithLengthPrefix(&hasher, Array(streamID.utf8))
-        updateWithLengthPrefix(&hasher, Array(type.utf8))
-        updateWithLengthPrefix(&hasher, data)
-        updateWithLengthPrefix(&hasher, metadata)
-        return EventHash(unchecked: Array(hasher.finalize()))
+        // One buffer per event: this runs for every appended and every verified event.
+        var message = [UInt8]()
+        message.reserveCapacity(32 + 32 + 20 + 12 + streamID.utf8.count + type.utf8.count + data.count + metadata.count)
+        message.append(contentsOf: previous.bytes)
+        appendBigEndian(UInt64(bitPattern: position), to: &message)
+        appendBigEndian(UInt64(bitPattern: streamVersion), to: &message)
+        appendBigEndian(UInt64(schemaVersion), to: &message)
+        appendBigEndian(UInt64(bitPattern: recordedAtMicroseconds), to: &message)
+        appendLength(16, to: &message)
+        withUnsafeBytes(of: eventID.uuid) { message.append(contentsOf: $0) }
+        appendLength(streamID.utf8.count, to: &message)
+        message.append(contentsOf: streamID.utf8)
+        appendLength(type.utf8.count, to: &message)
+        message.append(contentsOf: type.utf8)
+        appendLength(data.count, to: &message)
+        message.append(contentsOf: data)
+        appendLength(metadata.count, to: &message)
+        message.append(contentsOf: metadata)
+        return EventHash(unchecked: Array(SHA256.hash(data: message)))
     }
 
     /// Re-computes the hash of a recorded event from its stored fields and its stored `previousHash`.
@@ -43,13 +43,6 @@ public enum EventHasher {
             schemaVersion: event.schemaVersion, recordedAtMicroseconds: event.recordedAtMicroseconds,
             eventID: event.id, streamID: event.streamID.rawValue, type: event.type,
             data: event.data, metadata: event.metadataJSON)
-    }
-
-    private static func updateWithLengthPrefix<Bytes: DataProtocol>(_ hasher: inout SHA256, _ bytes: Bytes) {
-        var prefix = [UInt8]()
-        appendLength(bytes.count, to: &prefix)
-        hasher.update(data: prefix)
-        hasher.update(data: bytes)
     }
 
     private static func appendLength(_ count: Int, to bytes: inout [UInt8]) {

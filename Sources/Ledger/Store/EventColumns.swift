@@ -10,21 +10,25 @@ struct EventColumns {
     var categories: [String] = []
     var types: [String] = []
     var schemaVersions: [Int32] = []
-    var data: [ByteBuffer] = []
-    var metadata: [ByteBuffer] = []
+    var data = ByteaArray()
+    var metadata = ByteaArray()
     var actors: [String] = []
     var organisations: [String] = []
     var correlations: [String] = []
-    var previousHashes: [ByteBuffer] = []
-    var hashes: [ByteBuffer] = []
+    var previousHashes = ByteaArray()
+    var hashes = ByteaArray()
 
     var headStreams: [String] = []
     var headVersions: [Int64] = []
-    var headHashes: [ByteBuffer] = []
+    var headHashes = ByteaArray()
     var headPositions: [Int64] = []
 
     /// The events in `rows` (with their `metadata`), plus the stream heads to record.
     init(rows: ArraySlice<RecordedEvent>, metadata: ArraySlice<EventMetadata>, streamUpdates: [(key: StreamID, value: AppendPlanner.StreamState)]) {
+        data = ByteaArray(reservingBytes: rows.reduce(0) { $0 + $1.data.count + 4 })
+        self.metadata = ByteaArray(reservingBytes: rows.reduce(0) { $0 + $1.metadataJSON.count + 4 })
+        previousHashes = ByteaArray(reservingBytes: rows.count * 36)
+        hashes = ByteaArray(reservingBytes: rows.count * 36)
         for row in rows {
             positions.append(row.position)
             ids.append(row.id)
@@ -33,10 +37,10 @@ struct EventColumns {
             categories.append(row.streamID.category)
             types.append(row.type)
             schemaVersions.append(Int32(row.schemaVersion))
-            data.append(ByteBuffer(bytes: row.data))
-            self.metadata.append(ByteBuffer(bytes: row.metadataJSON))
-            previousHashes.append(ByteBuffer(bytes: row.previousHash.bytes))
-            hashes.append(ByteBuffer(bytes: row.hash.bytes))
+            data.append(row.data)
+            self.metadata.append(row.metadataJSON)
+            previousHashes.append(row.previousHash.bytes)
+            hashes.append(row.hash.bytes)
         }
         for entry in metadata {
             // Empty strings become NULL in SQL: arrays of optionals are not bindable.
@@ -47,7 +51,7 @@ struct EventColumns {
         for (stream, state) in streamUpdates {
             headStreams.append(stream.rawValue)
             headVersions.append(state.version)
-            headHashes.append(ByteBuffer(bytes: state.lastHash.bytes))
+            headHashes.append(state.lastHash.bytes)
             headPositions.append(state.lastPosition)
         }
     }
