@@ -2,6 +2,7 @@
 
 # Starts the embedded PostgreSQL under .ledger/, migrates it and follows the log.
 run:
+	tools/install-deps.sh
 	swift build -c release --product ledger
 	.build/release/ledger run
 
