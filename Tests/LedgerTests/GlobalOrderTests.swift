@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Synchronization
 import Testing
 import Ledger
@@ -79,6 +80,49 @@ import LedgerTestSupport
                 return result
             }
             #expect(observed == Array(1...200))
+        }
+    }
+}
+
+@Suite struct StalledWriterTests {
+    @Test func aForgottenOpenTransactionHoldingTheHeadDoesNotStallReaders() async throws {
+        try await TestDatabase.withDatabase { db in
+            _ = try await db.store.append(to: Fixture.stream("deployment-1"), events: [Fixture.event("A"), Fixture.event("B")])
+            let released = Flag()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // A writer that locked the head and then went idle inside its transaction.
+                    try await db.client.withConnection { connection in
+                        try await connection.query("BEGIN", logger: TestDatabase.logger)
+                        try await connection.query("SELECT position FROM ledger.head FOR UPDATE", logger: TestDatabase.logger)
+                        while !released.isSet { try await Task.sleep(for: .milliseconds(20)) }
+                        try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                let reads: (ReadPage, ReadPage, [Int64])
+                do {
+                    reads = try await withTimeout(.seconds(10)) {
+                    let all = try await db.store.readAll(after: 0)
+                    let filtered = try await db.store.readAll(after: 0, filter: EventFilter(eventTypes: ["B"]))
+                    var streamed: [Int64] = []
+                    for try await event in db.store.subscribe(after: 0) {
+                        streamed.append(event.position)
+                        if streamed.count == 2 { break }
+                    }
+                    return (all, filtered, streamed)
+                    }
+                } catch {
+                    released.set()
+                    throw error
+                }
+                released.set()
+                let (all, filtered, streamed) = reads
+                #expect(all.events.map(\.position) == [1, 2])
+                #expect(filtered.events.map(\.position) == [2] && filtered.scannedThrough == 2)
+                #expect(streamed == [1, 2])
+                try await group.waitForAll()
+            }
         }
     }
 }
