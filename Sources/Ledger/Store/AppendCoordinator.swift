@@ -76,9 +76,16 @@ final class AppendCoordinator: Sendable {
         await withTaskGroup(of: Completed.self) { group in
             var inFlight = 0
             var failed: [[Pending]] = []
+            var lastBatchSize = 0
             while true {
+                // Writers answered by the last batch usually append again at once; one yield lets
+                // them queue up so the next batch shares a flush instead of leaving half empty.
+                if inFlight == 0 && lastBatchSize > 1 {
+                    for _ in 0..<4 where queuedCount() < lastBatchSize { await Task.yield() }
+                }
                 if failed.isEmpty, !own.isAnswered, inFlight < limits.maximumInFlight, let batch = takeBatch() {
                     let requests = batch.map(\.request)
+                    lastBatchSize = batch.count
                     if inFlight > 0 && writer.needsRead(requests) {
                         // A read taken while our own batches are in flight could mix states.
                         while inFlight > 0, let completed = await group.next() {
@@ -156,6 +163,8 @@ final class AppendCoordinator: Sendable {
     }
 
     private func hasPending() -> Bool { state.withLock { !$0.pending.isEmpty } }
+
+    private func queuedCount() -> Int { state.withLock { $0.pending.count } }
 
     /// Gives the lead to the oldest waiting caller, or gives it up when nobody waits.
     private func stepDown() {
