@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Ledger
+@testable import Ledger
 import LedgerTestSupport
 
 @Suite struct EventStoreAppendTests {
@@ -169,6 +169,30 @@ import LedgerTestSupport
             let report = try await db.store.verify()
             #expect(report.isClean && report.eventsChecked == 480)
             #expect(db.store.appendPathCounts.planned > 0)
+        }
+    }
+}
+
+@Suite struct WriterCacheTests {
+    /// The writer knows stream a at version 1; another process appends to it; then one batch
+    /// names a (now at 2) and a stream the writer has never seen. The read for the unknown stream
+    /// must refresh a too, or a would be planned as absent and refused by a false conflict.
+    @Test func aReadForNewStreamsRefreshesTheStaleOnesInTheSameBatch() async throws {
+        try await TestDatabase.withDatabase { db in
+            let writer = BatchWriter(client: db.client, configuration: .init(), logger: TestDatabase.logger)
+            let a = Fixture.stream("order-a"), b = Fixture.stream("order-b")
+            _ = try await writer.write([AppendRequest([StreamAppend(streamID: a, events: [Fixture.event()])])])
+            _ = try await db.store.append(to: a, expectedVersion: .exact(1), events: [Fixture.event()])
+            let outcomes = try await writer.write([
+                AppendRequest([StreamAppend(streamID: a, expectedVersion: .exact(2), events: [Fixture.event()])]),
+                AppendRequest([StreamAppend(streamID: b, events: [Fixture.event()])]),
+            ])
+            guard case .appended(let result) = outcomes[0] else {
+                Issue.record("expected the append to a at version 2 to succeed, got \(outcomes[0])")
+                return
+            }
+            #expect(result.streams[0].version == 3)
+            #expect(try await db.store.verify().isClean)
         }
     }
 }

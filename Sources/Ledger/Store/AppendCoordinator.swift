@@ -112,7 +112,7 @@ final class AppendCoordinator: Sendable {
                     failed = []
                     continue
                 }
-                if own.isAnswered || !hasPending() {
+                if own.isAnswered || queuedCount() == 0 {
                     stepDown()
                     return
                 }
@@ -161,8 +161,6 @@ final class AppendCoordinator: Sendable {
             state.withLock { $0.pending.insert(contentsOf: deferred, at: 0) }
         }
     }
-
-    private func hasPending() -> Bool { state.withLock { !$0.pending.isEmpty } }
 
     private func queuedCount() -> Int { state.withLock { $0.pending.count } }
 

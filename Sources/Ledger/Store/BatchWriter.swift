@@ -6,7 +6,7 @@ import PostgresNIO
 /// Writes one batch of append requests in one transaction, by one of two paths.
 ///
 /// - Planned (one round trip): plan against the cached head and stream states, then
-///   `ledger.append_planned` writes it if the head has not moved; otherwise re-read and re-plan.
+///   ``AppendPlannedStatement`` writes it if the head has not moved; otherwise re-read and re-plan.
 /// - Locked (the fallback): lock the head, read the streams and ids involved, plan, insert,
 ///   commit. It alone answers resent event ids, and serves batches the planned path gave up on.
 ///
@@ -110,7 +110,9 @@ struct BatchWriter: Sendable {
         let missing = wanted.filter { cached?.streams[$0] == nil }
         if let cached, missing.isEmpty { return cached }
 
-        let names = missing.map(\.rawValue)
+        // Read every stream the batch names, not only the missing ones: if the head moved, the
+        // cached states are stale, and all planned states must come from this one snapshot.
+        let names = wanted.map(\.rawValue)
         var head: Int64 = 0
         var lastRecordedAt: Int64 = 0
         var found: [StreamID: AppendPlanner.StreamState] = [:]
@@ -126,7 +128,7 @@ struct BatchWriter: Sendable {
                 found[StreamID(unchecked: stream)] = .init(version: version, lastHash: try EventHash(bytes: hash.readableBytesView), lastPosition: last)
             }
         }
-        for stream in missing where found[stream] == nil { found[stream] = .absent }
+        for stream in wanted where found[stream] == nil { found[stream] = .absent }
         cache.update(head: head, lastRecordedAt: lastRecordedAt, streams: found, replacing: cached?.head != head)
         return cache.snapshot()!
     }

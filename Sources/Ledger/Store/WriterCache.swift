@@ -2,7 +2,7 @@ import Synchronization
 
 /// What one process's writer last knew of the log: the head, the time of its last event, and
 /// the state of streams it touched. Valid exactly as long as the head has not moved since, which
-/// `ledger.append_planned` checks under the head lock; any doubt clears it.
+/// ``AppendPlannedStatement`` checks under the head lock; any doubt clears it.
 final class WriterCache: Sendable {
     struct Snapshot {
         var head: Int64
