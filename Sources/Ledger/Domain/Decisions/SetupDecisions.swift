@@ -1,0 +1,71 @@
+import Foundation
+
+/// Decisions about organisations, projects and environments: pure functions from what their
+/// streams say (folded states) and a command to the events to append, or a rejection.
+public enum SetupDecisions {
+    public static func createOrganisation(
+        id: String, name: String, quota: Resources?, existing: OrganisationState?
+    ) throws(CommandRejection) -> Decision {
+        try DomainIDs.validate(id, kind: "organisation")
+        guard existing == nil else { throw CommandRejection(.alreadyExists, "organisation \(id) already exists") }
+        try requireName(name)
+        if let quota, quota.cpuMillicores < 0 || quota.memoryMB < 0 || quota.diskGB < 0 {
+            throw CommandRejection(.invalid, "quota limits must not be negative")
+        }
+        return Decision([.init(DomainIDs.organisationStream(id), expectedVersion: .noStream, [
+            .organisationCreated(OrganisationCreated(organisationID: id, name: name, quota: quota))
+        ])])
+    }
+
+    public static func createProject(
+        id: String, name: String, repository: String?, organisation: OrganisationState?, existing: ProjectState?
+    ) throws(CommandRejection) -> Decision {
+        try DomainIDs.validate(id, kind: "project")
+        guard let organisation else { throw CommandRejection(.notFound, "no such organisation") }
+        guard existing == nil else { throw CommandRejection(.alreadyExists, "project \(id) already exists") }
+        try requireName(name)
+        return Decision([.init(DomainIDs.projectStream(id), expectedVersion: .noStream, [
+            .projectCreated(ProjectCreated(projectID: id, organisationID: organisation.organisationID, name: name, repository: repository))
+        ])])
+    }
+
+    /// Creates an environment, configured at once when a configuration is given.
+    public static func createEnvironment(
+        id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?
+    ) throws(CommandRejection) -> Decision {
+        try DomainIDs.validate(id, kind: "environment")
+        guard let project else { throw CommandRejection(.notFound, "no such project") }
+        guard existing == nil else { throw CommandRejection(.alreadyExists, "environment \(id) already exists") }
+        try requireName(name)
+        var events: [DomainEvent] = [
+            .environmentCreated(EnvironmentCreated(environmentID: id, projectID: project.projectID, organisationID: project.organisationID, name: name))
+        ]
+        if let configuration {
+            try requireValid(configuration)
+            events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration)))
+        }
+        return Decision([.init(DomainIDs.environmentStream(id), expectedVersion: .noStream, events)])
+    }
+
+    public static func configureEnvironment(
+        _ environment: EnvironmentState?, configuration: EnvironmentConfiguration
+    ) throws(CommandRejection) -> Decision {
+        guard let environment else { throw CommandRejection(.notFound, "no such environment") }
+        try requireValid(configuration)
+        if environment.configuration == configuration { return .nothing }
+        return Decision([.init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
+            .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration))
+        ])])
+    }
+
+    static func requireName(_ name: String) throws(CommandRejection) {
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 200 else {
+            throw CommandRejection(.invalid, "a name must be 1–200 characters")
+        }
+    }
+
+    static func requireValid(_ configuration: EnvironmentConfiguration) throws(CommandRejection) {
+        let problems = configuration.problems
+        guard problems.isEmpty else { throw CommandRejection(.invalid, "invalid configuration: " + problems.joined(separator: "; ")) }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// Every event of the deployment domain, as one closed type: folds and decisions switch over it,
+/// so business code never compares type-name strings.
+public enum DomainEvent: Sendable, Equatable {
+    case organisationCreated(OrganisationCreated)
+    case projectCreated(ProjectCreated)
+    case environmentCreated(EnvironmentCreated)
+    case environmentConfigured(EnvironmentConfigured)
+    case environmentDeploymentBegan(EnvironmentDeploymentBegan)
+    case environmentDeploymentEnded(EnvironmentDeploymentEnded)
+    case environmentDestroyed(EnvironmentDestroyed)
+    case deploymentRequested(DeploymentRequested)
+    case deploymentQueued(DeploymentQueued)
+    case deploymentStarted(DeploymentStarted)
+    case stepStarted(StepStarted)
+    case stepCompleted(StepCompleted)
+    case stepFailed(StepFailed)
+    case stepSkipped(StepSkipped)
+    case logLinesAppended(LogLinesAppended)
+    case deploymentCancellationRequested(DeploymentCancellationRequested)
+    case deploymentSucceeded(DeploymentSucceeded)
+    case deploymentFailed(DeploymentFailed)
+    case deploymentCancelled(DeploymentCancelled)
+    case deploymentTimedOut(DeploymentTimedOut)
+    case deploymentRolledBack(DeploymentRolledBack)
+    case deploymentDestroyed(DeploymentDestroyed)
+
+    /// The payload inside, as the protocol every payload conforms to.
+    public var payload: any LedgerEvent {
+        switch self {
+        case .organisationCreated(let e): e
+        case .projectCreated(let e): e
+        case .environmentCreated(let e): e
+        case .environmentConfigured(let e): e
+        case .environmentDeploymentBegan(let e): e
+        case .environmentDeploymentEnded(let e): e
+        case .environmentDestroyed(let e): e
+        case .deploymentRequested(let e): e
+        case .deploymentQueued(let e): e
+        case .deploymentStarted(let e): e
+        case .stepStarted(let e): e
+        case .stepCompleted(let e): e
+        case .stepFailed(let e): e
+        case .stepSkipped(let e): e
+        case .logLinesAppended(let e): e
+        case .deploymentCancellationRequested(let e): e
+        case .deploymentSucceeded(let e): e
+        case .deploymentFailed(let e): e
+        case .deploymentCancelled(let e): e
+        case .deploymentTimedOut(let e): e
+        case .deploymentRolledBack(let e): e
+        case .deploymentDestroyed(let e): e
+        }
+    }
+
+    /// The stable type name stored with the event.
+    public var eventType: String { type(of: payload).eventType }
+
+    /// Encodes it for appending.
+    public func newEvent(id: UUID = UUID(), metadata: EventMetadata) throws -> NewEvent {
+        try NewEvent(payload, id: id, metadata: metadata)
+    }
+
+    /// Decodes a stored event, upcasting older schema versions. Unknown types and versions
+    /// newer than this code are errors: better to stop than to misread history.
+    public init(type: String, schemaVersion: Int, data: Data) throws {
+        guard let decoder = Self.decoders[type] else {
+            throw LedgerError(.invalidEvent, "unknown event type \(type)")
+        }
+        self = try decoder(schemaVersion, data)
+    }
+
+    /// Decodes a recorded event.
+    public init(_ recorded: RecordedEvent) throws {
+        try self.init(type: recorded.type, schemaVersion: recorded.schemaVersion, data: recorded.data)
+    }
+
+    /// The event types of the domain.
+    public static var allEventTypes: Set<String> { Set(decoders.keys) }
+
+    private static func current<E: LedgerEvent>(_: E.Type, _ wrap: @escaping @Sendable (E) -> DomainEvent)
+        -> (String, @Sendable (Int, Data) throws -> DomainEvent)
+    {
+        (E.eventType, { version, data in
+            guard version == E.schemaVersion else {
+                throw LedgerError(.invalidEvent, "\(E.eventType) schema version \(version) is not known to this build")
+            }
+            return wrap(try LedgerJSON.decode(E.self, from: data))
+        })
+    }
+
+    private static let decoders: [String: @Sendable (Int, Data) throws -> DomainEvent] = Dictionary(uniqueKeysWithValues: [
+        current(OrganisationCreated.self) { .organisationCreated($0) },
+        current(ProjectCreated.self) { .projectCreated($0) },
+        current(EnvironmentCreated.self) { .environmentCreated($0) },
+        current(EnvironmentConfigured.self) { .environmentConfigured($0) },
+        current(EnvironmentDeploymentBegan.self) { .environmentDeploymentBegan($0) },
+        current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
+        current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
+        (DeploymentRequested.eventType, { @Sendable version, data in
+            switch version {
+            case 1: .deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data))
+            case DeploymentRequested.schemaVersion: .deploymentRequested(try LedgerJSON.decode(DeploymentRequested.self, from: data))
+            default: throw LedgerError(.invalidEvent, "DeploymentRequested schema version \(version) is not known to this build")
+            }
+        }),
+        current(DeploymentQueued.self) { .deploymentQueued($0) },
+        current(DeploymentStarted.self) { .deploymentStarted($0) },
+        current(StepStarted.self) { .stepStarted($0) },
+        current(StepCompleted.self) { .stepCompleted($0) },
+        current(StepFailed.self) { .stepFailed($0) },
+        current(StepSkipped.self) { .stepSkipped($0) },
+        current(LogLinesAppended.self) { .logLinesAppended($0) },
+        current(DeploymentCancellationRequested.self) { .deploymentCancellationRequested($0) },
+        current(DeploymentSucceeded.self) { .deploymentSucceeded($0) },
+        current(DeploymentFailed.self) { .deploymentFailed($0) },
+        current(DeploymentCancelled.self) { .deploymentCancelled($0) },
+        current(DeploymentTimedOut.self) { .deploymentTimedOut($0) },
+        current(DeploymentRolledBack.self) { .deploymentRolledBack($0) },
+        current(DeploymentDestroyed.self) { .deploymentDestroyed($0) },
+    ])
+}
+
+/// A decoded domain event with the envelope folds need: where and when it was recorded.
+public struct DomainRecord: Sendable, Equatable {
+    public var position: Int64
+    public var streamID: StreamID
+    public var streamVersion: Int64
+    public var recordedAtMicroseconds: Int64
+    public var event: DomainEvent
+
+    public init(position: Int64, streamID: StreamID, streamVersion: Int64, recordedAtMicroseconds: Int64, event: DomainEvent) {
+        self.position = position
+        self.streamID = streamID
+        self.streamVersion = streamVersion
+        self.recordedAtMicroseconds = recordedAtMicroseconds
+        self.event = event
+    }
+
+    /// Decodes a recorded event (and upcasts it).
+    public init(_ recorded: RecordedEvent) throws {
+        self.init(
+            position: recorded.position, streamID: recorded.streamID, streamVersion: recorded.streamVersion,
+            recordedAtMicroseconds: recorded.recordedAtMicroseconds, event: try DomainEvent(recorded))
+    }
+}

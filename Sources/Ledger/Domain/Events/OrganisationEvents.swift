@@ -1,0 +1,31 @@
+/// An organisation was created: the owner of projects and the unit quotas are counted in.
+public struct OrganisationCreated: LedgerEvent, Equatable {
+    public static let eventType = "OrganisationCreated"
+    public var organisationID: String
+    public var name: String
+    /// The most its active environments may be allocated together, when limited.
+    public var quota: Resources?
+
+    public init(organisationID: String, name: String, quota: Resources? = nil) {
+        self.organisationID = organisationID
+        self.name = name
+        self.quota = quota
+    }
+}
+
+/// A project was created inside an organisation.
+public struct ProjectCreated: LedgerEvent, Equatable {
+    public static let eventType = "ProjectCreated"
+    public var projectID: String
+    public var organisationID: String
+    public var name: String
+    /// The git repository it deploys from, when known.
+    public var repository: String?
+
+    public init(projectID: String, organisationID: String, name: String, repository: String? = nil) {
+        self.projectID = projectID
+        self.organisationID = organisationID
+        self.name = name
+        self.repository = repository
+    }
+}

@@ -1,0 +1,125 @@
+/// A successful deployment an environment can return to.
+public struct Release: Codable, Sendable, Equatable {
+    public var deploymentID: String
+    public var number: Int
+    public var git: GitReference
+    public var configuration: EnvironmentConfiguration
+    public var deployedAtMicroseconds: Int64
+    /// Set when a later rollback replaced it: no longer a rollback target.
+    public var rolledBack: Bool
+}
+
+/// An environment as its own stream tells it: configuration, status, whether it is active,
+/// the deployment in flight and its releases.
+///
+/// The fold behind the `environments` projection, the deploy decisions and time travel.
+public struct EnvironmentState: Codable, Sendable, Equatable {
+    public var environmentID: String
+    public var projectID: String
+    public var organisationID: String
+    public var name: String
+    public var configuration: EnvironmentConfiguration?
+    public var status: EnvironmentStatus
+    /// Active environments count against the organisation's quota; destroying one ends that.
+    public var active: Bool
+    /// How many deployments (including destroy records) it has had: the last number used.
+    public var deploymentCount: Int
+    public var inFlight: String?
+    /// What runs now: the latest successful deployment (or the rollback that restored one).
+    public var currentRelease: Release?
+    /// The release that ran before the current one and is still good: the default rollback target.
+    public var lastStableRelease: Release?
+    /// Every successful deployment, oldest first.
+    public var releases: [Release]
+    public var createdAtMicroseconds: Int64
+    public var destroyedAtMicroseconds: Int64?
+    public var version: Int64
+
+    public static func start(_ record: DomainRecord) -> EnvironmentState? {
+        guard case .environmentCreated(let e) = record.event else { return nil }
+        return EnvironmentState(
+            environmentID: e.environmentID, projectID: e.projectID, organisationID: e.organisationID, name: e.name,
+            configuration: nil, status: .pending, active: true, deploymentCount: 0, inFlight: nil, currentRelease: nil,
+            lastStableRelease: nil, releases: [], createdAtMicroseconds: record.recordedAtMicroseconds, version: record.streamVersion)
+    }
+
+    public mutating func apply(_ record: DomainRecord) {
+        version = record.streamVersion
+        switch record.event {
+        case .environmentConfigured(let e): configuration = e.configuration
+        case .environmentDeploymentBegan(let e):
+            inFlight = e.deploymentID
+            deploymentCount = e.number
+            status = .deploying
+            active = true
+            destroyedAtMicroseconds = nil
+        case .environmentDeploymentEnded(let e):
+            if inFlight == e.deploymentID { inFlight = nil }
+            switch e.status {
+            case .success:
+                let release = Release(
+                    deploymentID: e.deploymentID, number: e.number, git: e.git, configuration: e.configuration,
+                    deployedAtMicroseconds: record.recordedAtMicroseconds, rolledBack: false)
+                if e.rollbackTo != nil, let replaced = currentRelease,
+                    let index = releases.firstIndex(where: { $0.deploymentID == replaced.deploymentID })
+                {
+                    releases[index].rolledBack = true
+                }
+                releases.append(release)
+                currentRelease = release
+                lastStableRelease = releases.dropLast().last { !$0.rolledBack }
+                status = .running
+            case .failed, .timedOut: status = .failed
+            default: status = currentRelease == nil ? .pending : .running
+            }
+        case .environmentDestroyed(let e):
+            deploymentCount = e.number
+            status = .destroyed
+            active = false
+            inFlight = nil
+            currentRelease = nil
+            lastStableRelease = nil
+            destroyedAtMicroseconds = record.recordedAtMicroseconds
+        default: break
+        }
+    }
+
+    public static func fold(_ records: [DomainRecord]) -> EnvironmentState? {
+        guard let first = records.first, var state = start(first) else { return nil }
+        for record in records.dropFirst() { state.apply(record) }
+        return state
+    }
+
+    /// The successful deployments that are still rollback targets, newest first.
+    public var rollbackTargets: [Release] { releases.filter { !$0.rolledBack }.reversed() }
+
+    public static let eventTypes: Set<String> = [
+        EnvironmentCreated.eventType, EnvironmentConfigured.eventType, EnvironmentDeploymentBegan.eventType,
+        EnvironmentDeploymentEnded.eventType, EnvironmentDestroyed.eventType,
+    ]
+}
+
+/// An organisation as its stream tells it.
+public struct OrganisationState: Codable, Sendable, Equatable {
+    public var organisationID: String
+    public var name: String
+    public var quota: Resources?
+
+    public static func fold(_ records: [DomainRecord]) -> OrganisationState? {
+        guard case .organisationCreated(let e)? = records.first?.event else { return nil }
+        return OrganisationState(organisationID: e.organisationID, name: e.name, quota: e.quota)
+    }
+}
+
+/// A project as its stream tells it.
+public struct ProjectState: Codable, Sendable, Equatable {
+    public var projectID: String
+    public var organisationID: String
+    public var name: String
+    public var repository: String?
+
+    public static func fold(_ records: [DomainRecord]) -> ProjectState? {
+        guard case .projectCreated(let e)? = records.first?.event else { return nil }
+        return ProjectState(projectID: e.projectID, organisationID: e.organisationID, name: e.name, repository: e.repository)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// One step of a deployment pipeline, such as `pulling_image`.
+///
+/// The catalogue is the seed platform's step list; environments may name their own steps too
+/// (lowercase letters, digits and `_`). Steps up to `generating_config` build, the rest deploy.
+public struct DeploymentStep: Hashable, Sendable, Codable, CustomStringConvertible, RawRepresentable {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        guard !rawValue.isEmpty, rawValue.count <= 64,
+            rawValue.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let step = DeploymentStep(rawValue: raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid step id '\(raw)'"))
+        }
+        self = step
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    /// A display name: `pulling_image` → `Pulling image`.
+    public var displayName: String {
+        let words = rawValue.replacingOccurrences(of: "_", with: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
+    }
+
+    /// Whether running this step means the deployment is `deploying` rather than `building`.
+    public var isDeployPhase: Bool { !Self.buildPhase.contains(rawValue) }
+
+    static let buildPhase: Set<String> = [
+        "initializing", "connecting", "creating_network", "configuring_dns", "creating_postgres",
+        "cloning_platform_repos", "cloning_org_repos", "cloning_repo", "pulling_image", "generating_config",
+    ]
+
+    /// The seed platform's full pipeline, in order, from `initializing` to `completed`.
+    public static let standardPipeline: [DeploymentStep] = [
+        "initializing", "connecting", "creating_network", "configuring_dns", "creating_postgres",
+        "cloning_platform_repos", "cloning_org_repos", "cloning_repo", "pulling_image", "generating_config",
+        "starting_container", "installing_dependencies", "initializing_database", "verifying_dns",
+        "configuring_traefik", "health_check", "completed",
+    ].map { DeploymentStep(rawValue: $0)! }
+}
+
+/// The severity of a deployment log line.
+public enum LogLevel: String, Codable, Sendable, CaseIterable, Comparable {
+    case debug, info, warning, error
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
