@@ -46,8 +46,20 @@ let package = Package(
         ),
         // Runs PostgreSQL's own tools (initdb, pg_ctl, pgbench, psql) from async code.
         .target(name: "ChildProcess", swiftSettings: swiftSettings),
-        .target(name: "Projections", dependencies: ["Ledger"], swiftSettings: swiftSettings),
-        .target(name: "Executors", dependencies: ["Ledger"], swiftSettings: swiftSettings),
+        .target(
+            name: "Projections",
+            dependencies: [
+                "Ledger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Executors",
+            dependencies: ["Ledger", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Gateway", dependencies: ["Ledger", "Projections"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "LedgerCommand",
@@ -73,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "LedgerSchema", "LedgerTestSupport", "ChildProcess", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
     ],

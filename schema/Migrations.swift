@@ -18,5 +18,6 @@ public struct Migration: Sendable {
 public enum Migrations {
     public static let all: [Migration] = [
         Migration(1, "001_event_log.sql", PackageResources._01_event_log_sql),
+        Migration(2, "002_projections.sql", PackageResources._02_projections_sql),
     ]
 }

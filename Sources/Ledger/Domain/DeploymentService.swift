@@ -38,6 +38,7 @@ public struct DeploymentService: Sendable {
     }
 
     /// Decides and appends, deciding again after a version conflict.
+    @discardableResult
     public func execute(
         actor: String, requestID: String? = nil, _ decide: @Sendable () async throws -> Decided
     ) async throws -> Outcome {

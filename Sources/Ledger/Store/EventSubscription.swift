@@ -11,7 +11,7 @@ extension EventStore {
     }
 
     /// Returns when the head may have moved past `position`: on a NOTIFY, or after `timeout`.
-    func waitForAppend(after position: Int64, timeout: Duration) async throws {
+    public func waitForAppend(after position: Int64, timeout: Duration) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: Self.notificationChannel) { notifications in
                 // Listening before this check closes the race with a commit that happened

@@ -2,8 +2,8 @@ import PostgresNIO
 
 /// Turns database errors into text that is safe to show: the server's message and SQLSTATE,
 /// never the query or its bound values (which may hold payloads).
-enum PostgresErrorText {
-    static func safe(_ error: any Error) -> String {
+public enum PostgresErrorText {
+    public static func safe(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] {
                 let state = psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""

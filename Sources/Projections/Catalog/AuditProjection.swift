@@ -1,0 +1,103 @@
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+
+/// `audit`: who did what to which target, when, in which organisation and project, with the
+/// request and correlation ids — one row per action (every domain event but log lines and step
+/// progress), filterable by actor, action, target and time.
+public struct AuditProjection: Projection {
+    public init() {}
+    public let name = "audit"
+    public let version = 1
+    public var eventTypes: Set<String> {
+        DomainEvent.allEventTypes.subtracting([
+            LogLinesAppended.eventType, StepStarted.eventType, StepCompleted.eventType, StepFailed.eventType, StepSkipped.eventType,
+        ])
+    }
+    public let tables = ["entries"]
+
+    public func definitions(schema: String) -> [String] {
+        [
+            """
+            CREATE TABLE \(schema).entries (
+                position bigint PRIMARY KEY, at_us bigint NOT NULL, actor text, action text NOT NULL, target text NOT NULL,
+                organisation text, project text, request_id text, correlation_id uuid, summary text NOT NULL)
+            """,
+            "CREATE INDEX entries_actor ON \(schema).entries (actor, position)",
+            "CREATE INDEX entries_action ON \(schema).entries (action, position)",
+            "CREATE INDEX entries_target ON \(schema).entries (target, position)",
+            "CREATE INDEX entries_at ON \(schema).entries (at_us)",
+        ]
+    }
+
+    public func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
+        // Arrays of optionals do not bind, so absent values travel as '' and become NULL in SQL.
+        var positions: [Int64] = [], times: [Int64] = [], actors: [String] = [], actions: [String] = [], targets: [String] = []
+        var organisations: [String] = [], projects: [String] = [], requests: [String] = [], correlations: [String] = []
+        var summaries: [String] = []
+        for event in events {
+            let record = try event.domainRecord()
+            let metadata: EventMetadata
+            do { metadata = try event.metadata() } catch {
+                throw ProjectionEventError(position: event.position, eventType: event.type, reason: "cannot decode metadata")
+            }
+            positions.append(event.position)
+            times.append(event.recordedAtMicroseconds)
+            actors.append(metadata.actor ?? "")
+            actions.append(event.type)
+            targets.append(event.streamID.rawValue)
+            organisations.append(metadata.organisation ?? "")
+            projects.append(metadata.project ?? "")
+            requests.append(metadata.requestID ?? "")
+            correlations.append(metadata.correlationID?.uuidString.lowercased() ?? "")
+            summaries.append(AuditSummary.describe(record.event))
+        }
+        guard !positions.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: schema).entries
+                (position, at_us, actor, action, target, organisation, project, request_id, correlation_id, summary)
+            SELECT p, t, NULLIF(a, ''), x, g, NULLIF(o, ''), NULLIF(j, ''), NULLIF(r, ''), NULLIF(c, '')::uuid, s
+            FROM unnest(\(positions)::bigint[], \(times)::bigint[], \(actors)::text[], \(actions)::text[], \(targets)::text[],
+                \(organisations)::text[], \(projects)::text[], \(requests)::text[], \(correlations)::text[], \(summaries)::text[])
+                AS u(p, t, a, x, g, o, j, r, c, s)
+            """, logger: logger)
+    }
+}
+
+/// One line saying what an event did, for audit listings.
+public enum AuditSummary {
+    public static func describe(_ event: DomainEvent) -> String {
+        switch event {
+        case .organisationCreated(let e): "created organisation \(e.organisationID) (\(e.name))"
+        case .projectCreated(let e): "created project \(e.projectID) in \(e.organisationID)"
+        case .environmentCreated(let e): "created environment \(e.environmentID) in project \(e.projectID)"
+        case .environmentConfigured(let e):
+            "configured \(e.environmentID): \(e.configuration.sshUser)@\(e.configuration.host):\(e.configuration.sshPort), "
+                + "\(e.configuration.pipeline.count) steps, \(e.configuration.resources.cpuMillicores)m CPU, "
+                + "\(e.configuration.resources.memoryMB) MB RAM, \(e.configuration.resources.diskGB) GB disk"
+        case .environmentDeploymentBegan(let e): "deployment #\(e.number) (\(e.trigger.rawValue)) began on \(e.environmentID)"
+        case .environmentDeploymentEnded(let e): "deployment #\(e.number) on \(e.environmentID) ended \(e.status.rawValue)"
+        case .environmentDestroyed(let e): "destroyed \(e.environmentID)" + (e.deleteData ? " and deleted its data" : "")
+        case .deploymentRequested(let e):
+            "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
+                + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
+                + (e.force ? ", forced" : "")
+        case .deploymentQueued: "queued"
+        case .deploymentStarted(let e): "started by \(e.executor)"
+        case .deploymentCancellationRequested(let e): "asked to cancel" + (e.reason.map { ": \($0)" } ?? "")
+        case .deploymentSucceeded: "succeeded"
+        case .deploymentFailed(let e): "failed" + (e.step.map { " at \($0)" } ?? "") + ": \(e.error)"
+        case .deploymentCancelled: "cancelled"
+        case .deploymentTimedOut(let e): "timed out" + (e.step.map { " at \($0)" } ?? "")
+        case .deploymentRolledBack(let e): "rolled back, replaced by \(e.replacedBy)"
+        case .deploymentDestroyed: "destroy recorded"
+        case .stepStarted(let e): "step \(e.step) started"
+        case .stepCompleted(let e): "step \(e.step) completed"
+        case .stepFailed(let e): "step \(e.step) failed"
+        case .stepSkipped(let e): "step \(e.step) skipped"
+        case .logLinesAppended(let e): "\(e.lines.count) log lines"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Ledger
+import Logging
+import PostgresNIO
+
+/// Applies pages of events to one copy of a projection (live or being rebuilt), each page with
+/// its checkpoint in one transaction. When a page fails on a bad event it applies the page one
+/// event at a time to find it: everything before it commits, the projection stops there.
+struct ProjectionApplier: Sendable {
+    let projection: any Projection
+    let store: EventStore
+    let logger: Logger
+
+    /// What one step did.
+    enum Step {
+        case applied(events: Int, position: Int64)
+        case idle(position: Int64)
+    }
+
+    var filter: EventFilter { EventFilter(eventTypes: projection.eventTypes) }
+
+    /// Reads the next page after `checkpoint` and applies it to `schema`.
+    func step(
+        _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, batchSize: Int, rate: Double,
+        saveIdleCheckpoint: Bool, on connection: PostgresConnection
+    ) async throws -> Step {
+        let page = try await store.readAll(after: checkpoint.position, filter: filter, limit: batchSize)
+        if page.events.isEmpty {
+            if page.scannedThrough > checkpoint.position && saveIdleCheckpoint {
+                checkpoint.position = page.scannedThrough
+                try await schema.saveCheckpoint(checkpoint, rate: 0, on: connection, logger: logger)
+            }
+            return .idle(position: page.scannedThrough)
+        }
+        let before = checkpoint
+        var after = checkpoint
+        after.position = page.scannedThrough
+        after.events += Int64(page.events.count)
+        do {
+            try await connection.inTransaction(logger: logger) { connection in
+                try await projection.apply(page.events, schema: schema.name, connection: connection, logger: logger)
+                try await schema.saveCheckpoint(after, rate: rate, on: connection, logger: logger)
+            }
+            checkpoint = after
+            return .applied(events: page.events.count, position: after.position)
+        } catch where Self.isCausedByEvents(error) {
+            checkpoint = before
+            try await applyOneByOne(page.events, to: schema, checkpoint: &checkpoint, rate: rate, on: connection)
+            // Every event went through on its own: the failure was not theirs after all.
+            checkpoint.position = page.scannedThrough
+            try await schema.saveCheckpoint(checkpoint, rate: rate, on: connection, logger: logger)
+            return .applied(events: page.events.count, position: checkpoint.position)
+        }
+    }
+
+    private func applyOneByOne(
+        _ events: [RecordedEvent], to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
+        on connection: PostgresConnection
+    ) async throws {
+        for event in events {
+            var after = checkpoint
+            after.position = event.position
+            after.events += 1
+            do {
+                try await connection.inTransaction(logger: logger) { connection in
+                    try await projection.apply([event], schema: schema.name, connection: connection, logger: logger)
+                    try await schema.saveCheckpoint(after, rate: rate, on: connection, logger: logger)
+                }
+                checkpoint = after
+            } catch let failure as ProjectionEventError {
+                throw failure
+            } catch where Self.isCausedByEvents(error) {
+                throw ProjectionEventError(position: event.position, eventType: event.type, reason: PostgresErrorText.safe(error))
+            }
+        }
+    }
+
+    /// A bad event shows as our own decoding error or as the server refusing the rows; a lost
+    /// connection is neither and is retried instead.
+    static func isCausedByEvents(_ error: any Error) -> Bool {
+        if error is ProjectionEventError { return true }
+        if let error = error as? PSQLError, error.serverInfo != nil { return true }
+        return false
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+
+/// Rebuilds a projection from position 0 without downtime (invariant 7): builds a fresh copy
+/// beside the live one (reading only the projection's event types), asks the active runner to
+/// hand over, catches the copy up to the head and swaps it in with two schema renames in one
+/// transaction. Readers keep reading the old copy until the commit and the new one after it.
+public struct ProjectionRebuilder: Sendable {
+    let runner: ProjectionRunner
+
+    public init(runner: ProjectionRunner) {
+        self.runner = runner
+    }
+
+    /// How far a rebuild has got.
+    public struct Progress: Sendable {
+        public var position: Int64
+        public var head: Int64
+        public var events: Int64
+        public var elapsed: Duration
+    }
+
+    /// What a finished rebuild did.
+    public struct Summary: Sendable {
+        public var events: Int64
+        public var position: Int64
+        /// Building the copy up to the head as it was at the start.
+        public var buildTime: Duration
+        /// Waiting for the runner, the final catch-up and the swap.
+        public var swapTime: Duration
+    }
+
+    var projection: any Projection { runner.projection }
+    var logger: Logger { runner.logger }
+
+    /// Rebuilds and swaps in; the live runner (if any, in any process) hands over for the swap.
+    public func rebuild(
+        handoverTimeout: Duration = .seconds(60), progress: @Sendable (Progress) -> Void = { _ in }
+    ) async throws -> Summary {
+        try await runner.client.withConnection { connection in
+            let registry = runner.registry
+            guard try await registry.tryLock(ProjectionRegistry.rebuildLockClass, on: connection) else {
+                throw LedgerError(.invalidArgument, "a rebuild of \(projection.name) is already running")
+            }
+            do {
+                let summary = try await rebuildHoldingRebuildLock(handoverTimeout: handoverTimeout, progress: progress, on: connection)
+                try await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+                return summary
+            } catch {
+                _ = try? await registry.requestHandover(false, on: connection)
+                _ = try? await ProjectionSchema.next(projection).drop(on: connection, logger: logger)
+                _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                _ = try? await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+                throw error
+            }
+        }
+    }
+
+    private func rebuildHoldingRebuildLock(
+        handoverTimeout: Duration, progress: @Sendable (Progress) -> Void, on connection: PostgresConnection
+    ) async throws -> Summary {
+        let registry = runner.registry
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await build(on: connection, progress: progress)
+        let built = clock.now
+        if try await registry.row(on: connection) != nil {
+            try await registry.requestHandover(true, on: connection)
+        }
+        let deadline = clock.now + handoverTimeout
+        while !(try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection)) {
+            guard clock.now < deadline else {
+                throw LedgerError(.database, "the active runner of \(projection.name) did not hand over within \(handoverTimeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let final = try await swap(on: connection)
+        try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+        return Summary(events: final.events, position: final.position, buildTime: built - started, swapTime: clock.now - built)
+    }
+
+    /// Builds the `_next` copy from position 0 up to the head as it is now.
+    @discardableResult
+    func build(on connection: PostgresConnection, progress: @Sendable (Progress) -> Void) async throws -> ProjectionSchema.Checkpoint {
+        let next = ProjectionSchema.next(projection)
+        try await next.create(for: projection, on: connection, logger: logger)
+        let head = try await runner.store.headPosition()
+        var checkpoint = ProjectionSchema.Checkpoint(position: 0, events: 0)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastReport = started
+        while checkpoint.position < head {
+            do {
+                let step = try await runner.applier.step(
+                    next, checkpoint: &checkpoint, batchSize: max(runner.configuration.batchSize, 5_000), rate: 0,
+                    saveIdleCheckpoint: true, on: connection)
+                if case .idle = step, checkpoint.position < head { break }
+            } catch let failure as ProjectionEventError {
+                throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
+            }
+            if clock.now - lastReport >= .seconds(1) {
+                lastReport = clock.now
+                progress(Progress(position: checkpoint.position, head: head, events: checkpoint.events, elapsed: clock.now - started))
+            }
+        }
+        progress(Progress(position: checkpoint.position, head: head, events: checkpoint.events, elapsed: clock.now - started))
+        return checkpoint
+    }
+
+    /// With the runner lock held: catches `_next` up to the head and makes it the live copy.
+    @discardableResult
+    func swap(on connection: PostgresConnection) async throws -> ProjectionSchema.Checkpoint {
+        let live = ProjectionSchema.live(projection), next = ProjectionSchema.next(projection)
+        let retired = ProjectionSchema.retired(projection)
+        var checkpoint = try await next.checkpoint(on: connection, logger: logger)
+        while true {
+            do {
+                let step = try await runner.applier.step(
+                    next, checkpoint: &checkpoint, batchSize: max(runner.configuration.batchSize, 5_000), rate: 0,
+                    saveIdleCheckpoint: true, on: connection)
+                if case .idle = step { break }
+            } catch let failure as ProjectionEventError {
+                throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
+            }
+        }
+        let liveExists = try await live.exists(on: connection, logger: logger)
+        try await connection.inTransaction(logger: logger) { connection in
+            try await retired.drop(on: connection, logger: logger)
+            if liveExists {
+                try await connection.query("ALTER SCHEMA \(unescaped: live.name) RENAME TO \(unescaped: retired.name)", logger: logger)
+            }
+            try await connection.query("ALTER SCHEMA \(unescaped: next.name) RENAME TO \(unescaped: live.name)", logger: logger)
+            try await runner.registry.register(version: projection.version, on: connection)
+        }
+        // Readers still inside a query on the old copy finish first; new ones already see the new copy.
+        try await retired.drop(on: connection, logger: logger)
+        logger.notice("rebuilt and swapped in", metadata: ["ledger.position": "\(checkpoint.position)"])
+        return checkpoint
+    }
+}

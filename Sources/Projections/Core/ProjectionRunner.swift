@@ -1,0 +1,218 @@
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+
+/// Keeps one projection up to date with the log, in any number of processes at once: the one
+/// holding the projection's advisory lock is active, the others stand by and take over when
+/// its connection (or process) dies.
+///
+/// The active runner creates the live copy when there is none, rebuilds it beside the old one
+/// when the code's ``Projection/version`` is newer, then applies new events in batches, each
+/// with its checkpoint in one transaction. A bad event stops only this projection: it is
+/// recorded in the registry (position, type, reason) and retried after
+/// ``ProjectionRunnerConfiguration/failureRetryInterval``, resuming from there once fixed.
+public struct ProjectionRunner: Sendable {
+    public let projection: any Projection
+    let store: EventStore
+    let client: PostgresClient
+    let logger: Logger
+    let configuration: ProjectionRunnerConfiguration
+
+    public init(
+        projection: any Projection, store: EventStore, client: PostgresClient,
+        configuration: ProjectionRunnerConfiguration = .init(), logger: Logger
+    ) {
+        self.projection = projection
+        self.store = store
+        self.client = client
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "projection.name"] = "\(projection.name)"
+        self.logger = logger
+    }
+
+    var registry: ProjectionRegistry { ProjectionRegistry(projection: projection, logger: logger) }
+    var applier: ProjectionApplier { ProjectionApplier(projection: projection, store: store, logger: logger) }
+
+    /// Runs until the task is cancelled: active when it holds the lock, standing by otherwise.
+    public func run() async throws {
+        var standingBy = false
+        while !Task.isCancelled {
+            let pause: Duration
+            do {
+                pause = try await client.withConnection { connection in
+                    guard try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) else {
+                        if !standingBy { logger.info("another runner is active; standing by") }
+                        standingBy = true
+                        return configuration.standbyInterval
+                    }
+                    standingBy = false
+                    logger.info("active")
+                    let outcome = try await follow(on: connection)
+                    try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    switch outcome {
+                    case .handover:
+                        logger.info("handing over to a rebuild")
+                        return configuration.standbyInterval
+                    case .stopped(let failure):
+                        logger.error(
+                            "stopped by a bad event; will retry",
+                            metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
+                        return configuration.failureRetryInterval
+                    case .cancelled:
+                        return .zero
+                    }
+                }
+            } catch {
+                if Task.isCancelled || error is CancellationError { return }
+                logger.warning("lost the database; retrying", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+                pause = configuration.reconnectDelay
+            }
+            if pause > .zero {
+                do { try await Task.sleep(for: pause) } catch { return }
+            }
+        }
+    }
+
+    enum Outcome {
+        case handover
+        case stopped(ProjectionEventError)
+        case cancelled
+    }
+
+    /// Applies events until cancelled, asked to hand over, or stopped by a bad event.
+    func follow(on connection: PostgresConnection) async throws -> Outcome {
+        try await prepareLive(on: connection)
+        let live = ProjectionSchema.live(projection)
+        var checkpoint = try await live.checkpoint(on: connection, logger: logger)
+        var failed = try await registry.row(on: connection)?.failed ?? false
+        var meter = RateMeter()
+        var lastIdleSave = ContinuousClock.now
+        while !Task.isCancelled {
+            if try await registry.handoverRequested(on: connection) { return .handover }
+            let step: ProjectionApplier.Step
+            do {
+                let saveIdle = ContinuousClock.now - lastIdleSave >= configuration.idleCheckpointInterval
+                step = try await applier.step(
+                    live, checkpoint: &checkpoint, batchSize: configuration.batchSize, rate: meter.rate, saveIdleCheckpoint: saveIdle,
+                    on: connection)
+            } catch let failure as ProjectionEventError {
+                try await registry.recordFailure(failure, on: connection)
+                return .stopped(failure)
+            }
+            switch step {
+            case .applied(let events, _):
+                meter.record(events)
+                if failed {
+                    try await registry.clearFailure(on: connection)
+                    failed = false
+                    logger.info("resumed past the event that stopped it")
+                }
+            case .idle(let position):
+                lastIdleSave = checkpoint.position == position ? ContinuousClock.now : lastIdleSave
+                do {
+                    try await store.waitForAppend(after: position, timeout: configuration.pollInterval)
+                } catch {
+                    if Task.isCancelled { return .cancelled }
+                    throw error
+                }
+            }
+        }
+        return .cancelled
+    }
+
+    /// Makes sure a live copy of the current version exists, building it when it does not and
+    /// rebuilding it beside the old one (which keeps serving) when the code is newer.
+    func prepareLive(on connection: PostgresConnection) async throws {
+        let live = ProjectionSchema.live(projection)
+        let row = try await registry.row(on: connection)
+        if let row, row.version > projection.version {
+            throw LedgerError(
+                .invalidArgument,
+                "projection \(projection.name) is at version \(row.version) but this build knows only \(projection.version); not touching it")
+        }
+        let liveExists = try await live.exists(on: connection, logger: logger)
+        if let row, row.version == projection.version, liveExists { return }
+        if row == nil || !liveExists {
+            try await live.create(for: projection, on: connection, logger: logger)
+            try await registry.register(version: projection.version, on: connection)
+            logger.info("created", metadata: ["projection.version": "\(projection.version)"])
+            return
+        }
+        logger.notice("code is newer than the live copy; rebuilding beside it", metadata: ["projection.version": "\(projection.version)"])
+        let rebuilder = ProjectionRebuilder(runner: self)
+        try await rebuilder.build(on: connection, progress: { _ in })
+        try await rebuilder.swap(on: connection)
+    }
+
+    /// Brings the live copy up to the head as it is now and returns — for commands that read a
+    /// projection right after writing. When another runner is active it waits (up to
+    /// `timeout`) for that one to get there instead. Returns false when the projection could
+    /// not catch up (stopped by a bad event, or the active runner is behind).
+    @discardableResult
+    public func catchUp(timeout: Duration = .seconds(30)) async throws -> Bool {
+        let head = try await store.headPosition()
+        return try await client.withConnection { connection in
+            if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
+                do {
+                    let caughtUp = try await catchUpHoldingLock(to: head, on: connection)
+                    try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    return caughtUp
+                } catch {
+                    _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    throw error
+                }
+            }
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if try await ProjectionSchema.live(projection).exists(on: connection, logger: logger),
+                    try await ProjectionSchema.live(projection).checkpoint(on: connection, logger: logger).position >= head
+                {
+                    return true
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+    }
+}
+
+extension ProjectionRunner {
+    func catchUpHoldingLock(to head: Int64, on connection: PostgresConnection) async throws -> Bool {
+        try await prepareLive(on: connection)
+        let live = ProjectionSchema.live(projection)
+        var checkpoint = try await live.checkpoint(on: connection, logger: logger)
+        while checkpoint.position < head {
+            do {
+                let step = try await applier.step(
+                    live, checkpoint: &checkpoint, batchSize: configuration.batchSize, rate: 0, saveIdleCheckpoint: true,
+                    on: connection)
+                if case .idle = step, checkpoint.position < head { return false }
+            } catch let failure as ProjectionEventError {
+                try await registry.recordFailure(failure, on: connection)
+                return false
+            }
+        }
+        if try await registry.row(on: connection)?.failed == true { try await registry.clearFailure(on: connection) }
+        return true
+    }
+}
+
+/// Events per second over the last few seconds.
+struct RateMeter {
+    private var windowStart = ContinuousClock.now
+    private var windowEvents = 0
+    private(set) var rate = 0.0
+
+    mutating func record(_ events: Int) {
+        windowEvents += events
+        let elapsed = ContinuousClock.now - windowStart
+        if elapsed >= .seconds(2) {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            rate = Double(windowEvents) / seconds
+            windowStart = ContinuousClock.now
+            windowEvents = 0
+        }
+    }
+}

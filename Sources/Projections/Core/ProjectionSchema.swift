@@ -1,0 +1,88 @@
+import Ledger
+import Logging
+import PostgresNIO
+
+/// Where a projection's tables live: `proj_<name>` for the live copy, `proj_<name>_next` for a
+/// copy being rebuilt beside it. Each copy has its own checkpoint table, so rows and
+/// checkpoint move (and swap) together.
+///
+/// Schema names are made only from a projection's own ``Projection/name`` (checked to be
+/// lowercase letters and `_`), never from input; every value is a bound parameter.
+public struct ProjectionSchema: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+
+    public static func live(_ projection: any Projection) -> ProjectionSchema { ProjectionSchema(name: "proj_" + projection.name) }
+    public static func next(_ projection: any Projection) -> ProjectionSchema { ProjectionSchema(name: "proj_" + projection.name + "_next") }
+    static func retired(_ projection: any Projection) -> ProjectionSchema { ProjectionSchema(name: "proj_" + projection.name + "_old") }
+
+    init(name: String) {
+        precondition(name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || $0 == "_" }, "projection schema names are lowercase letters and _")
+        self.name = name
+    }
+
+    public var description: String { name }
+
+    /// The checkpoint: the last position applied, how many events that took, and the recent rate.
+    struct Checkpoint: Sendable {
+        var position: Int64
+        var events: Int64
+    }
+
+    func exists(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(name)", logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Creates the schema, its checkpoint at 0 and the projection's tables, in one transaction.
+    func create(for projection: any Projection, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.inTransaction(logger: logger) { connection in
+            try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: name) CASCADE", logger: logger)
+            try await connection.query("CREATE SCHEMA \(unescaped: name)", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE \(unescaped: name).checkpoint (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    position bigint NOT NULL, events bigint NOT NULL, rate double precision NOT NULL DEFAULT 0,
+                    updated_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            try await connection.query("INSERT INTO \(unescaped: name).checkpoint (position, events) VALUES (0, 0)", logger: logger)
+            for statement in projection.definitions(schema: name) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    func drop(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("DROP SCHEMA IF EXISTS \(unescaped: name) CASCADE", logger: logger)
+    }
+
+    func checkpoint(on connection: PostgresConnection, logger: Logger) async throws -> Checkpoint {
+        let rows = try await connection.query("SELECT position, events FROM \(unescaped: name).checkpoint", logger: logger)
+        for try await (position, events) in rows.decode((Int64, Int64).self) { return Checkpoint(position: position, events: events) }
+        throw LedgerError(.database, "projection schema \(name) has no checkpoint")
+    }
+
+    func saveCheckpoint(_ checkpoint: Checkpoint, rate: Double, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            UPDATE \(unescaped: name).checkpoint SET position = \(checkpoint.position), events = \(checkpoint.events),
+                rate = \(rate), updated_at = now()
+            """, logger: logger)
+    }
+}
+
+extension PostgresConnection {
+    /// BEGIN, `body`, COMMIT — or ROLLBACK and rethrow `body`'s own error unchanged.
+    func inTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await query("BEGIN", logger: logger)
+        do {
+            let value = try await body(self)
+            try await query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+
+/// Reads the live projections: what dashboards, the CLI and (later) the HTTP API show.
+/// Every filter is a bound parameter.
+public struct ProjectionReader: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Which deployments to list; nil means any.
+    public struct DeploymentFilter: Sendable {
+        public var organisation: String?
+        public var project: String?
+        public var environment: String?
+        public var status: DeploymentStatus?
+        public var trigger: DeploymentTrigger?
+        public var skip = 0
+        public var limit = 50
+        public init() {}
+    }
+
+    /// Deployments, newest first.
+    public func deployments(_ filter: DeploymentFilter) async throws -> [DeploymentState] {
+        let limit = min(max(filter.limit, 1), 500), skip = max(filter.skip, 0)
+        return try await states(
+            DeploymentState.self,
+            """
+            SELECT state::text FROM proj_deployments.state
+            WHERE (\(filter.organisation)::text IS NULL OR state->>'organisationID' = \(filter.organisation))
+              AND (\(filter.project)::text IS NULL OR state->>'projectID' = \(filter.project))
+              AND (\(filter.environment)::text IS NULL OR state->>'environmentID' = \(filter.environment))
+              AND (\(filter.status?.rawValue)::text IS NULL OR state->>'status' = \(filter.status?.rawValue))
+              AND (\(filter.trigger?.rawValue)::text IS NULL OR state->>'trigger' = \(filter.trigger?.rawValue))
+            ORDER BY (state->>'requestedPosition')::bigint DESC OFFSET \(skip) LIMIT \(limit)
+            """)
+    }
+
+    public func deployment(_ id: String) async throws -> DeploymentState? {
+        try await states(DeploymentState.self, "SELECT state::text FROM proj_deployments.state WHERE key = \(id)").first
+    }
+
+    public func progress(_ id: String) async throws -> DeploymentProgress? {
+        try await states(DeploymentProgress.self, "SELECT state::text FROM proj_progress.state WHERE key = \(id)").first
+    }
+
+    public func environments(organisation: String? = nil, project: String? = nil) async throws -> [EnvironmentState] {
+        try await states(
+            EnvironmentState.self,
+            """
+            SELECT state::text FROM proj_environments.state
+            WHERE (\(organisation)::text IS NULL OR state->>'organisationID' = \(organisation))
+              AND (\(project)::text IS NULL OR state->>'projectID' = \(project))
+            ORDER BY key
+            """)
+    }
+
+    public func environment(_ id: String) async throws -> EnvironmentState? {
+        try await states(EnvironmentState.self, "SELECT state::text FROM proj_environments.state WHERE key = \(id)").first
+    }
+
+    /// Organisations (`kind` = organisation) and projects, optionally of one organisation.
+    public func setup(kind: String, organisation: String? = nil) async throws -> [SetupFold.Entry] {
+        try await states(
+            SetupFold.Entry.self,
+            """
+            SELECT state::text FROM proj_setup.state
+            WHERE state->>'kind' = \(kind) AND (\(organisation)::text IS NULL OR state->>'organisationID' = \(organisation))
+            ORDER BY key
+            """)
+    }
+
+    public func quota(organisation: String) async throws -> QuotaUsage {
+        let entries = try await states(
+            QuotaEntry.self, "SELECT state::text FROM proj_quota.state WHERE state->>'organisationID' = \(organisation)")
+        return QuotaUsage(organisationID: organisation, entries: entries)
+    }
+
+    func states<T: Decodable>(_ type: T.Type, _ query: PostgresQuery) async throws -> [T] {
+        var values: [T] = []
+        do {
+            for try await body in try await client.query(query, logger: logger).decode(String.self) {
+                values.append(try LedgerJSON.decode(T.self, from: Data(body.utf8)))
+            }
+        } catch let error as DecodingError {
+            throw LedgerError(.invalidEvent, "a projection row does not decode: \(error)")
+        } catch {
+            throw LedgerError.wrapping(error, "reading a projection failed")
+        }
+        return values
+    }
+}
