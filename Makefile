@@ -4,7 +4,7 @@
 run:
 	tools/install-deps.sh
 	swift build -c release --product ledger
-	.build/release/ledger run
+	.build/release/ledger run --demo
 
 # Installs what is missing, starts a throwaway PostgreSQL and runs every test against it.
 test:

@@ -11,10 +11,15 @@ struct LedgerCommand: AsyncParsableCommand {
             PostgreSQL under .ledger/pg (or --data-dir / LEDGER_DATA_DIR) and stops it again when it is done. \
             The schema is migrated automatically before any command runs.
 
-            Exit codes: 0 success, 1 failure, 3 version conflict, 4 integrity problem found, 64 invalid arguments.
+            Exit codes: 0 success, 1 failure, 2 command rejected (the reason is printed), 3 version conflict, \
+            4 integrity problem found, 64 invalid arguments.
             """,
         subcommands: [
             RunCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
             SealCommand.self, VerifyCommand.self, BenchCommand.self,
+            OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
+            RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
+            AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
+            SimulateCommand.self,
         ])
 }

@@ -10,8 +10,8 @@ import Testing
     let ana = DeploymentDecisions.Request(actor: "ana", deploymentID: "d1")
 
     /// An organisation `acme`, project `shop` and configured environment `shop-prod`.
-    func world() throws -> InMemoryDomainLog {
-        var log = InMemoryDomainLog()
+    func world() throws -> DomainLogBuffer {
+        var log = DomainLogBuffer()
         try log.apply(SetupDecisions.createOrganisation(id: "acme", name: "Acme", quota: nil, existing: nil))
         try log.apply(SetupDecisions.createProject(id: "shop", name: "Shop", repository: nil, organisation: log.organisation("acme"), existing: nil))
         try log.apply(SetupDecisions.createEnvironment(
@@ -19,14 +19,14 @@ import Testing
         return log
     }
 
-    func deploy(_ log: inout InMemoryDomainLog, _ id: String, commit: String = "abc1234", force: Bool = false) throws {
+    func deploy(_ log: inout DomainLogBuffer, _ id: String, commit: String = "abc1234", force: Bool = false) throws {
         try log.apply(DeploymentDecisions.deploy(
             log.environment("shop-prod"), git: GitReference(branch: "main", commit: commit), force: force,
             request: .init(actor: "ana", deploymentID: id)))
     }
 
     /// Plays a deployment to its end through the executor decisions.
-    func finish(_ log: inout InMemoryDomainLog, _ id: String, failing: Bool = false) throws {
+    func finish(_ log: inout DomainLogBuffer, _ id: String, failing: Bool = false) throws {
         try log.apply(ExecutionDecisions.queue(log.deployment(id)!))
         try log.apply(ExecutionDecisions.start(log.deployment(id)!, executor: "test", lease: "l1"))
         for step in Self.configuration.pipeline {

@@ -7,9 +7,9 @@ public enum DeploymentsFold: KeyedFold {
     public static let version = 1
     public static let eventTypes = DeploymentState.eventTypes
     public static let indexedExpressions = [
-        "((state->>'organisationID'), ((state->>'requestedPosition')::bigint) DESC)",
-        "((state->>'environmentID'), ((state->>'requestedPosition')::bigint) DESC)",
-        "((state->>'projectID'))", "((state->>'status'))", "(((state->>'requestedPosition')::bigint) DESC)",
+        "(state->>'organisationID'), ((state->>'requestedPosition')::bigint) DESC",
+        "(state->>'environmentID'), ((state->>'requestedPosition')::bigint) DESC",
+        "(state->>'projectID')", "(state->>'status')", "((state->>'requestedPosition')::bigint) DESC",
     ]
     public static func key(of record: DomainRecord) -> String? { DomainIDs.id(of: record.streamID) }
     public static func start(_ record: DomainRecord) -> DeploymentState? { DeploymentState.start(record) }
@@ -34,7 +34,7 @@ public enum EnvironmentsFold: KeyedFold {
     public static let name = "environments"
     public static let version = 1
     public static let eventTypes = EnvironmentState.eventTypes
-    public static let indexedExpressions = ["((state->>'organisationID'))", "((state->>'projectID'))"]
+    public static let indexedExpressions = ["(state->>'organisationID')", "(state->>'projectID')"]
     public static func key(of record: DomainRecord) -> String? { DomainIDs.id(of: record.streamID) }
     public static func start(_ record: DomainRecord) -> EnvironmentState? { EnvironmentState.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout EnvironmentState) { state.apply(record) }
@@ -46,7 +46,7 @@ public enum QuotaFold: KeyedFold {
     public static let name = "quota"
     public static let version = 1
     public static let eventTypes = QuotaEntry.eventTypes
-    public static let indexedExpressions = ["((state->>'organisationID'))"]
+    public static let indexedExpressions = ["(state->>'organisationID')"]
     public static func key(of record: DomainRecord) -> String? { record.streamID.rawValue }
     public static func start(_ record: DomainRecord) -> QuotaEntry? { QuotaEntry.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout QuotaEntry) { state.apply(record) }
@@ -57,7 +57,7 @@ public enum SetupFold: KeyedFold {
     public static let name = "setup"
     public static let version = 1
     public static let eventTypes: Set<String> = [OrganisationCreated.eventType, ProjectCreated.eventType]
-    public static let indexedExpressions = ["((state->>'organisationID'))"]
+    public static let indexedExpressions = ["(state->>'organisationID')"]
 
     /// An organisation or a project.
     public struct Entry: Codable, Sendable, Equatable {

@@ -11,7 +11,7 @@ public protocol KeyedFold: Sendable {
     static var name: String { get }
     static var version: Int { get }
     static var eventTypes: Set<String> { get }
-    /// Expressions over `state` to index, e.g. `(state->>'organisationID')`.
+    /// Index column lists over `state`, e.g. `(state->>'organisationID')`, one index each.
     static var indexedExpressions: [String] { get }
     /// The row an event belongs to; nil to ignore it.
     static func key(of record: DomainRecord) -> String?

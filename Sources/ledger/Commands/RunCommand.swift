@@ -1,26 +1,41 @@
-import PostgresNIO
-import Logging
 import ArgumentParser
+import Executors
+import Foundation
 import Ledger
+import Logging
+import PostgresNIO
 
-/// `ledger run`: the service for now — migrates, seals periodically and follows the log.
+/// `ledger run`: the service — migrates, keeps the projections up to date, seals new events
+/// periodically and, with `--demo`, shows deployments progressing with the simulator.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Start the ledger: migrate, seal new events periodically, and follow the log (Ctrl-C stops).")
+        commandName: "run",
+        abstract: "Start the ledger: migrate, run the projections, seal new events periodically (Ctrl-C stops).",
+        discussion: """
+            With --demo it also creates a demo organisation, project and environment, requests a deployment \
+            every --demo-interval seconds and plays them with the simulated executor, so you can watch \
+            `ledger deployments list` and `ledger progress ID --follow` from another terminal.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
     @Option(name: .customLong("seal-every"), help: "Seconds between seals of newly appended events.")
     var sealInterval: Int = 60
 
+    @Flag(help: "Seed a demo environment and keep deploying to it with the simulator.")
+    var demo = false
+
+    @Option(name: .customLong("demo-interval"), help: "Seconds between demo deployment requests.")
+    var demoInterval: Int = 20
+
     func validate() throws {
-        guard sealInterval > 0 else { throw ValidationError("--seal-every must be positive") }
+        guard sealInterval > 0, demoInterval > 0 else { throw ValidationError("--seal-every and --demo-interval must be positive") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [sealInterval] session in
-                printError("ledger is running on \(session.url); following the log (Ctrl-C to stop)")
+            _ = try await LedgerRuntime.run(connection) { [sealInterval, demo, demoInterval] session in
+                printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         while !Task.isCancelled {
@@ -30,15 +45,58 @@ struct RunCommand: AsyncParsableCommand {
                             }
                         }
                     }
-                    group.addTask {
-                        for try await event in session.store.subscribe(after: 0) {
-                            printLine(EventJSON.line(event))
+                    group.addTask { try await ProjectionServices.runAll(session) }
+                    if demo {
+                        group.addTask { try await DemoLoop(session: session, interval: .seconds(demoInterval)).run() }
+                        group.addTask {
+                            var configuration = DeploymentSimulator.Configuration()
+                            configuration.speed = 10
+                            try await DeploymentSimulator(
+                                service: DeploymentService(store: session.store, source: "simulator"), configuration: configuration,
+                                logger: session.logger
+                            ).run()
                         }
                     }
                     try await group.next()
                     group.cancelAll()
                 }
             }
+        }
+    }
+}
+
+/// The demo: an organisation, project and environment, and a new deployment request whenever
+/// the environment is free, at most every `interval`.
+struct DemoLoop: Sendable {
+    let session: LedgerSession
+    let interval: Duration
+
+    func run() async throws {
+        let service = DeploymentService(store: session.store, source: "demo")
+        if try await service.organisation("demo") == nil {
+            try await service.createOrganisation(
+                id: "demo", name: "Demo Inc", quota: Resources(cpuMillicores: 8_000, memoryMB: 16_384, diskGB: 200), actor: "demo")
+            try await service.createProject(id: "shop", organisation: "demo", name: "Shop", repository: "git@example.com:demo/shop.git", actor: "demo")
+            try await service.createEnvironment(
+                id: "shop-staging", project: "shop", name: "staging",
+                configuration: EnvironmentConfiguration(host: "10.0.0.5", resources: Resources(cpuMillicores: 2_000, memoryMB: 4_096, diskGB: 40)),
+                actor: "demo")
+        }
+        printError("demo: deploying to environment shop-staging every \(interval); try `ledger deployments list` and `ledger progress ID --follow`")
+        var number = 0
+        while !Task.isCancelled {
+            number += 1
+            let commit = String(format: "%07x", (number &* 2_654_435_761) & 0xFFFFFFF)
+            let request = DeploymentDecisions.Request(actor: "demo")
+            do {
+                try await service.deploy(
+                    environment: "shop-staging", git: GitReference(branch: "main", commit: commit, message: "Demo change \(number)"),
+                    trigger: .gitPush, request: request)
+                printError("demo: requested deployment \(request.deploymentID) of main@\(commit)")
+            } catch let rejection as CommandRejection {
+                session.logger.debug("demo deployment skipped", metadata: ["reason": "\(rejection.message)"])
+            }
+            try await Task.sleep(for: interval)
         }
     }
 }

@@ -8,6 +8,7 @@ import Ledger
 enum LedgerExitCode {
     static let conflict = ExitCode(3)
     static let integrityProblem = ExitCode(4)
+    static let rejected = ExitCode(2)
 }
 
 /// Turns ledger errors into one clear line on stderr and a meaningful exit code; the detail
@@ -15,6 +16,9 @@ enum LedgerExitCode {
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
+    } catch let rejection as CommandRejection {
+        printError("rejected (\(rejection.code)): \(rejection.message)")
+        throw LedgerExitCode.rejected
     } catch let conflict as AppendConflict {
         printError(conflict.description)
         throw LedgerExitCode.conflict
@@ -43,5 +47,10 @@ func printError(_ message: String) {
 
 /// Writes a line to stdout and flushes it, so `tail` output reaches pipes as it happens.
 func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    do {
+        try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+    } catch {
+        // The reader went away (e.g. `| head`): nothing more to say to anyone.
+        exit(0)
+    }
 }

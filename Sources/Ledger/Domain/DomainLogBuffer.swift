@@ -1,10 +1,13 @@
-import Ledger
-
-/// The deployment domain's streams held in memory, for testing decisions without a database:
-/// applies a ``Decision`` the way the store would (expected versions checked, positions and
-/// versions assigned, a clock that ticks 1 ms per event) and folds the states back.
-public struct InMemoryDomainLog: Sendable {
+/// The deployment domain's streams held in memory: applies a ``Decision`` the way the store
+/// would (expected versions checked, positions and versions assigned, a clock that ticks 1 ms
+/// per event) and folds the states back. Tests use it to check decisions without a database;
+/// the benchmark uses it to generate long, valid histories fast and then append them in bulk
+/// (``drainPending()``).
+public struct DomainLogBuffer: Sendable {
     public private(set) var streams: [StreamID: [DomainRecord]] = [:]
+    /// Events applied since the last ``drainPending()``, in order.
+    public private(set) var pending: [(StreamID, DomainEvent)] = []
+    private var versions: [StreamID: Int64] = [:]
     public private(set) var position: Int64 = 0
     public var clockMicroseconds: Int64 = 1_700_000_000_000_000
 
@@ -13,7 +16,7 @@ public struct InMemoryDomainLog: Sendable {
     /// Appends a decision's writes atomically; a stale expected version throws ``AppendConflict``.
     public mutating func apply(_ decision: Decision) throws {
         for write in decision.writes {
-            let version = Int64(streams[write.streamID]?.count ?? 0)
+            let version = versions[write.streamID] ?? 0
             switch write.expectedVersion {
             case .any: break
             case .noStream where version == 0: break
@@ -25,12 +28,25 @@ public struct InMemoryDomainLog: Sendable {
             for event in write.events {
                 position += 1
                 clockMicroseconds += 1_000
-                let version = Int64(streams[write.streamID]?.count ?? 0) + 1
+                let version = (versions[write.streamID] ?? 0) + 1
+                versions[write.streamID] = version
+                pending.append((write.streamID, event))
                 streams[write.streamID, default: []].append(DomainRecord(
                     position: position, streamID: write.streamID, streamVersion: version,
                     recordedAtMicroseconds: clockMicroseconds, event: event))
             }
         }
+    }
+
+    /// Returns and clears the events applied since the last call.
+    public mutating func drainPending() -> [(StreamID, DomainEvent)] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+
+    /// Drops a stream's records from memory (its version is kept, so later writes still check).
+    public mutating func forget(_ stream: StreamID) {
+        streams[stream] = nil
     }
 
     public func records(_ stream: StreamID) -> [DomainRecord] { streams[stream] ?? [] }

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Projections
+
+/// Prints what a command that started a deployment did.
+private func reportNewDeployment(_ outcome: DeploymentService.Outcome?, id: String, json: Bool) throws {
+    guard let outcome else { return }
+    if json { return try Output.json(["deployment_id": id, "first_position": "\(outcome.result?.firstPosition ?? 0)"]) }
+    printLine(id)
+}
+
+/// `ledger deploy`: requests a deployment of a branch, commit or tag.
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy", abstract: "Request a deployment; prints the new deployment's id.",
+        discussion: "Rejected (exit 2) when the environment already has a deployment in flight, or already runs this reference without --force.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Option var environment: String
+    @Option var branch: String?
+    @Option var commit: String?
+    @Option var tag: String?
+    @Option(help: "The commit message, when known.") var message: String?
+    @Option(help: "The commit author, when known.") var author: String?
+    @Option(help: "manual, git_push, webhook, scheduled, auto_deploy or config_update.") var trigger = "manual"
+    @Flag(help: "Redeploy even when the environment already runs this.") var force = false
+
+    func validate() throws {
+        guard branch != nil || commit != nil || tag != nil else { throw ValidationError("give at least one of --branch, --commit, --tag") }
+        guard DeploymentTrigger(rawValue: trigger) != nil else { throw ValidationError("unknown trigger '\(trigger)'") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
+            let git = GitReference(branch: branch, commit: commit, tag: tag, message: message, author: author)
+            let outcome = try await DomainSession.run(connection) { [environment, trigger, force] session in
+                try await session.service.deploy(
+                    environment: environment, git: git, trigger: DeploymentTrigger(rawValue: trigger)!, force: force, request: request)
+            }
+            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+        }
+    }
+}
+
+/// `ledger retry ID`.
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry", abstract: "Retry a failed deployment with the same git reference and configuration; prints the new id.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument(help: "The failed deployment.") var id: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
+            let outcome = try await DomainSession.run(connection) { [id] session in try await session.service.retry(id, request: request) }
+            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+        }
+    }
+}
+
+/// `ledger rollback ID`.
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback", abstract: "Roll back to an earlier successful deployment of the same environment; prints the new id.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument(help: "The successful deployment to return to.") var id: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
+            let outcome = try await DomainSession.run(connection) { [id] session in try await session.service.rollback(to: id, request: request) }
+            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+        }
+    }
+}
+
+/// `ledger cancel ID`.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a deployment that has not finished.",
+        discussion: "A pending or queued deployment is cancelled at once; a running one is asked to stop and its executor confirms.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var id: String
+    @Option var reason: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, reason, options] session in
+                try await session.service.cancel(id, reason: reason, actor: options.resolvedActor)
+            }
+            guard let outcome else { return }
+            let done = outcome.decision.events(for: DomainIDs.deploymentStream(id)).contains {
+                if case .deploymentCancelled = $0 { return true }
+                return false
+            }
+            printLine(outcome.result == nil ? "cancellation was already requested" : done ? "cancelled \(id)" : "asked \(id) to stop")
+        }
+    }
+}
+
+/// `ledger destroy ENV`.
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy", abstract: "Destroy an environment: records it, makes it inactive and releases its quota.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var environment: String
+    @Flag(name: .customLong("delete-data"), help: "Also delete its data directory.") var deleteData = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
+            _ = try await DomainSession.run(connection) { [environment, deleteData] session in
+                try await session.service.destroy(environment: environment, deleteData: deleteData, request: request)
+            }
+            printLine("destroyed \(environment) (record \(request.deploymentID))")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Projections
+
+/// Who is acting and how results are printed, shared by the deployment commands.
+struct DomainOptions: ParsableArguments {
+    @Option(name: .customLong("actor"), help: "Who is acting (env: LEDGER_ACTOR, else the login name).")
+    var actor: String?
+
+    @Flag(name: .customLong("json"), help: "Print JSON for scripts instead of a table.")
+    var json = false
+
+    var resolvedActor: String { actor ?? Environment.value("LEDGER_ACTOR") ?? Environment.value("USER") ?? "unknown" }
+}
+
+/// Running a deployment command: the service and reader over one ledger session, with the
+/// projections a query needs caught up first so a command reads its own writes.
+struct DomainSession: Sendable {
+    let session: LedgerSession
+    var service: DeploymentService { DeploymentService(store: session.store, source: "cli") }
+    var reader: ProjectionReader { ProjectionReader(client: session.client, logger: session.logger) }
+
+    /// Brings the named projections up to the head; warns when one cannot (stopped by a bad event).
+    func catchUp(_ names: [String]) async throws {
+        for name in names {
+            guard let projection = ProjectionCatalog.named(name) else { continue }
+            let runner = ProjectionRunner(projection: projection, store: session.store, client: session.client, logger: session.logger)
+            if !(try await runner.catchUp()) {
+                printError("warning: projection \(name) is behind the log (see `ledger projections status`); results may be stale")
+            }
+        }
+    }
+
+    static func run<T: Sendable>(_ connection: ConnectionOptions, _ body: @escaping @Sendable (DomainSession) async throws -> T) async throws -> T? {
+        try await LedgerRuntime.run(connection) { session in try await body(DomainSession(session: session)) }
+    }
+}
+
+/// Prints values as JSON lines or aligned tables.
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws {
+        printLine(String(decoding: try LedgerJSON.encode(value), as: UTF8.self))
+    }
+
+    /// Prints rows under a header, each column as wide as its widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        printLine(line(header))
+        for row in rows { printLine(line(row)) }
+    }
+
+    /// `2026-11-21 10:30:05` in UTC.
+    static func time(_ microseconds: Int64?) -> String {
+        guard let microseconds else { return "-" }
+        return String(EventJSON.timestamp(microseconds).prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func duration(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "-" }
+        return milliseconds >= 60_000 ? String(format: "%.1f min", Double(milliseconds) / 60_000) : String(format: "%.1fs", Double(milliseconds) / 1_000)
+    }
+
+    /// A quota, where 0 means that resource is not limited.
+    static func quota(_ quota: Resources) -> String {
+        [
+            quota.cpuMillicores > 0 ? String(format: "%.2f CPU", Double(quota.cpuMillicores) / 1_000) : "CPU unlimited",
+            quota.memoryMB > 0 ? "\(quota.memoryMB) MB RAM" : "RAM unlimited",
+            quota.diskGB > 0 ? "\(quota.diskGB) GB disk" : "disk unlimited",
+        ].joined(separator: ", ")
+    }
+
+    static func resources(_ resources: Resources) -> String {
+        String(format: "%.2f CPU, %d MB RAM, %d GB disk", Double(resources.cpuMillicores) / 1_000, resources.memoryMB, resources.diskGB)
+    }
+}

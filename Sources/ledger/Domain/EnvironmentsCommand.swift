@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Projections
+
+/// The configuration flags of `environments create` and `environments configure`.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(help: "The target server's host name or address.") var host: String?
+    @Option(name: .customLong("ssh-user"), help: "The SSH user (default: deploy).") var sshUser: String?
+    @Option(name: .customLong("ssh-port"), help: "The SSH port (default: 22).") var sshPort: Int?
+    @Option(help: "Comma-separated step ids (default: the standard 17-step pipeline).") var pipeline: String?
+    @Option(help: "CPU cores allocated, e.g. 1.5.") var cpu: Double?
+    @Option(name: .customLong("ram"), help: "RAM allocated, in MB.") var memory: Int?
+    @Option(help: "Disk allocated, in GB.") var disk: Int?
+    @Option(help: "The branch it tracks (default: main).") var branch: String?
+    @Option(name: .customLong("auto-deploy"), help: "Deploy pushes to the tracked branch: true or false.") var autoDeploy: Bool?
+
+    var isEmpty: Bool { [host, sshUser, pipeline, branch].allSatisfy { $0 == nil } && sshPort == nil && cpu == nil && memory == nil && disk == nil && autoDeploy == nil }
+
+    /// Applies the given flags over `base` (or builds a new configuration, which needs --host).
+    func configuration(over base: EnvironmentConfiguration?) throws -> EnvironmentConfiguration {
+        var configuration = base ?? EnvironmentConfiguration(
+            host: host ?? "", resources: Resources(cpuMillicores: 1_000, memoryMB: 1_024, diskGB: 10))
+        if let host { configuration.host = host }
+        if let sshUser { configuration.sshUser = sshUser }
+        if let sshPort { configuration.sshPort = sshPort }
+        if let pipeline {
+            configuration.pipeline = try pipeline.split(separator: ",").map {
+                guard let step = DeploymentStep(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("'\($0)' is not a step id (lowercase letters, digits and _)")
+                }
+                return step
+            }
+        }
+        if let cpu { configuration.resources.cpuMillicores = Int((cpu * 1_000).rounded()) }
+        if let memory { configuration.resources.memoryMB = memory }
+        if let disk { configuration.resources.diskGB = disk }
+        if let branch { configuration.branch = branch }
+        if let autoDeploy { configuration.autoDeploy = autoDeploy }
+        return configuration
+    }
+}
+
+/// `ledger environments create|configure|list|show`.
+struct EnvironmentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "environments", abstract: "Create, configure and list environments.",
+        subcommands: [Create.self, Configure.self, List.self, Show.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an environment in a project, configured when --host is given.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @OptionGroup var settings: ConfigurationOptions
+        @Argument(help: "Its id, unique across projects, e.g. shop-staging.") var id: String
+        @Option(help: "The project it belongs to.") var project: String
+        @Option(help: "Its display name (default: the id).") var name: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let configuration = settings.isEmpty ? nil : try settings.configuration(over: nil)
+                _ = try await DomainSession.run(connection) { [id, project, name, options] session in
+                    try await session.service.createEnvironment(
+                        id: id, project: project, name: name ?? id, configuration: configuration, actor: options.resolvedActor)
+                }
+                printLine("created environment \(id)" + (configuration == nil ? " (configure it before deploying)" : ""))
+            }
+        }
+    }
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an environment's configuration; unspecified settings keep their value.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @OptionGroup var settings: ConfigurationOptions
+        @Argument(help: "The environment.") var id: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let outcome = try await DomainSession.run(connection) { [id, settings, options] session in
+                    let current = try await session.service.environment(id)
+                    guard let current else { throw CommandRejection(.notFound, "no such environment") }
+                    let configuration = try settings.configuration(over: current.configuration)
+                    return try await session.service.configureEnvironment(id, configuration: configuration, actor: options.resolvedActor)
+                }
+                printLine(outcome?.result == nil ? "environment \(id) already had this configuration" : "configured environment \(id)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List environments with their status and current release.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Option(name: .customLong("org")) var organisation: String?
+        @Option var project: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let environments = try await DomainSession.run(connection, { [organisation, project] session in
+                    try await session.catchUp(["environments"])
+                    return try await session.reader.environments(organisation: organisation, project: project)
+                }) else { return }
+                if options.json { return try environments.forEach(Output.json) }
+                Output.table(
+                    ["ID", "PROJECT", "STATUS", "ACTIVE", "CURRENT RELEASE", "LAST STABLE", "IN FLIGHT"],
+                    environments.map {
+                        [
+                            $0.environmentID, $0.projectID, $0.status.rawValue, $0.active ? "yes" : "no",
+                            $0.currentRelease.map { "#\($0.number) \($0.git.shortDescription)" } ?? "-",
+                            $0.lastStableRelease.map { "#\($0.number) \($0.git.shortDescription)" } ?? "-", $0.inFlight ?? "-",
+                        ]
+                    })
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an environment, its configuration and its releases (rollback targets).")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let found = try await DomainSession.run(connection, { [id] session in
+                    try await session.catchUp(["environments"])
+                    return try await session.reader.environment(id)
+                }) else { return }
+                guard let environment = found else { throw CommandRejection(.notFound, "no such environment") }
+                if options.json { return try Output.json(environment) }
+                printLine("\(environment.environmentID) (\(environment.name)) in \(environment.projectID)/\(environment.organisationID)")
+                printLine("status \(environment.status.rawValue), \(environment.active ? "active" : "inactive"), \(environment.deploymentCount) deployments")
+                if let c = environment.configuration {
+                    printLine("target \(c.sshUser)@\(c.host):\(c.sshPort), branch \(c.branch)\(c.autoDeploy ? " (auto-deploy)" : ""), \(Output.resources(c.resources))")
+                    printLine("pipeline: " + c.pipeline.map(\.rawValue).joined(separator: " → "))
+                }
+                printLine("")
+                Output.table(
+                    ["RELEASE", "DEPLOYMENT", "GIT", "DEPLOYED", "ROLLBACK TARGET"],
+                    environment.releases.reversed().map {
+                        ["#\($0.number)", $0.deploymentID, $0.git.shortDescription, Output.time($0.deployedAtMicroseconds), $0.rolledBack ? "no (rolled back)" : "yes"]
+                    })
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Executors
+import Foundation
+import Ledger
+import LedgerTestSupport
+import Logging
+import PostgresNIO
+@testable import Projections
+import Testing
+
+/// Runners: one bad event stops only its projection, which resumes after a fix; a standby
+/// takes over; two concurrent deploys cannot both win; time travel.
+@Suite(.serialized) struct ProjectionRunnerTests {
+    /// The "fixed" code of a projection: the same, but it skips one event it cannot read.
+    struct Skipping: Projection {
+        let inner: any Projection
+        let position: Int64
+        var name: String { inner.name }
+        var version: Int { inner.version }
+        var eventTypes: Set<String> { inner.eventTypes }
+        var tables: [String] { inner.tables }
+        func definitions(schema: String) -> [String] { inner.definitions(schema: schema) }
+        func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
+            try await inner.apply(events.filter { $0.position != position }, schema: schema, connection: connection, logger: logger)
+        }
+    }
+
+    func status(_ db: TestContext, _ name: String) async throws -> ProjectionStatus {
+        try await ProjectionStatus.read([ProjectionCatalog.named(name)!], client: db.client, store: db.store, logger: TestDatabase.logger)[0]
+    }
+
+    @Test func aBadEventStopsOnlyItsOwnProjectionWhichResumesFromThereAfterAFix() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 2
+            try await history.append(events: 600, to: db.store)
+            let bad = try await db.store.append(
+                to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
+            try await history.append(events: 600, to: db.store)
+            let head = try await db.store.headPosition()
+
+            for projection in ProjectionCatalog.all {
+                _ = try await ProjectionRebuildTests.runner(projection, db, batchSize: 100).catchUp()
+            }
+            let deployments = try await status(db, "deployments")
+            #expect(deployments.state == "failed")
+            #expect(deployments.failedPosition == bad.firstPosition)
+            #expect(deployments.failedEventType == "DeploymentQueued")
+            #expect(deployments.failedError?.contains("deploymentID") == true)
+            #expect(deployments.position == bad.firstPosition - 1, "everything before the bad event is applied")
+            for name in ["logs", "environments", "quota"] {
+                let other = try await status(db, name)
+                #expect(other.state == "running" && other.position == head, "\(name) must not stop")
+            }
+
+            let fixed = Skipping(inner: ProjectionCatalog.named("deployments")!, position: bad.firstPosition)
+            let caughtUp = try await ProjectionRunner(projection: fixed, store: db.store, client: db.client, logger: TestDatabase.logger).catchUp()
+            #expect(caughtUp)
+            let resumed = try await status(db, "deployments")
+            #expect(resumed.state == "running" && resumed.position == head && resumed.failedPosition == nil)
+        }
+    }
+
+    @Test func aStandbyRunnerTakesOverWhenTheActiveOneStops() async throws {
+        try await TestDatabase.withDatabase { db in
+            let projection = ProjectionCatalog.named("environments")!
+            var setup = SyntheticHistory()
+            setup.organisations = 1
+            setup.environmentsPerOrganisation = 3
+            let history = setup
+            try await history.append(events: 300, to: db.store)
+            try await db.withSecondStore { secondStore in
+                let first = Task { try await ProjectionRebuildTests.runner(projection, db).run() }
+                try await ProjectionRebuildTests.waitUntilCaughtUp(db, [projection], timeout: .seconds(30))
+                var standby = ProjectionRunnerConfiguration()
+                standby.standbyInterval = .milliseconds(100)
+                let configuration = standby
+                let second = Task {
+                    try await TestDatabase.withClient(db.url) { client in
+                        try await ProjectionRunner(projection: projection, store: secondStore, client: client, configuration: configuration, logger: TestDatabase.logger).run()
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                first.cancel()
+                _ = try? await first.value
+                try await history.append(events: 300, to: db.store)
+                try await ProjectionRebuildTests.waitUntilCaughtUp(db, [projection], timeout: .seconds(30))
+                second.cancel()
+                _ = try? await second.value
+            }
+        }
+    }
+
+    @Test func twoConcurrentDeployRequestsForOneEnvironmentExactlyOneSucceeds() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            try await service.createOrganisation(id: "acme", name: "Acme", actor: "ana")
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", actor: "ana")
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), actor: "ana")
+            try await db.withSecondStore { secondStore in
+                let other = DeploymentService(store: secondStore, source: "test")
+                for round in 0..<10 {
+                    async let a: Result<String, any Error> = Self.attempt(service, "a\(round)")
+                    async let b: Result<String, any Error> = Self.attempt(other, "b\(round)")
+                    let results = await [a, b]
+                    let winners = results.compactMap { try? $0.get() }
+                    #expect(winners.count == 1, "round \(round): \(results)")
+                    for case .failure(let error) in results {
+                        let rejection = error as? CommandRejection
+                        #expect(rejection?.code == .deploymentInFlight || rejection?.code == .conflict, "\(error)")
+                    }
+                    let environment = try await service.environment("shop-prod")
+                    #expect(environment?.inFlight == winners.first)
+                    if let winner = winners.first { try await service.cancel(winner, actor: "ana") }
+                }
+            }
+        }
+    }
+
+    static func attempt(_ service: DeploymentService, _ commit: String) async -> Result<String, any Error> {
+        let request = DeploymentDecisions.Request(actor: commit)
+        do {
+            try await service.deploy(environment: "shop-prod", git: GitReference(commit: commit), request: request)
+            return .success(request.deploymentID)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test func timeTravelShowsWhatWasRunningAtAPastPosition() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            try await service.createOrganisation(id: "acme", name: "Acme", actor: "ana")
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", actor: "ana")
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", pipeline: [DeploymentStep(rawValue: "initializing")!], resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)),
+                actor: "ana")
+            var configuration = DeploymentSimulator.Configuration()
+            configuration.speed = 0
+            configuration.failureRate = 0
+            let simulator = DeploymentSimulator(service: service, configuration: configuration, logger: TestDatabase.logger)
+            try await service.deploy(environment: "shop-prod", git: GitReference(commit: "first11"), request: .init(actor: "ana", deploymentID: "d1"))
+            try await simulator.play("d1", seed: 1)
+            let between = try await db.store.headPosition()
+            try await service.deploy(environment: "shop-prod", git: GitReference(commit: "second2"), request: .init(actor: "ana", deploymentID: "d2"))
+            try await simulator.play("d2", seed: 2)
+
+            let stream = DomainIDs.environmentStream("shop-prod")
+            let then = EnvironmentState.fold(try await service.records(of: stream, throughPosition: between))
+            let now = EnvironmentState.fold(try await service.records(of: stream))
+            #expect(then?.currentRelease?.git.commit == "first11")
+            #expect(now?.currentRelease?.git.commit == "second2")
+            #expect(now?.lastStableRelease?.deploymentID == "d1")
+        }
+    }
+}
