@@ -62,7 +62,7 @@ public struct SyntheticHistory: Sendable {
         let environment = log.environment(environmentID)
         let roll = Int.random(in: 0..<100, using: &random)
         let decision: Decision
-        if roll < 2 {
+        if roll < 2, environment?.status != .destroyed {
             decision = try DeploymentDecisions.destroy(environment, deleteData: roll == 0, request: request)
             try log.apply(decision)
             log.forget(DomainIDs.deploymentStream(request.deploymentID))

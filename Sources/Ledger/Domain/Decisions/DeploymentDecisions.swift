@@ -20,7 +20,7 @@ public enum DeploymentDecisions {
     public static func deploy(
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
         request: Request
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         guard git.namesSomething else {
             throw CommandRejection(.invalid, "a deployment names at least one of branch, commit or tag")
         }
@@ -42,7 +42,7 @@ public enum DeploymentDecisions {
     /// reference and configuration snapshot, and `retry_of` naming the original.
     public static func retry(
         _ environment: EnvironmentState?, original: DeploymentState?, request: Request
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         guard let original else { throw CommandRejection(.notFound, "no such deployment") }
         guard original.status == .failed else {
             throw CommandRejection(.wrongStatus, "can only retry a failed deployment; \(original.deploymentID) is \(original.status.rawValue)")
@@ -57,7 +57,7 @@ public enum DeploymentDecisions {
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
         _ environment: EnvironmentState?, target: DeploymentState?, request: Request
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
         guard target.environmentID == environment.environmentID else {
@@ -76,7 +76,7 @@ public enum DeploymentDecisions {
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
     /// once; a running one is asked to stop, and its executor confirms at the next safe point.
-    public static func cancel(_ deployment: DeploymentState?, reason: String?) throws(CommandRejection) -> Decision {
+    public static func cancel(_ deployment: DeploymentState?, reason: String?) throws -> Decision {
         guard let deployment else { throw CommandRejection(.notFound, "no such deployment") }
         guard !deployment.status.isTerminal else {
             throw CommandRejection(.wrongStatus, "cannot cancel deployment \(deployment.deploymentID): it is \(deployment.status.rawValue)")
@@ -97,7 +97,7 @@ public enum DeploymentDecisions {
     /// becomes inactive, which releases its quota. A deployment in flight must be cancelled first.
     public static func destroy(
         _ environment: EnvironmentState?, deleteData: Bool, request: Request
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.status != .destroyed else {
             throw CommandRejection(.environmentUnavailable, "environment \(environment.environmentID) is already destroyed")
@@ -123,7 +123,7 @@ public enum DeploymentDecisions {
     }
 
     /// The environment, when a new deployment may begin on it.
-    private static func available(_ environment: EnvironmentState?) throws(CommandRejection) -> EnvironmentState {
+    private static func available(_ environment: EnvironmentState?) throws -> EnvironmentState {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.configuration != nil else {
             throw CommandRejection(.environmentUnavailable, "environment \(environment.environmentID) is not configured yet")

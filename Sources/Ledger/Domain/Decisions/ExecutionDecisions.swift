@@ -2,19 +2,19 @@
 /// outcome — checked against the transition table and the step states, so a misbehaving or
 /// stale executor cannot write an impossible history.
 public enum ExecutionDecisions {
-    public static func queue(_ deployment: DeploymentState) throws(CommandRejection) -> Decision {
+    public static func queue(_ deployment: DeploymentState) throws -> Decision {
         try transition(deployment, to: .queued)
         return write(deployment, [.deploymentQueued(DeploymentQueued(deploymentID: deployment.deploymentID))])
     }
 
-    public static func start(_ deployment: DeploymentState, executor: String, lease: String) throws(CommandRejection) -> Decision {
+    public static func start(_ deployment: DeploymentState, executor: String, lease: String) throws -> Decision {
         try transition(deployment, to: .building)
         return write(deployment, [.deploymentStarted(DeploymentStarted(deploymentID: deployment.deploymentID, executor: executor, lease: lease))])
     }
 
     public static func startStep(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try requireRunning(deployment)
         let current = try stepStatus(progress, step)
         guard current == .pending else { throw CommandRejection(.illegalTransition, "step \(step) is \(current.rawValue), not pending") }
@@ -27,14 +27,14 @@ public enum ExecutionDecisions {
 
     public static func completeStep(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, summary: String?
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try requireRunningStep(deployment, progress, step)
         return write(deployment, [.stepCompleted(StepCompleted(deploymentID: deployment.deploymentID, step: step, durationMs: max(0, durationMs), summary: summary))])
     }
 
     public static func skipStep(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, reason: String
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try requireRunning(deployment)
         let current = try stepStatus(progress, step)
         guard current == .pending else { throw CommandRejection(.illegalTransition, "step \(step) is \(current.rawValue), not pending") }
@@ -44,7 +44,7 @@ public enum ExecutionDecisions {
     /// Fails the running step and with it the deployment.
     public static func failStep(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, error: String
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try requireRunningStep(deployment, progress, step)
         try transition(deployment, to: .failed)
         return Decision([
@@ -56,7 +56,7 @@ public enum ExecutionDecisions {
         ])
     }
 
-    public static func appendLogs(_ deployment: DeploymentState, lines: [LogLine]) throws(CommandRejection) -> Decision {
+    public static func appendLogs(_ deployment: DeploymentState, lines: [LogLine]) throws -> Decision {
         guard !lines.isEmpty else { return .nothing }
         guard !deployment.status.isTerminal else {
             throw CommandRejection(.wrongStatus, "deployment \(deployment.deploymentID) is \(deployment.status.rawValue); it takes no more log lines")
@@ -70,7 +70,7 @@ public enum ExecutionDecisions {
     /// Finishes successfully. A rollback that succeeds marks the release it replaced `rolled_back`.
     public static func succeed(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, environment: EnvironmentState
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try transition(deployment, to: .success)
         if let open = progress.steps.first(where: { $0.status == .pending || $0.status == .running }) {
             throw CommandRejection(.illegalTransition, "step \(open.step) is \(open.status.rawValue); every step must finish first")
@@ -89,7 +89,7 @@ public enum ExecutionDecisions {
         return Decision(writes)
     }
 
-    public static func fail(_ deployment: DeploymentState, step: DeploymentStep?, error: String) throws(CommandRejection) -> Decision {
+    public static func fail(_ deployment: DeploymentState, step: DeploymentStep?, error: String) throws -> Decision {
         try transition(deployment, to: .failed)
         return Decision([
             .init(stream(deployment), expectedVersion: .exact(deployment.version), [
@@ -99,7 +99,7 @@ public enum ExecutionDecisions {
         ])
     }
 
-    public static func timeOut(_ deployment: DeploymentState, step: DeploymentStep?) throws(CommandRejection) -> Decision {
+    public static func timeOut(_ deployment: DeploymentState, step: DeploymentStep?) throws -> Decision {
         try transition(deployment, to: .timedOut)
         return Decision([
             .init(stream(deployment), expectedVersion: .exact(deployment.version), [
@@ -110,7 +110,7 @@ public enum ExecutionDecisions {
     }
 
     /// The executor stopped a deployment whose cancellation was requested.
-    public static func confirmCancellation(_ deployment: DeploymentState) throws(CommandRejection) -> Decision {
+    public static func confirmCancellation(_ deployment: DeploymentState) throws -> Decision {
         guard deployment.cancellationRequested else {
             throw CommandRejection(.wrongStatus, "nobody asked to cancel deployment \(deployment.deploymentID)")
         }
@@ -133,14 +133,14 @@ public enum ExecutionDecisions {
         ])
     }
 
-    static func transition(_ deployment: DeploymentState, to next: DeploymentStatus) throws(CommandRejection) {
+    static func transition(_ deployment: DeploymentState, to next: DeploymentStatus) throws {
         guard deployment.status.canTransition(to: next) else {
             throw CommandRejection(
                 .illegalTransition, "deployment \(deployment.deploymentID) cannot go from \(deployment.status.rawValue) to \(next.rawValue)")
         }
     }
 
-    private static func requireRunning(_ deployment: DeploymentState) throws(CommandRejection) {
+    private static func requireRunning(_ deployment: DeploymentState) throws {
         guard deployment.status == .building || deployment.status == .deploying else {
             throw CommandRejection(.illegalTransition, "deployment \(deployment.deploymentID) is \(deployment.status.rawValue), not running")
         }
@@ -148,13 +148,13 @@ public enum ExecutionDecisions {
 
     private static func requireRunningStep(
         _ deployment: DeploymentState, _ progress: DeploymentProgress, _ step: DeploymentStep
-    ) throws(CommandRejection) {
+    ) throws {
         try requireRunning(deployment)
         let current = try stepStatus(progress, step)
         guard current == .running else { throw CommandRejection(.illegalTransition, "step \(step) is \(current.rawValue), not running") }
     }
 
-    private static func stepStatus(_ progress: DeploymentProgress, _ step: DeploymentStep) throws(CommandRejection) -> StepProgress.Status {
+    private static func stepStatus(_ progress: DeploymentProgress, _ step: DeploymentStep) throws -> StepProgress.Status {
         guard let entry = progress.steps.first(where: { $0.step == step }) else {
             throw CommandRejection(.invalid, "step \(step) is not in this deployment's pipeline")
         }

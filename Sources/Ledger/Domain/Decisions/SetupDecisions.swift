@@ -5,7 +5,7 @@ import Foundation
 public enum SetupDecisions {
     public static func createOrganisation(
         id: String, name: String, quota: Resources?, existing: OrganisationState?
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try DomainIDs.validate(id, kind: "organisation")
         guard existing == nil else { throw CommandRejection(.alreadyExists, "organisation \(id) already exists") }
         try requireName(name)
@@ -19,7 +19,7 @@ public enum SetupDecisions {
 
     public static func createProject(
         id: String, name: String, repository: String?, organisation: OrganisationState?, existing: ProjectState?
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try DomainIDs.validate(id, kind: "project")
         guard let organisation else { throw CommandRejection(.notFound, "no such organisation") }
         guard existing == nil else { throw CommandRejection(.alreadyExists, "project \(id) already exists") }
@@ -32,7 +32,7 @@ public enum SetupDecisions {
     /// Creates an environment, configured at once when a configuration is given.
     public static func createEnvironment(
         id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         try DomainIDs.validate(id, kind: "environment")
         guard let project else { throw CommandRejection(.notFound, "no such project") }
         guard existing == nil else { throw CommandRejection(.alreadyExists, "environment \(id) already exists") }
@@ -49,7 +49,7 @@ public enum SetupDecisions {
 
     public static func configureEnvironment(
         _ environment: EnvironmentState?, configuration: EnvironmentConfiguration
-    ) throws(CommandRejection) -> Decision {
+    ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         try requireValid(configuration)
         if environment.configuration == configuration { return .nothing }
@@ -58,13 +58,13 @@ public enum SetupDecisions {
         ])])
     }
 
-    static func requireName(_ name: String) throws(CommandRejection) {
+    static func requireName(_ name: String) throws {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 200 else {
             throw CommandRejection(.invalid, "a name must be 1–200 characters")
         }
     }
 
-    static func requireValid(_ configuration: EnvironmentConfiguration) throws(CommandRejection) {
+    static func requireValid(_ configuration: EnvironmentConfiguration) throws {
         let problems = configuration.problems
         guard problems.isEmpty else { throw CommandRejection(.invalid, "invalid configuration: " + problems.joined(separator: "; ")) }
     }

@@ -7,7 +7,7 @@ import Foundation
 /// Deployment ids are generated UUIDs.
 public enum DomainIDs {
     /// Checks a human-chosen id.
-    public static func validate(_ id: String, kind: String) throws(CommandRejection) {
+    public static func validate(_ id: String, kind: String) throws {
         let allowed = id.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
         }

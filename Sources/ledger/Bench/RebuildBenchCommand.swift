@@ -1,0 +1,94 @@
+import ArgumentParser
+import ChildProcess
+import Executors
+import Foundation
+import Ledger
+import Logging
+import PostgresNIO
+import Projections
+
+/// `ledger bench rebuild`: generates a realistic log (mostly log lines), rebuilds every
+/// projection from position 0, and compares with `COPY … TO` of the same rows in the same run.
+struct RebuildBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild", abstract: "Benchmark rebuilding every projection from position 0 against a raw COPY … TO scan.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .customLong("events"), help: "How many events to generate first.")
+    var events: Int = 1_000_000
+
+    func validate() throws {
+        guard events >= 10_000 else { throw ValidationError("--events must be at least 10000") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            _ = try await LedgerRuntime.run(connection) { [events, quiet = connection.quiet] session in
+                try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
+                    let store = EventStore(client: client, logger: session.logger)
+                    let clock = ContinuousClock()
+                    let writeStart = clock.now
+                    var history = SyntheticHistory()
+                    history.environmentsPerOrganisation = 250
+                    let written = try await history.append(events: events, to: store) { count in
+                        if !quiet && count % 100_000 < 5_000 { printError("bench: generated \(count) of \(events) events") }
+                    }
+                    let writeRate = Double(written) / (clock.now - writeStart).seconds
+                    try await client.query("VACUUM ANALYZE ledger.events", logger: session.logger)
+                    let logEvents = try await Self.count(LogLinesAppended.eventType, client: client, logger: session.logger)
+
+                    if !quiet { printError("bench: COPY (SELECT …) TO of the same rows…") }
+                    let copyStart = clock.now
+                    let sql = "COPY (SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at, prev_hash, hash FROM ledger.events ORDER BY position) TO STDOUT"
+                    let status = try await ShellCommand.run(
+                        "\(database.toolEnvironment)\(ShellCommand.quote(try BenchDatabase.tool("psql"))) -X -q \(database.toolArguments) -c \(ShellCommand.quote(sql)) > /dev/null")
+                    guard status == 0 else { throw LedgerError(.database, "psql COPY failed with status \(status)") }
+                    let copyRate = Double(written) / (clock.now - copyStart).seconds
+
+                    var report = BenchReport(
+                        title: "ledger bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                    var configuration = ProjectionRunnerConfiguration()
+                    configuration.batchSize = 5_000
+                    // One at a time: each projection's own rate.
+                    for projection in ProjectionCatalog.all {
+                        if !quiet { printError("bench: rebuilding \(projection.name)…") }
+                        let runner = ProjectionRunner(projection: projection, store: store, client: client, configuration: configuration, logger: session.logger)
+                        let start = clock.now
+                        let summary = try await ProjectionRebuilder(runner: runner).rebuild()
+                        let rate = Double(written) / (clock.now - start).seconds
+                        report.add(
+                            "rebuild \(projection.name) (\(summary.events) events of its types)", ledger: BenchReport.rate(rate),
+                            baseline: BenchReport.rate(copyRate, "rows/s") + " COPY TO", ratio: rate / copyRate, target: nil)
+                    }
+                    // All together, concurrently, as `ledger projections rebuild all` after a deploy would.
+                    if !quiet { printError("bench: rebuilding all projections at once…") }
+                    let allStart = clock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for projection in ProjectionCatalog.all {
+                            let runner = ProjectionRunner(projection: projection, store: store, client: client, configuration: configuration, logger: session.logger)
+                            group.addTask { _ = try await ProjectionRebuilder(runner: runner).rebuild() }
+                        }
+                        try await group.waitForAll()
+                    }
+                    let allRate = Double(written) / (clock.now - allStart).seconds
+                    report.add(
+                        "rebuild all \(ProjectionCatalog.all.count) projections at once", ledger: BenchReport.rate(allRate),
+                        baseline: BenchReport.rate(copyRate, "rows/s") + " COPY (SELECT …) TO (psql)", ratio: allRate / copyRate, target: 0.2)
+                    report.notes = [
+                        "Rates are log events covered per second (all \(written) events / wall time); each projection reads only its own event types.",
+                        "Generating the log ran at \(BenchReport.rate(writeRate)) (decisions in memory, then bulk appends).",
+                    ]
+                    printLine(report.render())
+                }
+            }
+        }
+    }
+
+    static func count(_ type: String, client: PostgresClient, logger: Logger) async throws -> Int {
+        for try await count in try await client.query("SELECT count(*) FROM ledger.events WHERE event_type = \(type)", logger: logger).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+}
