@@ -52,6 +52,21 @@ struct ProjectionApplier: Sendable {
         }
     }
 
+    /// Applies pages until the copy reaches `head` (or, without one, until a page comes back
+    /// empty), calling `afterPage` after each page. Returns false when the log ran dry before
+    /// `head`. A bad event is thrown as ``ProjectionEventError`` with everything before it applied.
+    func catchUp(
+        _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, batchSize: Int,
+        on connection: PostgresConnection, afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
+    ) async throws -> Bool {
+        while head.map({ checkpoint.position < $0 }) ?? true {
+            let step = try await step(schema, checkpoint: &checkpoint, batchSize: batchSize, rate: 0, saveIdleCheckpoint: true, on: connection)
+            if case .idle = step { return head.map { checkpoint.position >= $0 } ?? true }
+            afterPage(checkpoint)
+        }
+        return true
+    }
+
     private func applyOneByOne(
         _ events: [RecordedEvent], to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
         on connection: PostgresConnection

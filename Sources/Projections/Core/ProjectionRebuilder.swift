@@ -91,15 +91,7 @@ public struct ProjectionRebuilder: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         var lastReport = started
-        while checkpoint.position < head {
-            do {
-                let step = try await runner.applier.step(
-                    next, checkpoint: &checkpoint, batchSize: max(runner.configuration.batchSize, 5_000), rate: 0,
-                    saveIdleCheckpoint: true, on: connection)
-                if case .idle = step, checkpoint.position < head { break }
-            } catch let failure as ProjectionEventError {
-                throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
-            }
+        try await catchUp(next, checkpoint: &checkpoint, through: head, on: connection) { checkpoint in
             if clock.now - lastReport >= .seconds(1) {
                 lastReport = clock.now
                 progress(Progress(position: checkpoint.position, head: head, events: checkpoint.events, elapsed: clock.now - started))
@@ -109,22 +101,27 @@ public struct ProjectionRebuilder: Sendable {
         return checkpoint
     }
 
+    /// Applies pages to the copy being built (in large batches); a bad event fails the rebuild.
+    private func catchUp(
+        _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, on connection: PostgresConnection,
+        afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
+    ) async throws {
+        do {
+            _ = try await runner.applier.catchUp(
+                schema, checkpoint: &checkpoint, through: head, batchSize: max(runner.configuration.batchSize, 5_000), on: connection,
+                afterPage: afterPage)
+        } catch let failure as ProjectionEventError {
+            throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
+        }
+    }
+
     /// With the runner lock held: catches `_next` up to the head and makes it the live copy.
     @discardableResult
     func swap(on connection: PostgresConnection) async throws -> ProjectionSchema.Checkpoint {
         let live = ProjectionSchema.live(projection), next = ProjectionSchema.next(projection)
         let retired = ProjectionSchema.retired(projection)
         var checkpoint = try await next.checkpoint(on: connection, logger: logger)
-        while true {
-            do {
-                let step = try await runner.applier.step(
-                    next, checkpoint: &checkpoint, batchSize: max(runner.configuration.batchSize, 5_000), rate: 0,
-                    saveIdleCheckpoint: true, on: connection)
-                if case .idle = step { break }
-            } catch let failure as ProjectionEventError {
-                throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
-            }
-        }
+        try await catchUp(next, checkpoint: &checkpoint, through: nil, on: connection)
         let liveExists = try await live.exists(on: connection, logger: logger)
         try await connection.inTransaction(logger: logger) { connection in
             try await retired.drop(on: connection, logger: logger)

@@ -183,16 +183,12 @@ extension ProjectionRunner {
         try await prepareLive(on: connection)
         let live = ProjectionSchema.live(projection)
         var checkpoint = try await live.checkpoint(on: connection, logger: logger)
-        while checkpoint.position < head {
-            do {
-                let step = try await applier.step(
-                    live, checkpoint: &checkpoint, batchSize: configuration.batchSize, rate: 0, saveIdleCheckpoint: true,
-                    on: connection)
-                if case .idle = step, checkpoint.position < head { return false }
-            } catch let failure as ProjectionEventError {
-                try await registry.recordFailure(failure, on: connection)
-                return false
-            }
+        do {
+            guard try await applier.catchUp(live, checkpoint: &checkpoint, through: head, batchSize: configuration.batchSize, on: connection)
+            else { return false }
+        } catch let failure as ProjectionEventError {
+            try await registry.recordFailure(failure, on: connection)
+            return false
         }
         if try await registry.row(on: connection)?.failed == true { try await registry.clearFailure(on: connection) }
         return true
