@@ -17,7 +17,19 @@ start_throwaway_cluster "$work/pg" "$port"
 export LEDGER_TEST_DATABASE_URL="postgres://ledger@127.0.0.1:$port/postgres"
 
 swift build --build-tests
-swift test --skip-build "$@"
+# A hung test must fail the run in minutes, not hold CI for its whole budget: the run is limited
+# (LEDGER_TEST_TIMEOUT seconds), and its output is line-buffered so the log shows what was running.
+limit=${LEDGER_TEST_TIMEOUT:-1200}
+run_tests() {
+  local status=0
+  stdbuf -oL -eL timeout -k 15 "$limit" swift test --skip-build "$@" 2>&1 | tee "$work/test.log" || status=${PIPESTATUS[0]}
+  if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "The tests did not finish within ${limit}s; these started but never ended:" >&2
+    grep -o 'Test [A-Za-z0-9_]*()' "$work/test.log" | sort | uniq -u >&2
+  fi
+  return "$status"
+}
+run_tests "$@"
 
 # A PostgreSQL restart cannot share a server with tests running in parallel, so the one test
 # that restarts it runs on its own, told how to restart the server.
@@ -25,5 +37,5 @@ if [ $# -eq 0 ]; then
   restart="$(pg_bin_dir)/pg_ctl -D $work/pg/data -l $work/pg/server.log -m fast -w restart >/dev/null"
   [ "$(id -u)" = 0 ] && restart="runuser -u postgres -- $restart"
   export LEDGER_TEST_RESTART_COMMAND="$restart"
-  swift test --skip-build --filter SubscriptionRestart
+  run_tests --filter SubscriptionRestart
 fi

@@ -42,11 +42,19 @@ public struct SyntheticHistory: Sendable {
         var successes: [String: DeploymentState] = [:]
         // Each environment's last deployment when it failed: what a retry picks.
         var failures: [String: DeploymentState] = [:]
+        // What this history has not shown yet; every tenth deployment plays one of them when the
+        // chosen environment allows it, so even a short history holds each kind.
+        var missing = Variety.allCases
         while written < target {
             while log.pending.count < appendBatchEvents {
                 let environmentID = environments[Int.random(in: 0..<environments.count, using: &random)]
                 commit += 1
-                try playOne(environmentID, commit: commit, log: &log, successes: &successes, failures: &failures, random: &random)
+                let environment = log.environment(environmentID)
+                let forced = commit % 10 == 0
+                    ? missing.first { $0.isPossible(in: environment, failed: failures[environmentID], successes: successes) } : nil
+                let shown = try playOne(
+                    environmentID, commit: commit, forcing: forced, log: &log, successes: &successes, failures: &failures, random: &random)
+                missing.removeAll { shown.contains($0) }
             }
             written += try await flush(&log, to: store)
             progress(written)
@@ -54,19 +62,27 @@ public struct SyntheticHistory: Sendable {
         return written
     }
 
+    /// Plays one deployment (or a destroy) on `environmentID`; `forcing` picks its kind instead
+    /// of the dice. Returns the kinds of history it showed.
     private func playOne(
-        _ environmentID: String, commit: Int, log: inout DomainLogBuffer, successes: inout [String: DeploymentState],
-        failures: inout [String: DeploymentState], random: inout SeededRandom
-    ) throws {
+        _ environmentID: String, commit: Int, forcing forced: Variety?, log: inout DomainLogBuffer,
+        successes: inout [String: DeploymentState], failures: inout [String: DeploymentState], random: inout SeededRandom
+    ) throws -> [Variety] {
         let request = DeploymentDecisions.Request(actor: "user\(Int.random(in: 0..<20, using: &random))", deploymentID: UUID(uuid: random.uuid()).uuidString.lowercased())
         let environment = log.environment(environmentID)
-        let roll = Int.random(in: 0..<100, using: &random)
+        var roll = Int.random(in: 0..<100, using: &random)
+        switch forced {
+        case .destroy: roll = 1
+        case .retry: roll = 5
+        case .successfulRollback: roll = 10
+        case .cancel, nil: break
+        }
         let decision: Decision
         if roll < 2, environment?.status != .destroyed {
             decision = try DeploymentDecisions.destroy(environment, deleteData: roll == 0, request: request)
             try log.apply(decision)
             log.forget(DomainIDs.deploymentStream(request.deploymentID))
-            return
+            return [.destroy]
         } else if roll < 7, let failed = failures[environmentID] {
             decision = try DeploymentDecisions.retry(environment, original: failed, request: request)
         } else if roll < 12, let target = environment?.lastStableRelease {
@@ -77,16 +93,21 @@ public struct SyntheticHistory: Sendable {
                 trigger: roll < 60 ? .gitPush : .manual, force: true, request: request)
         }
         try log.apply(decision)
-        try play(request.deploymentID, log: &log, random: &random)
+        try play(request.deploymentID, cancelling: forced == .cancel, log: &log, random: &random)
+        var shown: [Variety] = []
         if let state = log.deployment(request.deploymentID) {
             if state.status == .success { successes[state.deploymentID] = state }
             failures[environmentID] = state.status == .failed ? state : nil
+            if state.status == .cancelled { shown.append(.cancel) }
+            if state.retryOf != nil { shown.append(.retry) }
+            if state.rollbackTo != nil, state.status == .success { shown.append(.successfulRollback) }
         }
         log.forget(DomainIDs.deploymentStream(request.deploymentID))
+        return shown
     }
 
-    private func play(_ id: String, log: inout DomainLogBuffer, random: inout SeededRandom) throws {
-        if Int.random(in: 0..<40, using: &random) == 0 {
+    private func play(_ id: String, cancelling: Bool, log: inout DomainLogBuffer, random: inout SeededRandom) throws {
+        if Int.random(in: 0..<40, using: &random) == 0 || cancelling {
             try log.apply(DeploymentDecisions.cancel(log.deployment(id), reason: "changed my mind"))
             return
         }
@@ -120,6 +141,21 @@ public struct SyntheticHistory: Sendable {
         }
         _ = try await store.append(AppendRequest(order.map { StreamAppend(streamID: $0, expectedVersion: .any, events: byStream[$0]!) }))
         return pending.count
+    }
+}
+
+/// The kinds of history a synthetic log always contains, however short.
+enum Variety: CaseIterable {
+    case destroy, cancel, retry, successfulRollback
+
+    /// Whether this kind can be played on `environment` now.
+    func isPossible(in environment: EnvironmentState?, failed: DeploymentState?, successes: [String: DeploymentState]) -> Bool {
+        guard let environment, environment.status != .destroyed else { return false }
+        switch self {
+        case .destroy, .cancel: return true
+        case .retry: return failed != nil
+        case .successfulRollback: return environment.lastStableRelease.map { successes[$0.deploymentID] != nil } ?? false
+        }
     }
 }
 
