@@ -11,13 +11,16 @@ extension EventStore {
     }
 
     /// Returns when the head may have moved past `position`: on a NOTIFY, or after `timeout`.
+    ///
+    /// The listening connection only listens: the head is checked through another pooled
+    /// connection. (A query in flight on a listening connection that the server terminates was
+    /// seen to wait forever in postgres-nio, deaf to cancellation; a bare listener is not.)
     public func waitForAppend(after position: Int64, timeout: Duration) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: Self.notificationChannel) { notifications in
                 // Listening before this check closes the race with a commit that happened
                 // between the caller's last read and the LISTEN.
-                let head = try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self)
-                for try await current in head where current > position { return }
+                if try await headPosition() > position { return }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await _ in notifications { return }
