@@ -44,6 +44,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libzstd from the system (Debian's libzstd-dev), for archives.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        // Verifiable zstd archives of the log: export, offline verification, import.
+        .target(
+            name: "LedgerArchive",
+            dependencies: [
+                "Ledger", "CZstd",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Archive",
+            swiftSettings: swiftSettings
+        ),
         // Runs PostgreSQL's own tools (initdb, pg_ctl, pgbench, psql) from async code.
         .target(name: "ChildProcess", swiftSettings: swiftSettings),
         .target(
@@ -64,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess",
+                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -32,3 +32,15 @@ public enum ProjectionComparison {
         return differences
     }
 }
+
+extension ProjectionComparison {
+    /// An MD5 over every row of `table` in a stable order, with its row count: compares tables
+    /// across two databases, where EXCEPT cannot reach.
+    public static func fingerprint(_ table: String, client: PostgresClient, logger: Logger) async throws -> String {
+        let rows = try await client.query(
+            "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \(unescaped: table) t",
+            logger: logger)
+        for try await (count, digest) in rows.decode((Int, String).self) { return "\(count) rows, md5 \(digest)" }
+        return ""
+    }
+}

@@ -33,12 +33,19 @@ public struct ChainVerifier {
     private var sealDigest: SealDigest?
     private var previousSealDigest = EventHash.zero
 
+    /// True when the events start in the middle of the log (an archive of a later range): a
+    /// stream's first event seen then anchors its chain instead of having to link to one before.
+    private let streamsBeforeUnknown: Bool
+
     /// - Parameters:
     ///   - seals: every seal that covers the positions to be checked, in order.
     ///   - startingAfter: the position before the first event to be fed (0 for a whole log).
-    public init(seals: [Seal], startingAfter position: Int64 = 0) {
+    ///   - streamsBeforeUnknown: the events before `startingAfter` are not available, so a
+    ///     stream's first event seen may continue a chain that started earlier.
+    public init(seals: [Seal], startingAfter position: Int64 = 0, streamsBeforeUnknown: Bool = false) {
         self.seals = seals.sorted { $0.number < $1.number }
         self.lastPosition = position
+        self.streamsBeforeUnknown = streamsBeforeUnknown && position > 0
         if let first = self.seals.first { previousSealDigest = first.previousDigest }
         checkSealLinks()
     }
@@ -53,11 +60,12 @@ public struct ChainVerifier {
                    "expected position \(lastPosition + 1), found \(event.position)")
         }
         let head = streams[stream]
+        let anchored = head == nil && streamsBeforeUnknown && event.streamVersion > 1
         let expectedVersion = (head?.version ?? 0) + 1
-        if event.streamVersion != expectedVersion {
+        if event.streamVersion != expectedVersion && !anchored {
             record(.versionGap, at: event.position, stream, "expected version \(expectedVersion), found \(event.streamVersion)")
         }
-        if event.previousHash != (head?.hash ?? .zero) {
+        if event.previousHash != (head?.hash ?? .zero) && !anchored {
             record(.chainBroken, at: event.position, stream, "prev_hash does not match the stream's previous event")
         }
         if EventHasher.expectedHash(of: event) != event.hash {

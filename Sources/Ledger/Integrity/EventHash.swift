@@ -8,7 +8,7 @@ public struct EventHash: Hashable, Sendable, CustomStringConvertible {
     /// The all-zero hash that the first event of every stream chains to.
     public static let zero = EventHash(unchecked: [UInt8](repeating: 0, count: 32))
 
-    init(unchecked bytes: [UInt8]) {
+    package init(unchecked bytes: [UInt8]) {
         self.bytes = bytes
     }
 

@@ -46,7 +46,7 @@ public struct StreamID: Hashable, Sendable, Comparable, CustomStringConvertible,
 
 extension StreamID {
     /// Wraps a name read back from the log, which was validated when it was appended.
-    init(unchecked rawValue: String) {
+    package init(unchecked rawValue: String) {
         self.rawValue = rawValue
     }
 }

@@ -71,18 +71,3 @@ public struct ProjectionSchema: Sendable, Hashable, CustomStringConvertible {
             """, logger: logger)
     }
 }
-
-extension PostgresConnection {
-    /// BEGIN, `body`, COMMIT — or ROLLBACK and rethrow `body`'s own error unchanged.
-    func inTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await query("BEGIN", logger: logger)
-        do {
-            let value = try await body(self)
-            try await query("COMMIT", logger: logger)
-            return value
-        } catch {
-            _ = try? await query("ROLLBACK", logger: logger)
-            throw error
-        }
-    }
-}

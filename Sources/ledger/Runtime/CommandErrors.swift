@@ -3,6 +3,7 @@ import Logging
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerArchive
 
 /// Exit codes scripts can rely on.
 enum LedgerExitCode {
@@ -28,6 +29,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     } catch let error as LedgerError {
         printError(error.message)
         if Environment.value("LOG_LEVEL") == "debug" { printError(error.debugDescription) }
+        throw ExitCode.failure
+    } catch let error as ArchiveError {
+        printError(error.description)
         throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
