@@ -19,5 +19,6 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration(1, "001_event_log.sql", PackageResources._01_event_log_sql),
         Migration(2, "002_projections.sql", PackageResources._02_projections_sql),
+        Migration(3, "003_retention.sql", PackageResources._03_retention_sql),
     ]
 }

@@ -42,6 +42,8 @@ public struct ArchiveVerifier {
     public let directory: String
     /// Called after every few thousand events with (events, compressed bytes) done so far.
     public var progress: (Int64, Int64) -> Void = { _, _ in }
+    /// Called with every event read, in position order (for checks of callers' own).
+    public var onEvent: (RecordedEvent) -> Void = { _ in }
 
     public init(directory: String) {
         self.directory = directory
@@ -71,6 +73,7 @@ public struct ArchiveVerifier {
                             detail: "the segment should hold positions \(segment.fromPosition)–\(segment.toPosition) (reordered or swapped segments?)"))
                     }
                     chain.check(event)
+                    onEvent(event)
                     for problem in chain.problems[known...] {
                         problems.append(ArchiveProblem(segment: segment.file, position: problem.position, streamID: problem.streamID, detail: "\(problem.kind.rawValue): \(problem.detail)"))
                     }

@@ -16,7 +16,7 @@ struct LedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
-            SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, BenchCommand.self,
+            SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self, BenchCommand.self,
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
             RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
             AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,

@@ -54,6 +54,16 @@ public struct ChainVerifier {
     public var firstProblem: IntegrityProblem? { IntegrityProblem.first(of: problems) }
 
     public mutating func check(_ event: RecordedEvent) {
+        check(event, contentKnown: true)
+    }
+
+    /// Checks the stub a pruning left of an event whose payload is archived: its place in the
+    /// positions, its stream's chain and the seals, but not its content, which the archive holds.
+    public mutating func checkPruned(_ event: RecordedEvent) {
+        check(event, contentKnown: false)
+    }
+
+    private mutating func check(_ event: RecordedEvent, contentKnown: Bool) {
         let stream = event.streamID.rawValue
         if event.position != lastPosition + 1 {
             record(.positionHole, at: min(lastPosition + 1, event.position), stream,
@@ -68,7 +78,7 @@ public struct ChainVerifier {
         if event.previousHash != (head?.hash ?? .zero) && !anchored {
             record(.chainBroken, at: event.position, stream, "prev_hash does not match the stream's previous event")
         }
-        if EventHasher.expectedHash(of: event) != event.hash {
+        if contentKnown && EventHasher.expectedHash(of: event) != event.hash {
             record(.contentMismatch, at: event.position, stream, "the stored content does not produce the stored hash")
         }
         streams[stream] = StreamHead(version: event.streamVersion, hash: event.hash, position: event.position)

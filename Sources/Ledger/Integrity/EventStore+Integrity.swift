@@ -86,20 +86,20 @@ extension EventStore {
     }
 
     /// Re-checks the whole log: every hash chain, every seal, the head counter and the stream
-    /// heads. `progress` is called after each batch with the number of events checked so far.
+    /// heads. Events removed by a pruning are checked through the stubs it kept (position,
+    /// stream, version, hashes), and each pruning's recorded digest must match its stubs.
+    /// `progress` is called after each batch with the number of events checked so far.
     public func verify(batchSize: Int = 5_000, progress: (@Sendable (Int64) -> Void)? = nil) async throws -> VerificationReport {
         var verifier = ChainVerifier(seals: try await seals())
         var after: Int64 = 0
         while true {
             // Not bounded by the head: rows forged beyond it must be seen too.
-            let events = try await fetchEvents("""
-                SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
-                    recorded_at, prev_hash, hash FROM ledger.events
-                WHERE position > \(after) ORDER BY position LIMIT \(batchSize)
-                """)
-            for event in events { verifier.check(event) }
-            guard let last = events.last else { break }
-            after = last.position
+            let entries = try await fetchEntries(after: after, limit: batchSize)
+            for (event, pruned) in entries {
+                if pruned { verifier.checkPruned(event) } else { verifier.check(event) }
+            }
+            guard let last = entries.last else { break }
+            after = last.event.position
             progress?(verifier.eventsChecked)
         }
         var streamHeads: [String: ChainVerifier.StreamHead] = [:]
@@ -109,8 +109,50 @@ extension EventStore {
             streamHeads[stream] = .init(version: version, hash: try EventHash(bytes: hash.readableBytesView), position: position)
         }
         verifier.finish(headPosition: try await headPosition(), streamHeads: streamHeads)
+        var problems = verifier.problems
+        problems += try await pruningProblems()
         return VerificationReport(
             eventsChecked: verifier.eventsChecked, sealsChecked: verifier.sealsChecked,
-            lastPosition: verifier.lastPosition, problems: verifier.problems)
+            lastPosition: verifier.lastPosition, problems: problems)
+    }
+
+    /// The next events and pruning stubs after `position`, merged in position order.
+    private func fetchEntries(after position: Int64, limit: Int) async throws -> [(event: RecordedEvent, pruned: Bool)] {
+        var entries: [(event: RecordedEvent, pruned: Bool)] = []
+        let rows = try await client.query("""
+            SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                recorded_at, prev_hash, hash, false FROM ledger.events WHERE position > \(position)
+            UNION ALL
+            SELECT position, '00000000-0000-0000-0000-000000000000'::uuid, stream_id, stream_version, '', 1, ''::bytea, ''::bytea,
+                'epoch'::timestamptz, prev_hash, hash, true FROM ledger.pruned_events WHERE position > \(position)
+            ORDER BY 1 LIMIT \(limit)
+            """, logger: logger)
+        for try await row in rows {
+            let (position, id, stream, version, type, schema, data, metadata, recordedAt, previous, hash, pruned) = try row.decode(
+                (Int64, UUID, String, Int64, String, Int32, ByteBuffer, ByteBuffer, PostgresMicroseconds, ByteBuffer, ByteBuffer, Bool).self)
+            entries.append((try Self.makeEvent(
+                position: position, id: id, stream: stream, version: version, type: type, schema: schema, data: data,
+                metadata: metadata, recordedAt: recordedAt, previous: previous, hash: hash), pruned))
+        }
+        return entries
+    }
+
+    /// Each pruning's count and digest against the stubs it kept.
+    private func pruningProblems() async throws -> [IntegrityProblem] {
+        var problems: [IntegrityProblem] = []
+        let rows = try await client.query("""
+            SELECT p.pruning_number, p.from_position, p.event_count, p.digest, count(s.position),
+                   sha256(coalesce(string_agg(s.hash, ''::bytea ORDER BY s.position), ''::bytea))
+            FROM ledger.prunings p LEFT JOIN ledger.pruned_events s ON s.pruning_number = p.pruning_number
+            GROUP BY p.pruning_number ORDER BY p.pruning_number
+            """, logger: logger)
+        for try await (number, from, recordedCount, recorded, count, digest) in rows.decode((Int64, Int64, Int64, ByteBuffer, Int64, ByteBuffer).self) {
+            if recordedCount != count || recorded != digest {
+                problems.append(IntegrityProblem(
+                    kind: .sealMismatch, position: from, streamID: nil,
+                    detail: "pruning \(number) recorded \(recordedCount) events and a digest its kept stubs (\(count)) no longer match"))
+            }
+        }
+        return problems
     }
 }
