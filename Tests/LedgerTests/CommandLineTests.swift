@@ -66,4 +66,36 @@ import LedgerTestSupport
             #expect(run.errors.contains("--expected-version must be any, no-stream or a version number"))
         }
     }
+
+    @Test func archiveThenVerifyTheArchiveWithNoDatabaseAndPruneThroughIt() async throws {
+        try await TestDatabase.withDatabase { db in
+            for index in 0..<30 {
+                _ = try await db.store.append(to: Fixture.stream("deployment-\(index % 3)"), events: [Fixture.event()])
+            }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-cli-archive-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let archived = try await ledger("archive --from 1 --out \(directory) --segment-events 10 --quiet", on: db)
+            #expect(archived.status == 0, "\(archived.errors)")
+            #expect(archived.output.contains("archive: 30 events, positions 1–30, 3 segments"))
+
+            // No database at all: DATABASE_URL unset and a data directory that does not exist.
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+            let binary = ShellCommand.quote(root.appendingPathComponent(".build/debug/ledger").path)
+            let out = directory + ".out"
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let offline = "env -u DATABASE_URL LEDGER_DATA_DIR=/nonexistent/ledger \(binary) verify --quiet --archive \(ShellCommand.quote(directory)) > \(out) 2>&1"
+            #expect(try await ShellCommand.run(offline) == 0)
+            #expect(try String(contentsOfFile: out, encoding: .utf8).contains("verify: OK — archive of positions 1–30, 30 events in 3 segments"))
+            let segment = directory + "/segment-000002.zst"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+            bytes[bytes.count / 2] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: segment))
+            #expect(try await ShellCommand.run(offline) == 4)
+            #expect(try String(contentsOfFile: out, encoding: .utf8).contains("verify: FAILED — segment-000002.zst, position 11"))
+
+            let refused = try await ledger("prune --before 0d --archive \(directory) --types all --categories all", on: db)
+            #expect(refused.status == 1 && refused.errors.contains("does not verify"))
+            #expect(try await db.store.headPosition() == 30)
+        }
+    }
 }
