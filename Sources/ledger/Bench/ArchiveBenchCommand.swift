@@ -47,12 +47,7 @@ struct ArchiveBenchCommand: AsyncParsableCommand {
                     let clock = ContinuousClock()
 
                     say("COPY (SELECT …) TO of the same rows…")
-                    let copyStart = clock.now
-                    let sql = "COPY (SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at, prev_hash, hash FROM ledger.events ORDER BY position) TO STDOUT"
-                    let copyStatus = try await ShellCommand.run(
-                        "\(database.toolEnvironment)\(ShellCommand.quote(try BenchDatabase.tool("psql"))) -X -q \(database.toolArguments) -c \(ShellCommand.quote(sql)) > /dev/null")
-                    guard copyStatus == 0 else { throw LedgerError(.database, "psql COPY failed with status \(copyStatus)") }
-                    let copyRate = Double(written) / (clock.now - copyStart).seconds
+                    let copyRate = Double(written) / (try await database.copyOutSeconds())
 
                     say("exporting…")
                     var exporter = ArchiveExporter(store: store)

@@ -60,6 +60,18 @@ struct BenchDatabase: Sendable {
         url.password.map { "PGPASSWORD=\(ShellCommand.quote($0)) " } ?? ""
     }
 
+    /// Seconds PostgreSQL's own `COPY (SELECT …) TO` (through psql, to /dev/null) takes to scan
+    /// every event row in position order: the raw-scan baseline of the read-side benchmarks.
+    func copyOutSeconds() async throws -> Double {
+        let sql = "COPY (SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at, prev_hash, hash FROM ledger.events ORDER BY position) TO STDOUT"
+        let clock = ContinuousClock()
+        let start = clock.now
+        let status = try await ShellCommand.run(
+            "\(toolEnvironment)\(ShellCommand.quote(try Self.tool("psql"))) -X -q \(toolArguments) -c \(ShellCommand.quote(sql)) > /dev/null")
+        guard status == 0 else { throw LedgerError(.database, "psql COPY failed with status \(status)") }
+        return (clock.now - start).seconds
+    }
+
     /// A PostgreSQL client tool (pgbench, psql), from the server's directory or PATH.
     static func tool(_ name: String) throws -> String {
         if let directory = try? EmbeddedPostgres.serverBinaries(), FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {

@@ -39,12 +39,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     let logEvents = try await Self.count(LogLinesAppended.eventType, client: client, logger: session.logger)
 
                     if !quiet { printError("bench: COPY (SELECT …) TO of the same rows…") }
-                    let copyStart = clock.now
-                    let sql = "COPY (SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at, prev_hash, hash FROM ledger.events ORDER BY position) TO STDOUT"
-                    let status = try await ShellCommand.run(
-                        "\(database.toolEnvironment)\(ShellCommand.quote(try BenchDatabase.tool("psql"))) -X -q \(database.toolArguments) -c \(ShellCommand.quote(sql)) > /dev/null")
-                    guard status == 0 else { throw LedgerError(.database, "psql COPY failed with status \(status)") }
-                    let copyRate = Double(written) / (clock.now - copyStart).seconds
+                    let copyRate = Double(written) / (try await database.copyOutSeconds())
 
                     var report = BenchReport(
                         title: "ledger bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
