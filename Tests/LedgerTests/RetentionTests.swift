@@ -50,10 +50,18 @@ import Executors
             #expect(report.eventsChecked == head + 1)
             #expect(try ArchiveVerifier(directory: archive).verify().isClean)
 
-            // A plain DELETE is still refused; a stub cannot be edited unseen.
+            // A plain DELETE is still refused, and so is one that sets the pruning flag itself
+            // for a row that has no stub; a stub cannot be edited unseen.
             await #expect(throws: (any Error).self) {
                 try await db.client.query("DELETE FROM ledger.events WHERE position = 1", logger: TestDatabase.logger)
             }
+            await #expect(throws: (any Error).self) {
+                try await db.client.withTransaction(logger: TestDatabase.logger) { connection in
+                    try await connection.query("SELECT set_config('ledger.pruning', 'on', true)", logger: TestDatabase.logger)
+                    try await connection.query("DELETE FROM ledger.events WHERE position = 1", logger: TestDatabase.logger)
+                }
+            }
+            #expect(try await Self.count(db, "SELECT count(*) FROM ledger.events WHERE position = 1") == 1)
             try await db.tamper("UPDATE ledger.pruned_events SET hash = sha256(hash) WHERE position = (SELECT min(position) FROM ledger.pruned_events)")
             let tampered = try await db.store.verify()
             #expect(!tampered.isClean)

@@ -53,6 +53,22 @@ BEGIN
 END;
 $$;
 
+-- Even with the flag on, a row goes only when its stub is already kept: no DELETE can remove an
+-- event's place in the chains, whoever sets the flag.
+CREATE FUNCTION ledger.refuse_unkept_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ledger.pruned_events s WHERE s.position = OLD.position AND s.hash = OLD.hash) THEN
+        RAISE EXCEPTION 'ledger.events is append-only: position % has no pruning stub', OLD.position
+            USING ERRCODE = 'LDG01';
+    END IF;
+    RETURN OLD;
+END;
+$$;
+
+CREATE TRIGGER events_delete_only_kept
+    BEFORE DELETE ON ledger.events
+    FOR EACH ROW EXECUTE FUNCTION ledger.refuse_unkept_delete();
+
 -- Prunes the events in positions p_from..p_to recorded before p_before, of the given categories
 -- and types (empty: any), and records it. Returns nothing when no event matched.
 CREATE FUNCTION ledger.prune_events(
