@@ -125,13 +125,7 @@ public struct ArchiveImporter: Sendable {
                 recorded_at_us = (extract(epoch FROM e.recorded_at) * 1000000)::bigint
             FROM (SELECT position, recorded_at FROM ledger.events WHERE position = \(last)) e
             """, logger: logger)
-        for seal in seals {
-            try await connection.query("""
-                INSERT INTO ledger.seals (seal_number, from_position, to_position, event_count, digest, previous_digest)
-                VALUES (\(seal.number), \(seal.fromPosition), \(seal.toPosition), \(seal.eventCount),
-                        \(ByteBuffer(bytes: seal.digest.bytes)), \(ByteBuffer(bytes: seal.previousDigest.bytes)))
-                """, logger: logger)
-        }
+        for seal in seals { try await connection.query(seal.insertQuery, logger: logger) }
         var streams: Int64 = 0
         for try await count in try await connection.query("SELECT count(*) FROM ledger.streams", logger: logger).decode(Int64.self) {
             streams = count

@@ -14,6 +14,17 @@ public struct VerificationReport: Sendable {
     public var isClean: Bool { problems.isEmpty }
 }
 
+extension Seal {
+    /// The INSERT that records this seal in `ledger.seals` (sealing, and importing archives).
+    package var insertQuery: PostgresQuery {
+        """
+        INSERT INTO ledger.seals (seal_number, from_position, to_position, event_count, digest, previous_digest)
+        VALUES (\(number), \(fromPosition), \(toPosition), \(eventCount),
+                \(ByteBuffer(bytes: digest.bytes)), \(ByteBuffer(bytes: previousDigest.bytes)))
+        """
+    }
+}
+
 extension EventStore {
     /// Seals everything appended since the last seal, in seals of at most `maximumEvents`
     /// positions each. Returns the new seals (none when nothing new was appended).
@@ -76,11 +87,7 @@ extension EventStore {
             let seal = Seal(
                 number: last.number + 1, fromPosition: from, toPosition: to, eventCount: digest.eventCount,
                 digest: digest.finalize(), previousDigest: last.digest)
-            try await connection.query("""
-                INSERT INTO ledger.seals (seal_number, from_position, to_position, event_count, digest, previous_digest)
-                VALUES (\(seal.number), \(seal.fromPosition), \(seal.toPosition), \(seal.eventCount),
-                        \(ByteBuffer(bytes: seal.digest.bytes)), \(ByteBuffer(bytes: seal.previousDigest.bytes)))
-                """, logger: logger)
+            try await connection.query(seal.insertQuery, logger: logger)
             return seal
         }
     }

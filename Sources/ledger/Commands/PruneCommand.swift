@@ -56,7 +56,7 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         var request = ArchivePruner.Request(
             before: try Self.parseTime(before), archive: archive,
-            actor: actor ?? Environment.value("LEDGER_ACTOR") ?? Environment.value("USER") ?? "unknown")
+            actor: DomainOptions.resolveActor(actor))
         request.categories = Self.list(categories)
         request.eventTypes = Self.list(types)
         let line = ProgressLine("prune: verifying the archive", quiet: connection.quiet)

@@ -11,7 +11,12 @@ struct DomainOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "Print JSON for scripts instead of a table.")
     var json = false
 
-    var resolvedActor: String { actor ?? Environment.value("LEDGER_ACTOR") ?? Environment.value("USER") ?? "unknown" }
+    var resolvedActor: String { Self.resolveActor(actor) }
+
+    /// The `--actor` given, else `LEDGER_ACTOR`, else the login name: the one rule for every command that records an actor.
+    static func resolveActor(_ flag: String?) -> String {
+        flag ?? Environment.value("LEDGER_ACTOR") ?? Environment.value("USER") ?? "unknown"
+    }
 }
 
 /// Running a deployment command: the service and reader over one ledger session, with the
