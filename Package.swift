@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        // Only the HTTP server; its optional swift-configuration support is left out.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // The numbered SQL migrations in schema/, embedded in the binary so it never needs the source tree.
@@ -46,11 +48,13 @@ let package = Package(
         ),
         // libzstd from the system (Debian's libzstd-dev), for archives.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        // Streaming and one-shot zstd over libzstd, for archives and HTTP bodies.
+        .target(name: "LedgerZstd", dependencies: ["CZstd"], path: "Sources/Zstd", swiftSettings: swiftSettings),
         // Verifiable zstd archives of the log: export, offline verification, import.
         .target(
             name: "LedgerArchive",
             dependencies: [
-                "Ledger", "CZstd",
+                "Ledger", "LedgerZstd",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -75,7 +79,19 @@ let package = Package(
             dependencies: ["Ledger", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Gateway", dependencies: ["Ledger", "Projections"], swiftSettings: swiftSettings),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Ledger", "Projections", "LedgerZstd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
@@ -100,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
     ],

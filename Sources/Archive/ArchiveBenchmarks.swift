@@ -1,3 +1,5 @@
+import LedgerZstd
+
 /// File-to-file helpers for `ledger bench archive`: the archive's record bytes as one plain file
 /// (what the `zstd` command is given), and the archive's own compressor over such a file.
 public enum ArchiveBenchmarks {

@@ -1,5 +1,6 @@
 import Crypto
 import Ledger
+import LedgerZstd
 
 /// Reads the events of one segment file back, decompressing and hashing the file as it goes
 /// (one chunk at a time: memory stays bounded whatever the segment's size).

@@ -1,5 +1,6 @@
 import Crypto
 import Ledger
+import LedgerZstd
 
 /// Writes one segment file: records encoded into a small buffer, compressed as they go,
 /// written and hashed piece by piece (memory stays bounded whatever the segment's size).

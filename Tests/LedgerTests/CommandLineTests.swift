@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import Gateway
 import Testing
 import Ledger
 import LedgerTestSupport
@@ -64,6 +65,24 @@ import LedgerTestSupport
             let run = try await ledger("append deployment-1 --type T --data '{}' --expected-version soon", on: db)
             #expect(run.status == 64)
             #expect(run.errors.contains("--expected-version must be any, no-stream or a version number"))
+        }
+    }
+
+    @Test func logsThroughTheServerPrintWhatTheDatabasePrints() async throws {
+        try await GatewayTests.withGateway { db, client, _ in
+            let id = try await GatewayTests.busiestDeployment(db)
+            let server = "http://\(client.host):\(client.port)"
+            for options in ["", "--json", "--level info --skip 3 --limit 9"] {
+                let direct = try await ledger("logs \(id) \(options)", on: db)
+                let remote = try await ledger("logs \(id) \(options) --server \(server)", on: db)
+                #expect(direct.status == 0 && remote.status == 0, "\(remote.errors)")
+                #expect(direct.output.split(separator: "\n").count > 5)
+                #expect(remote.output == direct.output, "logs \(options)")
+            }
+            let missing = try await ledger("logs no-such-deployment --server \(server)", on: db)
+            #expect(missing.status == 2 && missing.errors.contains("no deployment 'no-such-deployment'"))
+            let unreachable = try await ledger("logs \(id) --server http://127.0.0.1:1", on: db)
+            #expect(unreachable.status == 1 && unreachable.errors.contains("cannot reach the ledger server"))
         }
     }
 

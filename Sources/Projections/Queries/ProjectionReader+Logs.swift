@@ -11,6 +11,18 @@ public struct LogEntry: Sendable, Codable, Equatable {
     public var message: String
     public var data: [String: String]?
     public var atMicroseconds: Int64
+
+    public init(
+        position: Int64, line: Int, step: String?, level: LogLevel, message: String, data: [String: String]?, atMicroseconds: Int64
+    ) {
+        self.position = position
+        self.line = line
+        self.step = step
+        self.level = level
+        self.message = message
+        self.data = data
+        self.atMicroseconds = atMicroseconds
+    }
 }
 
 /// One row of the audit trail.

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Executors
 import Foundation
+import Gateway
 import Ledger
 import Logging
 import PostgresNIO
+import Projections
 
 /// `ledger run`: the service — migrates, keeps the projections up to date, seals new events
 /// periodically and, with `--demo`, shows deployments progressing with the simulator.
@@ -22,6 +24,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("seal-every"), help: "Seconds between seals of newly appended events.")
     var sealInterval: Int = 60
 
+    @Option(help: "Where the HTTP API listens, HOST:PORT (it has no authentication yet: keep it on loopback), or 'off'.")
+    var listen = "127.0.0.1:8480"
+
     @Flag(help: "Seed a demo environment and keep deploying to it with the simulator.")
     var demo = false
 
@@ -30,10 +35,21 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard sealInterval > 0, demoInterval > 0 else { throw ValidationError("--seal-every and --demo-interval must be positive") }
+        _ = try listenAddress()
+    }
+
+    /// `--listen` as host and port, or nil for 'off'.
+    func listenAddress() throws -> (host: String, port: Int)? {
+        if listen == "off" { return nil }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port),
+            colon != listen.startIndex
+        else { throw ValidationError("--listen must be HOST:PORT or 'off' (got '\(listen)')") }
+        return (String(listen[..<colon]), port)
     }
 
     func run() async throws {
         try await reportingErrors {
+            let address = try listenAddress()
             _ = try await LedgerRuntime.run(connection) { [sealInterval, demo, demoInterval] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -46,6 +62,14 @@ struct RunCommand: AsyncParsableCommand {
                         }
                     }
                     group.addTask { try await ProjectionServices.runAll(session) }
+                    if let address {
+                        let server = GatewayServer(
+                            reader: ProjectionReader(client: session.client, logger: session.logger), host: address.host, port: address.port,
+                            logger: session.logger)
+                        group.addTask {
+                            try await server.run { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") }
+                        }
+                    }
                     if demo {
                         group.addTask { try await DemoLoop(session: session, interval: .seconds(demoInterval)).run() }
                         group.addTask {

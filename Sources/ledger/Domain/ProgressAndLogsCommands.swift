@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Ledger
 import Projections
 
@@ -43,7 +44,12 @@ struct ProgressCommand: AsyncParsableCommand {
 
 /// `ledger logs ID [--level] [--step] [--follow]`.
 struct LogsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a deployment's log lines in order.")
+    static let configuration = CommandConfiguration(
+        commandName: "logs", abstract: "Print a deployment's log lines in order.",
+        discussion: """
+            Reads the database directly, or with --server (or LEDGER_SERVER) a running `ledger run`'s HTTP API, \
+            asking for zstd-compressed pages.
+            """)
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var options: DomainOptions
     @Argument var id: String
@@ -52,6 +58,8 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(help: "Lines to skip.") var skip = 0
     @Option(help: "Most lines to print (1–500 a page; with --follow, per page).") var limit = 500
     @Flag(help: "Keep printing new lines until the deployment finishes.") var follow = false
+    @Option(help: "Read through a ledger server's HTTP API, e.g. http://127.0.0.1:8480 (default: $LEDGER_SERVER; none: the database).")
+    var server: String?
 
     func validate() throws {
         if let level, LogLevel(rawValue: level) == nil { throw ValidationError("unknown level '\(level)'") }
@@ -60,6 +68,10 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            if let server = server ?? Environment.value("LEDGER_SERVER") {
+                try await followThroughServer(try GatewayClient(url: server))
+                return
+            }
             _ = try await DomainSession.run(connection) { [id, level, step, skip, limit, follow, options] session in
                 var offset = skip
                 while true {
@@ -67,17 +79,47 @@ struct LogsCommand: AsyncParsableCommand {
                     guard let deployment = try await session.reader.deployment(id) else { throw CommandRejection(.notFound, "no such deployment") }
                     let lines = try await session.reader.logs(
                         deployment: id, level: level.flatMap(LogLevel.init(rawValue:)), step: step, skip: offset, limit: limit)
-                    for line in lines {
-                        if options.json { try Output.json(line) } else {
-                            printLine("\(Output.time(line.atMicroseconds)) \(line.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) [\(line.step ?? "-")] \(line.message)")
-                        }
-                    }
+                    for line in lines { try Self.print(line, json: options.json) }
                     offset += lines.count
                     if lines.count == limit { continue }
                     if !follow || deployment.status.isTerminal { return }
                     try await session.session.store.waitForAppend(after: try await session.session.store.headPosition(), timeout: .seconds(2))
                 }
             }
+        }
+    }
+
+    /// The same pages through `GET /api/v1/deployments/{id}/logs`, zstd-compressed on the wire.
+    private func followThroughServer(_ client: GatewayClient) async throws {
+        var offset = skip
+        while true {
+            var query = [URLQueryItem(name: "skip", value: "\(offset)"), URLQueryItem(name: "limit", value: "\(limit)")]
+            if let level { query.append(URLQueryItem(name: "level", value: level)) }
+            if let step { query.append(URLQueryItem(name: "step", value: step)) }
+            var components = URLComponents()
+            components.path = "/api/v1/deployments/\(id)/logs"
+            components.queryItems = query
+            let reply = try await client.get(components.percentEncodedPath + "?" + (components.percentEncodedQuery ?? ""))
+            switch reply.status {
+            case 200: break
+            case 404: throw CommandRejection(.notFound, reply.errorMessage)
+            case 400..<500: throw CommandRejection(.invalid, reply.errorMessage)
+            default: throw GatewayClient.Failure(description: "the server failed: \(reply.errorMessage)")
+            }
+            guard let page = try? LedgerJSON.decode(LogsPage.self, from: Data(reply.body)), let lines = page.entries else {
+                throw GatewayClient.Failure(description: "the server's answer is not a page of log lines")
+            }
+            for line in lines { try Self.print(line, json: options.json) }
+            offset += lines.count
+            if lines.count == limit { continue }
+            if !follow || DeploymentStatus(rawValue: page.deploymentStatus)?.isTerminal != false { return }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private static func print(_ line: LogEntry, json: Bool) throws {
+        if json { try Output.json(line) } else {
+            printLine("\(Output.time(line.atMicroseconds)) \(line.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) [\(line.step ?? "-")] \(line.message)")
         }
     }
 }

@@ -2,6 +2,7 @@ import PostgresNIO
 import Logging
 import ArgumentParser
 import Foundation
+import Gateway
 import Ledger
 import LedgerArchive
 
@@ -32,6 +33,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         throw ExitCode.failure
     } catch let error as ArchiveError {
         printError(error.description)
+        throw ExitCode.failure
+    } catch let failure as GatewayClient.Failure {
+        printError(failure.description)
         throw ExitCode.failure
     } catch let error as ExitCode {
         throw error

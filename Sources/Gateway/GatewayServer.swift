@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import NIOCore
+import Projections
+import ServiceLifecycle
+
+/// The HTTP API: read endpoints over the projections. It has no authentication yet (that comes
+/// with the API's own issue), so it listens on loopback unless told otherwise.
+public struct GatewayServer: Sendable {
+    public let reader: ProjectionReader
+    public let host: String
+    public let port: Int
+    public let logger: Logger
+
+    public init(reader: ProjectionReader, host: String = "127.0.0.1", port: Int = 8480, logger: Logger) {
+        self.reader = reader
+        self.host = host
+        self.port = port
+        self.logger = logger
+    }
+
+    /// Serves until the task is cancelled; `onListening` gets the bound port (useful with port 0).
+    /// Cancelling shuts the server down gracefully: it stops accepting, answers what it has begun.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let application = Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
+            onServerRunning: { [port] channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
+        // a cancellation torn through every open connection.
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let reader = reader, logger = logger
+        router.get("/health") { _, _ in
+            try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
+        }
+        router.get("/api/v1/deployments/:id/logs") { request, context in
+            await Self.answering(logger) {
+                let query = try LogsQuery(request.uri.queryParameters)
+                let id = context.parameters.get("id") ?? ""
+                guard let deployment = try await reader.deployment(id) else { throw APIError.notFound("no deployment '\(id)'") }
+                let entries = try await reader.logs(deployment: id, level: query.level, step: query.step, skip: query.skip, limit: query.limit)
+                let page = LogsPage(deployment: deployment, skip: query.skip, limit: query.limit, entries: entries)
+                return try ContentEncoding.jsonResponse(Array(try LedgerJSON.encode(page)), acceptEncoding: request.headers[.acceptEncoding])
+            }
+        }
+        return router
+    }
+
+    /// Runs a handler, turning a refusal into its JSON error and anything else into a 500 whose
+    /// body says nothing internal (the error goes to the log).
+    static func answering(_ logger: Logger, _ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch let error as APIError {
+            return error.response()
+        } catch {
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, "internal", "the request failed; see the server log").response()
+        }
+    }
+}
+
+/// The query parameters of the logs endpoint, checked: a bad value is a 400, not a guess.
+struct LogsQuery {
+    var level: LogLevel?
+    var step: String?
+    var skip = 0
+    var limit = ProjectionReader.maximumLogPage
+
+    init(_ parameters: Parameters) throws {
+        if let text = parameters["level"] {
+            guard let level = LogLevel(rawValue: String(text)) else {
+                throw APIError.badRequest("level must be one of debug, info, warning, error (got '\(text)')")
+            }
+            self.level = level
+        }
+        step = parameters["step"].map(String.init)
+        if let text = parameters["skip"] {
+            guard let skip = Int(text), skip >= 0 else { throw APIError.badRequest("skip must be a whole number ≥ 0 (got '\(text)')") }
+            self.skip = skip
+        }
+        if let text = parameters["limit"] {
+            guard let limit = Int(text), (1...ProjectionReader.maximumLogPage).contains(limit) else {
+                throw APIError.badRequest("limit must be a whole number from 1 to \(ProjectionReader.maximumLogPage) (got '\(text)')")
+            }
+            self.limit = limit
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Gateway
+import Ledger
+import LedgerTestSupport
+import LedgerZstd
+import PostgresNIO
+import Projections
+import Testing
+
+/// The HTTP API's logs endpoint: the same pages as the projection reader, zstd on the wire when
+/// the client accepts it, and clear JSON errors for bad requests.
+@Suite struct GatewayTests {
+    @Test func acceptEncodingIsReadWithItsQualities() {
+        #expect(ContentEncoding.acceptsZstd("zstd"))
+        #expect(ContentEncoding.acceptsZstd("gzip, br, ZSTD;q=0.5"))
+        #expect(ContentEncoding.acceptsZstd("gzip;q=1, *;q=0.1"))
+        #expect(!ContentEncoding.acceptsZstd("zstd;q=0"))
+        #expect(!ContentEncoding.acceptsZstd("zstd;q=0, *"))
+        #expect(!ContentEncoding.acceptsZstd("gzip, deflate"))
+        #expect(!ContentEncoding.acceptsZstd("*;q=0"))
+        #expect(!ContentEncoding.acceptsZstd(nil))
+    }
+
+    @Test func timestampsKeepMicroseconds() {
+        for micros: Int64 in [0, 1, 1_763_700_000_123_456, 1_763_700_000_000_000, -1] {
+            let text = Timestamp.iso8601(micros)
+            #expect(text.hasSuffix("Z") && Timestamp.microseconds(text) == micros, "\(text)")
+        }
+        #expect(Timestamp.iso8601(1_763_700_005_000_042) == "2025-11-21T04:40:05.000042Z")
+        #expect(Timestamp.microseconds("2025-11-21T04:40:05Z") == nil)
+    }
+
+    @Test func oneShotZstdRoundTripsAndRefusesATruncatedFrame() throws {
+        let text = Array(String(repeating: "step deploying: pulling image layer 7/12\n", count: 200).utf8)
+        let frame = try Zstd.compress(text)
+        #expect(frame.count < text.count / 10)
+        #expect(try Zstd.decompress(frame) == text)
+        #expect(throws: ZstdError.self) { try Zstd.decompress(frame.dropLast(3)) }
+        #expect(throws: ZstdError.self) { try Zstd.decompress(frame, limit: 100) }
+    }
+
+    /// A history with log lines, the projections caught up, and a gateway on a free port.
+    static func withGateway(_ body: @escaping @Sendable (TestContext, GatewayClient, ProjectionReader) async throws -> Void) async throws {
+        try await TestDatabase.withDatabase { db in
+            try await ArchiveTests.history(db, events: 1_500)
+            for projection in ProjectionCatalog.all {
+                let caughtUp = try await ProjectionRebuildTests.runner(projection, db).catchUp()
+                #expect(caughtUp)
+            }
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, port: 0, logger: TestDatabase.logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { port in continuation.yield(port) } }
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next())
+                try await body(db, try GatewayClient(url: "http://127.0.0.1:\(port)"), reader)
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// The deployment with the most log lines in the test history.
+    static func busiestDeployment(_ db: TestContext) async throws -> String {
+        let rows = try await db.client.query(
+            "SELECT deployment_id FROM proj_logs.lines GROUP BY deployment_id ORDER BY count(*) DESC, deployment_id LIMIT 1",
+            logger: TestDatabase.logger)
+        for try await id in rows.decode(String.self) { return id }
+        throw LedgerError(.database, "the test history has no log lines")
+    }
+
+    @Test func logsComeZstdCompressedWhenAcceptedAndEqualTheProjection() async throws {
+        try await Self.withGateway { db, client, reader in
+            let id = try await Self.busiestDeployment(db)
+            let expected = try await reader.logs(deployment: id, skip: 0, limit: 500)
+            #expect(expected.count > 20)
+
+            let compressed = try await client.get("/api/v1/deployments/\(id)/logs")
+            #expect(compressed.status == 200)
+            #expect(compressed.contentEncoding == "zstd")
+            #expect(compressed.wireBodyBytes * 3 < compressed.body.count, "zstd should shrink log JSON well")
+            let page = try LedgerJSON.decode(LogsPage.self, from: Data(compressed.body))
+            #expect(page.deploymentID == id && page.skip == 0 && page.limit == 500)
+            #expect(page.entries == expected)
+
+            // The same bytes uncompressed when the client does not ask for zstd.
+            let plain = try await client.get("/api/v1/deployments/\(id)/logs", acceptZstd: false)
+            #expect(plain.status == 200 && plain.contentEncoding == nil)
+            #expect(plain.body == compressed.body && plain.wireBodyBytes == plain.body.count)
+
+            // Paging and filters match the reader's.
+            let second = try await client.get("/api/v1/deployments/\(id)/logs?skip=5&limit=7")
+            let secondPage = try LedgerJSON.decode(LogsPage.self, from: Data(second.body))
+            #expect(secondPage.entries == Array(expected[5..<12]))
+            let infoOnly = try await client.get("/api/v1/deployments/\(id)/logs?level=info")
+            let infoPage = try LedgerJSON.decode(LogsPage.self, from: Data(infoOnly.body))
+            #expect(infoPage.entries == (try await reader.logs(deployment: id, level: .info)))
+
+            // A tiny page is not worth a frame: it goes out as it is.
+            let tiny = try await client.get("/api/v1/deployments/\(id)/logs?limit=1")
+            #expect(tiny.body.count < ContentEncoding.minimumCompressedSize && tiny.contentEncoding == nil)
+        }
+    }
+
+    @Test func badRequestsGetJSONErrorsWithTheirStatus() async throws {
+        try await Self.withGateway { db, client, _ in
+            let id = try await Self.busiestDeployment(db)
+            let cases: [(String, Int, String)] = [
+                ("/api/v1/deployments/no-such-deployment/logs", 404, "not_found"),
+                ("/api/v1/deployments/\(id)/logs?limit=0", 400, "bad_request"),
+                ("/api/v1/deployments/\(id)/logs?limit=501", 400, "bad_request"),
+                ("/api/v1/deployments/\(id)/logs?skip=-1", 400, "bad_request"),
+                ("/api/v1/deployments/\(id)/logs?level=loud", 400, "bad_request"),
+            ]
+            for (path, status, code) in cases {
+                let reply = try await client.get(path)
+                #expect(reply.status == status, "\(path)")
+                let body = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: [String: String]]
+                #expect(body?["error"]?["code"] == code, "\(path): \(String(decoding: reply.body, as: UTF8.self))")
+                #expect(body?["error"]?["message"]?.isEmpty == false)
+            }
+        }
+    }
+}
