@@ -44,6 +44,8 @@ public struct ArchivePruner: Sendable {
     }
 
     public func prune(_ request: Request, progress: @escaping @Sendable (ArchiveProgress) -> Void = { _ in }) async throws -> Outcome {
+        // 0. A pruning whose event never made it into the log (a crash right after it) gets it now.
+        try await recordMissingEvents()
         // 1. The archive must verify on its own.
         let archiveHashes = ArchiveHashDigest()
         var verifier = ArchiveVerifier(directory: request.archive)
@@ -76,6 +78,35 @@ public struct ArchivePruner: Sendable {
         }
         if let pruned { try await record(pruned) }
         return Outcome(pruned: pruned, archive: manifest)
+    }
+
+    /// Appends the ``EventsPruned`` event of every recorded pruning that has none in the log yet,
+    /// built from the pruning's own row; returns how many it appended.
+    @discardableResult
+    public func recordMissingEvents() async throws -> Int {
+        let rows = try await client.query("""
+            SELECT pruning_number, from_position, to_position, before, categories, event_types, event_count, digest, archive_digest, actor
+            FROM ledger.prunings p
+            WHERE NOT EXISTS (
+                SELECT 1 FROM ledger.events e
+                WHERE e.stream_id = \(EventsPruned.stream) AND e.event_type = \(EventsPruned.eventType)
+                  AND (convert_from(e.data, 'UTF8')::jsonb->>'pruning_number')::bigint = p.pruning_number)
+            ORDER BY pruning_number
+            """, logger: logger)
+        var missing: [EventsPruned] = []
+        for try await (number, from, to, before, categories, types, count, digest, archive, actor) in rows.decode(
+            (Int64, Int64, Int64, Date, [String], [String], Int64, ByteBuffer, ByteBuffer, String).self)
+        {
+            missing.append(EventsPruned(
+                pruningNumber: number, fromPosition: from, toPosition: to, before: before, categories: categories, eventTypes: types,
+                eventCount: count, digest: try EventHash(bytes: digest.readableBytesView).hex,
+                archiveDigest: try EventHash(bytes: archive.readableBytesView).hex, actor: actor))
+        }
+        for pruned in missing {
+            logger.warning("recording a pruning that was never logged", metadata: ["ledger.pruning": "\(pruned.pruningNumber)"])
+            try await record(pruned)
+        }
+        return missing.count
     }
 
     /// Appends the ``EventsPruned`` event with an id derived from the pruning, so recording it

@@ -68,6 +68,34 @@ import Executors
         }
     }
 
+    @Test func aPruningWhoseEventWasNeverAppendedGetsItOnTheNextPrune() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await ArchiveTests.history(db)
+            // A crash between the pruning's transaction and its event: the function ran, the
+            // append never happened.
+            let archiveDigest = ByteBuffer(bytes: [UInt8](repeating: 0xAB, count: 32))
+            try await db.client.query("""
+                SELECT * FROM ledger.prune_events(1, 1500, now() + interval '1 hour', ARRAY['deployment'], ARRAY['LogLinesAppended'],
+                                                  \(archiveDigest), 'ana')
+                """, logger: TestDatabase.logger)
+            let stream = try StreamID(EventsPruned.stream)
+            #expect(try await db.store.read(stream: stream).isEmpty)
+
+            let pruner = Self.pruner(db)
+            #expect(try await pruner.recordMissingEvents() == 1)
+            #expect(try await pruner.recordMissingEvents() == 0)
+            let recorded = try await db.store.read(stream: stream)
+            #expect(recorded.count == 1)
+            let event = try recorded[0].decode(as: EventsPruned.self)
+            let stubs = try await Self.count(db, "SELECT count(*) FROM ledger.pruned_events")
+            #expect(event.pruningNumber == 1 && event.fromPosition == 1 && event.toPosition == 1_500)
+            #expect(event.eventCount == stubs && stubs > 0 && event.actor == "ana" && event.archiveDigest == String(repeating: "ab", count: 32))
+            #expect(event.categories == ["deployment"] && event.eventTypes == ["LogLinesAppended"])
+            let report = try await db.store.verify()
+            #expect(report.isClean, "\(report.problems)")
+        }
+    }
+
     @Test func pruningRefusesAnArchiveThatDoesNotVerifyOrIsNotThisLogs() async throws {
         try await TestDatabase.withDatabase { db in
             try await ArchiveTests.history(db)

@@ -3,6 +3,7 @@ import Executors
 import Foundation
 import Gateway
 import Ledger
+import LedgerArchive
 import Logging
 import PostgresNIO
 import Projections
@@ -52,6 +53,8 @@ struct RunCommand: AsyncParsableCommand {
             let address = try listenAddress()
             _ = try await LedgerRuntime.run(connection) { [sealInterval, demo, demoInterval] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
+                // A pruning cut short before its event was appended gets the event now.
+                try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).recordMissingEvents()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         while !Task.isCancelled {
