@@ -111,7 +111,12 @@ public enum DomainEvent: Sendable, Equatable {
         current(StepCompleted.self) { .stepCompleted($0) },
         current(StepFailed.self) { .stepFailed($0) },
         current(StepSkipped.self) { .stepSkipped($0) },
-        current(LogLinesAppended.self) { .logLinesAppended($0) },
+        (LogLinesAppended.eventType, { @Sendable version, data in
+            guard version == LogLinesAppended.schemaVersion else {
+                throw LedgerError(.invalidEvent, "LogLinesAppended schema version \(version) is not known to this build")
+            }
+            return .logLinesAppended(try LogLinesAppended.fastDecode(data) ?? LedgerJSON.decode(LogLinesAppended.self, from: data))
+        }),
         current(DeploymentCancellationRequested.self) { .deploymentCancellationRequested($0) },
         current(DeploymentSucceeded.self) { .deploymentSucceeded($0) },
         current(DeploymentFailed.self) { .deploymentFailed($0) },
