@@ -63,7 +63,7 @@ import Testing
     /// The deployment with the most log lines in the test history.
     static func busiestDeployment(_ db: TestContext) async throws -> String {
         let rows = try await db.client.query(
-            "SELECT deployment_id FROM proj_logs.lines GROUP BY deployment_id ORDER BY count(*) DESC, deployment_id LIMIT 1",
+            "SELECT deployment_id FROM proj_logs.batches GROUP BY deployment_id ORDER BY sum(line_count) DESC, deployment_id LIMIT 1",
             logger: TestDatabase.logger)
         for try await id in rows.decode(String.self) { return id }
         throw LedgerError(.database, "the test history has no log lines")

@@ -3,49 +3,88 @@ import Ledger
 import Logging
 import PostgresNIO
 
-/// `logs`: every deployment log line as a row, in order, filterable by deployment, step and
-/// level. Written with one multi-row insert per batch.
+/// `logs`: every deployment log line, in order, filterable by deployment, step and level.
+///
+/// Stored one row per `LogLinesAppended` event — its lines as the event's own JSON — rather than
+/// one row per line: log lines are most of the log, and a rebuild writing ~15 rows per event
+/// spent most of its time inserting them. Readers expand a deployment's rows into lines
+/// (``ProjectionReader/logs(deployment:level:step:skip:limit:)``). Every event is still decoded
+/// before it is stored, so a malformed one stops this projection like any other.
 public struct LogsProjection: Projection {
     public init() {}
     public let name = "logs"
-    public let version = 1
+    public let version = 2
     public let eventTypes: Set<String> = [LogLinesAppended.eventType]
-    public let tables = ["lines"]
+    public let tables = ["batches"]
 
     public func definitions(schema: String) -> [String] {
         [
             """
-            CREATE TABLE \(schema).lines (
-                deployment_id text NOT NULL, position bigint NOT NULL, line integer NOT NULL,
-                step text, level text NOT NULL, message text NOT NULL, data jsonb, at_us bigint NOT NULL,
-                PRIMARY KEY (deployment_id, position, line))
+            CREATE TABLE \(schema).batches (
+                deployment_id text NOT NULL, position bigint NOT NULL, line_count integer NOT NULL, body text NOT NULL,
+                PRIMARY KEY (deployment_id, position))
             """
         ]
     }
 
     public func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
-        var deployments: [String] = [], positions: [Int64] = [], lines: [Int32] = [], steps: [String] = []
-        // Arrays of optionals do not bind, so absent values travel as '' and become NULL in SQL.
-        var levels: [String] = [], messages: [String] = [], data: [String] = [], times: [Int64] = []
+        var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
         for event in events {
-            guard case .logLinesAppended(let appended) = try event.domainRecord().event else { continue }
-            for (index, line) in appended.lines.enumerated() {
-                deployments.append(appended.deploymentID)
-                positions.append(event.position)
-                lines.append(Int32(index))
-                steps.append(line.step?.rawValue ?? "")
-                levels.append(line.level.rawValue)
-                messages.append(line.message)
-                data.append(try line.data.map { String(decoding: try LedgerJSON.encode($0), as: UTF8.self) } ?? "")
-                times.append(line.atMicroseconds)
-            }
+            let (appended, body) = try Self.decode(event)
+            guard let appended else { continue }
+            deployments.append(appended.deploymentID)
+            positions.append(event.position)
+            counts.append(Int32(appended.lines.count))
+            bodies.append(body)
         }
         guard !deployments.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO \(unescaped: schema).lines (deployment_id, position, line, step, level, message, data, at_us)
-            SELECT d, p, l, NULLIF(s, ''), v, m, NULLIF(j, '')::jsonb, t FROM unnest(\(deployments)::text[], \(positions)::bigint[], \(lines)::int[],
-                \(steps)::text[], \(levels)::text[], \(messages)::text[], \(data)::text[], \(times)::bigint[]) AS u(d, p, l, s, v, m, j, t)
+            INSERT INTO \(unescaped: schema).batches (deployment_id, position, line_count, body)
+            SELECT * FROM unnest(\(deployments)::text[], \(positions)::bigint[], \(counts)::int[], \(bodies)::text[])
             """, logger: logger)
+    }
+
+    /// The event and its JSON as stored: its own bytes when they are in the plain shape that the
+    /// reader's SQL expands exactly as Swift decodes them, otherwise the decoded value re-encoded.
+    static func decode(_ event: RecordedEvent) throws -> (LogLinesAppended?, String) {
+        if event.type == LogLinesAppended.eventType, event.schemaVersion == LogLinesAppended.schemaVersion,
+            let appended = LogLinesAppended.fastDecode(event.data), !containsEscapedNUL(event.data)
+        {
+            return (appended, String(decoding: event.data, as: UTF8.self))
+        }
+        guard case .logLinesAppended(let appended) = try event.domainRecord().event else { return (nil, "") }
+        return (appended, String(decoding: try LedgerJSON.encode(withoutNUL(appended)), as: UTF8.self))
+    }
+
+    /// Whether the JSON has `\u0000`: PostgreSQL's text cannot hold NUL, so the reader's SQL
+    /// could not expand it. (A false alarm on an escaped backslash before `u0000` only costs the
+    /// slower path.)
+    static func containsEscapedNUL(_ data: Data) -> Bool {
+        data.withUnsafeBytes { bytes in
+            var index = 0
+            while index + 6 <= bytes.count {
+                if bytes[index] == 0x5C, bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
+                    bytes[index + 4] == 0x30, bytes[index + 5] == 0x30
+                {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
+    /// The lines with each NUL character shown as U+FFFD, the one change the read model makes.
+    static func withoutNUL(_ appended: LogLinesAppended) -> LogLinesAppended {
+        func clean(_ text: String) -> String { text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "\u{FFFD}") : text }
+        var copy = appended
+        copy.lines = appended.lines.map { line in
+            var line = line
+            line.message = clean(line.message)
+            line.data = line.data.map { Dictionary($0.map { (clean($0.key), clean($0.value)) }, uniquingKeysWith: { first, _ in first }) }
+            return line
+        }
+        return copy
     }
 }

@@ -50,13 +50,18 @@ extension ProjectionReader {
         let limit = min(max(limit, 1), Self.maximumLogPage), skip = max(skip, 0)
         var entries: [LogEntry] = []
         do {
+            // Each row holds one event's lines as JSON; expand this deployment's rows into lines.
             let rows = try await client.query(
                 """
-                SELECT position, line, step, level, message, data::text, at_us FROM proj_logs.lines
-                WHERE deployment_id = \(deployment)
-                  AND (\(level?.rawValue)::text IS NULL OR level = \(level?.rawValue))
-                  AND (\(step)::text IS NULL OR step = \(step))
-                ORDER BY position, line OFFSET \(skip) LIMIT \(limit)
+                SELECT b.position, (l.n - 1)::int4, l.line->>'step', l.line->>'level', l.line->>'message',
+                       CASE WHEN json_typeof(l.line->'data') = 'object' THEN (l.line->'data')::text END,
+                       (l.line->>'atMicroseconds')::int8
+                FROM proj_logs.batches b
+                CROSS JOIN LATERAL json_array_elements(b.body::json->'lines') WITH ORDINALITY AS l(line, n)
+                WHERE b.deployment_id = \(deployment)
+                  AND (\(level?.rawValue)::text IS NULL OR l.line->>'level' = \(level?.rawValue))
+                  AND (\(step)::text IS NULL OR l.line->>'step' = \(step))
+                ORDER BY b.position, l.n OFFSET \(skip) LIMIT \(limit)
                 """, logger: logger)
             for try await (position, line, step, level, message, data, at) in rows.decode(
                 (Int64, Int32, String?, String, String, String?, Int64).self)

@@ -43,8 +43,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
 
                     var report = BenchReport(
                         title: "ledger bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-                    var configuration = ProjectionRunnerConfiguration()
-                    configuration.batchSize = 5_000
+                    let configuration = ProjectionRunnerConfiguration()
                     // One at a time: each projection's own rate.
                     for projection in ProjectionCatalog.all {
                         if !quiet { printError("bench: rebuilding \(projection.name)…") }

@@ -1,0 +1,57 @@
+import Foundation
+import Ledger
+import LedgerTestSupport
+import Projections
+import Testing
+
+/// The logs projection keeps each event's lines as JSON and the reader expands them in SQL:
+/// what comes out must be exactly the lines Swift decodes, awkward text included.
+@Suite struct LogsProjectionTests {
+    @Test func theReaderReturnsExactlyTheDecodedLinesInOrder() async throws {
+        try await TestDatabase.withDatabase { db in
+            let stream = DomainIDs.deploymentStream("awkward")
+            var generator = SystemRandomNumberGenerator()
+            var expected: [LogLine] = []
+            for _ in 0..<40 {
+                var event = LogLinesFastDecodingTests.randomEvent(&generator)
+                event.deploymentID = "awkward"
+                _ = try await db.store.append(to: stream, events: [try NewEvent(event)])
+                expected += event.lines
+            }
+            // NUL, which PostgreSQL text cannot hold, in a message and in data.
+            let nul = LogLinesAppended(deploymentID: "awkward", lines: [LogLine(level: .info, step: nil, message: "a\0b", data: ["k": "v\0"], atMicroseconds: 3)])
+            _ = try await db.store.append(to: stream, events: [try NewEvent(nul)])
+            expected += nul.lines
+            // Valid JSON the fast path leaves alone (an extra key, a spaced layout): stored re-encoded.
+            let unusual = #"{ "deploymentID": "awkward", "lines": [ {"level": "warning", "message": "spaced", "atMicroseconds": 5, "note": 1} ] }"#
+            _ = try await db.store.append(to: stream, events: [try NewEvent(type: LogLinesAppended.eventType, data: Data(unusual.utf8))])
+            expected.append(LogLine(level: .warning, step: nil, message: "spaced", atMicroseconds: 5))
+
+            let caughtUp = try await ProjectionRebuildTests.runner(LogsProjection(), db).catchUp()
+            #expect(caughtUp)
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            var read: [LogEntry] = []
+            while true {
+                let page = try await reader.logs(deployment: "awkward", skip: read.count, limit: 97)
+                read += page
+                if page.count < 97 { break }
+            }
+            let shown = expected.map { line in
+                // The one change the read model makes: NUL, which PostgreSQL text cannot hold.
+                LogLine(
+                    level: line.level, step: line.step, message: line.message.replacingOccurrences(of: "\0", with: "\u{FFFD}"),
+                    data: line.data?.mapValues { $0.replacingOccurrences(of: "\0", with: "\u{FFFD}") }, atMicroseconds: line.atMicroseconds)
+            }
+            #expect(read.count == shown.count)
+            #expect(read.map { LogLine(level: $0.level, step: $0.step.flatMap(DeploymentStep.init(rawValue:)), message: $0.message, data: $0.data, atMicroseconds: $0.atMicroseconds) } == shown)
+            #expect(zip(read, read.dropFirst()).allSatisfy { ($0.position, $0.line) < ($1.position, $1.line) })
+
+            // Filters agree with filtering the decoded lines.
+            let errors = try await reader.logs(deployment: "awkward", level: .error)
+            #expect(errors.map(\.message) == Array(shown.filter { $0.level == .error }.map(\.message).prefix(500)))
+            let step = DeploymentStep.standardPipeline[0]
+            let stepped = try await reader.logs(deployment: "awkward", step: step.rawValue)
+            #expect(stepped.map(\.message) == Array(shown.filter { $0.step == step }.map(\.message).prefix(500)))
+        }
+    }
+}
