@@ -87,3 +87,38 @@ import Testing
         }
     }
 }
+
+/// The step events' fast decoders: the same values as `JSONDecoder`, or nil.
+@Suite struct StepEventsFastDecodingTests {
+    @Test func whatTheEncoderWritesDecodesToTheSameValue() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let step = DeploymentStep.standardPipeline.randomElement(using: &generator)!
+            let started = StepStarted(deploymentID: "dep-\(Int.random(in: 0...999, using: &generator))", step: step)
+            #expect(StepStarted.fastDecode(try LedgerJSON.encode(started)) == started)
+            let completed = StepCompleted(
+                deploymentID: started.deploymentID, step: step, durationMs: Int.random(in: 0...Int(Int32.max), using: &generator),
+                summary: Bool.random(using: &generator) ? nil : LogLinesFastDecodingTests.awkwardMessages.randomElement(using: &generator)!)
+            let data = try LedgerJSON.encode(completed)
+            #expect(StepCompleted.fastDecode(data) == completed)
+            #expect(StepCompleted.fastDecode(data) == (try LedgerJSON.decode(StepCompleted.self, from: data)))
+        }
+    }
+
+    @Test func anythingUnusualIsLeftToJSONDecoder() {
+        for document in [
+            #"{"deploymentID":"d","step":"build","extra":1}"#, #"{"deploymentID":"d"}"#, #"{"deploymentID":"d","step":"Build!"}"#,
+            #"{"deploymentID":"d","step":"build","step":"build"}"#, #"{"deploymentID":"d","step":"build"} x"#,
+        ] {
+            #expect(StepStarted.fastDecode(Data(document.utf8)) == nil, "\(document)")
+        }
+        for document in [
+            #"{"deploymentID":"d","step":"build","durationMs":1.5}"#, #"{"deploymentID":"d","step":"build","durationMs":"1"}"#,
+            #"{"deploymentID":"d","step":"build","durationMs":1,"summary":7}"#, #"{"deploymentID":"d","step":"build"}"#,
+        ] {
+            #expect(StepCompleted.fastDecode(Data(document.utf8)) == nil, "\(document)")
+        }
+        #expect(StepCompleted.fastDecode(Data(#" {"summary":null,"durationMs":0,"step":"build","deploymentID":"d"} "#.utf8))
+            == StepCompleted(deploymentID: "d", step: DeploymentStep(rawValue: "build")!, durationMs: 0))
+    }
+}

@@ -13,6 +13,8 @@ import Testing
     static func runner(_ projection: any Projection, _ db: TestContext, batchSize: Int = 2_000) -> ProjectionRunner {
         var configuration = ProjectionRunnerConfiguration()
         configuration.batchSize = batchSize
+        // Small rebuild pages, so that rebuilds in tests span many pages (and gather, and evict).
+        configuration.rebuildBatchSize = 700
         configuration.pollInterval = .milliseconds(200)
         configuration.standbyInterval = .milliseconds(100)
         return ProjectionRunner(projection: projection, store: db.store, client: db.client, configuration: configuration, logger: TestDatabase.logger)
@@ -75,6 +77,14 @@ import Testing
                 try await Self.waitUntilCaughtUp(db)
                 group.cancelAll()
             }
+            try await Self.expectLiveEqualsRebuild(db)
+
+            // Rebuilding all of them in one shared pass gives the same rows again.
+            let outcome = try await ProjectionSetRebuilder(runners: ProjectionCatalog.all.map { Self.runner($0, db) }).rebuild()
+            let head = try await db.store.headPosition()
+            #expect(outcome.failed.isEmpty, "\(outcome.failed)")
+            #expect(Set(outcome.rebuilt.keys) == Set(ProjectionCatalog.all.map(\.name)))
+            #expect(outcome.rebuilt.values.allSatisfy { $0.position == head })
             try await Self.expectLiveEqualsRebuild(db)
             let counts = try await db.client.query(
                 """

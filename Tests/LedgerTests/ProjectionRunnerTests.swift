@@ -19,8 +19,8 @@ import Testing
         var eventTypes: Set<String> { inner.eventTypes }
         var tables: [String] { inner.tables }
         func definitions(schema: String) -> [String] { inner.definitions(schema: schema) }
-        func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
-            try await inner.apply(events.filter { $0.position != position }, schema: schema, connection: connection, logger: logger)
+        func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
+            try await inner.apply(ProjectionBatch(batch.events.filter { $0.position != position }), schema: schema, connection: connection, logger: logger)
         }
     }
 
@@ -58,6 +58,40 @@ import Testing
             #expect(caughtUp)
             let resumed = try await status(db, "deployments")
             #expect(resumed.state == "running" && resumed.position == head && resumed.failedPosition == nil)
+        }
+    }
+
+    @Test func aBadEventFailsOnlyItsOwnProjectionInASharedRebuild() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 2
+            try await history.append(events: 600, to: db.store)
+            for projection in ProjectionCatalog.all {
+                _ = try await ProjectionRebuildTests.runner(projection, db).catchUp()
+            }
+            let bad = try await db.store.append(
+                to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
+            try await history.append(events: 600, to: db.store)
+            let before = try await ProjectionComparison.fingerprint("proj_deployments.state", client: db.client, logger: TestDatabase.logger)
+
+            let outcome = try await ProjectionSetRebuilder(runners: ProjectionCatalog.all.map { ProjectionRebuildTests.runner($0, db) }).rebuild()
+            // Exactly the projections that read the bad event's type fail, each naming it.
+            let readers = Set(ProjectionCatalog.all.filter { $0.eventTypes.contains(DeploymentQueued.eventType) }.map(\.name))
+            #expect(readers.contains("deployments") && readers.count < ProjectionCatalog.all.count)
+            #expect(Set(outcome.failed.keys) == readers)
+            #expect(outcome.failed.values.allSatisfy { $0.contains("\(bad.firstPosition)") && $0.contains("DeploymentQueued") })
+            #expect(Set(outcome.rebuilt.keys) == Set(ProjectionCatalog.all.map(\.name)).subtracting(readers))
+            // The failed one keeps its live copy as it was, and leaves no half-built copy behind.
+            let after = try await ProjectionComparison.fingerprint("proj_deployments.state", client: db.client, logger: TestDatabase.logger)
+            #expect(after == before)
+            let leftover = try await db.client.query("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%\\_next'", logger: TestDatabase.logger)
+            for try await count in leftover.decode(Int.self) { #expect(count == 0) }
+            let head = try await db.store.headPosition()
+            for name in Set(ProjectionCatalog.all.map(\.name)).subtracting(readers) {
+                let other = try await status(db, name)
+                #expect(other.state == "running" && other.position == head, "\(name)")
+            }
         }
     }
 

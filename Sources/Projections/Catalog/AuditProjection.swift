@@ -31,13 +31,13 @@ public struct AuditProjection: Projection {
         ]
     }
 
-    public func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
+    public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         // Arrays of optionals do not bind, so absent values travel as '' and become NULL in SQL.
         var positions: [Int64] = [], times: [Int64] = [], actors: [String] = [], actions: [String] = [], targets: [String] = []
         var organisations: [String] = [], projects: [String] = [], requests: [String] = [], correlations: [String] = []
         var summaries: [String] = []
-        for event in events {
-            let record = try event.domainRecord()
+        for (index, event) in batch.events.enumerated() {
+            let record = try batch.record(index)
             let metadata: EventMetadata
             do { metadata = try event.metadata() } catch {
                 throw ProjectionEventError(position: event.position, eventType: event.type, reason: "cannot decode metadata")

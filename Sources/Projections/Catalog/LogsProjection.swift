@@ -27,11 +27,12 @@ public struct LogsProjection: Projection {
         ]
     }
 
-    public func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
+    public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
-        for event in events {
-            let (appended, body) = try Self.decode(event)
-            guard let appended else { continue }
+        for (index, event) in batch.events.enumerated() {
+            let decoded = try batch.decoded(index)
+            guard case .logLinesAppended(let appended) = decoded.record.event else { continue }
+            let body = try Self.body(of: event, appended, plainJSON: decoded.plainJSON)
             deployments.append(appended.deploymentID)
             positions.append(event.position)
             counts.append(Int32(appended.lines.count))
@@ -45,16 +46,11 @@ public struct LogsProjection: Projection {
             """, logger: logger)
     }
 
-    /// The event and its JSON as stored: its own bytes when they are in the plain shape that the
+    /// The event's JSON as stored: its own bytes when they are in the plain shape that the
     /// reader's SQL expands exactly as Swift decodes them, otherwise the decoded value re-encoded.
-    static func decode(_ event: RecordedEvent) throws -> (LogLinesAppended?, String) {
-        if event.type == LogLinesAppended.eventType, event.schemaVersion == LogLinesAppended.schemaVersion,
-            let appended = LogLinesAppended.fastDecode(event.data), !containsEscapedNUL(event.data)
-        {
-            return (appended, String(decoding: event.data, as: UTF8.self))
-        }
-        guard case .logLinesAppended(let appended) = try event.domainRecord().event else { return (nil, "") }
-        return (appended, String(decoding: try LedgerJSON.encode(withoutNUL(appended)), as: UTF8.self))
+    static func body(of event: RecordedEvent, _ appended: LogLinesAppended, plainJSON: Bool) throws -> String {
+        if plainJSON, !containsEscapedNUL(event.data) { return String(decoding: event.data, as: UTF8.self) }
+        return String(decoding: try LedgerJSON.encode(withoutNUL(appended)), as: UTF8.self)
     }
 
     /// Whether the JSON has `\u0000`: PostgreSQL's text cannot hold NUL, so the reader's SQL

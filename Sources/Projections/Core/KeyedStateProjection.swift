@@ -40,32 +40,73 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
         return statements
     }
 
-    public func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws {
+    public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         var keyed: [(String, DomainRecord)] = []
-        keyed.reserveCapacity(events.count)
-        for event in events {
-            let record = try event.domainRecord()
+        keyed.reserveCapacity(batch.count)
+        for index in 0..<batch.count {
+            let record = try batch.record(index)
             if let key = Fold.key(of: record) { keyed.append((key, record)) }
         }
         guard !keyed.isEmpty else { return }
-        var states = try await load(Array(Set(keyed.map(\.0))), schema: schema, connection: connection, logger: logger)
+        // While a rebuild fills its fresh copy, the rows stay in memory between batches and are
+        // written once at the end (``finishBuild``): most rows change in several batches.
+        var memory = batch.scratch?.take(Memory.self) ?? Memory()
+        let missing = Set(keyed.map(\.0)).filter { memory.states[$0] == nil }
+        if !missing.isEmpty {
+            memory.states.merge(try await load(Array(missing), schema: schema, connection: connection, logger: logger)) { kept, _ in kept }
+        }
         var changed: [String: Int64] = [:]
         for (key, record) in keyed {
-            if var state = states[key] {
+            if var state = memory.states[key] {
+                // Out of the dictionary while it changes, so it is changed in place.
+                memory.states[key] = nil
                 Fold.apply(record, to: &state)
-                states[key] = state
+                memory.states[key] = state
             } else if let state = Fold.start(record) {
-                states[key] = state
+                memory.states[key] = state
             } else {
                 continue
             }
             changed[key] = record.position
         }
+        guard let scratch = batch.scratch else {
+            try await write(changed, from: memory.states, schema: schema, connection: connection, logger: logger)
+            return
+        }
+        memory.unwritten.merge(changed) { _, later in later }
+        if memory.states.count > Self.keptRowsLimit {
+            try await write(memory.unwritten, from: memory.states, schema: schema, connection: connection, logger: logger)
+            memory = Memory()
+        }
+        scratch.keep(memory)
+    }
+
+    public func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
+        guard let memory = scratch.take(Memory.self) else { return }
+        try await write(memory.unwritten, from: memory.states, schema: schema, connection: connection, logger: logger)
+    }
+
+    /// What a rebuild keeps between batches: the rows as they are now, and which of them (with
+    /// the position of their last event) are not written yet.
+    struct Memory: Sendable {
+        var states: [String: Fold.State] = [:]
+        var unwritten: [String: Int64] = [:]
+    }
+
+    /// The most rows a rebuild keeps in memory; past it, they are written and forgotten.
+    static var keptRowsLimit: Int { 100_000 }
+
+    /// Upserts `changed` keys (each with the position of its last event) from `states`.
+    private func write(
+        _ changed: [String: Int64], from states: [String: Fold.State], schema: String, connection: PostgresConnection, logger: Logger
+    ) async throws {
         guard !changed.isEmpty else { return }
         var keys: [String] = [], bodies: [String] = [], positions: [Int64] = []
+        // Key order inside the JSON does not matter here: jsonb keeps its own.
+        let encoder = JSONEncoder()
         for (key, position) in changed.sorted(by: { $0.key < $1.key }) {
             keys.append(key)
-            bodies.append(String(decoding: try LedgerJSON.encode(states[key]!), as: UTF8.self))
+            bodies.append(String(decoding: try encoder.encode(states[key]!), as: UTF8.self))
             positions.append(position)
         }
         try await connection.query(

@@ -22,7 +22,14 @@ public protocol Projection: Sendable {
     /// `CREATE TABLE`/`CREATE INDEX` statements for its tables inside `schema`.
     func definitions(schema: String) -> [String]
     /// Applies events (only of ``eventTypes``, in position order) to the tables in `schema`.
-    func apply(_ events: [RecordedEvent], schema: String, connection: PostgresConnection, logger: Logger) async throws
+    func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws
+    /// Called once a rebuild has applied every batch to its fresh copy, with the scratch memory
+    /// its batches carried: whatever the projection kept there unwritten must be written now.
+    func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws
+}
+
+extension Projection {
+    public func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws {}
 }
 
 /// One event a projection could not apply: what stops that projection (and only it) until a
@@ -42,15 +49,6 @@ public struct ProjectionEventError: Error, Sendable, CustomStringConvertible {
 }
 
 extension RecordedEvent {
-    /// Decodes as a domain event, or fails as this projection's bad event.
-    func domainRecord() throws -> DomainRecord {
-        do {
-            return try DomainRecord(self)
-        } catch {
-            throw ProjectionEventError(position: position, eventType: type, reason: "cannot decode: \(Self.reason(error))")
-        }
-    }
-
     static func reason(_ error: any Error) -> String {
         if let error = error as? LedgerError { return error.message }
         if let error = error as? DecodingError {

@@ -21,7 +21,7 @@ struct ProjectionApplier: Sendable {
     /// Reads the next page after `checkpoint` and applies it to `schema`.
     func step(
         _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, batchSize: Int, rate: Double,
-        saveIdleCheckpoint: Bool, on connection: PostgresConnection
+        saveIdleCheckpoint: Bool, scratch: ProjectionScratch? = nil, on connection: PostgresConnection
     ) async throws -> Step {
         let page = try await store.readAll(after: checkpoint.position, filter: filter, limit: batchSize)
         if page.events.isEmpty {
@@ -31,24 +31,38 @@ struct ProjectionApplier: Sendable {
             }
             return .idle(position: page.scannedThrough)
         }
+        var batch = ProjectionBatch(page.events)
+        batch.scratch = scratch
+        return try await apply(batch, through: page.scannedThrough, to: schema, checkpoint: &checkpoint, rate: rate, on: connection)
+    }
+
+    /// Applies a batch already read (and perhaps decoded) to `schema`, moving the checkpoint to
+    /// `scannedThrough` in the same transaction.
+    func apply(
+        _ batch: ProjectionBatch, through scannedThrough: Int64, to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint,
+        rate: Double, on connection: PostgresConnection
+    ) async throws -> Step {
         let before = checkpoint
         var after = checkpoint
-        after.position = page.scannedThrough
-        after.events += Int64(page.events.count)
+        after.position = scannedThrough
+        after.events += Int64(batch.count)
         do {
             try await connection.inTransaction(logger: logger) { connection in
-                try await projection.apply(page.events, schema: schema.name, connection: connection, logger: logger)
+                if !batch.isEmpty { try await projection.apply(batch, schema: schema.name, connection: connection, logger: logger) }
                 try await schema.saveCheckpoint(after, rate: rate, on: connection, logger: logger)
             }
             checkpoint = after
-            return .applied(events: page.events.count, position: after.position)
-        } catch where Self.isCausedByEvents(error) {
+            return .applied(events: batch.count, position: after.position)
+        } catch {
+            // The batch did not commit: nothing remembered from it may be used.
+            batch.scratch?.clear()
+            guard Self.isCausedByEvents(error) else { throw error }
             checkpoint = before
-            try await applyOneByOne(page.events, to: schema, checkpoint: &checkpoint, rate: rate, on: connection)
+            try await applyOneByOne(batch, to: schema, checkpoint: &checkpoint, rate: rate, on: connection)
             // Every event went through on its own: the failure was not theirs after all.
-            checkpoint.position = page.scannedThrough
+            checkpoint.position = scannedThrough
             try await schema.saveCheckpoint(checkpoint, rate: rate, on: connection, logger: logger)
-            return .applied(events: page.events.count, position: checkpoint.position)
+            return .applied(events: batch.count, position: checkpoint.position)
         }
     }
 
@@ -57,10 +71,11 @@ struct ProjectionApplier: Sendable {
     /// `head`. A bad event is thrown as ``ProjectionEventError`` with everything before it applied.
     func catchUp(
         _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, batchSize: Int,
-        on connection: PostgresConnection, afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
+        scratch: ProjectionScratch? = nil, on connection: PostgresConnection, afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
     ) async throws -> Bool {
         while head.map({ checkpoint.position < $0 }) ?? true {
-            let step = try await step(schema, checkpoint: &checkpoint, batchSize: batchSize, rate: 0, saveIdleCheckpoint: true, on: connection)
+            let step = try await step(
+                schema, checkpoint: &checkpoint, batchSize: batchSize, rate: 0, saveIdleCheckpoint: true, scratch: scratch, on: connection)
             if case .idle = step { return head.map { checkpoint.position >= $0 } ?? true }
             afterPage(checkpoint)
         }
@@ -68,22 +83,23 @@ struct ProjectionApplier: Sendable {
     }
 
     private func applyOneByOne(
-        _ events: [RecordedEvent], to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
+        _ batch: ProjectionBatch, to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
         on connection: PostgresConnection
     ) async throws {
-        for event in events {
+        for (index, event) in batch.events.enumerated() {
             var after = checkpoint
             after.position = event.position
             after.events += 1
             do {
                 try await connection.inTransaction(logger: logger) { connection in
-                    try await projection.apply([event], schema: schema.name, connection: connection, logger: logger)
+                    try await projection.apply(batch.single(index), schema: schema.name, connection: connection, logger: logger)
                     try await schema.saveCheckpoint(after, rate: rate, on: connection, logger: logger)
                 }
                 checkpoint = after
-            } catch let failure as ProjectionEventError {
-                throw failure
-            } catch where Self.isCausedByEvents(error) {
+            } catch {
+                batch.scratch?.clear()
+                if let failure = error as? ProjectionEventError { throw failure }
+                guard Self.isCausedByEvents(error) else { throw error }
                 throw ProjectionEventError(position: event.position, eventType: event.type, reason: PostgresErrorText.safe(error))
             }
         }

@@ -40,31 +40,45 @@ public struct ProjectionRebuilder: Sendable {
         handoverTimeout: Duration = .seconds(60), progress: @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Summary {
         try await runner.client.withConnection { connection in
-            let registry = runner.registry
-            guard try await registry.tryLock(ProjectionRegistry.rebuildLockClass, on: connection) else {
-                throw LedgerError(.invalidArgument, "a rebuild of \(projection.name) is already running")
-            }
+            try await begin(on: connection)
             do {
-                let summary = try await rebuildHoldingRebuildLock(handoverTimeout: handoverTimeout, progress: progress, on: connection)
-                try await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
-                return summary
+                let clock = ContinuousClock()
+                let started = clock.now
+                try await build(on: connection, progress: progress)
+                return try await finish(buildTime: clock.now - started, handoverTimeout: handoverTimeout, on: connection)
             } catch {
-                _ = try? await registry.requestHandover(false, on: connection)
-                _ = try? await ProjectionSchema.next(projection).drop(on: connection, logger: logger)
-                _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
-                _ = try? await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+                await abandon(on: connection)
                 throw error
             }
         }
     }
 
-    private func rebuildHoldingRebuildLock(
-        handoverTimeout: Duration, progress: @Sendable (Progress) -> Void, on connection: PostgresConnection
-    ) async throws -> Summary {
+    /// Takes this projection's rebuild lock on `connection`.
+    func begin(on connection: PostgresConnection) async throws {
+        guard try await runner.registry.tryLock(ProjectionRegistry.rebuildLockClass, on: connection) else {
+            throw LedgerError(.invalidArgument, "a rebuild of \(projection.name) is already running")
+        }
+    }
+
+    /// A fresh, empty `_next` copy (replacing any left over), its secondary indexes left for
+    /// ``createDeferredIndexes(on:)`` once it is filled.
+    func createNext(on connection: PostgresConnection) async throws {
+        try await ProjectionSchema.next(projection).create(for: projection, deferringIndexes: true, on: connection, logger: logger)
+    }
+
+    /// With every batch applied to `_next`: writes what the projection kept in `scratch`, then
+    /// builds the secondary indexes left out while it filled.
+    func finishBuild(_ scratch: ProjectionScratch, on connection: PostgresConnection) async throws {
+        let next = ProjectionSchema.next(projection)
+        try await projection.finishBuild(scratch, schema: next.name, connection: connection, logger: logger)
+        try await next.createDeferredIndexes(for: projection, on: connection, logger: logger)
+    }
+
+    /// With the `_next` copy built: asks the active runner to hand over, catches the copy up to
+    /// the head and swaps it in, then lets go of the locks.
+    func finish(buildTime: Duration, handoverTimeout: Duration, on connection: PostgresConnection) async throws -> Summary {
         let registry = runner.registry
         let clock = ContinuousClock()
-        let started = clock.now
-        try await build(on: connection, progress: progress)
         let built = clock.now
         if try await registry.row(on: connection) != nil {
             try await registry.requestHandover(true, on: connection)
@@ -78,38 +92,50 @@ public struct ProjectionRebuilder: Sendable {
         }
         let final = try await swap(on: connection)
         try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
-        return Summary(events: final.events, position: final.position, buildTime: built - started, swapTime: clock.now - built)
+        try await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+        return Summary(events: final.events, position: final.position, buildTime: buildTime, swapTime: clock.now - built)
     }
 
-    /// Builds the `_next` copy from position 0 up to the head as it is now.
+    /// After a failure: drops the half-built copy, withdraws the handover request, lets go.
+    func abandon(on connection: PostgresConnection) async {
+        let registry = runner.registry
+        _ = try? await registry.requestHandover(false, on: connection)
+        _ = try? await ProjectionSchema.next(projection).drop(on: connection, logger: logger)
+        _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+        _ = try? await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+    }
+
+    /// Builds a fresh `_next` copy from position 0 up to the head as it is now.
     @discardableResult
     func build(on connection: PostgresConnection, progress: @Sendable (Progress) -> Void) async throws -> ProjectionSchema.Checkpoint {
         let next = ProjectionSchema.next(projection)
-        try await next.create(for: projection, on: connection, logger: logger)
+        try await createNext(on: connection)
         let head = try await runner.store.headPosition()
         var checkpoint = ProjectionSchema.Checkpoint(position: 0, events: 0)
         let clock = ContinuousClock()
         let started = clock.now
         var lastReport = started
-        try await catchUp(next, checkpoint: &checkpoint, through: head, on: connection) { checkpoint in
+        let scratch = ProjectionScratch()
+        try await catchUp(next, checkpoint: &checkpoint, through: head, scratch: scratch, on: connection) { checkpoint in
             if clock.now - lastReport >= .seconds(1) {
                 lastReport = clock.now
                 progress(Progress(position: checkpoint.position, head: head, events: checkpoint.events, elapsed: clock.now - started))
             }
         }
         progress(Progress(position: checkpoint.position, head: head, events: checkpoint.events, elapsed: clock.now - started))
+        try await finishBuild(scratch, on: connection)
         return checkpoint
     }
 
     /// Applies pages to the copy being built (in large batches); a bad event fails the rebuild.
     private func catchUp(
-        _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, on connection: PostgresConnection,
-        afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
+        _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, scratch: ProjectionScratch? = nil,
+        on connection: PostgresConnection, afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
     ) async throws {
         do {
             _ = try await runner.applier.catchUp(
-                schema, checkpoint: &checkpoint, through: head, batchSize: max(runner.configuration.batchSize, runner.configuration.rebuildBatchSize), on: connection,
-                afterPage: afterPage)
+                schema, checkpoint: &checkpoint, through: head, batchSize: max(runner.configuration.batchSize, runner.configuration.rebuildBatchSize),
+                scratch: scratch, on: connection, afterPage: afterPage)
         } catch let failure as ProjectionEventError {
             throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")
         }

@@ -4,7 +4,7 @@ public struct ProjectionRunnerConfiguration: Sendable {
     public var batchSize = 2_000
     /// The most events applied in one transaction while a rebuild builds its fresh copy: larger,
     /// since nobody reads the copy yet and each batch loads and stores every touched row once.
-    public var rebuildBatchSize = 20_000
+    public var rebuildBatchSize = 50_000
     /// How often a standby runner tries to become the active one.
     public var standbyInterval: Duration = .seconds(1)
     /// The slow poll behind LISTEN/NOTIFY while idle.

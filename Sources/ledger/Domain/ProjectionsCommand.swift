@@ -52,19 +52,38 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let projections = name == "all" ? ProjectionCatalog.all : [ProjectionCatalog.named(name)!]
-                _ = try await LedgerRuntime.run(connection) { [connection] session in
-                    for projection in projections {
-                        let runner = ProjectionRunner(projection: projection, store: session.store, client: session.client, logger: session.logger)
-                        let summary = try await ProjectionRebuilder(runner: runner).rebuild { progress in
-                            if !connection.quiet {
-                                printError("\(projection.name): position \(progress.position) of \(progress.head), \(progress.events) events")
-                            }
-                        }
-                        printLine(
-                            "rebuilt \(projection.name): \(summary.events) events to position \(summary.position) in \(summary.buildTime + summary.swapTime)")
+                _ = try await LedgerRuntime.run(connection) { [name, quiet = connection.quiet] session in
+                    if name == "all" {
+                        try await Self.rebuildAll(session, quiet: quiet)
+                        return
                     }
+                    let projection = ProjectionCatalog.named(name)!
+                    let runner = ProjectionRunner(projection: projection, store: session.store, client: session.client, logger: session.logger)
+                    let summary = try await ProjectionRebuilder(runner: runner).rebuild { progress in
+                        if !quiet { printError("\(projection.name): position \(progress.position) of \(progress.head), \(progress.events) events") }
+                    }
+                    printLine("rebuilt \(projection.name): \(summary.events) events to position \(summary.position) in \(summary.buildTime + summary.swapTime)")
                 }
+            }
+        }
+
+        /// Every projection in one pass over the log; fails (after swapping in the others) when one could not be rebuilt.
+        static func rebuildAll(_ session: LedgerSession, quiet: Bool) async throws {
+            let runners = ProjectionCatalog.all.map {
+                ProjectionRunner(projection: $0, store: session.store, client: session.client, logger: session.logger)
+            }
+            let outcome = try await ProjectionSetRebuilder(runners: runners).rebuild { progress in
+                if !quiet { printError("all projections: position \(progress.position) of \(progress.head)") }
+            }
+            for name in ProjectionCatalog.all.map(\.name) {
+                if let summary = outcome.rebuilt[name] {
+                    printLine("rebuilt \(name): \(summary.events) events to position \(summary.position) in \(summary.buildTime + summary.swapTime)")
+                }
+            }
+            guard outcome.failed.isEmpty else {
+                throw LedgerError(
+                    .invalidEvent,
+                    outcome.failed.sorted { $0.key < $1.key }.map { "\($0.key) was not rebuilt: \($0.value)" }.joined(separator: "; "))
             }
         }
     }

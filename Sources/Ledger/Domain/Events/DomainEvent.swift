@@ -79,13 +79,16 @@ public enum DomainEvent: Sendable, Equatable {
     /// The event types of the domain.
     public static var allEventTypes: Set<String> { Set(decoders.keys) }
 
-    private static func current<E: LedgerEvent>(_: E.Type, _ wrap: @escaping @Sendable (E) -> DomainEvent)
-        -> (String, @Sendable (Int, Data) throws -> DomainEvent)
-    {
+    /// The decoder of a type that has only its current schema version; `fast` (if any) reads
+    /// the plain shape without `JSONDecoder` and returns nil for anything it leaves to it.
+    private static func current<E: LedgerEvent>(
+        _: E.Type, fast: (@Sendable (Data) -> E?)? = nil, _ wrap: @escaping @Sendable (E) -> DomainEvent
+    ) -> (String, @Sendable (Int, Data) throws -> DomainEvent) {
         (E.eventType, { version, data in
             guard version == E.schemaVersion else {
                 throw LedgerError(.invalidEvent, "\(E.eventType) schema version \(version) is not known to this build")
             }
+            if let fast, let event = fast(data) { return wrap(event) }
             return wrap(try LedgerJSON.decode(E.self, from: data))
         })
     }
@@ -107,16 +110,11 @@ public enum DomainEvent: Sendable, Equatable {
         }),
         current(DeploymentQueued.self) { .deploymentQueued($0) },
         current(DeploymentStarted.self) { .deploymentStarted($0) },
-        current(StepStarted.self) { .stepStarted($0) },
-        current(StepCompleted.self) { .stepCompleted($0) },
+        current(StepStarted.self, fast: StepStarted.fastDecode) { .stepStarted($0) },
+        current(StepCompleted.self, fast: StepCompleted.fastDecode) { .stepCompleted($0) },
         current(StepFailed.self) { .stepFailed($0) },
         current(StepSkipped.self) { .stepSkipped($0) },
-        (LogLinesAppended.eventType, { @Sendable version, data in
-            guard version == LogLinesAppended.schemaVersion else {
-                throw LedgerError(.invalidEvent, "LogLinesAppended schema version \(version) is not known to this build")
-            }
-            return .logLinesAppended(try LogLinesAppended.fastDecode(data) ?? LedgerJSON.decode(LogLinesAppended.self, from: data))
-        }),
+        current(LogLinesAppended.self, fast: LogLinesAppended.fastDecode) { .logLinesAppended($0) },
         current(DeploymentCancellationRequested.self) { .deploymentCancellationRequested($0) },
         current(DeploymentSucceeded.self) { .deploymentSucceeded($0) },
         current(DeploymentFailed.self) { .deploymentFailed($0) },

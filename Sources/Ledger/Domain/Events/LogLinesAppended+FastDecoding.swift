@@ -6,31 +6,28 @@ extension LogLinesAppended {
     /// type encodes to — an unknown key, a duplicate, a number in exotic notation — and the
     /// caller then decodes with `JSONDecoder`, which accepts or rejects it as usual.
     public static func fastDecode(_ data: Data) -> LogLinesAppended? {
-        data.withUnsafeBytes { bytes in
-            var scanner = JSONScanner(bytes)
-            var deploymentID: String?
-            var lines: [LogLine]?
-            let parsed = scanner.object { scanner, key in
-                switch key {
-                case "deploymentID" where deploymentID == nil:
-                    deploymentID = scanner.string()
-                    return deploymentID != nil
-                case "lines" where lines == nil:
-                    var parsedLines: [LogLine] = []
-                    guard scanner.array({ scanner in
-                        guard let line = LogLine.scan(&scanner) else { return false }
-                        parsedLines.append(line)
-                        return true
-                    }) else { return false }
-                    lines = parsedLines
+        var deploymentID: String?
+        var lines: [LogLine]?
+        let parsed = JSONScanner.object(in: data) { scanner, key in
+            switch key {
+            case "deploymentID" where deploymentID == nil:
+                deploymentID = scanner.string()
+                return deploymentID != nil
+            case "lines" where lines == nil:
+                var parsedLines: [LogLine] = []
+                guard scanner.array({ scanner in
+                    guard let line = LogLine.scan(&scanner) else { return false }
+                    parsedLines.append(line)
                     return true
-                default:
-                    return false
-                }
+                }) else { return false }
+                lines = parsedLines
+                return true
+            default:
+                return false
             }
-            guard parsed, scanner.atEnd, let deploymentID, let lines else { return nil }
-            return LogLinesAppended(deploymentID: deploymentID, lines: lines)
         }
+        guard parsed, let deploymentID, let lines else { return nil }
+        return LogLinesAppended(deploymentID: deploymentID, lines: lines)
     }
 }
 
