@@ -102,6 +102,10 @@ extension EventStore {
         var events: [RecordedEvent] = []
         do {
             for try await row in try await client.query(query, logger: logger) {
+                if let event = RecordedEvent(binaryRow: row) {
+                    events.append(event)
+                    continue
+                }
                 let (position, id, stream, version, type, schema, data, metadata, recordedAt, previous, hash) = try row.decode(
                     (Int64, UUID, String, Int64, String, Int32, ByteBuffer, ByteBuffer, PostgresMicroseconds, ByteBuffer, ByteBuffer).self)
                 events.append(try Self.makeEvent(

@@ -36,7 +36,8 @@ public struct AuditProjection: Projection {
         var positions: [Int64] = [], times: [Int64] = [], actors: [String] = [], actions: [String] = [], targets: [String] = []
         var organisations: [String] = [], projects: [String] = [], requests: [String] = [], correlations: [String] = []
         var summaries: [String] = []
-        for (index, event) in batch.events.enumerated() {
+        for index in 0..<batch.count {
+            let event = batch.event(index)
             let record = try batch.record(index)
             let metadata: EventMetadata
             do { metadata = try event.metadata() } catch {

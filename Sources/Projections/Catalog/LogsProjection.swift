@@ -29,7 +29,8 @@ public struct LogsProjection: Projection {
 
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
-        for (index, event) in batch.events.enumerated() {
+        for index in 0..<batch.count {
+            let event = batch.event(index)
             let decoded = try batch.decoded(index)
             guard case .logLinesAppended(let appended) = decoded.record.event else { continue }
             let body = try Self.body(of: event, appended, plainJSON: decoded.plainJSON)

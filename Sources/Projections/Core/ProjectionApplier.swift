@@ -67,16 +67,34 @@ struct ProjectionApplier: Sendable {
     }
 
     /// Applies pages until the copy reaches `head` (or, without one, until a page comes back
-    /// empty), calling `afterPage` after each page. Returns false when the log ran dry before
-    /// `head`. A bad event is thrown as ``ProjectionEventError`` with everything before it applied.
+    /// empty), calling `afterPage` after each page; the next page is read (on another pooled
+    /// connection) while this one is applied. Returns false when the log ran dry before `head`.
+    /// A bad event is thrown as ``ProjectionEventError`` with everything before it applied.
     func catchUp(
         _ schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, through head: Int64?, batchSize: Int,
         scratch: ProjectionScratch? = nil, on connection: PostgresConnection, afterPage: (ProjectionSchema.Checkpoint) -> Void = { _ in }
     ) async throws -> Bool {
-        while head.map({ checkpoint.position < $0 }) ?? true {
-            let step = try await step(
-                schema, checkpoint: &checkpoint, batchSize: batchSize, rate: 0, saveIdleCheckpoint: true, scratch: scratch, on: connection)
-            if case .idle = step { return head.map { checkpoint.position >= $0 } ?? true }
+        guard head.map({ checkpoint.position < $0 }) ?? true else { return true }
+        let store = store, filter = filter
+        let read: @Sendable (Int64) async throws -> ReadPage = { try await store.readAll(after: $0, filter: filter, limit: batchSize) }
+        let start = checkpoint.position
+        var pending: Task<ReadPage, any Error>? = Task { try await read(start) }
+        defer { pending?.cancel() }
+        while let reading = pending {
+            let page = try await reading.value
+            if page.events.isEmpty {
+                pending = nil
+                if page.scannedThrough > checkpoint.position {
+                    checkpoint.position = page.scannedThrough
+                    try await schema.saveCheckpoint(checkpoint, rate: 0, on: connection, logger: logger)
+                }
+                return head.map { checkpoint.position >= $0 } ?? true
+            }
+            let more = head.map { page.scannedThrough < $0 } ?? true
+            pending = more ? Task { try await read(page.scannedThrough) } : nil
+            var batch = ProjectionBatch(page.events)
+            batch.scratch = scratch
+            _ = try await apply(batch, through: page.scannedThrough, to: schema, checkpoint: &checkpoint, rate: 0, on: connection)
             afterPage(checkpoint)
         }
         return true
@@ -86,7 +104,8 @@ struct ProjectionApplier: Sendable {
         _ batch: ProjectionBatch, to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
         on connection: PostgresConnection
     ) async throws {
-        for (index, event) in batch.events.enumerated() {
+        for index in 0..<batch.count {
+            let event = batch.event(index)
             var after = checkpoint
             after.position = event.position
             after.events += 1
