@@ -78,6 +78,16 @@ public struct ProjectionBatch: Sendable {
         return slots.count == count ? self : ProjectionBatch(page: page, slots: slots)
     }
 
+    /// The same events in a page of their own, so that a batch kept for later does not keep
+    /// the whole page it was filtered from alive.
+    public func compacted() -> ProjectionBatch {
+        guard slots != nil else { return self }
+        let decoded = page.decoded.map { all in (0..<count).map { all[slot($0)] } }
+        var copy = ProjectionBatch(page: Page(events: events, decoded: decoded), slots: nil)
+        copy.scratch = scratch
+        return copy
+    }
+
     /// Only the event at `index`, for finding the one a failed batch stumbled on.
     func single(_ index: Int) -> ProjectionBatch {
         var one = ProjectionBatch(page: page, slots: [slot(index)])

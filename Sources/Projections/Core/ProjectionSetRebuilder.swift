@@ -139,24 +139,26 @@ public struct ProjectionSetRebuilder: Sendable {
             let last = scanned <= position || scanned >= head
             position = max(position, scanned)
             pending = last ? nil : Task { try await read(scanned) }
-            var due: [(index: Int, batch: ProjectionBatch)] = []
+            var dueBatches: [(index: Int, batch: ProjectionBatch)] = []
             for index in rebuilders.indices where failed[index] == nil {
                 let mine = batch.filtered(to: rebuilders[index].projection.eventTypes)
+                let due = last || gatheredEvents[index] + mine.count >= batchSize || mine.count >= batchSize / 4
                 if !mine.isEmpty {
-                    gathered[index].append(mine)
+                    // Kept for a later page: in a page of its own, so this page can go.
+                    gathered[index].append(due ? mine : mine.compacted())
                     gatheredEvents[index] += mine.count
                 }
-                if last || gatheredEvents[index] >= batchSize || mine.count >= batchSize / 4 {
+                if due {
                     var joined = ProjectionBatch(joining: gathered[index])
                     joined.scratch = scratches[index]
-                    due.append((index, joined))
+                    dueBatches.append((index, joined))
                     gathered[index] = []
                     gatheredEvents[index] = 0
                 }
             }
             let current = checkpoints, through = position
             try await withThrowingTaskGroup(of: Applied.self) { group in
-                for (index, mine) in due {
+                for (index, mine) in dueBatches {
                     let rebuilder = rebuilders[index], connection = connections[index]
                     group.addTask {
                         var checkpoint = current[index]
