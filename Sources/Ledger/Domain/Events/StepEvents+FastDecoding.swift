@@ -6,36 +6,20 @@ import Foundation
 
 extension StepStarted {
     public static func fastDecode(_ data: Data) -> StepStarted? {
-        var deploymentID: String?, step: DeploymentStep?
-        let parsed = JSONScanner.object(in: data) { scanner, key in
-            switch key {
-            case "deploymentID" where deploymentID == nil:
-                deploymentID = scanner.string()
-                return deploymentID != nil
-            case "step" where step == nil:
-                step = scanner.string().flatMap(DeploymentStep.init(rawValue:))
-                return step != nil
-            default:
-                return false
-            }
-        }
-        guard parsed, let deploymentID, let step else { return nil }
+        var common = StepFields()
+        let parsed = JSONScanner.object(in: data) { scanner, key in common.read(key, from: &scanner) ?? false }
+        guard parsed, let deploymentID = common.deploymentID, let step = common.step else { return nil }
         return StepStarted(deploymentID: deploymentID, step: step)
     }
 }
 
 extension StepCompleted {
     public static func fastDecode(_ data: Data) -> StepCompleted? {
-        var deploymentID: String?, step: DeploymentStep?, duration: Int64?
-        var summary: String?, summarySeen = false
+        var common = StepFields()
+        var duration: Int64?, summary: String?, summarySeen = false
         let parsed = JSONScanner.object(in: data) { scanner, key in
+            if let read = common.read(key, from: &scanner) { return read }
             switch key {
-            case "deploymentID" where deploymentID == nil:
-                deploymentID = scanner.string()
-                return deploymentID != nil
-            case "step" where step == nil:
-                step = scanner.string().flatMap(DeploymentStep.init(rawValue:))
-                return step != nil
             case "durationMs" where duration == nil:
                 duration = scanner.int64()
                 return duration != nil
@@ -48,8 +32,32 @@ extension StepCompleted {
                 return false
             }
         }
-        guard parsed, let deploymentID, let step, let duration, let durationMs = Int(exactly: duration) else { return nil }
+        guard parsed, let deploymentID = common.deploymentID, let step = common.step, let duration, let durationMs = Int(exactly: duration)
+        else { return nil }
         return StepCompleted(deploymentID: deploymentID, step: step, durationMs: durationMs, summary: summary)
+    }
+}
+
+/// The two members every step event has.
+private struct StepFields {
+    var deploymentID: String?
+    var step: DeploymentStep?
+
+    /// Reads `key`'s value if it is one of the two (true when it was good, false when not, each
+    /// at most once); nil for any other key.
+    mutating func read(_ key: String, from scanner: inout JSONScanner) -> Bool? {
+        switch key {
+        case "deploymentID":
+            guard deploymentID == nil else { return false }
+            deploymentID = scanner.string()
+            return deploymentID != nil
+        case "step":
+            guard step == nil else { return false }
+            step = scanner.string().flatMap(DeploymentStep.init(rawValue:))
+            return step != nil
+        default:
+            return nil
+        }
     }
 }
 
