@@ -10,12 +10,14 @@ import ServiceLifecycle
 /// with the API's own issue), so it listens on loopback unless told otherwise.
 public struct GatewayServer: Sendable {
     public let reader: ProjectionReader
+    public let store: EventStore
     public let host: String
     public let port: Int
     public let logger: Logger
 
-    public init(reader: ProjectionReader, host: String = "127.0.0.1", port: Int = 8480, logger: Logger) {
+    public init(reader: ProjectionReader, store: EventStore, host: String = "127.0.0.1", port: Int = 8480, logger: Logger) {
         self.reader = reader
+        self.store = store
         self.host = host
         self.port = port
         self.logger = logger
@@ -40,9 +42,18 @@ public struct GatewayServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let reader = reader, logger = logger
+        let reader = reader, store = store, logger = logger
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
+        }
+        router.get("/metrics") { _, _ in
+            await Self.answering(logger) {
+                let statuses = try await reader.projectionStatuses(store: store)
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                let text = Metrics.render(head: try await store.headPosition(), projections: statuses)
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            }
         }
         router.get("/api/v1/deployments/:id/logs") { request, context in
             await Self.answering(logger) {

@@ -48,7 +48,7 @@ import Testing
                 #expect(caughtUp)
             }
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, port: 0, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, port: 0, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run { port in continuation.yield(port) } }
@@ -120,5 +120,32 @@ import Testing
                 #expect(body?["error"]?["message"]?.isEmpty == false)
             }
         }
+    }
+
+    @Test func metricsShowEachProjectionsPositionAndAFailureWithItsEvent() async throws {
+        try await Self.withGateway { db, client, _ in
+            let head = try await db.store.headPosition()
+            let healthy = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
+            #expect(healthy.contains("ledger_head_position \(head)\n"))
+            for projection in ProjectionCatalog.all {
+                #expect(healthy.contains("ledger_projection_position{projection=\"\(projection.name)\"} \(head)\n"), "\(projection.name)")
+                #expect(healthy.contains("ledger_projection_failed{projection=\"\(projection.name)\"} 0\n"))
+            }
+            #expect(!healthy.contains("ledger_projection_failure_info{"))
+
+            let bad = try await db.store.append(
+                to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
+            let caughtUp = try await ProjectionRebuildTests.runner(ProjectionCatalog.named("deployments")!, db).catchUp()
+            #expect(!caughtUp)
+            let failing = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
+            #expect(failing.contains("ledger_projection_failed{projection=\"deployments\"} 1\n"))
+            #expect(failing.contains(
+                "ledger_projection_failure_info{projection=\"deployments\",position=\"\(bad.firstPosition)\",event_type=\"DeploymentQueued\"} 1\n"))
+            #expect(failing.contains("ledger_projection_lag_events{projection=\"deployments\"} 1\n"))
+        }
+    }
+
+    @Test func metricLabelsAreEscaped() {
+        #expect(Metrics.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
     }
 }

@@ -42,6 +42,11 @@ public struct ProjectionReader: Sendable {
             """)
     }
 
+    /// Every projection's position, lag, rate and failure (what `/metrics` exports).
+    public func projectionStatuses(store: EventStore) async throws -> [ProjectionStatus] {
+        try await ProjectionStatus.read(ProjectionCatalog.all, client: client, store: store, logger: logger)
+    }
+
     public func deployment(_ id: String) async throws -> DeploymentState? {
         try await states(DeploymentState.self, "SELECT state::text FROM proj_deployments.state WHERE key = \(id)").first
     }

@@ -67,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
                     group.addTask { try await ProjectionServices.runAll(session) }
                     if let address {
                         let server = GatewayServer(
-                            reader: ProjectionReader(client: session.client, logger: session.logger), host: address.host, port: address.port,
+                            reader: ProjectionReader(client: session.client, logger: session.logger), store: session.store, host: address.host, port: address.port,
                             logger: session.logger)
                         group.addTask {
                             try await server.run { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") }
