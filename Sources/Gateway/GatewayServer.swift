@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Projections
 import ServiceLifecycle
+import Synchronization
 
 /// The HTTP API: read endpoints over the projections. It has no authentication yet (that comes
 /// with the API's own issue), so it listens on loopback unless told otherwise.
@@ -26,17 +27,27 @@ public struct GatewayServer: Sendable {
     /// Serves until the task is cancelled; `onListening` gets the bound port (useful with port 0).
     /// Cancelling shuts the server down gracefully: it stops accepting, answers what it has begun.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let listening = ListeningFlag()
         let application = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
-            onServerRunning: { [port] channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+            onServerRunning: { [port] channel in
+                listening.set()
+                await onListening(channel.localAddress?.port ?? port)
+            }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
         // a cancellation torn through every open connection.
         let serving = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await serving.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
+        do {
+            try await withTaskCancellationHandler {
+                try await serving.value
+            } onCancel: {
+                Task { await group.triggerGracefulShutdown() }
+            }
+        } catch where !listening.isSet {
+            let reason = "\(error)".contains("Address already in use") ? "the address is in use" : "\(error)"
+            throw LedgerError(
+                .invalidArgument, "the HTTP API cannot listen on \(host):\(port) (\(reason)); choose another with --listen HOST:PORT, or --listen off")
         }
     }
 
@@ -80,6 +91,13 @@ public struct GatewayServer: Sendable {
             return APIError(.internalServerError, "internal", "the request failed; see the server log").response()
         }
     }
+}
+
+/// Set once the server is accepting connections: an error before that is a failure to start.
+private final class ListeningFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// The query parameters of the logs endpoint, checked: a bad value is a 400, not a guess.

@@ -145,6 +145,14 @@ import Testing
         }
     }
 
+    @Test func aTakenPortIsAClearErrorNotAHang() async throws {
+        try await Self.withGateway { db, client, reader in
+            let second = GatewayServer(reader: reader, store: db.store, port: client.port, logger: TestDatabase.logger)
+            let error = await #expect(throws: LedgerError.self) { try await second.run() }
+            #expect(error?.message.contains("cannot listen on 127.0.0.1:\(client.port) (the address is in use)") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test func metricLabelsAreEscaped() {
         #expect(Metrics.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
     }
