@@ -61,6 +61,31 @@ import Testing
         }
     }
 
+    @Test func aReaderDoesNotWaitForAnActiveRunnerStoppedByABadEvent() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 2
+            try await history.append(events: 300, to: db.store)
+            _ = try await db.store.append(
+                to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
+            let projection = ProjectionCatalog.named("deployments")!
+            let active = Task { try await ProjectionRebuildTests.runner(projection, db).run() }
+            defer { active.cancel() }
+            try await withTimeout(.seconds(60)) {
+                while try await ProjectionStatus.read([projection], client: db.client, store: db.store, logger: TestDatabase.logger)[0].state != "failed" {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            // Another process's command asks to read: it learns at once that the projection is stuck,
+            // instead of waiting out its whole timeout for a runner that will not get there.
+            let caughtUp = try await withTimeout(.seconds(60)) {
+                try await ProjectionRebuildTests.runner(projection, db).catchUp(timeout: .seconds(600))
+            }
+            #expect(!caughtUp)
+        }
+    }
+
     @Test func aBadEventFailsOnlyItsOwnProjectionInASharedRebuild() async throws {
         try await TestDatabase.withDatabase { db in
             var history = SyntheticHistory()

@@ -171,6 +171,8 @@ public struct ProjectionRunner: Sendable {
                 {
                     return true
                 }
+                // Stopped by a bad event, the active runner will not get there: say so now.
+                if try await registry.row(on: connection)?.failed == true { return false }
                 try await Task.sleep(for: .milliseconds(50))
             }
             return false
