@@ -20,9 +20,12 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
                 data, metadata, actor, organisation, correlation_id, recorded_at, prev_hash, hash)
             SELECT r.p, r.i, r.s, r.v, r.c, r.t, r.sv, r.d, r.m, NULLIF(r.a, ''), NULLIF(r.o, ''), NULLIF(r.co, '')::uuid,
                 timestamptz 'epoch' + $3 * interval '1 microsecond', r.ph, r.h
-            FROM unnest($5::bigint[], $6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::int[],
-                $12::bytea[], $13::bytea[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[])
-                AS r(p, i, s, v, c, t, sv, d, m, a, o, co, ph, h)
+            -- unnest in the select list zips the arrays row by row (ProjectSet); in FROM it would
+            -- first copy every row into a tuplestore, a tenth of the server's time for a bulk append.
+            FROM (SELECT unnest($5::bigint[]) AS p, unnest($6::uuid[]) AS i, unnest($7::text[]) AS s, unnest($8::bigint[]) AS v,
+                    unnest($9::text[]) AS c, unnest($10::text[]) AS t, unnest($11::int[]) AS sv, unnest($12::bytea[]) AS d,
+                    unnest($13::bytea[]) AS m, unnest($14::text[]) AS a, unnest($15::text[]) AS o, unnest($16::text[]) AS co,
+                    unnest($17::bytea[]) AS ph, unnest($18::bytea[]) AS h) AS r
             WHERE EXISTS (SELECT 1 FROM moved)
         ), streams AS (
             INSERT INTO ledger.streams (stream_id, version, last_hash, last_position)

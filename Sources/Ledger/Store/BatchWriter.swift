@@ -200,12 +200,14 @@ struct BatchWriter: Sendable {
                         data, metadata, actor, organisation, correlation_id, recorded_at, prev_hash, hash)
                     SELECT p, i, s, v, c, t, sv, d, m, NULLIF(a, ''), NULLIF(o, ''), NULLIF(co, '')::uuid,
                         timestamptz 'epoch' + \(recordedAt) * interval '1 microsecond', ph, h
-                    FROM unnest(\(columns.positions)::bigint[], \(columns.ids)::uuid[], \(columns.streams)::text[],
-                        \(columns.versions)::bigint[], \(columns.categories)::text[], \(columns.types)::text[],
-                        \(columns.schemaVersions)::int[], \(columns.data)::bytea[], \(columns.metadata)::bytea[],
-                        \(columns.actors)::text[], \(columns.organisations)::text[], \(columns.correlations)::text[],
-                        \(columns.previousHashes)::bytea[], \(columns.hashes)::bytea[])
-                        AS r(p, i, s, v, c, t, sv, d, m, a, o, co, ph, h)
+                    -- Select-list unnest zips the arrays without a tuplestore (see AppendPlannedStatement).
+                    FROM (SELECT unnest(\(columns.positions)::bigint[]) AS p, unnest(\(columns.ids)::uuid[]) AS i,
+                        unnest(\(columns.streams)::text[]) AS s, unnest(\(columns.versions)::bigint[]) AS v,
+                        unnest(\(columns.categories)::text[]) AS c, unnest(\(columns.types)::text[]) AS t,
+                        unnest(\(columns.schemaVersions)::int[]) AS sv, unnest(\(columns.data)::bytea[]) AS d,
+                        unnest(\(columns.metadata)::bytea[]) AS m, unnest(\(columns.actors)::text[]) AS a,
+                        unnest(\(columns.organisations)::text[]) AS o, unnest(\(columns.correlations)::text[]) AS co,
+                        unnest(\(columns.previousHashes)::bytea[]) AS ph, unnest(\(columns.hashes)::bytea[]) AS h) AS r
                 ), streams AS (
                     INSERT INTO ledger.streams (stream_id, version, last_hash, last_position)
                     SELECT * FROM unnest(\(columns.headStreams)::text[], \(columns.headVersions)::bigint[],
