@@ -57,22 +57,22 @@ public struct LogsPage: Codable, Sendable, Equatable {
 
 /// ISO 8601 timestamps with exactly six fractional digits, to and from microseconds since 1970.
 public enum Timestamp {
+    /// Whole seconds in UTC (`2026-11-22T04:06:28Z`); a value type, so one serves every request.
+    private static let seconds = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+
     public static func iso8601(_ microseconds: Int64) -> String {
-        let seconds = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
-        let (whole, fraction) = seconds.remainder < 0 ? (seconds.quotient - 1, seconds.remainder + 1_000_000) : seconds
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(whole)))
+        let split = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        let (whole, fraction) = split.remainder < 0 ? (split.quotient - 1, split.remainder + 1_000_000) : split
+        let text = Date(timeIntervalSince1970: TimeInterval(whole)).formatted(seconds)
         return text.dropLast() + "." + String(format: "%06lld", fraction) + "Z"
     }
 
     public static func microseconds(_ text: String) -> Int64? {
         guard text.hasSuffix("Z"), let dot = text.lastIndex(of: ".") else { return nil }
         let fraction = text[text.index(after: dot)..<text.index(before: text.endIndex)]
-        guard fraction.count == 6, let micros = Int64(fraction) else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        guard let date = formatter.date(from: text[..<dot] + "Z") else { return nil }
-        return Int64(date.timeIntervalSince1970) * 1_000_000 + micros
+        guard fraction.count == 6, fraction.allSatisfy(\.isASCII), let micros = Int64(fraction),
+            let date = try? seconds.parse(String(text[..<dot]) + "Z")
+        else { return nil }
+        return Int64(date.timeIntervalSince1970.rounded()) * 1_000_000 + micros
     }
 }
