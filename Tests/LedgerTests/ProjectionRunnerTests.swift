@@ -61,6 +61,28 @@ import Testing
         }
     }
 
+    @Test func aCancelledRunnerNeverLeavesItsLockOnAPooledConnection() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 2
+            try await history.append(events: 3_000, to: db.store)
+            let projection = ProjectionCatalog.named("progress")!
+            // Cancelled at different moments of catching up in small batches: reading, applying,
+            // asking about hand-over (each new runner starts over from a fresh live copy).
+            for round in 0..<12 {
+                try await db.client.query("DROP SCHEMA IF EXISTS proj_progress CASCADE", logger: TestDatabase.logger)
+                let runner = ProjectionRebuildTests.runner(projection, db, batchSize: 20)
+                let active = Task { try await runner.run() }
+                try await Task.sleep(for: .milliseconds(3 + 17 * (round % 6)))
+                active.cancel()
+                _ = try? await active.value
+                let held = try await db.client.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted", logger: TestDatabase.logger)
+                for try await count in held.decode(Int.self) { #expect(count == 0, "round \(round): a lock outlived its runner") }
+            }
+        }
+    }
+
     @Test func aReaderDoesNotWaitForAnActiveRunnerStoppedByABadEvent() async throws {
         try await TestDatabase.withDatabase { db in
             var history = SyntheticHistory()

@@ -101,8 +101,8 @@ public struct ProjectionRebuilder: Sendable {
         let registry = runner.registry
         _ = try? await registry.requestHandover(false, on: connection)
         _ = try? await ProjectionSchema.next(projection).drop(on: connection, logger: logger)
-        _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
-        _ = try? await registry.unlock(ProjectionRegistry.rebuildLockClass, on: connection)
+        await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+        await registry.release(ProjectionRegistry.rebuildLockClass, on: connection)
     }
 
     /// Builds a fresh `_next` copy from position 0 up to the head as it is now.

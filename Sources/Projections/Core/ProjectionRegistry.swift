@@ -74,13 +74,29 @@ struct ProjectionRegistry: Sendable {
     }
 
     func tryLock(_ lockClass: Int32, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
-            "SELECT pg_try_advisory_lock(\(lockClass), hashtext(\(projection.name)))", logger: logger)
-        for try await locked in rows.decode(Bool.self) { return locked }
-        return false
+        do {
+            let rows = try await connection.query(
+                "SELECT pg_try_advisory_lock(\(lockClass), hashtext(\(projection.name)))", logger: logger)
+            for try await locked in rows.decode(Bool.self) { return locked }
+            return false
+        } catch {
+            // Cancelled while reading the answer, the lock may be ours all the same.
+            await release(lockClass, on: connection)
+            throw error
+        }
     }
 
     func unlock(_ lockClass: Int32, on connection: PostgresConnection) async throws {
         try await connection.query("SELECT pg_advisory_unlock(\(lockClass), hashtext(\(projection.name)))", logger: logger)
+    }
+
+    /// Releases the lock whatever becomes of the calling task (cancelled, failing): a pooled
+    /// connection that went back to the pool still holding a session lock would keep it from
+    /// every other runner and rebuild until the connection closed. Errors are ignored — a dead
+    /// connection has released its locks already.
+    func release(_ lockClass: Int32, on connection: PostgresConnection) async {
+        let registry = self
+        // A new task: it does not inherit the caller's cancellation.
+        await Task { _ = try? await registry.unlock(lockClass, on: connection) }.value
     }
 }

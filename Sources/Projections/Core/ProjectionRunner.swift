@@ -49,8 +49,14 @@ public struct ProjectionRunner: Sendable {
                     }
                     standingBy = false
                     logger.info("active")
-                    let outcome = try await follow(on: connection)
-                    try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    let outcome: Outcome
+                    do {
+                        outcome = try await follow(on: connection)
+                    } catch {
+                        await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                        throw error
+                    }
+                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
                     switch outcome {
                     case .handover:
                         logger.info("handing over to a rebuild")
@@ -157,10 +163,10 @@ public struct ProjectionRunner: Sendable {
             if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
                 do {
                     let caughtUp = try await catchUpHoldingLock(to: head, on: connection)
-                    try await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
                     return caughtUp
                 } catch {
-                    _ = try? await registry.unlock(ProjectionRegistry.runnerLockClass, on: connection)
+                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
                     throw error
                 }
             }
