@@ -77,7 +77,10 @@ import Testing
                 try await Task.sleep(for: .milliseconds(3 + 17 * (round % 6)))
                 active.cancel()
                 _ = try? await active.value
-                let held = try await db.client.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted", logger: TestDatabase.logger)
+                let held = try await db.client.query("""
+                    SELECT count(*) FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """, logger: TestDatabase.logger)
                 for try await count in held.decode(Int.self) { #expect(count == 0, "round \(round): a lock outlived its runner") }
             }
         }
