@@ -24,6 +24,16 @@ struct ProjectionApplier: Sendable {
         saveIdleCheckpoint: Bool, scratch: ProjectionScratch? = nil, on connection: PostgresConnection
     ) async throws -> Step {
         let page = try await store.readAll(after: checkpoint.position, filter: filter, limit: batchSize)
+        return try await apply(
+            page, to: schema, checkpoint: &checkpoint, rate: rate, saveIdleCheckpoint: saveIdleCheckpoint, scratch: scratch, on: connection)
+    }
+
+    /// Applies a page just read. An empty one only moves the checkpoint past what it scanned
+    /// (when `saveIdleCheckpoint`), so other projections' events are not scanned again.
+    private func apply(
+        _ page: ReadPage, to schema: ProjectionSchema, checkpoint: inout ProjectionSchema.Checkpoint, rate: Double,
+        saveIdleCheckpoint: Bool, scratch: ProjectionScratch?, on connection: PostgresConnection
+    ) async throws -> Step {
         if page.events.isEmpty {
             if page.scannedThrough > checkpoint.position && saveIdleCheckpoint {
                 checkpoint.position = page.scannedThrough
@@ -82,19 +92,10 @@ struct ProjectionApplier: Sendable {
         defer { pending?.cancel() }
         while let reading = pending {
             let page = try await reading.value
-            if page.events.isEmpty {
-                pending = nil
-                if page.scannedThrough > checkpoint.position {
-                    checkpoint.position = page.scannedThrough
-                    try await schema.saveCheckpoint(checkpoint, rate: 0, on: connection, logger: logger)
-                }
-                return head.map { checkpoint.position >= $0 } ?? true
-            }
-            let more = head.map { page.scannedThrough < $0 } ?? true
+            let more = !page.events.isEmpty && (head.map { page.scannedThrough < $0 } ?? true)
             pending = more ? Task { try await read(page.scannedThrough) } : nil
-            var batch = ProjectionBatch(page.events)
-            batch.scratch = scratch
-            _ = try await apply(batch, through: page.scannedThrough, to: schema, checkpoint: &checkpoint, rate: 0, on: connection)
+            let step = try await apply(page, to: schema, checkpoint: &checkpoint, rate: 0, saveIdleCheckpoint: true, scratch: scratch, on: connection)
+            if case .idle = step { return head.map { checkpoint.position >= $0 } ?? true }
             afterPage(checkpoint)
         }
         return true
