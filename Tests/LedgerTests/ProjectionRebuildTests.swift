@@ -128,6 +128,45 @@ import Testing
         }
     }
 
+    /// While a rebuild fills its copy, rows stay in memory and the copy's checkpoint runs ahead of
+    /// them (they are written once at the end). Invariant 6 then rests on never resuming a copy
+    /// left half-built by a crash: every build must start its copy over.
+    @Test func aCopyLeftHalfBuiltByACrashIsNeverResumed() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 3
+            try await history.append(events: 1_500, to: db.store)
+            let head = try await db.store.headPosition()
+            for projection in ProjectionCatalog.all {
+                let caughtUp = try await Self.runner(projection, db).catchUp()
+                #expect(caughtUp)
+            }
+            // What a crash mid-build can leave: a `_next` copy whose checkpoint says "at the head"
+            // while its rows were never written.
+            for projection in ProjectionCatalog.all {
+                let rebuilder = ProjectionRebuilder(runner: Self.runner(projection, db))
+                try await db.client.withConnection { connection in
+                    try await rebuilder.createNext(on: connection)
+                    try await ProjectionSchema.next(projection).saveCheckpoint(
+                        .init(position: head, events: head), rate: 0, on: connection, logger: TestDatabase.logger)
+                }
+            }
+            let outcome = try await ProjectionSetRebuilder(runners: ProjectionCatalog.all.map { Self.runner($0, db) }).rebuild()
+            #expect(outcome.failed.isEmpty, "\(outcome.failed)")
+            let single = ProjectionCatalog.named("progress")!
+            try await db.client.withConnection { connection in
+                let rebuilder = ProjectionRebuilder(runner: Self.runner(single, db))
+                try await rebuilder.createNext(on: connection)
+                try await ProjectionSchema.next(single).saveCheckpoint(
+                    .init(position: head, events: head), rate: 0, on: connection, logger: TestDatabase.logger)
+            }
+            _ = try await ProjectionRebuilder(runner: Self.runner(single, db)).rebuild()
+            // The swapped-in copies hold every row (not the stale copies' none).
+            try await Self.expectLiveEqualsRebuild(db)
+        }
+    }
+
     @Test func aRebuildSwapsInWhileReadersKeepReading() async throws {
         try await TestDatabase.withDatabase { db in
             var history = SyntheticHistory()
