@@ -41,33 +41,37 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
     }
 
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
-        var keyed: [(String, DomainRecord)] = []
-        keyed.reserveCapacity(batch.count)
+        // Each key's events in order: its row is then taken out, folded and put back once.
+        var eventsByKey: [String: [DomainRecord]] = [:]
         for index in 0..<batch.count {
             let record = try batch.record(index)
-            if let key = Fold.key(of: record) { keyed.append((key, record)) }
+            if let key = Fold.key(of: record) { eventsByKey[key, default: []].append(record) }
         }
-        guard !keyed.isEmpty else { return }
+        guard !eventsByKey.isEmpty else { return }
         // While a rebuild fills its fresh copy, the rows stay in memory between batches and are
         // written once at the end (``finishBuild``): most rows change in several batches.
         var memory = batch.scratch?.take(Memory.self) ?? Memory()
-        let missing = Set(keyed.map(\.0)).filter { memory.states[$0] == nil }
+        let missing = eventsByKey.keys.filter { memory.states[$0] == nil }
         if !missing.isEmpty {
-            memory.states.merge(try await load(Array(missing), schema: schema, connection: connection, logger: logger)) { kept, _ in kept }
+            memory.states.merge(try await load(missing, schema: schema, connection: connection, logger: logger)) { kept, _ in kept }
         }
         var changed: [String: Int64] = [:]
-        for (key, record) in keyed {
-            if var state = memory.states[key] {
-                // Out of the dictionary while it changes, so it is changed in place.
-                memory.states[key] = nil
-                Fold.apply(record, to: &state)
-                memory.states[key] = state
-            } else if let state = Fold.start(record) {
-                memory.states[key] = state
-            } else {
-                continue
+        for (key, records) in eventsByKey {
+            // Out of the dictionary while it changes, so it is changed in place.
+            var state = memory.states.removeValue(forKey: key)
+            var lastPosition: Int64?
+            for record in records {
+                if state != nil {
+                    Fold.apply(record, to: &state!)
+                } else if let started = Fold.start(record) {
+                    state = started
+                } else {
+                    continue
+                }
+                lastPosition = record.position
             }
-            changed[key] = record.position
+            if let state { memory.states[key] = state }
+            if let lastPosition { changed[key] = lastPosition }
         }
         guard let scratch = batch.scratch else {
             try await write(changed, from: memory.states, schema: schema, connection: connection, logger: logger)
@@ -96,26 +100,41 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
     /// The most rows a rebuild keeps in memory; past it, they are written and forgotten.
     static var keptRowsLimit: Int { 100_000 }
 
-    /// Upserts `changed` keys (each with the position of its last event) from `states`.
+    /// Upserts `changed` keys (each with the position of its last event) from `states`, in
+    /// chunks, each encoded while PostgreSQL stores the one before.
     private func write(
         _ changed: [String: Int64], from states: [String: Fold.State], schema: String, connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !changed.isEmpty else { return }
-        var keys: [String] = [], bodies: [String] = [], positions: [Int64] = []
+        let ordered = changed.sorted { $0.key < $1.key }
         // Key order inside the JSON does not matter here: jsonb keeps its own.
-        let encoder = JSONEncoder()
-        for (key, position) in changed.sorted(by: { $0.key < $1.key }) {
-            keys.append(key)
-            bodies.append(String(decoding: try encoder.encode(states[key]!), as: UTF8.self))
-            positions.append(position)
+        let encoder = StreamingJSONEncoder(replacesNUL: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var storing = false
+            for start in stride(from: 0, to: ordered.count, by: Self.rowsPerStatement) {
+                var keys: [String] = [], bodies: [String] = [], positions: [Int64] = []
+                for (key, position) in ordered[start..<min(start + Self.rowsPerStatement, ordered.count)] {
+                    keys.append(key)
+                    bodies.append(try encoder.encode(states[key]!))
+                    positions.append(position)
+                }
+                if storing { try await group.next() }
+                group.addTask {
+                    try await connection.query(
+                        """
+                        INSERT INTO \(unescaped: schema).state (key, state, position)
+                        SELECT k, s::jsonb, p FROM unnest(\(keys)::text[], \(bodies)::text[], \(positions)::bigint[]) AS u(k, s, p)
+                        ON CONFLICT (key) DO UPDATE SET state = excluded.state, position = excluded.position
+                        """, logger: logger)
+                }
+                storing = true
+            }
+            try await group.waitForAll()
         }
-        try await connection.query(
-            """
-            INSERT INTO \(unescaped: schema).state (key, state, position)
-            SELECT k, s::jsonb, p FROM unnest(\(keys)::text[], \(bodies)::text[], \(positions)::bigint[]) AS u(k, s, p)
-            ON CONFLICT (key) DO UPDATE SET state = excluded.state, position = excluded.position
-            """, logger: logger)
     }
+
+    /// Rows per INSERT when writing many.
+    static var rowsPerStatement: Int { 2_000 }
 
     private func load(_ keys: [String], schema: String, connection: PostgresConnection, logger: Logger) async throws -> [String: Fold.State] {
         var states: [String: Fold.State] = [:]
