@@ -25,6 +25,23 @@ import LedgerTestSupport
         return verifier
     }
 
+    @Test func aHashKeepsItsBytesInOrderAndComparesByAllOfThem() throws {
+        let bytes: [UInt8] = (0..<32).map { UInt8($0 * 7 + 1) }
+        let hash = try EventHash(bytes: bytes)
+        #expect(hash.bytes == bytes)
+        #expect(hash.hex == bytes.map { String(format: "%02x", $0) }.joined())
+        for index in [0, 7, 8, 31] {
+            var changed = bytes
+            changed[index] ^= 0x80
+            let other = try EventHash(bytes: changed)
+            #expect(other != hash)
+            #expect(Set([hash, other]).count == 2)
+        }
+        #expect(try EventHash(bytes: bytes) == hash)
+        #expect(EventHash.zero.bytes == [UInt8](repeating: 0, count: 32))
+        #expect(throws: LedgerError.self) { try EventHash(bytes: bytes.dropLast()) }
+    }
+
     @Test func untouchedLogVerifiesClean() {
         #expect(verify(log()).problems.isEmpty)
     }

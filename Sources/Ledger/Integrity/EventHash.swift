@@ -1,15 +1,33 @@
 import Foundation
 
 /// A SHA-256 digest: an event's hash, the hash of its predecessor in the stream, or a seal digest.
+///
+/// The bytes are kept inline, not in an array: every event read carries two hashes, and a
+/// rebuild reads millions of events.
 public struct EventHash: Hashable, Sendable, CustomStringConvertible {
-    /// The 32 digest bytes.
-    public let bytes: [UInt8]
+    /// The digest as four big-endian words, first bytes first.
+    private let words: (UInt64, UInt64, UInt64, UInt64)
 
     /// The all-zero hash that the first event of every stream chains to.
-    public static let zero = EventHash(unchecked: [UInt8](repeating: 0, count: 32))
+    public static let zero = EventHash(words: (0, 0, 0, 0))
 
-    package init(unchecked bytes: [UInt8]) {
-        self.bytes = bytes
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.words = words
+    }
+
+    /// Bytes known to be a 32-byte digest.
+    package init(unchecked bytes: some Collection<UInt8>) {
+        precondition(bytes.count == 32, "a hash has 32 bytes")
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for (index, byte) in bytes.enumerated() {
+            switch index / 8 {
+            case 0: words.0 = words.0 << 8 | UInt64(byte)
+            case 1: words.1 = words.1 << 8 | UInt64(byte)
+            case 2: words.2 = words.2 << 8 | UInt64(byte)
+            default: words.3 = words.3 << 8 | UInt64(byte)
+            }
+        }
+        self.init(words: words)
     }
 
     /// Wraps stored bytes, refusing anything that is not 32 bytes long.
@@ -17,7 +35,23 @@ public struct EventHash: Hashable, Sendable, CustomStringConvertible {
         guard bytes.count == 32 else {
             throw LedgerError(.invalidArgument, "a hash has 32 bytes, not \(bytes.count)")
         }
-        self.bytes = Array(bytes)
+        self.init(unchecked: bytes)
+    }
+
+    /// The 32 digest bytes.
+    public var bytes: [UInt8] {
+        [words.0, words.1, words.2, words.3].flatMap { word in (0..<8).reversed().map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
+    }
+
+    public static func == (left: EventHash, right: EventHash) -> Bool {
+        left.words == right.words
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// Lower-case hexadecimal, as printed and exported.
