@@ -65,15 +65,19 @@ struct JSONScanner {
     mutating func string() -> String? {
         guard consume(0x22) else { return nil }
         let start = index
+        var ascii = true
         // The common case: no escapes, so the bytes are the string.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 0x22 {
                 defer { index += 1 }
-                return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                // ASCII is valid UTF-8 as it is; only other text needs validating (the slower call).
+                return ascii ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
             }
             if byte == 0x5C { return escapedString(from: start) }
             if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         return nil

@@ -30,12 +30,11 @@ public struct LogsProjection: Projection {
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
         for index in 0..<batch.count {
-            let event = batch.event(index)
-            let decoded = try batch.decoded(index)
-            guard case .logLinesAppended(let appended) = decoded.record.event else { continue }
-            let body = try Self.body(of: event, appended, plainJSON: decoded.plainJSON)
+            let record = try batch.record(index)
+            guard case .logLinesAppended(let appended) = record.event else { continue }
+            let body = try Self.body(of: batch.eventData(index), appended, plainJSON: batch.isPlainJSON(index))
             deployments.append(appended.deploymentID)
-            positions.append(event.position)
+            positions.append(record.position)
             counts.append(Int32(appended.lines.count))
             bodies.append(body)
         }
@@ -49,8 +48,8 @@ public struct LogsProjection: Projection {
 
     /// The event's JSON as stored: its own bytes when they are in the plain shape that the
     /// reader's SQL expands exactly as Swift decodes them, otherwise the decoded value re-encoded.
-    static func body(of event: RecordedEvent, _ appended: LogLinesAppended, plainJSON: Bool) throws -> String {
-        if plainJSON, !containsEscapedNUL(event.data) { return String(decoding: event.data, as: UTF8.self) }
+    static func body(of json: Data, _ appended: LogLinesAppended, plainJSON: Bool) throws -> String {
+        if plainJSON, !containsEscapedNUL(json) { return String(decoding: json, as: UTF8.self) }
         return String(decoding: try LedgerJSON.encode(withoutNUL(appended)), as: UTF8.self)
     }
 

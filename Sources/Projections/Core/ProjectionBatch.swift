@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 
 /// The events a projection applies in one transaction, in position order. Built from a page of
@@ -5,13 +6,6 @@ import Ledger
 /// event is decoded once up front, and the batches filtered from it for several projections
 /// rebuilt in one pass share that page by index instead of each copying and decoding it again.
 public struct ProjectionBatch: Sendable {
-    /// One event in its domain form, and whether its JSON is in the plain shape the fast
-    /// decoders read (log lines stored as they are rely on it).
-    public struct Decoded: Sendable {
-        public var record: DomainRecord
-        public var plainJSON: Bool
-    }
-
     private let page: Page
     /// Which of the page's events are in this batch (nil: all of them).
     private let slots: [Int]?
@@ -26,7 +20,7 @@ public struct ProjectionBatch: Sendable {
 
     /// Events decoded now, once, for every projection that will read this batch.
     public init(decoding events: [RecordedEvent]) {
-        page = Page(events: events, decoded: events.map { event in Result { try Self.decode(event) }.mapError(Self.eventError(event)) })
+        page = Page(events: events, decoded: Decoded(events))
         slots = nil
     }
 
@@ -43,7 +37,7 @@ public struct ProjectionBatch: Sendable {
         }
         let events = batches.flatMap { batch in (0..<batch.count).map(batch.event) }
         if batches.allSatisfy({ $0.page.decoded != nil }) {
-            page = Page(events: events, decoded: batches.flatMap { batch in (0..<batch.count).map { batch.page.decoded![batch.slot($0)] } })
+            page = Page(events: events, decoded: Decoded(joining: batches.map { batch in (batch.page.decoded!, (0..<batch.count).map(batch.slot)) }))
         } else {
             page = Page(events: events, decoded: nil)
         }
@@ -58,17 +52,27 @@ public struct ProjectionBatch: Sendable {
     /// The event at `index`.
     public func event(_ index: Int) -> RecordedEvent { page.events[slot(index)] }
 
+    /// The JSON payload of the event at `index` (without copying the rest of the event out).
+    public func eventData(_ index: Int) -> Data { page.events[slot(index)].data }
+
     /// All the batch's events, copied out.
     public var events: [RecordedEvent] { (0..<count).map(event) }
 
     /// The domain form of the event at `index`; a bad event throws ``ProjectionEventError``.
-    public func decoded(_ index: Int) throws -> Decoded {
-        if let decoded = page.decoded { return try decoded[slot(index)].get() }
-        let event = event(index)
-        do { return try Self.decode(event) } catch { throw Self.eventError(event)(error) }
+    public func record(_ index: Int) throws -> DomainRecord {
+        let slot = slot(index)
+        if let decoded = page.decoded { return try decoded.record(slot) }
+        let event = page.events[slot]
+        do { return try Decoded.decode(event).record } catch { throw Decoded.eventError(event)(error) }
     }
 
-    public func record(_ index: Int) throws -> DomainRecord { try decoded(index).record }
+    /// Whether the JSON of the event at `index` is in the plain shape the fast decoders read
+    /// (log lines stored as they are rely on it).
+    public func isPlainJSON(_ index: Int) -> Bool {
+        let slot = slot(index)
+        if let decoded = page.decoded { return decoded.plainJSON[slot] }
+        return (try? Decoded.decode(page.events[slot]).plainJSON) ?? false
+    }
 
     /// Only the events of `types`, sharing the page.
     public func filtered(to types: Set<String>) -> ProjectionBatch {
@@ -81,9 +85,8 @@ public struct ProjectionBatch: Sendable {
     /// The same events in a page of their own, so that a batch kept for later does not keep
     /// the whole page it was filtered from alive.
     public func compacted() -> ProjectionBatch {
-        guard slots != nil else { return self }
-        let decoded = page.decoded.map { all in (0..<count).map { all[slot($0)] } }
-        var copy = ProjectionBatch(page: Page(events: events, decoded: decoded), slots: nil)
+        guard let slots else { return self }
+        var copy = ProjectionBatch(page: Page(events: events, decoded: page.decoded.map { Decoded(joining: [($0, slots)]) }), slots: nil)
         copy.scratch = scratch
         return copy
     }
@@ -94,20 +97,69 @@ public struct ProjectionBatch: Sendable {
         one.scratch = scratch
         return one
     }
+}
 
-    private static func decode(_ event: RecordedEvent) throws -> Decoded {
+/// A page's events in their domain form, decoded once. Kept as plain arrays (failures apart):
+/// reading a record out of them is one copy, and several projections read each record.
+private struct Decoded: Sendable {
+    /// Nil where the event failed to decode (its failure is in ``failures``).
+    let records: [DomainRecord?]
+    let plainJSON: [Bool]
+    let failures: [Int: ProjectionEventError]
+
+    init(_ events: [RecordedEvent]) {
+        var records: [DomainRecord?] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
+        records.reserveCapacity(events.count)
+        plainJSON.reserveCapacity(events.count)
+        for (slot, event) in events.enumerated() {
+            do {
+                let (record, plain) = try Self.decode(event)
+                records.append(record)
+                plainJSON.append(plain)
+            } catch {
+                records.append(nil)
+                plainJSON.append(false)
+                failures[slot] = Self.eventError(event)(error)
+            }
+        }
+        self.records = records
+        self.plainJSON = plainJSON
+        self.failures = failures
+    }
+
+    /// The given slots of several decoded pages, in order.
+    init(joining parts: [(Decoded, [Int])]) {
+        var records: [DomainRecord?] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
+        for (decoded, slots) in parts {
+            for slot in slots {
+                if let failure = decoded.failures[slot] { failures[records.count] = failure }
+                records.append(decoded.records[slot])
+                plainJSON.append(decoded.plainJSON[slot])
+            }
+        }
+        self.records = records
+        self.plainJSON = plainJSON
+        self.failures = failures
+    }
+
+    func record(_ slot: Int) throws(ProjectionEventError) -> DomainRecord {
+        guard let record = records[slot] else { throw failures[slot]! }
+        return record
+    }
+
+    static func decode(_ event: RecordedEvent) throws -> (record: DomainRecord, plainJSON: Bool) {
         if event.type == LogLinesAppended.eventType, event.schemaVersion == LogLinesAppended.schemaVersion,
             let appended = LogLinesAppended.fastDecode(event.data)
         {
             let record = DomainRecord(
                 position: event.position, streamID: event.streamID, streamVersion: event.streamVersion,
                 recordedAtMicroseconds: event.recordedAtMicroseconds, event: .logLinesAppended(appended))
-            return Decoded(record: record, plainJSON: true)
+            return (record, true)
         }
-        return Decoded(record: try DomainRecord(event), plainJSON: false)
+        return (try DomainRecord(event), false)
     }
 
-    private static func eventError(_ event: RecordedEvent) -> (any Error) -> ProjectionEventError {
+    static func eventError(_ event: RecordedEvent) -> (any Error) -> ProjectionEventError {
         { error in
             error as? ProjectionEventError
                 ?? ProjectionEventError(position: event.position, eventType: event.type, reason: "cannot decode: \(RecordedEvent.reason(error))")
@@ -119,12 +171,12 @@ public struct ProjectionBatch: Sendable {
 /// event's type is numbered once, so filtering for several projections hashes no strings.
 private final class Page: Sendable {
     let events: [RecordedEvent]
-    let decoded: [Result<ProjectionBatch.Decoded, ProjectionEventError>]?
+    let decoded: Decoded?
     /// The distinct event types of the page, and each event's index into them.
     let typeNames: [String]
     let typeIDs: [Int]
 
-    init(events: [RecordedEvent], decoded: [Result<ProjectionBatch.Decoded, ProjectionEventError>]?) {
+    init(events: [RecordedEvent], decoded: Decoded?) {
         self.events = events
         self.decoded = decoded
         var numbers: [String: Int] = [:], names: [String] = []

@@ -70,8 +70,14 @@ public struct ProjectionRebuilder: Sendable {
     /// builds the secondary indexes left out while it filled.
     func finishBuild(_ scratch: ProjectionScratch, on connection: PostgresConnection) async throws {
         let next = ProjectionSchema.next(projection)
+        let clock = ContinuousClock()
+        let started = clock.now
         try await projection.finishBuild(scratch, schema: next.name, connection: connection, logger: logger)
+        let written = clock.now
         try await next.createDeferredIndexes(for: projection, on: connection, logger: logger)
+        logger.debug(
+            "finished building the copy",
+            metadata: ["ledger.kept_rows_seconds": "\((written - started).seconds)", "ledger.indexes_seconds": "\((clock.now - written).seconds)"])
     }
 
     /// With the `_next` copy built: asks the active runner to hand over, catches the copy up to

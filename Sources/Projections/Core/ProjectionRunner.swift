@@ -213,8 +213,7 @@ struct RateMeter {
         windowEvents += events
         let elapsed = ContinuousClock.now - windowStart
         if elapsed >= .seconds(2) {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            rate = Double(windowEvents) / seconds
+            rate = Double(windowEvents) / elapsed.seconds
             windowStart = ContinuousClock.now
             windowEvents = 0
         }

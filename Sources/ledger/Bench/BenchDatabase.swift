@@ -15,8 +15,10 @@ struct BenchDatabase: Sendable {
     static let payload = Data(#"{"level":"info","message":"Step build: compiling module 17 of 42 (Sources/App/Routes.swift)","step":"build"}"#.utf8)
     static let metadata = Data(#"{"actor":"bench","organisation":"org-bench","source":"bench"}"#.utf8)
 
+    /// With `keep`, the database stays after a successful run (for profiling or inspection) and
+    /// its URL goes to standard error.
     static func with<T: Sendable>(
-        server: DatabaseURL, logger: Logger, _ body: @escaping @Sendable (BenchDatabase, PostgresClient) async throws -> T
+        server: DatabaseURL, logger: Logger, keep: Bool = false, _ body: @escaping @Sendable (BenchDatabase, PostgresClient) async throws -> T
     ) async throws -> T {
         let name = "ledger_bench_\(UInt32.random(in: 0...UInt32.max))"
         _ = try await LedgerRuntime.withClient(server.with(database: "postgres"), logger: logger) { admin in
@@ -31,7 +33,11 @@ struct BenchDatabase: Sendable {
                 try await client.query("CREATE SEQUENCE bench.positions", logger: logger)
                 return try await body(database, client)
             }
-            try await database.drop(server: server)
+            if keep {
+                printError("bench: kept the database: \(database.url)")
+            } else {
+                try await database.drop(server: server)
+            }
             return result
         } catch {
             try? await database.drop(server: server)

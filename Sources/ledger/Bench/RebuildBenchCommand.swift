@@ -18,14 +18,17 @@ struct RebuildBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("events"), help: "How many events to generate first.")
     var events: Int = 1_000_000
 
+    @Flag(name: .customLong("keep-database"), help: "Keep the generated database afterwards (its URL is printed), e.g. to profile one projection's rebuild.")
+    var keepDatabase = false
+
     func validate() throws {
         guard events >= 10_000 else { throw ValidationError("--events must be at least 10000") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [events, quiet = connection.quiet] session in
-                try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
+            _ = try await LedgerRuntime.run(connection) { [events, keepDatabase, quiet = connection.quiet] session in
+                try await BenchDatabase.with(server: session.url, logger: session.logger, keep: keepDatabase) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     let clock = ContinuousClock()
                     let writeStart = clock.now

@@ -81,8 +81,15 @@ public struct DeploymentProgress: Codable, Sendable, Equatable {
                 $0.latestMessage = e.reason
             }
         case .logLinesAppended(let e):
+            // Consecutive lines mostly name the same step: look it up once per run of them.
+            var runStep: DeploymentStep?, runIndex: Int?
             for line in e.lines {
-                if let step = line.step ?? currentStep { update(step) { $0.latestMessage = line.message } }
+                guard let step = line.step ?? currentStep else { continue }
+                if step != runStep {
+                    runStep = step
+                    runIndex = steps.firstIndex { $0.step == step }
+                }
+                if let runIndex { steps[runIndex].latestMessage = line.message }
             }
         case .deploymentSucceeded: finish(.success, at: at)
         case .deploymentFailed: finish(.failed, at: at)

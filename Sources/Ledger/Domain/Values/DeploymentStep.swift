@@ -8,8 +8,9 @@ public struct DeploymentStep: Hashable, Sendable, Codable, CustomStringConvertib
     public let rawValue: String
 
     public init?(rawValue: String) {
-        guard !rawValue.isEmpty, rawValue.count <= 64,
-            rawValue.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        // Checked on the UTF-8 bytes: every log line names its step, and this runs for each.
+        guard !rawValue.isEmpty, rawValue.utf8.count <= 64,
+            rawValue.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F })
         else { return nil }
         self.rawValue = rawValue
     }
