@@ -122,3 +122,43 @@ import Testing
             == StepCompleted(deploymentID: "d", step: DeploymentStep(rawValue: "build")!, durationMs: 0))
     }
 }
+
+/// The small lifecycle events' fast decoders: the same values as `JSONDecoder`, or nil.
+@Suite struct LifecycleEventsFastDecodingTests {
+    @Test func whatTheEncoderWritesDecodesToTheSameValue() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let id = LogLinesFastDecodingTests.awkwardMessages.randomElement(using: &generator)! + "\(Int.random(in: 0...999, using: &generator))"
+            let queued = DeploymentQueued(deploymentID: id)
+            #expect(DeploymentQueued.fastDecode(try LedgerJSON.encode(queued)) == queued)
+            let succeeded = DeploymentSucceeded(deploymentID: id)
+            #expect(DeploymentSucceeded.fastDecode(try LedgerJSON.encode(succeeded)) == succeeded)
+            let started = DeploymentStarted(deploymentID: id, executor: "exec \"\(id)\"", lease: "lease-\(id)")
+            #expect(DeploymentStarted.fastDecode(try LedgerJSON.encode(started)) == started)
+            let began = EnvironmentDeploymentBegan(
+                environmentID: "env-\(id)", deploymentID: id, number: Int.random(in: Int.min...Int.max, using: &generator),
+                trigger: DeploymentTrigger.allCases.randomElement(using: &generator)!)
+            let data = try LedgerJSON.encode(began)
+            #expect(EnvironmentDeploymentBegan.fastDecode(data) == began)
+            #expect(EnvironmentDeploymentBegan.fastDecode(data) == (try LedgerJSON.decode(EnvironmentDeploymentBegan.self, from: data)))
+        }
+    }
+
+    @Test func anythingUnusualIsLeftToJSONDecoder() {
+        for document in [
+            #"{"deploymentID":"d","extra":1}"#, #"{}"#, #"{"deploymentID":"d","deploymentID":"d"}"#, #"{"deploymentID":7}"#,
+            #"{"deploymentID":"d"} x"#, #"{"deploymentID":null}"#, #"{"deploymentID":["d"]}"#,
+        ] {
+            #expect(DeploymentQueued.fastDecode(Data(document.utf8)) == nil, "\(document)")
+        }
+        let began = #""environmentID":"e","deploymentID":"d""#
+        for document in [
+            #"{\#(began),"number":1.0,"trigger":"manual"}"#, #"{\#(began),"number":"1","trigger":"manual"}"#,
+            #"{\#(began),"number":1,"trigger":"sometimes"}"#, #"{\#(began),"number":1}"#, #"{\#(began),"number":1e2,"trigger":"manual"}"#,
+        ] {
+            #expect(EnvironmentDeploymentBegan.fastDecode(Data(document.utf8)) == nil, "\(document)")
+        }
+        #expect(DeploymentStarted.fastDecode(Data(#" { "lease" : "l" , "executor":"e","deploymentID":"d"} "#.utf8))
+            == DeploymentStarted(deploymentID: "d", executor: "e", lease: "l"))
+    }
+}

@@ -31,6 +31,12 @@ struct JSONScanner {
         return true
     }
 
+    /// The next byte after whitespace, not consumed.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
     /// Consumes the literal `null` if it is next.
     mutating func consumeNull() -> Bool {
         skipWhitespace()

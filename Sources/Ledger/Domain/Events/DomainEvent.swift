@@ -98,7 +98,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(ProjectCreated.self) { .projectCreated($0) },
         current(EnvironmentCreated.self) { .environmentCreated($0) },
         current(EnvironmentConfigured.self) { .environmentConfigured($0) },
-        current(EnvironmentDeploymentBegan.self) { .environmentDeploymentBegan($0) },
+        current(EnvironmentDeploymentBegan.self, fast: EnvironmentDeploymentBegan.fastDecode) { .environmentDeploymentBegan($0) },
         current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
@@ -108,15 +108,15 @@ public enum DomainEvent: Sendable, Equatable {
             default: throw LedgerError(.invalidEvent, "DeploymentRequested schema version \(version) is not known to this build")
             }
         }),
-        current(DeploymentQueued.self) { .deploymentQueued($0) },
-        current(DeploymentStarted.self) { .deploymentStarted($0) },
+        current(DeploymentQueued.self, fast: DeploymentQueued.fastDecode) { .deploymentQueued($0) },
+        current(DeploymentStarted.self, fast: DeploymentStarted.fastDecode) { .deploymentStarted($0) },
         current(StepStarted.self, fast: StepStarted.fastDecode) { .stepStarted($0) },
         current(StepCompleted.self, fast: StepCompleted.fastDecode) { .stepCompleted($0) },
         current(StepFailed.self) { .stepFailed($0) },
         current(StepSkipped.self) { .stepSkipped($0) },
         current(LogLinesAppended.self, fast: LogLinesAppended.fastDecode) { .logLinesAppended($0) },
         current(DeploymentCancellationRequested.self) { .deploymentCancellationRequested($0) },
-        current(DeploymentSucceeded.self) { .deploymentSucceeded($0) },
+        current(DeploymentSucceeded.self, fast: DeploymentSucceeded.fastDecode) { .deploymentSucceeded($0) },
         current(DeploymentFailed.self) { .deploymentFailed($0) },
         current(DeploymentCancelled.self) { .deploymentCancelled($0) },
         current(DeploymentTimedOut.self) { .deploymentTimedOut($0) },
