@@ -100,9 +100,10 @@ extension EventStore {
 
     func fetchEvents(_ query: PostgresQuery) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
+        var strings = RowStrings()
         do {
             for try await row in try await client.query(query, logger: logger) {
-                if let event = RecordedEvent(binaryRow: row) {
+                if let event = RecordedEvent(binaryRow: row, strings: &strings) {
                     events.append(event)
                     continue
                 }

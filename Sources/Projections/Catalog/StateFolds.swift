@@ -11,7 +11,7 @@ public enum DeploymentsFold: KeyedFold {
         "(state->>'environmentID'), ((state->>'requestedPosition')::bigint) DESC",
         "(state->>'projectID')", "(state->>'status')", "((state->>'requestedPosition')::bigint) DESC",
     ]
-    public static func key(of record: DomainRecord) -> String? { DomainIDs.id(of: record.streamID) }
+    public static func key(of stream: StreamID) -> String? { DomainIDs.id(of: stream) }
     public static func start(_ record: DomainRecord) -> DeploymentState? { DeploymentState.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout DeploymentState) { state.apply(record) }
 }
@@ -23,7 +23,7 @@ public enum ProgressFold: KeyedFold {
     public static let version = 1
     public static let eventTypes = DeploymentProgress.eventTypes
     public static let indexedExpressions: [String] = []
-    public static func key(of record: DomainRecord) -> String? { DomainIDs.id(of: record.streamID) }
+    public static func key(of stream: StreamID) -> String? { DomainIDs.id(of: stream) }
     public static func start(_ record: DomainRecord) -> DeploymentProgress? { DeploymentProgress.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout DeploymentProgress) { state.apply(record) }
 }
@@ -35,7 +35,7 @@ public enum EnvironmentsFold: KeyedFold {
     public static let version = 1
     public static let eventTypes = EnvironmentState.eventTypes
     public static let indexedExpressions = ["(state->>'organisationID')", "(state->>'projectID')"]
-    public static func key(of record: DomainRecord) -> String? { DomainIDs.id(of: record.streamID) }
+    public static func key(of stream: StreamID) -> String? { DomainIDs.id(of: stream) }
     public static func start(_ record: DomainRecord) -> EnvironmentState? { EnvironmentState.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout EnvironmentState) { state.apply(record) }
 }
@@ -47,7 +47,7 @@ public enum QuotaFold: KeyedFold {
     public static let version = 1
     public static let eventTypes = QuotaEntry.eventTypes
     public static let indexedExpressions = ["(state->>'organisationID')"]
-    public static func key(of record: DomainRecord) -> String? { record.streamID.rawValue }
+    public static func key(of stream: StreamID) -> String? { stream.rawValue }
     public static func start(_ record: DomainRecord) -> QuotaEntry? { QuotaEntry.start(record) }
     public static func apply(_ record: DomainRecord, to state: inout QuotaEntry) { state.apply(record) }
 }
@@ -70,7 +70,7 @@ public enum SetupFold: KeyedFold {
         public var createdAtMicroseconds: Int64
     }
 
-    public static func key(of record: DomainRecord) -> String? { record.streamID.rawValue }
+    public static func key(of stream: StreamID) -> String? { stream.rawValue }
     public static func start(_ record: DomainRecord) -> Entry? {
         switch record.event {
         case .organisationCreated(let e):

@@ -13,8 +13,9 @@ public protocol KeyedFold: Sendable {
     static var eventTypes: Set<String> { get }
     /// Index column lists over `state`, e.g. `(state->>'organisationID')`, one index each.
     static var indexedExpressions: [String] { get }
-    /// The row an event belongs to; nil to ignore it.
-    static func key(of record: DomainRecord) -> String?
+    /// The row the events of a stream belong to (rows are per stream: a deployment, an
+    /// environment, an organisation); nil to ignore the stream.
+    static func key(of stream: StreamID) -> String?
     /// The first state of a key, from the event that creates it (nil: not a creating event).
     static func start(_ record: DomainRecord) -> State?
     static func apply(_ record: DomainRecord, to state: inout State)
@@ -43,9 +44,15 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         // Each key's events in order: its row is then taken out, folded and put back once.
         var eventsByKey: [String: [DomainRecord]] = [:]
+        // A stream's events come in runs: its key is worked out once per run.
+        var runStream: StreamID?, runKey: String?
         for index in 0..<batch.count {
             let record = try batch.record(index)
-            if let key = Fold.key(of: record) { eventsByKey[key, default: []].append(record) }
+            if record.streamID != runStream {
+                runStream = record.streamID
+                runKey = Fold.key(of: record.streamID)
+            }
+            if let runKey { eventsByKey[runKey, default: []].append(record) }
         }
         guard !eventsByKey.isEmpty else { return }
         // While a rebuild fills its fresh copy, the rows stay in memory between batches and are
