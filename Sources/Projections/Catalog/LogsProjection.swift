@@ -21,9 +21,11 @@ public struct LogsProjection: Projection {
         [
             """
             CREATE TABLE \(schema).batches (
-                deployment_id text NOT NULL, position bigint NOT NULL, line_count integer NOT NULL, body text NOT NULL,
-                PRIMARY KEY (deployment_id, position))
-            """
+                deployment_id text NOT NULL, position bigint NOT NULL, line_count integer NOT NULL, body text NOT NULL)
+            """,
+            // An index, not a primary key: a rebuild builds it once from the filled table (plain
+            // inserts need no key while filling; each position is inserted once).
+            "CREATE UNIQUE INDEX batches_key ON \(schema).batches (deployment_id, position)",
         ]
     }
 

@@ -63,9 +63,12 @@ public struct ProjectionSchema: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// A plain `CREATE INDEX` (unique ones stay with their table: they are constraints).
+    /// A `CREATE INDEX` or `CREATE UNIQUE INDEX` statement: built after filling, from sorted
+    /// rows, instead of row by row. Keys declared inside `CREATE TABLE` (primary keys, unique
+    /// constraints) stay with their table: upserts need them while it fills.
     static func isSecondaryIndex(_ statement: String) -> Bool {
-        statement.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().hasPrefix("CREATE INDEX")
+        let start = statement.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        return start.hasPrefix("CREATE INDEX") || start.hasPrefix("CREATE UNIQUE INDEX")
     }
 
     func drop(on connection: PostgresConnection, logger: Logger) async throws {
