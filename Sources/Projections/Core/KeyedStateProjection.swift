@@ -55,8 +55,9 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
             if let runKey { eventsByKey[runKey, default: []].append(record) }
         }
         guard !eventsByKey.isEmpty else { return }
-        // While a rebuild fills its fresh copy, the rows stay in memory between batches and are
-        // written once at the end (``finishBuild``): most rows change in several batches.
+        // While a rebuild fills its fresh copy, the rows stay in memory between batches: most
+        // change in several. A row is written once it has rested for a while (and again only if
+        // it changes after all); the rest at the end (``finishBuild``).
         var memory = batch.scratch?.take(Memory.self) ?? Memory()
         let missing = eventsByKey.keys.filter { memory.states[$0] == nil }
         if !missing.isEmpty {
@@ -84,25 +85,44 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
             try await write(changed, from: memory.states, schema: schema, connection: connection, logger: logger)
             return
         }
-        memory.unwritten.merge(changed) { _, later in later }
+        memory.batches += 1
+        for (key, position) in changed { memory.unwritten[key] = Memory.Unwritten(position: position, batch: memory.batches) }
         if memory.states.count > Self.keptRowsLimit {
-            try await write(memory.unwritten, from: memory.states, schema: schema, connection: connection, logger: logger)
+            try await write(memory.unwritten.mapValues(\.position), from: memory.states, schema: schema, connection: connection, logger: logger)
             memory = Memory()
+        } else {
+            // Written now rather than all at the end, where they would be the last thing left to do.
+            let rested = memory.unwritten.filter { memory.batches - $0.value.batch >= Self.restingBatches }
+            if !rested.isEmpty {
+                try await write(rested.mapValues(\.position), from: memory.states, schema: schema, connection: connection, logger: logger)
+                for key in rested.keys { memory.unwritten[key] = nil }
+            }
         }
         scratch.keep(memory)
     }
 
     public func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
         guard let memory = scratch.take(Memory.self) else { return }
-        try await write(memory.unwritten, from: memory.states, schema: schema, connection: connection, logger: logger)
+        try await write(memory.unwritten.mapValues(\.position), from: memory.states, schema: schema, connection: connection, logger: logger)
     }
 
-    /// What a rebuild keeps between batches: the rows as they are now, and which of them (with
-    /// the position of their last event) are not written yet.
+    /// What a rebuild keeps between batches: the rows as they are now, and which of them are
+    /// not written yet (with the position of their last event and the batch that changed them).
     struct Memory: Sendable {
+        struct Unwritten: Sendable {
+            var position: Int64
+            var batch: Int
+        }
         var states: [String: Fold.State] = [:]
-        var unwritten: [String: Int64] = [:]
+        var unwritten: [String: Unwritten] = [:]
+        /// Batches applied so far.
+        var batches = 0
     }
+
+    /// How many batches a row must go unchanged before a rebuild writes it: long enough that
+    /// most rows are finished (a deployment's events span a page or two), short enough that
+    /// little is left for the end.
+    static var restingBatches: Int { 2 }
 
     /// The most rows a rebuild keeps in memory; past it, they are written and forgotten.
     static var keptRowsLimit: Int { 100_000 }
