@@ -66,6 +66,17 @@ struct BenchDatabase: Sendable {
         url.password.map { "PGPASSWORD=\(ShellCommand.quote($0)) " } ?? ""
     }
 
+    /// Flushes what earlier steps of the run left dirty, so that each measurement starts from a
+    /// quiet server instead of paying for the previous one's writes. Needs the right to run
+    /// `CHECKPOINT` (a superuser or `pg_checkpoint`); without it the run goes on as it is.
+    func settle(_ client: PostgresClient) async {
+        do {
+            try await client.query("CHECKPOINT", logger: logger)
+        } catch {
+            logger.debug("no CHECKPOINT between measurements", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+        }
+    }
+
     /// Seconds PostgreSQL's own `COPY (SELECT …) TO` (through psql, to /dev/null) takes to scan
     /// every event row in position order: the raw-scan baseline of the read-side benchmarks.
     func copyOutSeconds() async throws -> Double {

@@ -41,6 +41,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     try await client.query("VACUUM ANALYZE ledger.events", logger: session.logger)
                     let logEvents = try await Self.count(LogLinesAppended.eventType, client: client, logger: session.logger)
 
+                    await database.settle(client)
                     if !quiet { printError("bench: COPY (SELECT …) TO of the same rows…") }
                     let copyRate = Double(written) / (try await database.copyOutSeconds())
 
@@ -51,6 +52,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     for projection in ProjectionCatalog.all {
                         if !quiet { printError("bench: rebuilding \(projection.name)…") }
                         let runner = ProjectionRunner(projection: projection, store: store, client: client, configuration: configuration, logger: session.logger)
+                        await database.settle(client)
                         let start = clock.now
                         let summary = try await ProjectionRebuilder(runner: runner).rebuild()
                         let rate = Double(written) / (clock.now - start).seconds
@@ -60,9 +62,11 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     }
                     // The baseline again, next to the measurement it is compared with: the machine
                     // drifts over a run, and the single rebuilds above took a minute.
+                    await database.settle(client)
                     if !quiet { printError("bench: COPY (SELECT …) TO again…") }
                     let allCopyRate = Double(written) / (try await database.copyOutSeconds())
                     // All together in one pass over the log, as `ledger projections rebuild all` does.
+                    await database.settle(client)
                     if !quiet { printError("bench: rebuilding all projections at once…") }
                     let allStart = clock.now
                     let runners = ProjectionCatalog.all.map {
