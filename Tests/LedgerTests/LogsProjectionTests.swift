@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LedgerTestSupport
+import PostgresNIO
 import Projections
 import Testing
 
@@ -12,9 +13,12 @@ import Testing
             let stream = DomainIDs.deploymentStream("awkward")
             var generator = SystemRandomNumberGenerator()
             var expected: [LogLine] = []
+            // Events whose lines the projection must keep itself: NUL and unusual JSON.
+            var expectedKept = 2
             for _ in 0..<40 {
                 var event = LogLinesFastDecodingTests.randomEvent(&generator)
                 event.deploymentID = "awkward"
+                if event.lines.contains(where: { $0.message.contains("\0") }) { expectedKept += 1 }
                 _ = try await db.store.append(to: stream, events: [try NewEvent(event)])
                 expected += event.lines
             }
@@ -29,6 +33,13 @@ import Testing
 
             let caughtUp = try await ProjectionRebuildTests.runner(LogsProjection(), db).catchUp()
             #expect(caughtUp)
+            // Lines are stored once, in the log: only events with NUL and the unusual one keep theirs here.
+            for try await (rows, kept) in try await db.client.query(
+                "SELECT count(*)::int8, count(body)::int8 FROM proj_logs.batches", logger: TestDatabase.logger
+            ).decode((Int64, Int64).self) {
+                #expect(rows == 42)
+                #expect(kept == expectedKept)
+            }
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
             var read: [LogEntry] = []
             while true {

@@ -5,15 +5,18 @@ import PostgresNIO
 
 /// `logs`: every deployment log line, in order, filterable by deployment, step and level.
 ///
-/// Stored one row per `LogLinesAppended` event — its lines as the event's own JSON — rather than
-/// one row per line: log lines are most of the log, and a rebuild writing ~15 rows per event
-/// spent most of its time inserting them. Readers expand a deployment's rows into lines
-/// (``ProjectionReader/logs(deployment:level:step:skip:limit:)``). Every event is still decoded
-/// before it is stored, so a malformed one stops this projection like any other.
+/// One row per `LogLinesAppended` event, pointing at the event in the log: readers expand a
+/// deployment's events into lines in SQL (``ProjectionReader/logs(deployment:level:step:skip:limit:)``)
+/// straight from the log's own JSON, so the lines — most of the log — are stored once, and a
+/// rebuild writes a few bytes per event instead of copying them. Only an event whose JSON the
+/// reader's SQL could not expand exactly as Swift decodes it (an unusual spelling, or a NUL,
+/// which PostgreSQL text cannot hold) keeps its lines here, re-encoded. Every event is still
+/// decoded before it is indexed, so a malformed one stops this projection like any other.
+/// Lines of pruned events leave with them (they are in the archive).
 public struct LogsProjection: Projection {
     public init() {}
     public let name = "logs"
-    public let version = 2
+    public let version = 3
     public let eventTypes: Set<String> = [LogLinesAppended.eventType]
     public let tables = ["batches"]
 
@@ -21,7 +24,7 @@ public struct LogsProjection: Projection {
         [
             """
             CREATE TABLE \(schema).batches (
-                deployment_id text NOT NULL, position bigint NOT NULL, line_count integer NOT NULL, body text NOT NULL)
+                deployment_id text NOT NULL, position bigint NOT NULL, line_count integer NOT NULL, body text)
             """,
             // An index, not a primary key: a rebuild builds it once from the filled table (plain
             // inserts need no key while filling; each position is inserted once).
@@ -30,28 +33,29 @@ public struct LogsProjection: Projection {
     }
 
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
+        // Arrays of optionals do not bind: no body travels as '' (a kept body is a JSON object, never empty).
         var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
         for index in 0..<batch.count {
             let record = try batch.record(index)
             guard case .logLinesAppended(let appended) = record.event else { continue }
-            let body = try Self.body(of: batch.eventData(index), appended, plainJSON: batch.isPlainJSON(index))
             deployments.append(appended.deploymentID)
             positions.append(record.position)
             counts.append(Int32(appended.lines.count))
-            bodies.append(body)
+            bodies.append(try Self.keptBody(of: batch.eventData(index), appended, plainJSON: batch.isPlainJSON(index)) ?? "")
         }
         guard !deployments.isEmpty else { return }
         try await connection.query(
             """
             INSERT INTO \(unescaped: schema).batches (deployment_id, position, line_count, body)
-            SELECT * FROM unnest(\(deployments)::text[], \(positions)::bigint[], \(counts)::int[], \(bodies)::text[])
+            SELECT d, p, c, NULLIF(b, '') FROM unnest(\(deployments)::text[], \(positions)::bigint[], \(counts)::int[], \(bodies)::text[])
+                AS u(d, p, c, b)
             """, logger: logger)
     }
 
-    /// The event's JSON as stored: its own bytes when they are in the plain shape that the
-    /// reader's SQL expands exactly as Swift decodes them, otherwise the decoded value re-encoded.
-    static func body(of json: Data, _ appended: LogLinesAppended, plainJSON: Bool) throws -> String {
-        if plainJSON, !containsEscapedNUL(json) { return String(decoding: json, as: UTF8.self) }
+    /// The lines to keep in the read model, or nil when the reader can expand the event's own
+    /// JSON: it is in the plain shape that the reader's SQL reads exactly as Swift decodes it.
+    static func keptBody(of json: Data, _ appended: LogLinesAppended, plainJSON: Bool) throws -> String? {
+        if plainJSON, !containsEscapedNUL(json) { return nil }
         return String(decoding: try LedgerJSON.encode(withoutNUL(appended)), as: UTF8.self)
     }
 

@@ -50,14 +50,17 @@ extension ProjectionReader {
         let limit = min(max(limit, 1), Self.maximumLogPage), skip = max(skip, 0)
         var entries: [LogEntry] = []
         do {
-            // Each row holds one event's lines as JSON; expand this deployment's rows into lines.
+            // Each row points at one event of this deployment (or holds its lines re-encoded);
+            // expand them into lines. Pruned events have left the log, and their lines with them.
             let rows = try await client.query(
                 """
                 SELECT b.position, (l.n - 1)::int4, l.line->>'step', l.line->>'level', l.line->>'message',
                        CASE WHEN json_typeof(l.line->'data') = 'object' THEN (l.line->'data')::text END,
                        (l.line->>'atMicroseconds')::int8
                 FROM proj_logs.batches b
-                CROSS JOIN LATERAL json_array_elements(b.body::json->'lines') WITH ORDINALITY AS l(line, n)
+                LEFT JOIN ledger.events e ON b.body IS NULL AND e.position = b.position
+                CROSS JOIN LATERAL json_array_elements(coalesce(b.body, convert_from(e.data, 'UTF8'))::json->'lines')
+                    WITH ORDINALITY AS l(line, n)
                 WHERE b.deployment_id = \(deployment)
                   AND (\(level?.rawValue)::text IS NULL OR l.line->>'level' = \(level?.rawValue))
                   AND (\(step)::text IS NULL OR l.line->>'step' = \(step))
