@@ -3,8 +3,10 @@ import Executors
 import Foundation
 import Ledger
 import LedgerTestSupport
+import Logging
 import PostgresNIO
 @testable import Projections
+import Synchronization
 import Testing
 
 /// Invariants 6 and 7: live projections equal a rebuild from position 0, also after the
@@ -21,8 +23,8 @@ import Testing
     }
 
     /// Builds a fresh `_next` copy of every projection and compares it with the live one.
-    static func expectLiveEqualsRebuild(_ db: TestContext) async throws {
-        for projection in ProjectionCatalog.all {
+    static func expectLiveEqualsRebuild(_ db: TestContext, of projections: [any Projection] = ProjectionCatalog.all) async throws {
+        for projection in projections {
             let rebuilder = ProjectionRebuilder(runner: runner(projection, db))
             _ = try await db.client.withConnection { connection in
                 try await rebuilder.build(on: connection, progress: { _ in })
@@ -164,6 +166,54 @@ import Testing
             _ = try await ProjectionRebuilder(runner: Self.runner(single, db)).rebuild()
             // The swapped-in copies hold every row (not the stale copies' none).
             try await Self.expectLiveEqualsRebuild(db)
+        }
+    }
+
+    /// A projection whose rebuild fails one batch as a whole (a server error after its rows),
+    /// though every event of it goes through alone.
+    struct FailingOneRebuildBatch: Projection {
+        final class Once: Sendable {
+            let failed = Mutex(false)
+        }
+        let inner: any Projection
+        let once = Once()
+        var name: String { inner.name }
+        var version: Int { inner.version }
+        var eventTypes: Set<String> { inner.eventTypes }
+        var tables: [String] { inner.tables }
+        func definitions(schema: String) -> [String] { inner.definitions(schema: schema) }
+        func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
+            try await inner.apply(batch, schema: schema, connection: connection, logger: logger)
+            let failNow = batch.scratch != nil && batch.count > 1 && once.failed.withLock { failed in
+                defer { failed = true }
+                return !failed
+            }
+            if failNow { try await connection.query("SELECT 1 / 0", logger: logger) }
+        }
+        func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
+            try await inner.finishBuild(scratch, schema: schema, connection: connection, logger: logger)
+        }
+    }
+
+    /// Rows a rebuild kept in memory go with a failed batch; the rebuild must not swap in a copy
+    /// that lacks them, even when every event of that batch then goes through on its own.
+    @Test func aRebuildThatLostItsKeptRowsIsDiscardedNotSwappedIn() async throws {
+        try await TestDatabase.withDatabase { db in
+            var history = SyntheticHistory()
+            history.organisations = 1
+            history.environmentsPerOrganisation = 3
+            try await history.append(events: 3_000, to: db.store)
+            let progress = ProjectionCatalog.named("progress")!
+            let caughtUp = try await Self.runner(progress, db).catchUp()
+            #expect(caughtUp)
+            let failing = FailingOneRebuildBatch(inner: progress)
+            await #expect(throws: LedgerError.self) { try await ProjectionRebuilder(runner: Self.runner(failing, db)).rebuild() }
+            let nextLeft = try await db.client.withConnection { connection in
+                try await ProjectionSchema.next(progress).exists(on: connection, logger: TestDatabase.logger)
+            }
+            #expect(!nextLeft)
+            // The live copy is untouched, and a rebuild without the failure still equals it.
+            try await Self.expectLiveEqualsRebuild(db, of: [progress])
         }
     }
 

@@ -69,7 +69,15 @@ struct ProjectionApplier: Sendable {
             guard Self.isCausedByEvents(error) else { throw error }
             checkpoint = before
             try await applyOneByOne(batch, to: schema, checkpoint: &checkpoint, rate: rate, on: connection)
-            // Every event went through on its own: the failure was not theirs after all.
+            // Every event went through on its own: the failure was not theirs after all. A
+            // rebuild cannot go on, though: rows its earlier batches kept in memory, unwritten,
+            // went with the scratch, so its copy would miss them. It is discarded instead.
+            if batch.scratch != nil {
+                throw LedgerError(
+                    .database,
+                    "a batch of the \(projection.name) rebuild failed (\(PostgresErrorText.safe(error))) though no event in it fails alone; "
+                        + "the fresh copy is discarded, run the rebuild again")
+            }
             checkpoint.position = scannedThrough
             try await schema.saveCheckpoint(checkpoint, rate: rate, on: connection, logger: logger)
             return .applied(events: batch.count, position: checkpoint.position)

@@ -1,9 +1,9 @@
 import Synchronization
 
 /// Memory a projection may keep from one batch to the next while it is the only writer of a copy
-/// that nobody reads yet — a rebuild's fresh copy — such as the rows it last wrote, so that the
-/// next batch need not read them back. Whoever applies the batches clears it when one fails,
-/// since that batch's rows did not commit.
+/// that nobody reads yet — a rebuild's fresh copy — such as rows it has not written yet. Whoever
+/// applies the batches clears it when one fails, since that batch's changes did not commit; a
+/// rebuild then stops rather than go on without what was kept.
 public final class ProjectionScratch: Sendable {
     private let storage = Mutex<(any Sendable)?>(nil)
 
