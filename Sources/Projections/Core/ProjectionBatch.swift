@@ -148,15 +148,11 @@ private struct Decoded: Sendable {
     }
 
     static func decode(_ event: RecordedEvent) throws -> (record: DomainRecord, plainJSON: Bool) {
-        if event.type == LogLinesAppended.eventType, event.schemaVersion == LogLinesAppended.schemaVersion,
-            let appended = LogLinesAppended.fastDecode(event.data)
-        {
-            let record = DomainRecord(
-                position: event.position, streamID: event.streamID, streamVersion: event.streamVersion,
-                recordedAtMicroseconds: event.recordedAtMicroseconds, event: .logLinesAppended(appended))
-            return (record, true)
-        }
-        return (try DomainRecord(event), false)
+        let (domainEvent, plainJSON) = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, data: event.data)
+        let record = DomainRecord(
+            position: event.position, streamID: event.streamID, streamVersion: event.streamVersion,
+            recordedAtMicroseconds: event.recordedAtMicroseconds, event: domainEvent)
+        return (record, plainJSON)
     }
 
     static func eventError(_ event: RecordedEvent) -> (any Error) -> ProjectionEventError {

@@ -140,7 +140,7 @@ public struct ProjectionRebuilder: Sendable {
     ) async throws {
         do {
             _ = try await runner.applier.catchUp(
-                schema, checkpoint: &checkpoint, through: head, batchSize: max(runner.configuration.batchSize, runner.configuration.rebuildBatchSize),
+                schema, checkpoint: &checkpoint, through: head, batchSize: runner.configuration.effectiveRebuildBatchSize,
                 scratch: scratch, on: connection, afterPage: afterPage)
         } catch let failure as ProjectionEventError {
             throw LedgerError(.invalidEvent, "rebuilding \(projection.name) stopped at \(failure.description)")

@@ -5,6 +5,8 @@ public struct ProjectionRunnerConfiguration: Sendable {
     /// The most events applied in one transaction while a rebuild builds its fresh copy: larger,
     /// since nobody reads the copy yet and each batch loads and stores every touched row once.
     public var rebuildBatchSize = 50_000
+    /// The batch size a rebuild actually uses: never smaller than a live batch.
+    var effectiveRebuildBatchSize: Int { max(batchSize, rebuildBatchSize) }
     /// How often a standby runner tries to become the active one.
     public var standbyInterval: Duration = .seconds(1)
     /// The slow poll behind LISTEN/NOTIFY while idle.

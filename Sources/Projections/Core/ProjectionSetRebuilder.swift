@@ -118,7 +118,7 @@ public struct ProjectionSetRebuilder: Sendable {
     ) async throws -> [Int: String] {
         let store = runners[0].store
         let filter = EventFilter(eventTypes: Set(runners.flatMap(\.projection.eventTypes)))
-        let batchSize = runners.map { max($0.configuration.batchSize, $0.configuration.rebuildBatchSize) }.max() ?? 20_000
+        let batchSize = runners.map(\.configuration.effectiveRebuildBatchSize).max() ?? 20_000
         let head = try await store.headPosition()
         let read: @Sendable (Int64) async throws -> (ProjectionBatch, Int64) = { position in
             let page = try await store.readAll(after: position, filter: filter, limit: batchSize)

@@ -65,10 +65,17 @@ public enum DomainEvent: Sendable, Equatable {
     /// Decodes a stored event, upcasting older schema versions. Unknown types and versions
     /// newer than this code are errors: better to stop than to misread history.
     public init(type: String, schemaVersion: Int, data: Data) throws {
-        guard let decoder = Self.decoders[type] else {
+        self = try Self.decode(type: type, schemaVersion: schemaVersion, data: data).event
+    }
+
+    /// Decodes like ``init(type:schemaVersion:data:)`` and says whether a fast decoder read it,
+    /// that is whether its JSON is in the plain shape this code writes (the logs read model
+    /// lets SQL expand such JSON as it is).
+    public static func decode(type: String, schemaVersion: Int, data: Data) throws -> (event: DomainEvent, plainJSON: Bool) {
+        guard let decoder = decoders[type] else {
             throw LedgerError(.invalidEvent, "unknown event type \(type)")
         }
-        self = try decoder(schemaVersion, data)
+        return try decoder(schemaVersion, data)
     }
 
     /// Decodes a recorded event.
@@ -83,17 +90,20 @@ public enum DomainEvent: Sendable, Equatable {
     /// the plain shape without `JSONDecoder` and returns nil for anything it leaves to it.
     private static func current<E: LedgerEvent>(
         _: E.Type, fast: (@Sendable (Data) -> E?)? = nil, _ wrap: @escaping @Sendable (E) -> DomainEvent
-    ) -> (String, @Sendable (Int, Data) throws -> DomainEvent) {
+    ) -> (String, Decoder) {
         (E.eventType, { version, data in
             guard version == E.schemaVersion else {
                 throw LedgerError(.invalidEvent, "\(E.eventType) schema version \(version) is not known to this build")
             }
-            if let fast, let event = fast(data) { return wrap(event) }
-            return wrap(try LedgerJSON.decode(E.self, from: data))
+            if let fast, let event = fast(data) { return (wrap(event), true) }
+            return (wrap(try LedgerJSON.decode(E.self, from: data)), false)
         })
     }
 
-    private static let decoders: [String: @Sendable (Int, Data) throws -> DomainEvent] = Dictionary(uniqueKeysWithValues: [
+    /// Decodes one schema version's JSON, saying whether a fast decoder read it.
+    private typealias Decoder = @Sendable (Int, Data) throws -> (event: DomainEvent, plainJSON: Bool)
+
+    private static let decoders: [String: Decoder] = Dictionary(uniqueKeysWithValues: [
         current(OrganisationCreated.self) { .organisationCreated($0) },
         current(ProjectCreated.self) { .projectCreated($0) },
         current(EnvironmentCreated.self) { .environmentCreated($0) },
@@ -103,8 +113,8 @@ public enum DomainEvent: Sendable, Equatable {
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
-            case 1: .deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data))
-            case DeploymentRequested.schemaVersion: .deploymentRequested(try LedgerJSON.decode(DeploymentRequested.self, from: data))
+            case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)
+            case DeploymentRequested.schemaVersion: (.deploymentRequested(try LedgerJSON.decode(DeploymentRequested.self, from: data)), false)
             default: throw LedgerError(.invalidEvent, "DeploymentRequested schema version \(version) is not known to this build")
             }
         }),
