@@ -41,6 +41,7 @@ public struct ArchiveImporter: Sendable {
                 try await connection.copyFrom(table: "events", columns: CopyTextEncoder.columns, logger: logger) { writer in
                     var buffer = ByteBuffer()
                     buffer.reserveCapacity(2 << 20)
+                    var encoder = CopyTextEncoder()
                     var bytesRead: Int64 = 0
                     for (directory, manifest) in zip(directories, manifests) {
                         for segment in manifest.segments {
@@ -50,7 +51,7 @@ public struct ArchiveImporter: Sendable {
                                 if let problem = chain.problems.first {
                                     throw ArchiveError.invalid("\(directory)/\(segment.file): \(problem); nothing was imported")
                                 }
-                                try CopyTextEncoder.append(event, to: &buffer)
+                                try encoder.append(event, to: &buffer)
                                 if buffer.readableBytes >= 1 << 20 {
                                     try await writer.write(buffer)
                                     buffer.clear()

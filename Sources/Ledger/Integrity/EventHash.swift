@@ -30,6 +30,16 @@ public struct EventHash: Hashable, Sendable, CustomStringConvertible {
         self.init(words: words)
     }
 
+    /// The 32 bytes of a digest just computed.
+    init(digest: UnsafeRawBufferPointer) {
+        precondition(digest.count == 32, "a hash has 32 bytes")
+        self.init(words: (
+            digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian,
+            digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian,
+            digest.loadUnaligned(fromByteOffset: 16, as: UInt64.self).bigEndian,
+            digest.loadUnaligned(fromByteOffset: 24, as: UInt64.self).bigEndian))
+    }
+
     /// Wraps stored bytes, refusing anything that is not 32 bytes long.
     public init(bytes: some Collection<UInt8>) throws(LedgerError) {
         guard bytes.count == 32 else {
@@ -40,7 +50,13 @@ public struct EventHash: Hashable, Sendable, CustomStringConvertible {
 
     /// The 32 digest bytes.
     public var bytes: [UInt8] {
-        [words.0, words.1, words.2, words.3].flatMap { word in (0..<8).reversed().map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
+        withBytes { Array($0) }
+    }
+
+    /// Calls `body` with the 32 digest bytes, without allocating.
+    package func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        var bigEndian = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
+        return try withUnsafeBytes(of: &bigEndian) { try body($0) }
     }
 
     public static func == (left: EventHash, right: EventHash) -> Bool {

@@ -15,25 +15,35 @@ public enum EventHasher {
         previous: EventHash, position: Int64, streamVersion: Int64, schemaVersion: Int, recordedAtMicroseconds: Int64,
         eventID: UUID, streamID: String, type: String, data: Data, metadata: Data
     ) -> EventHash {
-        // One buffer per event: this runs for every appended and every verified event.
-        var message = [UInt8]()
-        message.reserveCapacity(32 + 32 + 20 + 12 + streamID.utf8.count + type.utf8.count + data.count + metadata.count)
-        message.append(contentsOf: previous.bytes)
-        appendBigEndian(UInt64(bitPattern: position), to: &message)
-        appendBigEndian(UInt64(bitPattern: streamVersion), to: &message)
-        appendBigEndian(UInt64(schemaVersion), to: &message)
-        appendBigEndian(UInt64(bitPattern: recordedAtMicroseconds), to: &message)
-        appendLength(16, to: &message)
-        withUnsafeBytes(of: eventID.uuid) { message.append(contentsOf: $0) }
-        appendLength(streamID.utf8.count, to: &message)
-        message.append(contentsOf: streamID.utf8)
-        appendLength(type.utf8.count, to: &message)
-        message.append(contentsOf: type.utf8)
-        appendLength(data.count, to: &message)
-        message.append(contentsOf: data)
-        appendLength(metadata.count, to: &message)
-        message.append(contentsOf: metadata)
-        return EventHash(unchecked: Array(SHA256.hash(data: message)))
+        // No buffer per event: this runs for every appended and every verified event, so the
+        // fixed-size fields go through a small stack buffer and the rest straight from storage.
+        var hasher = SHA256()
+        withUnsafeTemporaryAllocation(byteCount: 88, alignment: 8) { header in
+            previous.withBytes { bytes in
+                header.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: 32)
+            }
+            header.storeBytes(of: UInt64(bitPattern: position).bigEndian, toByteOffset: 32, as: UInt64.self)
+            header.storeBytes(of: UInt64(bitPattern: streamVersion).bigEndian, toByteOffset: 40, as: UInt64.self)
+            header.storeBytes(of: UInt64(schemaVersion).bigEndian, toByteOffset: 48, as: UInt64.self)
+            header.storeBytes(of: UInt64(bitPattern: recordedAtMicroseconds).bigEndian, toByteOffset: 56, as: UInt64.self)
+            header.storeBytes(of: UInt32(16).bigEndian, toByteOffset: 64, as: UInt32.self)
+            withUnsafeBytes(of: eventID.uuid) { id in
+                (header.baseAddress! + 68).copyMemory(from: id.baseAddress!, byteCount: 16)
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: header[..<84]))
+            func field(_ bytes: UnsafeRawBufferPointer) {
+                header.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).bigEndian, toByteOffset: 0, as: UInt32.self)
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: header[..<4]))
+                hasher.update(bufferPointer: bytes)
+            }
+            var streamID = streamID
+            streamID.withUTF8 { field(UnsafeRawBufferPointer($0)) }
+            var type = type
+            type.withUTF8 { field(UnsafeRawBufferPointer($0)) }
+            data.withUnsafeBytes { field($0) }
+            metadata.withUnsafeBytes { field($0) }
+        }
+        return hasher.finalize().withUnsafeBytes { EventHash(digest: $0) }
     }
 
     /// Re-computes the hash of a recorded event from its stored fields and its stored `previousHash`.
@@ -43,14 +53,6 @@ public enum EventHasher {
             schemaVersion: event.schemaVersion, recordedAtMicroseconds: event.recordedAtMicroseconds,
             eventID: event.id, streamID: event.streamID.rawValue, type: event.type,
             data: event.data, metadata: event.metadataJSON)
-    }
-
-    private static func appendLength(_ count: Int, to bytes: inout [UInt8]) {
-        let value = UInt32(truncatingIfNeeded: count)
-        bytes.append(UInt8(value >> 24))
-        bytes.append(UInt8((value >> 16) & 0xFF))
-        bytes.append(UInt8((value >> 8) & 0xFF))
-        bytes.append(UInt8(value & 0xFF))
     }
 
     static func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {

@@ -8,13 +8,17 @@ import PostgresNIO
 /// (`WHERE position = expected`; a writer that waited for the row lock re-checks against the
 /// head the other writer committed), and every insert is gated on that move: either the whole
 /// plan is written, or nothing is and the answer is `false`, so the writer re-reads and
-/// re-plans. An event id that already exists fails the unique index and rolls everything back;
+/// re-plans. Streams the writer had not seen and planned as new (`assumedAbsent`) must not exist
+/// either: the head check makes the statement's snapshot the one the plan assumed, so that read
+/// is exact. An event id that already exists fails the unique index and rolls everything back;
 /// the writer then takes the locked path, which answers retries with their original result.
 /// Holding the head row's lock until commit keeps positions gapless and visible in order.
 struct AppendPlannedStatement: PostgresPreparedStatement {
     static let sql = """
         WITH moved AS (
-            UPDATE ledger.head SET position = $2, recorded_at_us = $3 WHERE position = $1 RETURNING position
+            UPDATE ledger.head SET position = $2, recorded_at_us = $3
+            WHERE position = $1 AND NOT EXISTS (SELECT 1 FROM ledger.streams WHERE stream_id = ANY($23::text[]))
+            RETURNING position
         ), inserted AS (
             INSERT INTO ledger.events (position, event_id, stream_id, stream_version, category, event_type, schema_version,
                 data, metadata, actor, organisation, correlation_id, recorded_at, prev_hash, hash)
@@ -47,10 +51,12 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
     var recordedAtMicroseconds: Int64
     /// Test-only: keep the transaction open this long before it commits.
     var holdMilliseconds: Int32
+    /// Streams planned as absent without having been read.
+    var assumedAbsent: [String]
     var columns: EventColumns
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 22)
+        var bindings = PostgresBindings(capacity: 23)
         bindings.append(expectedHead)
         bindings.append(newHead)
         bindings.append(recordedAtMicroseconds)
@@ -73,6 +79,7 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
         bindings.append(columns.headVersions)
         bindings.append(columns.headHashes)
         bindings.append(columns.headPositions)
+        bindings.append(assumedAbsent)
         return bindings
     }
 

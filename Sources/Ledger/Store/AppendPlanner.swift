@@ -53,12 +53,15 @@ struct AppendPlanner {
 
     func plan(_ requests: [AppendRequest]) -> Plan {
         var plan = Plan(newHead: head)
+        let eventCount = requests.reduce(0) { $0 + $1.streams.reduce(0) { $0 + $1.events.count } }
+        plan.rows.reserveCapacity(eventCount)
+        plan.metadata.reserveCapacity(eventCount)
         var current = streams
         var idsInBatch = Set<UUID>()
 
-        for request in requests {
-            let ids = request.events.map(\.id)
-            if ids.contains(where: idsInBatch.contains) {
+        for (index, request) in requests.enumerated() {
+            let ids = request.streams.flatMap { $0.events.map(\.id) }
+            if !idsInBatch.isEmpty && ids.contains(where: idsInBatch.contains) {
                 plan.outcomes.append(.deferred)
                 continue
             }
@@ -101,7 +104,8 @@ struct AppendPlanner {
                 plan.streamUpdates[append.streamID] = state
                 results.append(.init(streamID: append.streamID, version: state.version, firstVersion: firstVersion, lastPosition: state.lastPosition))
             }
-            idsInBatch.formUnion(ids)
+            // Only later requests of the batch are checked against these ids.
+            if index < requests.count - 1 { idsInBatch.formUnion(ids) }
             plan.outcomes.append(.appended(AppendResult(
                 streams: results, firstPosition: firstPosition, lastPosition: plan.newHead, wasAlreadyAppended: false)))
         }

@@ -5,8 +5,11 @@ import PostgresNIO
 
 /// Writes one batch of append requests in one transaction, by one of two paths.
 ///
-/// - Planned (one round trip): plan against the cached head and stream states, then
-///   ``AppendPlannedStatement`` writes it if the head has not moved; otherwise re-read and re-plan.
+/// - Planned: plan against the cached head and stream states, then write it if the head has not
+///   moved; otherwise re-read and re-plan. A small batch is one round trip
+///   (``AppendPlannedStatement``); a large one moves the head and streams by that statement with
+///   no rows, then streams its rows by `COPY` in the same transaction, so the server inserts
+///   while the client is still encoding.
 /// - Locked (the fallback): lock the head, read the streams and ids involved, plan, insert,
 ///   commit. It alone answers resent event ids, and serves batches the planned path gave up on.
 ///
@@ -18,13 +21,22 @@ struct BatchWriter: Sendable {
     let cache = WriterCache()
     let counters = AppendPathCounters()
 
-    /// Above this many rows a batch goes the locked path, which inserts in chunks.
-    static let plannedPathRowLimit = 10_000
+    /// From this many rows on, a planned batch sends its rows by COPY rather than as bound arrays.
+    static let copyPathRowThreshold = 256
 
-    /// A batch planned against the cached state, ready for ``commit(_:)``.
+    /// A batch planned against the cached state, ready for ``commit(_:on:)``.
     struct PreparedBatch: Sendable {
         var outcomes: [AppendPlanner.Outcome]
-        var statement: AppendPlannedStatement
+        var write: Write
+    }
+
+    /// How a prepared batch reaches the database.
+    enum Write: Sendable {
+        /// One statement that moves the head and writes every row.
+        case statement(AppendPlannedStatement)
+        /// `gate` moves the head and the streams (it carries no rows), then COPY writes `rows`,
+        /// then COMMIT; `holdMilliseconds` is the test-only delay before the commit.
+        case copy(gate: AppendPlannedStatement, rows: [RecordedEvent], metadata: [EventMetadata], holdMilliseconds: Int32)
     }
 
     /// What became of a prepared batch.
@@ -37,28 +49,55 @@ struct BatchWriter: Sendable {
 
     /// Whether planning these requests needs a read first (it must not overlap batches in flight).
     func needsRead(_ requests: [AppendRequest]) -> Bool {
-        guard let cached = cache.snapshot() else { return true }
-        return requests.contains { $0.streams.contains { cached.streams[$0.streamID] == nil } }
+        guard let (_, missing) = cache.lookup(Self.streams(of: requests)) else { return true }
+        return !Self.mayAssumeAbsent(missing, in: requests)
+    }
+
+    /// The streams a batch names, each once.
+    private static func streams(of requests: [AppendRequest]) -> Set<StreamID> {
+        Set(requests.lazy.flatMap { $0.streams.lazy.map(\.streamID) })
+    }
+
+    /// Streams the cache does not know may be planned as absent when every append to them expects
+    /// no stream or any version: that is what creating a stream looks like, and a wrong guess
+    /// costs one refused statement (the statement checks it), whereas reading first costs a
+    /// round trip every time. An exact version says the stream exists, so those are read.
+    private static func mayAssumeAbsent(_ missing: [StreamID], in requests: [AppendRequest]) -> Bool {
+        if missing.isEmpty { return true }
+        let unknown = Set(missing)
+        return requests.allSatisfy { request in
+            request.streams.allSatisfy { append in
+                if case .exact = append.expectedVersion { return !unknown.contains(append.streamID) }
+                return true
+            }
+        }
     }
 
     /// Plans `requests` as if every batch prepared before it commits, and records that result in
     /// the cache so the next batch can be planned on top of it. nil: only ``write(_:)`` can do it.
     func prepare(_ requests: [AppendRequest]) async throws -> PreparedBatch? {
-        let snapshot = try await knownState(for: requests)
+        let known = try await knownState(for: requests)
         let planner = AppendPlanner(
-            head: snapshot.head, nowMicroseconds: max(Self.nowMicroseconds(), snapshot.lastRecordedAt),
-            streams: snapshot.streams, existing: [:])
+            head: known.snapshot.head, nowMicroseconds: max(Self.nowMicroseconds(), known.snapshot.lastRecordedAt),
+            streams: known.snapshot.streams, existing: [:])
         let plan = planner.plan(requests)
         // Nothing to write means every request was refused; only the locked path may say so for sure.
-        guard !plan.rows.isEmpty, plan.rows.count <= Self.plannedPathRowLimit else { return nil }
-        let columns = EventColumns(rows: plan.rows[...], metadata: plan.metadata[...], streamUpdates: plan.streamUpdates.sorted { $0.key < $1.key })
+        guard !plan.rows.isEmpty else { return nil }
+        let streamUpdates = plan.streamUpdates.sorted { $0.key < $1.key }
         let recordedAt = plan.rows[0].recordedAtMicroseconds
         let holdMilliseconds = configuration.holdTransactionsOpen.map { Int32(Int.random(in: $0)) } ?? 0
+        let byCopy = plan.rows.count >= Self.copyPathRowThreshold
         let statement = AppendPlannedStatement(
-            expectedHead: snapshot.head, newHead: plan.newHead, recordedAtMicroseconds: recordedAt,
-            holdMilliseconds: holdMilliseconds, columns: columns)
+            expectedHead: known.snapshot.head, newHead: plan.newHead, recordedAtMicroseconds: recordedAt,
+            holdMilliseconds: byCopy ? 0 : holdMilliseconds, assumedAbsent: known.assumedAbsent.map(\.rawValue),
+            columns: byCopy
+                ? EventColumns(rows: [], metadata: [], streamUpdates: streamUpdates)
+                : EventColumns(rows: plan.rows[...], metadata: plan.metadata[...], streamUpdates: streamUpdates))
         cache.update(head: plan.newHead, lastRecordedAt: recordedAt, streams: plan.streamUpdates, replacing: false)
-        return PreparedBatch(outcomes: plan.outcomes, statement: statement)
+        let write: Write = byCopy
+            ? .copy(gate: statement, rows: plan.rows, metadata: plan.metadata, holdMilliseconds: holdMilliseconds)
+            : .statement(statement)
+        return PreparedBatch(outcomes: plan.outcomes, write: write)
     }
 
     /// Sends a prepared batch: one round trip, one transaction, committed when it returns.
@@ -66,12 +105,21 @@ struct BatchWriter: Sendable {
     func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {
             var written = false
-            let rows = if let connection {
-                try await connection.execute(batch.statement, logger: logger)
-            } else {
-                try await client.execute(batch.statement, logger: logger)
+            switch batch.write {
+            case .statement(let statement):
+                let rows = if let connection {
+                    try await connection.execute(statement, logger: logger)
+                } else {
+                    try await client.execute(statement, logger: logger)
+                }
+                for try await accepted in rows { written = accepted }
+            case .copy(let gate, let rows, let metadata, let hold):
+                written = if let connection {
+                    try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
+                } else {
+                    try await client.withConnection { try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: $0) }
+                }
             }
-            for try await accepted in rows { written = accepted }
             if written {
                 counters.countPlanned()
                 return .written(batch.outcomes)
@@ -100,15 +148,66 @@ struct BatchWriter: Sendable {
         }
     }
 
+    /// One transaction: the gate moves the head (or finds it moved: nothing is written, false),
+    /// then COPY streams the rows in chunks, so the server inserts one while the next is encoded.
+    private func copy(
+        gate: AppendPlannedStatement, rows: [RecordedEvent], metadata: [EventMetadata], holdMilliseconds: Int32, on connection: PostgresConnection
+    ) async throws -> Bool {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            var moved = false
+            for try await accepted in try await connection.execute(gate, logger: logger) { moved = accepted }
+            guard moved else {
+                try await connection.query("ROLLBACK", logger: logger)
+                return false
+            }
+            // postgres-nio quotes the table name as one identifier; the inner quotes make it schema-qualified.
+            try await connection.copyFrom(table: #"ledger"."events"#, columns: CopyTextEncoder.columns, logger: logger) { writer in
+                var encoder = CopyTextEncoder()
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+                for (row, entry) in zip(rows, metadata) {
+                    encoder.append(row, metadata: entry, to: &buffer)
+                    if buffer.readableBytes >= Self.copyChunkBytes {
+                        try await writer.write(buffer)
+                        buffer = ByteBuffer()
+                        buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+                    }
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+            if holdMilliseconds > 0 { try await Task.sleep(for: .milliseconds(Int(holdMilliseconds))) }
+            try await connection.query("COMMIT", logger: logger)
+            return true
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// Small enough that the server starts inserting early, large enough to keep messages few.
+    private static let copyChunkBytes = 64 * 1_024
+
     /// Forgets what the writer knew; the next batch reads afresh.
     func invalidate() { cache.clear() }
 
-    /// The cached state, extended by one consistent read when it lacks the head or a stream.
-    private func knownState(for requests: [AppendRequest]) async throws -> WriterCache.Snapshot {
-        let wanted = Set(requests.flatMap { $0.streams.map(\.streamID) })
-        let cached = cache.snapshot()
-        let missing = wanted.filter { cached?.streams[$0] == nil }
-        if let cached, missing.isEmpty { return cached }
+    /// What a batch is planned on: the head and the states of the streams it names.
+    private struct KnownState {
+        var snapshot: WriterCache.Snapshot
+        /// Streams planned as absent without a read; the statement refuses the batch if one exists.
+        var assumedAbsent: [StreamID]
+    }
+
+    /// The cached state, with unknown new streams assumed absent (see ``mayAssumeAbsent(_:in:)``),
+    /// or else one consistent read of the head and every stream the batch names.
+    private func knownState(for requests: [AppendRequest]) async throws -> KnownState {
+        let wanted = Self.streams(of: requests)
+        let cached = cache.lookup(wanted)
+        if let (snapshot, missing) = cached, Self.mayAssumeAbsent(missing, in: requests) {
+            var assumed = snapshot
+            for stream in missing { assumed.streams[stream] = .absent }
+            return KnownState(snapshot: assumed, assumedAbsent: missing)
+        }
 
         // Read every stream the batch names, not only the missing ones: if the head moved, the
         // cached states are stale, and all planned states must come from this one snapshot.
@@ -129,8 +228,8 @@ struct BatchWriter: Sendable {
             }
         }
         for stream in wanted where found[stream] == nil { found[stream] = .absent }
-        cache.update(head: head, lastRecordedAt: lastRecordedAt, streams: found, replacing: cached?.head != head)
-        return cache.snapshot()!
+        cache.update(head: head, lastRecordedAt: lastRecordedAt, streams: found, replacing: cached?.snapshot.head != head)
+        return KnownState(snapshot: .init(head: head, lastRecordedAt: lastRecordedAt, streams: found), assumedAbsent: [])
     }
 
     static func nowMicroseconds() -> Int64 {

@@ -15,7 +15,19 @@ final class WriterCache: Sendable {
 
     private let state = Mutex<Snapshot?>(nil)
 
-    func snapshot() -> Snapshot? { state.withLock { $0 } }
+    /// What a batch needs: the head, and the states of `wanted` that are cached (`missing` lists
+    /// the others). Copies only those entries, never the whole cache. nil when nothing is cached.
+    func lookup(_ wanted: some Sequence<StreamID>) -> (snapshot: Snapshot, missing: [StreamID])? {
+        state.withLock { cached -> (Snapshot, [StreamID])? in
+            guard let cached else { return nil }
+            var found = Snapshot(head: cached.head, lastRecordedAt: cached.lastRecordedAt, streams: [:])
+            var missing: [StreamID] = []
+            for stream in wanted {
+                if let known = cached.streams[stream] { found.streams[stream] = known } else { missing.append(stream) }
+            }
+            return (found, missing)
+        }
+    }
 
     func clear() { state.withLock { $0 = nil } }
 
