@@ -53,7 +53,7 @@ import LedgerTestSupport
             let viaCopy = try await Self.storedColumns(db, stream: copied)
             let oneByOne = try await Self.storedColumns(db, stream: single)
             #expect(viaCopy.count == count && oneByOne.count == count)
-            let firstDifference = zip(viaCopy, oneByOne).firstIndex { $0 != $1 }
+            let firstDifference = viaCopy.indices.first { $0 < oneByOne.count && viaCopy[$0] != oneByOne[$0] }
             #expect(firstDifference == nil, "row \(firstDifference ?? 0): \(viaCopy[firstDifference ?? 0]) vs \(oneByOne[firstDifference ?? 0])")
             // The ids, payloads and metadata read back exactly as sent.
             let read = try await db.store.read(stream: copied, limit: count)

@@ -12,7 +12,10 @@ import LedgerTestSupport
         try await TestDatabase.withDatabase { db in
             let writers = 8, appendsPerWriter = 40
             let slow = Fixture.slowCommits(upToMilliseconds: 15)
-            let total = writers * appendsPerWriter * 2
+            // Every tenth append of the even writers is a bulk append, which goes by COPY.
+            let bulkSize = 300
+            @Sendable func size(writer: Int, index: Int) -> Int { writer % 2 == 0 && index % 10 == 0 ? bulkSize : 2 }
+            let total = (0..<writers).reduce(0) { sum, writer in sum + (0..<appendsPerWriter).reduce(0) { $0 + size(writer: writer, index: $1) } }
             let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 group.addTask {
                     var positions: [Int64] = []
@@ -28,7 +31,7 @@ import LedgerTestSupport
                         try await db.withSecondStore(configuration: slow) { store in
                             for index in 0..<appendsPerWriter {
                                 let stream = Fixture.stream("writer\(writer)-\(index % 3)")
-                                _ = try await store.append(to: stream, events: [Fixture.event(), Fixture.event()])
+                                _ = try await store.append(to: stream, events: (0..<size(writer: writer, index: index)).map { _ in Fixture.event() })
                             }
                         }
                         return []
