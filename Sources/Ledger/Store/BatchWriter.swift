@@ -107,12 +107,18 @@ struct BatchWriter: Sendable {
             var written = false
             switch batch.write {
             case .statement(let statement):
-                let rows = if let connection {
-                    try await connection.execute(statement, logger: logger)
+                if let connection {
+                    for try await accepted in try await connection.execute(statement, logger: logger) { written = accepted }
                 } else {
-                    try await client.execute(statement, logger: logger)
+                    // Not `client.execute`: it returns the connection to the pool only when the row
+                    // sequence finishes, and postgres-nio 1.33 skips that when a failure (a resent id)
+                    // arrives before the sequence is attached. A lease scoped to the closure always ends.
+                    written = try await client.withConnection { connection in
+                        var accepted = false
+                        for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
+                        return accepted
+                    }
                 }
-                for try await accepted in rows { written = accepted }
             case .copy(let gate, let rows, let metadata, let hold):
                 written = if let connection {
                     try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
