@@ -34,6 +34,17 @@ struct AppendBenchCommand: AsyncParsableCommand {
                 try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     var report = BenchReport(title: "ledger bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")
+                    // Bulk first, so that the log and the baseline table both start empty: the single
+                    // appends would otherwise leave the log hundreds of thousands of rows (and deeper
+                    // indexes) ahead of the freshly emptied baseline table.
+                    progress("bulk appends of 1,000-event batches, \(bulkEvents) events…")
+                    let bulk = try await bulkAppends(store: store, events: bulkEvents)
+                    progress("COPY baseline…")
+                    let copy = try await copyBaseline(database: database, client: client, rows: bulkEvents)
+                    try await database.resetRaw(client)
+                    progress("multi-row INSERT baseline…")
+                    let multiRow = try await multiRowBaseline(database: database, rows: bulkEvents)
+                    try await database.resetRaw(client)
                     for count in writers {
                         progress("single appends, \(count) writer(s), \(seconds)s each for ledger and pgbench…")
                         let (rate, latency) = try await singleAppends(store: store, writers: count, seconds: seconds)
@@ -46,22 +57,14 @@ struct AppendBenchCommand: AsyncParsableCommand {
                             baseline: BenchReport.rate(baseline, "rows/s") + " pgbench one-row INSERT",
                             ratio: rate / baseline, target: count == 16 ? 1.0 : nil)
                     }
-                    progress("bulk appends of 1,000-event batches, \(bulkEvents) events…")
-                    let bulk = try await bulkAppends(store: store, events: bulkEvents)
-                    progress("COPY baseline…")
-                    let copy = try await copyBaseline(database: database, client: client, rows: bulkEvents)
-                    try await database.resetRaw(client)
-                    progress("multi-row INSERT baseline…")
-                    let multiRow = try await multiRowBaseline(database: database, rows: bulkEvents)
-                    try await database.resetRaw(client)
-                    let best = max(copy, multiRow)
                     report.add(
                         "bulk append, 1,000/batch", ledger: BenchReport.rate(bulk),
                         baseline: "\(BenchReport.rate(copy, "rows/s")) COPY, \(BenchReport.rate(multiRow, "rows/s")) multi-row INSERT",
-                        ratio: bulk / best, target: 0.7)
+                        ratio: bulk / max(copy, multiRow), target: 0.7)
                     report.notes = [
                         "Every ledger append is acknowledged only after its transaction committed durably (synchronous_commit as configured on the server).",
                         "Baselines write the same row shape and payload bytes into a copy of ledger.events with the same indexes and no triggers.",
+                        "Bulk runs first, so the log and the baseline table both start empty.",
                         "Ratios compare with the better baseline for bulk; raw figures drift between runs on a shared machine, ratios less so.",
                     ]
                     printLine(report.render())
