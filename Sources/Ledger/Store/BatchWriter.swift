@@ -100,7 +100,8 @@ struct BatchWriter: Sendable {
         return PreparedBatch(outcomes: plan.outcomes, write: write)
     }
 
-    /// Sends a prepared batch: one round trip, one transaction, committed when it returns.
+    /// Sends a prepared batch in one transaction, committed when it returns (one round trip for a
+    /// small batch; BEGIN, gate, COPY and COMMIT for a large one).
     /// Uses `connection` when given, else one from the pool.
     func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {
