@@ -52,3 +52,19 @@ import Ledger
         #expect(String(decoding: EventMetadata().jsonData(), as: UTF8.self) == "{}")
     }
 }
+
+@Suite struct RandomUUIDTests {
+    /// Event ids come from `UUID.random()`: they must be version-4 UUIDs and never repeat.
+    @Test func randomIdsAreVersionFourAndDistinct() {
+        let ids = (0..<100_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(1_000) {
+            #expect(id.uuid.6 >> 4 == 4, "version nibble of \(id)")
+            #expect(id.uuid.8 >> 6 == 0b10, "variant bits of \(id)")
+        }
+        // The other 122 bits vary: every position of the text form takes more than one value.
+        let texts = ids.prefix(1_000).map { Array($0.uuidString) }
+        let varying = (0..<36).filter { index in Set(texts.map { $0[index] }).count > 1 }
+        #expect(varying.count == 36 - 4 - 1, "only the four dashes and the version digit stay fixed")
+    }
+}

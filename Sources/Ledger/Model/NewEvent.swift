@@ -24,7 +24,7 @@ public struct NewEvent: Sendable, Hashable {
 
     /// Wraps an already-encoded JSON payload, checking that it is one JSON object.
     public init(
-        id: UUID = UUID(), type: String, schemaVersion: Int = 1, data: Data, metadata: EventMetadata = EventMetadata()
+        id: UUID = .random(), type: String, schemaVersion: Int = 1, data: Data, metadata: EventMetadata = EventMetadata()
     ) throws(LedgerError) {
         guard !type.isEmpty, type.count <= Self.maximumTypeLength,
             type.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
@@ -46,7 +46,7 @@ public struct NewEvent: Sendable, Hashable {
     }
 
     /// Encodes a typed event.
-    public init<Event: LedgerEvent>(_ event: Event, id: UUID = UUID(), metadata: EventMetadata = EventMetadata()) throws {
+    public init<Event: LedgerEvent>(_ event: Event, id: UUID = .random(), metadata: EventMetadata = EventMetadata()) throws {
         try self.init(id: id, type: Event.eventType, schemaVersion: Event.schemaVersion, data: LedgerJSON.encode(event), metadata: metadata)
     }
 }
