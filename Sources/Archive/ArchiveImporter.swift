@@ -36,9 +36,8 @@ public struct ArchiveImporter: Sendable {
         return try await client.withConnection { connection in
             try await connection.inTransaction(logger: logger) { connection in
                 try await Self.requireEmpty(connection, logger: logger)
-                try await connection.query("SET LOCAL search_path = ledger", logger: logger)
                 var chain = ChainVerifier(seals: seals)
-                try await connection.copyFrom(table: "events", columns: CopyTextEncoder.columns, logger: logger) { writer in
+                try await connection.copyFrom(table: CopyTextEncoder.table, columns: CopyTextEncoder.columns, logger: logger) { writer in
                     var buffer = ByteBuffer()
                     buffer.reserveCapacity(2 << 20)
                     var encoder = CopyTextEncoder()

@@ -22,6 +22,9 @@ public struct AppendRequest: Sendable, Hashable {
     /// All events of the request, in the order they will take positions.
     public var events: [NewEvent] { streams.flatMap(\.events) }
 
+    /// How many events the request appends, without collecting them.
+    public var eventCount: Int { streams.reduce(0) { $0 + $1.events.count } }
+
     /// Checks the shape of the request: at least one event, each stream named once, no repeated id.
     public func validate() throws(LedgerError) {
         guard !streams.isEmpty, streams.allSatisfy({ !$0.events.isEmpty }) else {

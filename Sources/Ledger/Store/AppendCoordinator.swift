@@ -182,7 +182,7 @@ final class AppendCoordinator: Sendable {
             var count = 0
             var events = 0
             for pending in state.pending {
-                let size = pending.request.streams.reduce(0) { $0 + $1.events.count }
+                let size = pending.request.eventCount
                 if count > 0 && (count >= limits.maximumRequests || events + size > limits.maximumEvents) { break }
                 count += 1
                 events += size

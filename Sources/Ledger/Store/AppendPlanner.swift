@@ -53,7 +53,7 @@ struct AppendPlanner {
 
     func plan(_ requests: [AppendRequest]) -> Plan {
         var plan = Plan(newHead: head)
-        let eventCount = requests.reduce(0) { $0 + $1.streams.reduce(0) { $0 + $1.events.count } }
+        let eventCount = requests.reduce(0) { $0 + $1.eventCount }
         plan.rows.reserveCapacity(eventCount)
         plan.metadata.reserveCapacity(eventCount)
         var current = streams

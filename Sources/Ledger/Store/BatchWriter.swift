@@ -160,35 +160,31 @@ struct BatchWriter: Sendable {
     private func copy(
         gate: AppendPlannedStatement, rows: [RecordedEvent], metadata: [EventMetadata], holdMilliseconds: Int32, on connection: PostgresConnection
     ) async throws -> Bool {
-        try await connection.query("BEGIN", logger: logger)
+        struct HeadMoved: Error {}
         do {
-            var moved = false
-            for try await accepted in try await connection.execute(gate, logger: logger) { moved = accepted }
-            guard moved else {
-                try await connection.query("ROLLBACK", logger: logger)
-                return false
-            }
-            // postgres-nio quotes the table name as one identifier; the inner quotes make it schema-qualified.
-            try await connection.copyFrom(table: #"ledger"."events"#, columns: CopyTextEncoder.columns, logger: logger) { writer in
-                var encoder = CopyTextEncoder()
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
-                for (row, entry) in zip(rows, metadata) {
-                    encoder.append(row, metadata: entry, to: &buffer)
-                    if buffer.readableBytes >= Self.copyChunkBytes {
-                        try await writer.write(buffer)
-                        buffer = ByteBuffer()
-                        buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+            try await connection.inTransaction(logger: logger) { connection in
+                var moved = false
+                for try await accepted in try await connection.execute(gate, logger: logger) { moved = accepted }
+                guard moved else { throw HeadMoved() }
+                try await connection.copyFrom(table: CopyTextEncoder.table, columns: CopyTextEncoder.columns, logger: logger) { writer in
+                    var encoder = CopyTextEncoder()
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+                    for (row, entry) in zip(rows, metadata) {
+                        encoder.append(row, metadata: entry, to: &buffer)
+                        if buffer.readableBytes >= Self.copyChunkBytes {
+                            try await writer.write(buffer)
+                            buffer = ByteBuffer()
+                            buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+                        }
                     }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
                 }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                if holdMilliseconds > 0 { try await Task.sleep(for: .milliseconds(Int(holdMilliseconds))) }
             }
-            if holdMilliseconds > 0 { try await Task.sleep(for: .milliseconds(Int(holdMilliseconds))) }
-            try await connection.query("COMMIT", logger: logger)
             return true
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
+        } catch is HeadMoved {
+            return false
         }
     }
 

@@ -17,6 +17,10 @@ public struct CopyTextEncoder {
         "actor", "organisation", "correlation_id", "recorded_at", "prev_hash", "hash",
     ]
 
+    /// `ledger.events` as postgres-nio's `copyFrom(table:)` needs it: it quotes the name as one
+    /// identifier, so the inner quotes make it schema-qualified without touching `search_path`.
+    public static let table = #"ledger"."events"#
+
     private var lastTimestamp: (microseconds: Int64, text: [UInt8])?
 
     public init() {}
