@@ -147,9 +147,38 @@ import LedgerTestSupport
         }
     }
 
-    @Test func pipelinedBatchesKeepStreamsGaplessAndTheChainIntact() async throws {
+    /// Sixteen writers appending at once must share transactions (group commit), each still
+    /// answered with its own versions; after they are all answered the queue's drain task has
+    /// ended, and a later append starts a new one.
+    @Test func concurrentAppendsShareTransactionsAndEveryCallerGetsItsOwnAnswer() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        let stream = Fixture.stream("order-\(writer)")
+                        for version in 0..<25 {
+                            let result = try await db.store.append(to: stream, expectedVersion: .exact(Int64(version)), events: [Fixture.event()])
+                            #expect(result.streams[0].streamID == stream && result.streams[0].version == Int64(version + 1))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let counts = db.store.appendPathCounts
+            #expect(counts.planned + counts.locked < 300, "400 appends by 16 writers took \(counts) transactions: nothing was shared")
+            // The drain task stops once the queue is empty (it may still be finishing its last look).
+            for _ in 0..<200 where db.store.coordinator.isDraining { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!db.store.coordinator.isDraining)
+            let later = try await db.store.append(to: Fixture.stream("order-0"), expectedVersion: .exact(25), events: [Fixture.event()])
+            #expect(later.lastPosition == 401)
+            let report = try await db.store.verify()
+            #expect(report.isClean && report.eventsChecked == 401)
+        }
+    }
+
+    /// Many small batches, each naming streams the one before just moved.
+    @Test func smallBatchesOnSharedStreamsKeepStreamsGaplessAndTheChainIntact() async throws {
         var configuration = EventStoreConfiguration()
-        configuration.maximumBatchesInFlight = 3
         configuration.maximumBatchRequests = 4
         try await TestDatabase.withDatabase(configuration: configuration) { db in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -197,14 +226,12 @@ import LedgerTestSupport
     }
 }
 
-@Suite struct PipelinedRefusalTests {
+@Suite struct RefusedStatementTests {
     /// Statements refused while they run must give their pooled connection back. Each resend is
     /// planned as new, refused by the unique index on the one-round-trip path, and answered by
     /// the locked path; sixty of them through a pool of 20 would hang if a refusal kept its lease.
-    @Test func refusedPipelinedStatementsDoNotExhaustThePool() async throws {
-        var configuration = EventStoreConfiguration()
-        configuration.maximumBatchesInFlight = 3
-        try await TestDatabase.withDatabase(configuration: configuration) { db in
+    @Test func refusedStatementsDoNotExhaustThePool() async throws {
+        try await TestDatabase.withDatabase { db in
             let stream = Fixture.stream("order-resent")
             let events = [Fixture.event(), Fixture.event()]
             let first = try await db.store.append(to: stream, events: events)

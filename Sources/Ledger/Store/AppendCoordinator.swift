@@ -1,22 +1,22 @@
 import PostgresNIO
 import Synchronization
 
-/// Group commit with pipelining: concurrent appends of one process share transactions and their
-/// durable flushes, and up to ``Limits/maximumInFlight`` transactions are on their way at once.
+/// Group commit: concurrent appends of one process share transactions and their durable flushes.
 ///
-/// Every caller enqueues its request. If no caller is writing, it becomes the leader: it plans
-/// batches of whatever is queued (its own request included), each on top of the expected result
-/// of the one before, and sends them on separate connections; PostgreSQL's head lock keeps them
-/// in order. When a batch is not written (another process appended, an id was resent, the
-/// database failed) the leader lets the batches in flight finish and re-runs the failed ones one
-/// by one on fresh state. Once its own request is answered and nothing is in flight, the leader
-/// hands the lead to the oldest waiting caller. No background task exists, and every caller is
+/// Every caller enqueues its request and waits for its answer. While requests are queued, one
+/// drain task serves them on one leased connection: it takes whatever is queued as a batch,
+/// plans it on the writer's cached state, sends it, and answers everyone in it once it
+/// committed; then the next batch. It is the only writer of this process, so a batch is never
+/// planned against another batch of ours still in flight, and the connection and its prepared
+/// statement stay with it for as long as requests keep coming (no lease and no hand-over per
+/// batch). When a batch is not written (another process appended, an id was resent, the
+/// database failed) it is redone on fresh state, one request at a time if need be. The drain
+/// task ends when the queue is empty; the next request starts a new one. Every caller is
 /// answered only after the transaction holding its events committed (or it was refused).
 final class AppendCoordinator: Sendable {
     struct Limits: Sendable {
         var maximumRequests: Int
         var maximumEvents: Int
-        var maximumInFlight: Int
     }
 
     private struct Pending: Sendable {
@@ -24,14 +24,9 @@ final class AppendCoordinator: Sendable {
         let slot: AnswerSlot
     }
 
-    private struct Completed: Sendable {
-        let batch: [Pending]
-        let result: BatchWriter.CommitResult
-    }
-
     private struct State {
         var pending: [Pending] = []
-        var leaderActive = false
+        var draining = false
     }
 
     private let state = Mutex(State())
@@ -46,88 +41,52 @@ final class AppendCoordinator: Sendable {
     /// Appends `request` in some batch and returns once it has committed (or was refused).
     func submit(_ request: AppendRequest) async throws -> AppendResult {
         let slot = AnswerSlot()
-        let leads = state.withLock { state -> Bool in
+        let startsDrain = state.withLock { state -> Bool in
             state.pending.append(Pending(request: request, slot: slot))
-            if state.leaderActive { return false }
-            state.leaderActive = true
+            if state.draining { return false }
+            state.draining = true
             return true
         }
-        if leads { await lead(until: slot) }
+        if startsDrain { Task { await self.drain() } }
+        return try await slot.wait().get()
+    }
+
+    /// Whether a drain task is serving the queue.
+    var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// Serves the queue until it is empty, on one connection when the pool gives one.
+    private func drain() async {
         while true {
-            switch await slot.wait() {
-            case .answer(let result): return try result.get()
-            case .lead: await lead(until: slot)
+            if (try? await writer.client.withConnection({ connection in await serve(on: connection) })) == nil {
+                await serve(on: nil)
+            }
+            if stopDraining() { return }
+        }
+    }
+
+    /// Writes batch after batch until the queue is empty.
+    private func serve(on connection: PostgresConnection?) async {
+        var answered = 0
+        while true {
+            // Writers answered by the last batch usually append again at once; a few yields let
+            // them queue up so the next batch shares a flush instead of leaving half empty.
+            if answered > 1 {
+                for _ in 0..<4 where queuedCount() < answered { await Task.yield() }
+            }
+            guard let batch = takeBatch() else { return }
+            answered = batch.count
+            if let prepared = try? await writer.prepare(batch.map(\.request)),
+                case .written(let outcomes) = await writer.commit(prepared, on: connection)
+            {
+                answer(batch, outcomes)
+            } else {
+                writer.invalidate()
+                await runAlone(batch)
             }
         }
     }
 
-    private func lead(until own: AnswerSlot) async {
-        // With one batch at a time, the leader keeps one connection for its whole turn instead
-        // of leasing one from the pool per batch.
-        if limits.maximumInFlight == 1,
-            (try? await writer.client.withConnection({ connection in await lead(until: own, on: connection) })) != nil
-        {
-            return
-        }
-        await lead(until: own, on: nil)
-    }
-
-    private func lead(until own: AnswerSlot, on connection: PostgresConnection?) async {
-        await withTaskGroup(of: Completed.self) { group in
-            var inFlight = 0
-            var failed: [[Pending]] = []
-            var lastBatchSize = 0
-            while true {
-                // Writers answered by the last batch usually append again at once; one yield lets
-                // them queue up so the next batch shares a flush instead of leaving half empty.
-                if inFlight == 0 && lastBatchSize > 1 {
-                    for _ in 0..<4 where queuedCount() < lastBatchSize { await Task.yield() }
-                }
-                if failed.isEmpty, !own.isAnswered, inFlight < limits.maximumInFlight, let batch = takeBatch() {
-                    let requests = batch.map(\.request)
-                    lastBatchSize = batch.count
-                    if inFlight > 0 && writer.needsRead(requests) {
-                        // A read taken while our own batches are in flight could mix states.
-                        while inFlight > 0, let completed = await group.next() {
-                            inFlight -= 1
-                            settle(completed, failed: &failed)
-                        }
-                    }
-                    if failed.isEmpty, let prepared = try? await writer.prepare(requests) {
-                        group.addTask { Completed(batch: batch, result: await self.writer.commit(prepared, on: connection)) }
-                        inFlight += 1
-                    } else {
-                        failed.append(batch)
-                    }
-                    continue
-                }
-                if inFlight > 0, let completed = await group.next() {
-                    inFlight -= 1
-                    settle(completed, failed: &failed)
-                    continue
-                }
-                if !failed.isEmpty {
-                    writer.invalidate()
-                    for batch in failed { await runAlone(batch) }
-                    failed = []
-                    continue
-                }
-                if own.isAnswered || queuedCount() == 0 {
-                    stepDown()
-                    return
-                }
-            }
-        }
-    }
-
-    private func settle(_ completed: Completed, failed: inout [[Pending]]) {
-        switch completed.result {
-        case .written(let outcomes): answer(completed.batch, outcomes)
-        case .retry: failed.append(completed.batch)
-        }
-    }
-
-    /// Writes a batch with nothing else in flight; if it fails as a whole, its requests one by
+    /// Writes a batch on fresh state; if it fails as a whole, its requests one by
     /// one, so that one bad request cannot fail the others that happened to share its batch.
     private func runAlone(_ batch: [Pending]) async {
         do {
@@ -164,14 +123,12 @@ final class AppendCoordinator: Sendable {
 
     private func queuedCount() -> Int { state.withLock { $0.pending.count } }
 
-    /// Gives the lead to the oldest waiting caller, or gives it up when nobody waits.
-    private func stepDown() {
+    /// Ends the drain task unless requests arrived since it last looked (then it goes on).
+    private func stopDraining() -> Bool {
         state.withLock { state in
-            if let next = state.pending.first {
-                next.slot.grantLead()
-            } else {
-                state.leaderActive = false
-            }
+            if !state.pending.isEmpty { return false }
+            state.draining = false
+            return true
         }
     }
 
@@ -194,53 +151,31 @@ final class AppendCoordinator: Sendable {
     }
 }
 
-/// Where one waiting caller receives its answer, or the lead of the group commit.
+/// Where one waiting caller receives its answer.
 final class AnswerSlot: Sendable {
-    enum Signal: Sendable {
-        case answer(Result<AppendResult, any Error>)
-        case lead
-    }
-
     private struct State {
         var answer: Result<AppendResult, any Error>?
-        var leadGranted = false
-        var waiter: CheckedContinuation<Signal, Never>?
+        var waiter: CheckedContinuation<Result<AppendResult, any Error>, Never>?
     }
 
     private let state = Mutex(State())
-
-    var isAnswered: Bool { state.withLock { $0.answer != nil } }
 
     func answer(_ result: Result<AppendResult, any Error>) {
         state.withLock { state in
             state.answer = result
             if let waiter = state.waiter {
                 state.waiter = nil
-                waiter.resume(returning: .answer(result))
+                waiter.resume(returning: result)
             }
         }
     }
 
-    func grantLead() {
-        state.withLock { state in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                waiter.resume(returning: .lead)
-            } else {
-                state.leadGranted = true
-            }
-        }
-    }
-
-    /// The answer if there is one, else the lead if granted, else waits for either.
-    func wait() async -> Signal {
+    /// The answer, once there is one.
+    func wait() async -> Result<AppendResult, any Error> {
         await withCheckedContinuation { continuation in
             state.withLock { state in
                 if let answer = state.answer {
-                    continuation.resume(returning: .answer(answer))
-                } else if state.leadGranted {
-                    state.leadGranted = false
-                    continuation.resume(returning: .lead)
+                    continuation.resume(returning: answer)
                 } else {
                     state.waiter = continuation
                 }

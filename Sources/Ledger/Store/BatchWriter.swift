@@ -47,12 +47,6 @@ struct BatchWriter: Sendable {
         case retry
     }
 
-    /// Whether planning these requests needs a read first (it must not overlap batches in flight).
-    func needsRead(_ requests: [AppendRequest]) -> Bool {
-        guard let (_, missing) = cache.lookup(Self.streams(of: requests)) else { return true }
-        return !Self.mayAssumeAbsent(missing, in: requests)
-    }
-
     /// The streams a batch names, each once.
     private static func streams(of requests: [AppendRequest]) -> Set<StreamID> {
         Set(requests.lazy.flatMap { $0.streams.lazy.map(\.streamID) })

@@ -15,16 +15,14 @@ public final class EventStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     let configuration: EventStoreConfiguration
-    private let coordinator: AppendCoordinator
+    let coordinator: AppendCoordinator
 
     public init(client: PostgresClient, configuration: EventStoreConfiguration = .init(), logger: Logger) {
         self.client = client
         self.logger = logger
         self.configuration = configuration
         self.coordinator = AppendCoordinator(
-            limits: .init(
-                maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents,
-                maximumInFlight: configuration.maximumBatchesInFlight),
+            limits: .init(maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents),
             writer: BatchWriter(client: client, configuration: configuration, logger: logger))
     }
 

@@ -4,8 +4,6 @@ public struct EventStoreConfiguration: Sendable {
     public var maximumBatchRequests: Int = 256
     /// At most this many events go into one transaction unless a single request is larger.
     public var maximumBatchEvents: Int = 5_000
-    /// How many batches may be on their way to the database at once (pipelining); 1 turns it off.
-    public var maximumBatchesInFlight: Int = 1
     /// Rows per INSERT statement when a transaction writes many events.
     public var insertChunkSize: Int = 2_000
     /// Events per query when reading all streams or catching up a subscription.
