@@ -22,7 +22,7 @@ public struct NewEvent: Sendable, Hashable {
     /// The longest event type name accepted.
     public static let maximumTypeLength = 120
 
-    /// Wraps an already-encoded JSON payload, checking that it is one JSON object.
+    /// Wraps an already-encoded JSON payload, checking that it is one well-formed JSON object.
     public init(
         id: UUID = .random(), type: String, schemaVersion: Int = 1, data: Data, metadata: EventMetadata = EventMetadata()
     ) throws(LedgerError) {
@@ -34,8 +34,8 @@ public struct NewEvent: Sendable, Hashable {
         guard schemaVersion >= 1 else {
             throw LedgerError(.invalidEvent, "schema version must be 1 or more")
         }
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-            throw LedgerError(.invalidEvent, "event data must be a JSON object")
+        guard JSONObjectCheck.isObject(data) else {
+            throw LedgerError(.invalidEvent, "event data must be one JSON object (RFC 8259, UTF-8)")
         }
         self.id = id
         self.type = type
