@@ -14,7 +14,10 @@ struct AppendBenchCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     @Option(name: .customLong("seconds"), help: "Duration of each single-append measurement (ledger and pgbench alike).")
-    var seconds: Int = 10
+    var seconds: Int = 5
+
+    @Option(name: .customLong("rounds"), help: "Alternating ledger/pgbench rounds per writer count; the ratio shown is the median of the rounds' ratios.")
+    var rounds: Int = 3
 
     @Option(name: .customLong("bulk-events"), help: "Events written by the bulk measurement and by each bulk baseline.")
     var bulkEvents: Int = 200_000
@@ -23,14 +26,14 @@ struct AppendBenchCommand: AsyncParsableCommand {
     var writers: [Int] = [1, 4, 16]
 
     func validate() throws {
-        guard seconds > 0, bulkEvents >= 1_000, writers.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
-            throw ValidationError("--seconds must be positive, --bulk-events at least 1000, --writers between 1 and 64")
+        guard seconds > 0, rounds > 0, bulkEvents >= 1_000, writers.allSatisfy({ $0 > 0 && $0 <= 64 }) else {
+            throw ValidationError("--seconds and --rounds must be positive, --bulk-events at least 1000, --writers between 1 and 64")
         }
     }
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [seconds, bulkEvents, writers] session in
+            _ = try await LedgerRuntime.run(connection) { [seconds, rounds, bulkEvents, writers] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     var report = BenchReport(title: "ledger bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")
@@ -45,17 +48,29 @@ struct AppendBenchCommand: AsyncParsableCommand {
                     progress("multi-row INSERT baseline…")
                     let multiRow = try await multiRowBaseline(database: database, rows: bulkEvents)
                     try await database.resetRaw(client)
+                    var roundNotes: [String] = []
                     for count in writers {
-                        progress("single appends, \(count) writer(s), \(seconds)s each for ledger and pgbench…")
-                        let (rate, latency) = try await singleAppends(store: store, writers: count, seconds: seconds)
                         let script = "INSERT INTO bench.raw_events VALUES " + BenchDatabase.rawValuesSQL(stream: "'raw-' || :client_id") + ";\n"
-                        let baseline = try await database.pgbench(script: script, clients: count, seconds: seconds)
-                        try await database.resetRaw(client)
+                        var rates: [Double] = [], baselines: [Double] = [], ratios: [Double] = []
+                        var latency = LatencySample()
+                        for round in 1...rounds {
+                            progress("single appends, \(count) writer(s), round \(round) of \(rounds): \(seconds)s ledger, then \(seconds)s pgbench…")
+                            let (rate, sample) = try await singleAppends(store: store, writers: count, seconds: seconds)
+                            let baseline = try await database.pgbench(script: script, clients: count, seconds: seconds)
+                            try await database.resetRaw(client)
+                            rates.append(rate)
+                            baselines.append(baseline)
+                            ratios.append(rate / baseline)
+                            latency.values += sample.values
+                        }
+                        let name = "single append, \(count) writer\(count == 1 ? "" : "s")"
                         report.add(
-                            "single append, \(count) writer\(count == 1 ? "" : "s")",
-                            ledger: BenchReport.rate(rate) + String(format: " (p50 %.2f ms, p99 %.2f ms)", latency.percentile(0.5) * 1000, latency.percentile(0.99) * 1000),
-                            baseline: BenchReport.rate(baseline, "rows/s") + " pgbench one-row INSERT",
-                            ratio: rate / baseline, target: count == 16 ? 1.0 : nil)
+                            name,
+                            ledger: BenchReport.rate(median(rates)) + String(format: " (p50 %.2f ms, p99 %.2f ms)", latency.percentile(0.5) * 1000, latency.percentile(0.99) * 1000),
+                            baseline: BenchReport.rate(median(baselines), "rows/s") + " pgbench one-row INSERT",
+                            ratio: median(ratios), target: count == 16 ? 1.0 : nil)
+                        roundNotes.append("\(name), ledger ev/s / pgbench rows/s by round: "
+                            + zip(zip(rates, baselines), ratios).map { String(format: "%.0f / %.0f = %.2f×", $0.0, $0.1, $1) }.joined(separator: "; "))
                     }
                     report.add(
                         "bulk append, 1,000/batch", ledger: BenchReport.rate(bulk),
@@ -66,11 +81,19 @@ struct AppendBenchCommand: AsyncParsableCommand {
                         "Baselines write the same row shape and payload bytes into a copy of ledger.events with the same indexes and no triggers.",
                         "Bulk runs first, so the log and the baseline table both start empty.",
                         "Ratios compare with the better baseline for bulk; raw figures drift between runs on a shared machine, ratios less so.",
+                        "Single appends alternate ledger and pgbench in \(rounds) round(s) per writer count; rates and ratio are medians over the rounds (each round below).",
                     ]
+                    report.notes += roundNotes
                     printLine(report.render())
                 }
             }
         }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     private func progress(_ message: String) {
