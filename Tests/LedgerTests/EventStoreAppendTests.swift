@@ -176,6 +176,32 @@ import LedgerTestSupport
         }
     }
 
+    /// A resend whose stream has since moved on (its own first send did that) must get the
+    /// original result even when it shares a batch with other appends, where the plan sees only
+    /// a stale version and cannot know the ids exist.
+    @Test func aResendSharingABatchWithOthersGetsItsOriginalResult() async throws {
+        try await TestDatabase.withDatabase { db in
+            for round in 0..<20 {
+                let stream = Fixture.stream("order-resent\(round)")
+                let event = Fixture.event()
+                let first = try await db.store.append(to: stream, expectedVersion: .noStream, events: [event])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for other in 0..<15 {
+                        group.addTask {
+                            _ = try await db.store.append(to: Fixture.stream("order-other\(round)x\(other)"), events: [Fixture.event()])
+                        }
+                    }
+                    group.addTask {
+                        let again = try await db.store.append(to: stream, expectedVersion: .noStream, events: [event])
+                        #expect(again.wasAlreadyAppended && again.lastPosition == first.lastPosition)
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            #expect(try await db.store.verify().isClean)
+        }
+    }
+
     /// Many small batches, each naming streams the one before just moved.
     @Test func smallBatchesOnSharedStreamsKeepStreamsGaplessAndTheChainIntact() async throws {
         var configuration = EventStoreConfiguration()

@@ -54,7 +54,8 @@ final class AppendCoordinator: Sendable {
     /// Whether a drain task is serving the queue.
     var isDraining: Bool { state.withLock { $0.draining } }
 
-    /// Serves the queue until it is empty, on one connection when the pool gives one.
+    /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
+    /// if the server closed it).
     private func drain() async {
         while true {
             if (try? await writer.client.withConnection({ connection in await serve(on: connection) })) == nil {
@@ -78,10 +79,15 @@ final class AppendCoordinator: Sendable {
             if let prepared = try? await writer.prepare(batch.map(\.request)),
                 case .written(let outcomes) = await writer.commit(prepared, on: connection)
             {
-                answer(batch, outcomes)
+                // The plan knew versions, not event ids: a request refused for a stale version may
+                // be the resend of one already written, which only the locked path can tell.
+                let unsure = answer(batch, outcomes, holdingConflicts: true)
+                if !unsure.isEmpty { await runAlone(unsure) }
             } else {
                 writer.invalidate()
                 await runAlone(batch)
+                // A connection the server dropped (a restart) fails every batch after it: lease anew.
+                if connection?.isClosed == true { return }
             }
         }
     }
@@ -107,11 +113,16 @@ final class AppendCoordinator: Sendable {
         }
     }
 
-    private func answer(_ batch: [Pending], _ outcomes: [AppendPlanner.Outcome]) {
+    /// Answers each request by its outcome; deferred ones go back to the front of the queue. With
+    /// `holdingConflicts`, requests refused for a version conflict are returned unanswered.
+    @discardableResult
+    private func answer(_ batch: [Pending], _ outcomes: [AppendPlanner.Outcome], holdingConflicts: Bool = false) -> [Pending] {
         var deferred: [Pending] = []
+        var held: [Pending] = []
         for (pending, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .appended(let result), .alreadyAppended(let result): pending.slot.answer(.success(result))
+            case .rejected(is AppendConflict) where holdingConflicts: held.append(pending)
             case .rejected(let error): pending.slot.answer(.failure(error))
             case .deferred: deferred.append(pending)
             }
@@ -119,6 +130,7 @@ final class AppendCoordinator: Sendable {
         if !deferred.isEmpty {
             state.withLock { $0.pending.insert(contentsOf: deferred, at: 0) }
         }
+        return held
     }
 
     private func queuedCount() -> Int { state.withLock { $0.pending.count } }
