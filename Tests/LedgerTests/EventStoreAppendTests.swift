@@ -252,6 +252,26 @@ import LedgerTestSupport
     }
 }
 
+extension WriterCacheTests {
+    /// A resend planned beside an append that writes rows: the cache says its stream moved on, so
+    /// the plan refuses it for a stale version; `write` must still answer it as already appended.
+    @Test func aResendPlannedBesideNewRowsIsAnsweredByTheLockedPath() async throws {
+        try await TestDatabase.withDatabase { db in
+            let writer = BatchWriter(client: db.client, configuration: .init(), logger: TestDatabase.logger)
+            let a = Fixture.stream("order-a"), b = Fixture.stream("order-b")
+            let event = Fixture.event()
+            let resend = AppendRequest([StreamAppend(streamID: a, expectedVersion: .noStream, events: [event])])
+            _ = try await writer.write([resend])
+            let outcomes = try await writer.write([resend, AppendRequest([StreamAppend(streamID: b, events: [Fixture.event()])])])
+            guard case .alreadyAppended(let result) = outcomes[0], case .appended = outcomes[1] else {
+                Issue.record("expected the resend to be recognised and b appended, got \(outcomes)")
+                return
+            }
+            #expect(result.lastPosition == 1)
+        }
+    }
+}
+
 @Suite struct RefusedStatementTests {
     /// Statements refused while they run must give their pooled connection back. Each resend is
     /// planned as new, refused by the unique index on the one-round-trip path, and answered by

@@ -79,8 +79,7 @@ final class AppendCoordinator: Sendable {
             if let prepared = try? await writer.prepare(batch.map(\.request)),
                 case .written(let outcomes) = await writer.commit(prepared, on: connection)
             {
-                // The plan knew versions, not event ids: a request refused for a stale version may
-                // be the resend of one already written, which only the locked path can tell.
+                // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
                 let unsure = answer(batch, outcomes, holdingConflicts: true)
                 if !unsure.isEmpty { await runAlone(unsure) }
             } else {
@@ -122,7 +121,7 @@ final class AppendCoordinator: Sendable {
         for (pending, outcome) in zip(batch, outcomes) {
             switch outcome {
             case .appended(let result), .alreadyAppended(let result): pending.slot.answer(.success(result))
-            case .rejected(is AppendConflict) where holdingConflicts: held.append(pending)
+            case .rejected where holdingConflicts && BatchWriter.isConflict(outcome): held.append(pending)
             case .rejected(let error): pending.slot.answer(.failure(error))
             case .deferred: deferred.append(pending)
             }

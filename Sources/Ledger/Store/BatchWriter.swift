@@ -136,7 +136,13 @@ struct BatchWriter: Sendable {
     /// head lock (which alone answers resent ids and refuses requests for certain).
     func write(_ requests: [AppendRequest]) async throws -> [AppendPlanner.Outcome] {
         do {
-            if !requests.isEmpty, let prepared = try await prepare(requests), case .written(let outcomes) = await commit(prepared) {
+            if !requests.isEmpty, let prepared = try await prepare(requests), case .written(var outcomes) = await commit(prepared) {
+                // The plan knew versions, not event ids: a request refused for a stale version may
+                // be the resend of one already written, which only the locked path can tell.
+                let unsure = outcomes.indices.filter { Self.isConflict(outcomes[$0]) }
+                if !unsure.isEmpty {
+                    for (index, outcome) in zip(unsure, try await writeLocked(unsure.map { requests[$0] })) { outcomes[index] = outcome }
+                }
                 return outcomes
             }
             return try await writeLocked(requests)
@@ -147,6 +153,12 @@ struct BatchWriter: Sendable {
             cache.clear()
             throw LedgerError(.database, "the append could not be written: \(PostgresErrorText.safe(error))", underlying: error)
         }
+    }
+
+    /// Whether a planned request was refused for a version conflict (which a resend also looks like).
+    static func isConflict(_ outcome: AppendPlanner.Outcome) -> Bool {
+        if case .rejected(let error) = outcome { return error is AppendConflict }
+        return false
     }
 
     /// One transaction: the gate moves the head (or finds it moved: nothing is written, false),
