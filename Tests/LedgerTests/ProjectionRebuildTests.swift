@@ -135,9 +135,7 @@ import Testing
     /// left half-built by a crash: every build must start its copy over.
     @Test func aCopyLeftHalfBuiltByACrashIsNeverResumed() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 3
+            let history = SyntheticHistory.oneOrganisation(environments: 3)
             try await history.append(events: 1_500, to: db.store)
             let head = try await db.store.headPosition()
             for projection in ProjectionCatalog.all {
@@ -171,17 +169,12 @@ import Testing
 
     /// A projection whose rebuild fails one batch as a whole (a server error after its rows),
     /// though every event of it goes through alone.
-    struct FailingOneRebuildBatch: Projection {
+    struct FailingOneRebuildBatch: WrappingProjection {
         final class Once: Sendable {
             let failed = Mutex(false)
         }
         let inner: any Projection
         let once = Once()
-        var name: String { inner.name }
-        var version: Int { inner.version }
-        var eventTypes: Set<String> { inner.eventTypes }
-        var tables: [String] { inner.tables }
-        func definitions(schema: String) -> [String] { inner.definitions(schema: schema) }
         func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
             try await inner.apply(batch, schema: schema, connection: connection, logger: logger)
             let failNow = batch.scratch != nil && batch.count > 1 && once.failed.withLock { failed in
@@ -199,9 +192,7 @@ import Testing
     /// that lacks them, even when every event of that batch then goes through on its own.
     @Test func aRebuildThatLostItsKeptRowsIsDiscardedNotSwappedIn() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 3
+            let history = SyntheticHistory.oneOrganisation(environments: 3)
             try await history.append(events: 3_000, to: db.store)
             let progress = ProjectionCatalog.named("progress")!
             let caughtUp = try await Self.runner(progress, db).catchUp()
@@ -219,9 +210,7 @@ import Testing
 
     @Test func aRebuildSwapsInWhileReadersKeepReading() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 4
+            let history = SyntheticHistory.oneOrganisation(environments: 4)
             try await history.append(events: 3_000, to: db.store)
             let projection = KeyedStateProjection<DeploymentsFold>()
             let reads = Flag(), failure = Flag()

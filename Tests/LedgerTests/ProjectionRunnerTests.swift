@@ -11,14 +11,9 @@ import Testing
 /// takes over; two concurrent deploys cannot both win; time travel.
 @Suite(.serialized) struct ProjectionRunnerTests {
     /// The "fixed" code of a projection: the same, but it skips one event it cannot read.
-    struct Skipping: Projection {
+    struct Skipping: WrappingProjection {
         let inner: any Projection
         let position: Int64
-        var name: String { inner.name }
-        var version: Int { inner.version }
-        var eventTypes: Set<String> { inner.eventTypes }
-        var tables: [String] { inner.tables }
-        func definitions(schema: String) -> [String] { inner.definitions(schema: schema) }
         func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
             try await inner.apply(ProjectionBatch(batch.events.filter { $0.position != position }), schema: schema, connection: connection, logger: logger)
         }
@@ -30,9 +25,7 @@ import Testing
 
     @Test func aBadEventStopsOnlyItsOwnProjectionWhichResumesFromThereAfterAFix() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 2
+            let history = SyntheticHistory.oneOrganisation(environments: 2)
             try await history.append(events: 600, to: db.store)
             let bad = try await db.store.append(
                 to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
@@ -63,9 +56,7 @@ import Testing
 
     @Test func aCancelledRunnerNeverLeavesItsLockOnAPooledConnection() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 2
+            let history = SyntheticHistory.oneOrganisation(environments: 2)
             try await history.append(events: 3_000, to: db.store)
             let projection = ProjectionCatalog.named("progress")!
             // Cancelled at different moments of catching up in small batches: reading, applying,
@@ -88,9 +79,7 @@ import Testing
 
     @Test func aReaderDoesNotWaitForAnActiveRunnerStoppedByABadEvent() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 2
+            let history = SyntheticHistory.oneOrganisation(environments: 2)
             try await history.append(events: 300, to: db.store)
             _ = try await db.store.append(
                 to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
@@ -113,9 +102,7 @@ import Testing
 
     @Test func aBadEventFailsOnlyItsOwnProjectionInASharedRebuild() async throws {
         try await TestDatabase.withDatabase { db in
-            var history = SyntheticHistory()
-            history.organisations = 1
-            history.environmentsPerOrganisation = 2
+            let history = SyntheticHistory.oneOrganisation(environments: 2)
             try await history.append(events: 600, to: db.store)
             for projection in ProjectionCatalog.all {
                 _ = try await ProjectionRebuildTests.runner(projection, db).catchUp()
