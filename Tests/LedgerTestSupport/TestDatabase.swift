@@ -133,16 +133,39 @@ public struct TimedOut: Error, CustomStringConvertible {
     public var description: String { "timed out" }
 }
 
-/// Runs `body`, failing with ``TimedOut`` if it has not finished after `limit`.
+/// Runs `body`, failing with ``TimedOut`` if it has not finished after `limit`. A body that
+/// never returns, not even when cancelled, is abandoned: the test fails instead of hanging.
 public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    try await withCheckedThrowingContinuation { continuation in
+        let outcome = FirstOutcome(continuation)
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            outcome.give(.failure(TimedOut()))
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut() }
-        return value
+        let work = Task {
+            do { outcome.give(.success(try await body())) } catch { outcome.give(.failure(error)) }
+            timer.cancel()
+        }
+        Task {
+            await timer.value
+            work.cancel()
+        }
+    }
+}
+
+/// Resumes its waiter with the first outcome given and ignores later ones.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let state: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ waiter: CheckedContinuation<T, any Error>) {
+        state = Mutex(waiter)
+    }
+
+    func give(_ result: Result<T, any Error>) {
+        let waiting = state.withLock { waiting in
+            defer { waiting = nil }
+            return waiting
+        }
+        waiting?.resume(with: result)
     }
 }

@@ -99,27 +99,10 @@ struct BatchWriter: Sendable {
     /// Uses `connection` when given, else one from the pool.
     func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {
-            var written = false
-            switch batch.write {
-            case .statement(let statement):
-                if let connection {
-                    for try await accepted in try await connection.execute(statement, logger: logger) { written = accepted }
-                } else {
-                    // Not `client.execute`: it returns the connection to the pool only when the row
-                    // sequence finishes, and postgres-nio 1.33 skips that when a failure (a resent id)
-                    // arrives before the sequence is attached. A lease scoped to the closure always ends.
-                    written = try await client.withConnection { connection in
-                        var accepted = false
-                        for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
-                        return accepted
-                    }
-                }
-            case .copy(let gate, let rows, let metadata, let hold):
-                written = if let connection {
-                    try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
-                } else {
-                    try await client.withConnection { try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: $0) }
-                }
+            let written = if let connection {
+                try await connection.failingWhenClosed { try await self.send(batch.write, on: connection) }
+            } else {
+                try await client.withLiveConnection { try await self.send(batch.write, on: $0) }
             }
             if written {
                 counters.countPlanned()
@@ -130,6 +113,18 @@ struct BatchWriter: Sendable {
         }
         cache.clear()
         return .retry
+    }
+
+    /// Sends one prepared write; false when the head had moved and nothing was written.
+    private func send(_ write: Write, on connection: PostgresConnection) async throws -> Bool {
+        switch write {
+        case .statement(let statement):
+            var accepted = false
+            for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
+            return accepted
+        case .copy(let gate, let rows, let metadata, let hold):
+            return try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
+        }
     }
 
     /// Writes a batch on its own, whatever it takes: planned on freshly read state, or under the
@@ -221,21 +216,25 @@ struct BatchWriter: Sendable {
         // Read every stream the batch names, not only the missing ones: if the head moved, the
         // cached states are stale, and all planned states must come from this one snapshot.
         let names = wanted.map(\.rawValue)
-        var head: Int64 = 0
-        var lastRecordedAt: Int64 = 0
-        var found: [StreamID: AppendPlanner.StreamState] = [:]
         // One statement, one snapshot: the streams are read as of exactly this head.
-        let rows = try await client.query("""
-            SELECT h.position, h.recorded_at_us, s.stream_id, s.version, s.last_hash, s.last_position
-            FROM ledger.head h LEFT JOIN ledger.streams s ON s.stream_id = ANY(\(names)::text[])
-            """, logger: logger)
-        for try await (position, recordedAt, stream, version, hash, last) in rows.decode((Int64, Int64, String?, Int64?, ByteBuffer?, Int64?).self) {
-            head = position
-            lastRecordedAt = recordedAt
-            if let stream, let version, let hash, let last {
-                found[StreamID(unchecked: stream)] = .init(version: version, lastHash: try EventHash(bytes: hash.readableBytesView), lastPosition: last)
+        let (head, lastRecordedAt, read) = try await client.withLiveConnection { connection in
+            var head: Int64 = 0
+            var lastRecordedAt: Int64 = 0
+            var found: [StreamID: AppendPlanner.StreamState] = [:]
+            let rows = try await connection.query("""
+                SELECT h.position, h.recorded_at_us, s.stream_id, s.version, s.last_hash, s.last_position
+                FROM ledger.head h LEFT JOIN ledger.streams s ON s.stream_id = ANY(\(names)::text[])
+                """, logger: self.logger)
+            for try await (position, recordedAt, stream, version, hash, last) in rows.decode((Int64, Int64, String?, Int64?, ByteBuffer?, Int64?).self) {
+                head = position
+                lastRecordedAt = recordedAt
+                if let stream, let version, let hash, let last {
+                    found[StreamID(unchecked: stream)] = .init(version: version, lastHash: try EventHash(bytes: hash.readableBytesView), lastPosition: last)
+                }
             }
+            return (head, lastRecordedAt, found)
         }
+        var found = read
         for stream in wanted where found[stream] == nil { found[stream] = .absent }
         cache.update(head: head, lastRecordedAt: lastRecordedAt, streams: found, replacing: cached?.snapshot.head != head)
         return KnownState(snapshot: .init(head: head, lastRecordedAt: lastRecordedAt, streams: found), assumedAbsent: [])
@@ -249,16 +248,18 @@ struct BatchWriter: Sendable {
 
     private func writeLocked(_ requests: [AppendRequest]) async throws -> [AppendPlanner.Outcome] {
         counters.countLocked()
-        let plan = try await client.withTransaction(logger: logger) { connection in
-            let planner = try await lockAndRead(requests, on: connection)
-            let plan = planner.plan(requests)
-            if !plan.rows.isEmpty {
-                try await insert(plan, on: connection)
-                if let hold = configuration.holdTransactionsOpen {
-                    try await Task.sleep(for: .milliseconds(Int.random(in: hold)))
+        let plan = try await client.withLiveConnection { connection in
+            try await connection.inTransaction(logger: self.logger) { connection in
+                let planner = try await self.lockAndRead(requests, on: connection)
+                let plan = planner.plan(requests)
+                if !plan.rows.isEmpty {
+                    try await self.insert(plan, on: connection)
+                    if let hold = self.configuration.holdTransactionsOpen {
+                        try await Task.sleep(for: .milliseconds(Int.random(in: hold)))
+                    }
                 }
+                return plan
             }
-            return plan
         }
         if let last = plan.rows.last {
             cache.update(head: plan.newHead, lastRecordedAt: last.recordedAtMicroseconds, streams: plan.streamUpdates, replacing: true)

@@ -1,0 +1,112 @@
+import PostgresNIO
+import Synchronization
+
+/// Raised when the connection a request was sent on closed before it was answered: the request
+/// may or may not have been carried out (a commit may have landed), so the caller must find out
+/// on a fresh connection, as the append path does by resending the same event ids.
+public struct ConnectionClosed: Error, CustomStringConvertible {
+    public var description: String { "the connection to PostgreSQL closed before the request was answered" }
+}
+
+extension PostgresConnection {
+    /// Runs `operation` (which uses this connection), or fails with ``ConnectionClosed`` as soon as
+    /// the connection closes, whichever comes first.
+    ///
+    /// postgres-nio 1.33 loses a request written to a connection after the server dropped it and
+    /// NIO took the channel's handlers down: nothing ever answers it, and its caller waits forever.
+    /// A connection held across many requests (the group commit's) meets that whenever the server
+    /// restarts or terminates backends, however closely `isClosed` is checked beforehand. The
+    /// operation runs in a child task that is abandoned if the connection closes first; it either
+    /// fails on its own soon after or stays suspended, holding nothing but the closed connection.
+    func failingWhenClosed<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        if isClosed { throw ConnectionClosed() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            let token = ClosingConnections.shared.failOnClose(self) { answer.give(.failure(ConnectionClosed())) }
+            Task {
+                let result = await Result(awaiting: operation)
+                ClosingConnections.shared.forget(token)
+                answer.give(result)
+            }
+        }
+    }
+}
+
+extension PostgresClient {
+    /// `withConnection`, failing with ``ConnectionClosed`` instead of waiting forever when the
+    /// leased connection closes under `body` (see ``PostgresConnection/failingWhenClosed(_:)``).
+    func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.failingWhenClosed { try await body(connection) }
+        }
+    }
+}
+
+/// The requests waiting on each open connection, failed together when it closes. A connection's
+/// close is watched once, however many requests it carries, and forgotten when it fires.
+/// Connections are told apart by identity: their `id` is only unique within one client.
+private final class ClosingConnections: Sendable {
+    static let shared = ClosingConnections()
+
+    struct Token: Sendable {
+        let connection: ObjectIdentifier
+        let number: Int
+    }
+
+    private struct State {
+        var waiting: [ObjectIdentifier: [Int: @Sendable () -> Void]] = [:]
+        var nextNumber = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Calls `fail` when `connection` closes, unless the token is forgotten first.
+    func failOnClose(_ connection: PostgresConnection, _ fail: @escaping @Sendable () -> Void) -> Token {
+        let key = ObjectIdentifier(connection)
+        let (token, firstOnConnection) = state.withLock { state in
+            state.nextNumber += 1
+            let first = state.waiting[key] == nil
+            state.waiting[key, default: [:]][state.nextNumber] = fail
+            return (Token(connection: key, number: state.nextNumber), first)
+        }
+        if firstOnConnection {
+            // The callback keeps the connection alive, so no other one can take its identity
+            // while it is watched.
+            connection.closeFuture.whenComplete { _ in
+                let failing = self.state.withLock { $0.waiting.removeValue(forKey: ObjectIdentifier(connection)) } ?? [:]
+                for fail in failing.values { fail() }
+            }
+        }
+        return token
+    }
+
+    func forget(_ token: Token) {
+        state.withLock { state in
+            _ = state.waiting[token.connection]?.removeValue(forKey: token.number)
+        }
+    }
+}
+
+/// Resumes a continuation with the first result given to it and ignores the rest.
+private final class FirstAnswer<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func give(_ result: Result<T, any Error>) {
+        let waiting = continuation.withLock { waiting in
+            defer { waiting = nil }
+            return waiting
+        }
+        waiting?.resume(with: result)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The value `body` returns, or the error it throws.
+    init(awaiting body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
