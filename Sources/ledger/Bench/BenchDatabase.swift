@@ -4,8 +4,9 @@ import Ledger
 import Logging
 import PostgresNIO
 
-/// A fresh, migrated database for one benchmark run on the ledger's server, with a plain copy
-/// of the event table (same columns and indexes, no triggers) for the raw baselines. It is
+/// A fresh, migrated database for one benchmark run on the ledger's server, with plain copies
+/// of the event table (same columns and indexes, no triggers) for the raw baselines: one for
+/// pgbench's single-row INSERTs, one each for the bulk COPY and multi-row INSERT. It is
 /// dropped again at the end.
 struct BenchDatabase: Sendable {
     let url: DatabaseURL
@@ -29,7 +30,9 @@ struct BenchDatabase: Sendable {
             let result = try await LedgerRuntime.withClient(database.url, logger: logger) { client in
                 try await SchemaMigrator(client: client, logger: logger).migrate()
                 try await client.query("CREATE SCHEMA bench", logger: logger)
-                try await client.query("CREATE TABLE bench.raw_events (LIKE ledger.events INCLUDING ALL)", logger: logger)
+                for table in ["raw_events", "bulk_copy", "bulk_multi"] {
+                    try await client.query("CREATE TABLE bench.\(unescaped: table) (LIKE ledger.events INCLUDING ALL)", logger: logger)
+                }
                 try await client.query("CREATE SEQUENCE bench.positions", logger: logger)
                 return try await body(database, client)
             }
@@ -51,9 +54,12 @@ struct BenchDatabase: Sendable {
         }
     }
 
-    /// Empties the raw table between baselines (it has no triggers; the ledger's table is untouched).
-    func resetRaw(_ client: PostgresClient) async throws {
-        try await client.query("TRUNCATE bench.raw_events", logger: logger)
+    /// Fills the single-row baseline table with a copy of the log as it is now, so that pgbench
+    /// inserts into a table as large (with indexes as deep) as the one the ledger appends to;
+    /// its rows then continue the copied positions.
+    func mirrorLog(_ client: PostgresClient) async throws {
+        try await client.query("INSERT INTO bench.raw_events SELECT * FROM ledger.events", logger: logger)
+        try await client.query("SELECT setval('bench.positions', (SELECT max(position) FROM bench.raw_events))", logger: logger)
     }
 
     /// Connection arguments for PostgreSQL's command-line tools.
