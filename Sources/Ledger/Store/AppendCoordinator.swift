@@ -13,6 +13,12 @@ import Synchronization
 /// database failed) it is redone on fresh state, one request at a time if need be. The drain
 /// task ends when the queue is empty; the next request starts a new one. Every caller is
 /// answered only after the transaction holding its events committed (or it was refused).
+///
+/// A request sent just as the server drops the held connection may never be answered
+/// (postgres-nio 1.33 loses it), which would leave the drain task waiting forever. So the
+/// drain task watches its connection: when it closes, a new drain task takes over the batch in
+/// hand (redone on fresh state, where a resent id is answered with its first result) and the
+/// queue, and the old one, should it ever wake, finds itself replaced and stops.
 final class AppendCoordinator: Sendable {
     struct Limits: Sendable {
         var maximumRequests: Int
@@ -27,6 +33,10 @@ final class AppendCoordinator: Sendable {
     private struct State {
         var pending: [Pending] = []
         var draining = false
+        /// The current drain task's number; a task holding an older one was replaced.
+        var drainNumber = 0
+        /// The batch the current drain task took and has not yet claimed back to answer it.
+        var inHand: [Pending] = []
     }
 
     private let state = Mutex(State())
@@ -41,13 +51,14 @@ final class AppendCoordinator: Sendable {
     /// Appends `request` in some batch and returns once it has committed (or was refused).
     func submit(_ request: AppendRequest) async throws -> AppendResult {
         let slot = AnswerSlot()
-        let startsDrain = state.withLock { state -> Bool in
+        let startsDrain = state.withLock { state -> Int? in
             state.pending.append(Pending(request: request, slot: slot))
-            if state.draining { return false }
+            if state.draining { return nil }
             state.draining = true
-            return true
+            state.drainNumber += 1
+            return state.drainNumber
         }
-        if startsDrain { Task { await self.drain() } }
+        if let number = startsDrain { Task { await self.drain(number) } }
         return try await slot.wait().get()
     }
 
@@ -55,18 +66,22 @@ final class AppendCoordinator: Sendable {
     var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
-    /// if the server closed it).
-    private func drain() async {
+    /// if the server closed it), unless it was replaced.
+    private func drain(_ number: Int) async {
         while true {
-            if (try? await writer.client.withConnection({ connection in await serve(on: connection) })) == nil {
-                await serve(on: nil)
+            let served = try? await writer.client.withConnection { connection -> Bool in
+                let watch = ClosingConnections.shared.whenClosed(connection) { self.replaceDrain(number) }
+                defer { ClosingConnections.shared.forget(watch) }
+                return await serve(number, on: connection)
             }
-            if stopDraining() { return }
+            let current = if let served { served } else { await serve(number, on: nil) }
+            guard current else { return }
+            if stopDraining(number) { return }
         }
     }
 
-    /// Writes batch after batch until the queue is empty.
-    private func serve(on connection: PostgresConnection?) async {
+    /// Writes batch after batch until the queue is empty (true) or this drain task was replaced (false).
+    private func serve(_ number: Int, on connection: PostgresConnection?) async -> Bool {
         var answered = 0
         while true {
             // Writers answered by the last batch usually append again at once; a few yields let
@@ -74,11 +89,13 @@ final class AppendCoordinator: Sendable {
             if answered > 1 {
                 for _ in 0..<4 where queuedCount() < answered { await Task.yield() }
             }
-            guard let batch = takeBatch() else { return }
+            guard let taken = takeBatch(number) else { return false }
+            guard let batch = taken else { return true }
             answered = batch.count
-            if let prepared = try? await writer.prepare(batch.map(\.request)),
-                case .written(let outcomes) = await writer.commit(prepared, on: connection)
-            {
+            let prepared = try? await writer.prepare(batch.map(\.request))
+            let committed = if let prepared { await writer.commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
+            guard claim(number) else { return false }
+            if case .written(let outcomes) = committed {
                 // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
                 let unsure = answer(batch, outcomes, holdingConflicts: true)
                 if !unsure.isEmpty { await runAlone(unsure) }
@@ -86,8 +103,27 @@ final class AppendCoordinator: Sendable {
                 writer.invalidate()
                 await runAlone(batch)
                 // A connection the server dropped (a restart) fails every batch after it: lease anew.
-                if connection?.isClosed == true { return }
+                if connection?.isClosed == true { return true }
             }
+        }
+    }
+
+    /// Called when the connection of drain task `number` closed: if that task is still the
+    /// current one, a new task takes over its batch in hand and the queue.
+    private func replaceDrain(_ number: Int) {
+        let takeover = state.withLock { state -> (Int, [Pending])? in
+            guard state.draining, state.drainNumber == number else { return nil }
+            state.drainNumber += 1
+            defer { state.inHand = [] }
+            return (state.drainNumber, state.inHand)
+        }
+        guard let (next, inHand) = takeover else { return }
+        Task {
+            if !inHand.isEmpty {
+                writer.invalidate()
+                await runAlone(inHand)
+            }
+            await drain(next)
         }
     }
 
@@ -134,19 +170,23 @@ final class AppendCoordinator: Sendable {
 
     private func queuedCount() -> Int { state.withLock { $0.pending.count } }
 
-    /// Ends the drain task unless requests arrived since it last looked (then it goes on).
-    private func stopDraining() -> Bool {
+    /// Ends drain task `number` unless requests arrived since it last looked (then it goes on),
+    /// or at once if it was replaced.
+    private func stopDraining(_ number: Int) -> Bool {
         state.withLock { state in
+            guard state.drainNumber == number else { return true }
             if !state.pending.isEmpty { return false }
             state.draining = false
             return true
         }
     }
 
-    /// The next batch from the queue, or nil when it is empty.
-    private func takeBatch() -> [Pending]? {
-        state.withLock { state -> [Pending]? in
-            guard !state.pending.isEmpty else { return nil }
+    /// For drain task `number`, the next batch from the queue (now in its hand), .some(nil) when
+    /// the queue is empty, or nil if the task was replaced.
+    private func takeBatch(_ number: Int) -> [Pending]?? {
+        state.withLock { state -> [Pending]?? in
+            guard state.drainNumber == number else { return nil }
+            guard !state.pending.isEmpty else { return .some(nil) }
             var count = 0
             var events = 0
             for pending in state.pending {
@@ -157,7 +197,17 @@ final class AppendCoordinator: Sendable {
             }
             let batch = Array(state.pending.prefix(count))
             state.pending.removeFirst(count)
+            state.inHand = batch
             return batch
+        }
+    }
+
+    /// Takes the batch in hand back for drain task `number` to answer; false if a replacement took it.
+    private func claim(_ number: Int) -> Bool {
+        state.withLock { state in
+            guard state.drainNumber == number else { return false }
+            state.inHand = []
+            return true
         }
     }
 }

@@ -96,13 +96,17 @@ struct BatchWriter: Sendable {
 
     /// Sends a prepared batch in one transaction, committed when it returns (one round trip for a
     /// small batch; BEGIN, gate, COPY and COMMIT for a large one).
-    /// Uses `connection` when given, else one from the pool.
+    /// Uses `connection` when given, else one from the pool. A request on a given connection that
+    /// closes just as it is sent may never be answered (see ``failingWhenClosed(_:)``): the caller
+    /// must watch that connection's close, as the group commit does.
     func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {
-            let written = if let connection {
-                try await connection.failingWhenClosed { try await self.send(batch.write, on: connection) }
+            let written: Bool
+            if let connection {
+                guard !connection.isClosed else { throw ConnectionClosed() }
+                written = try await send(batch.write, on: connection)
             } else {
-                try await client.withLiveConnection { try await self.send(batch.write, on: $0) }
+                written = try await client.withLiveConnection { try await self.send(batch.write, on: $0) }
             }
             if written {
                 counters.countPlanned()

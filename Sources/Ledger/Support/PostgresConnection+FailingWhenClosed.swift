@@ -13,16 +13,19 @@ extension PostgresConnection {
     /// the connection closes, whichever comes first.
     ///
     /// postgres-nio 1.33 loses a request written to a connection after the server dropped it and
-    /// NIO took the channel's handlers down: nothing ever answers it, and its caller waits forever.
-    /// A connection held across many requests (the group commit's) meets that whenever the server
-    /// restarts or terminates backends, however closely `isClosed` is checked beforehand. The
-    /// operation runs in a child task that is abandoned if the connection closes first; it either
-    /// fails on its own soon after or stays suspended, holding nothing but the closed connection.
+    /// NIO took the channel's handlers down: nothing ever answers it, and its caller waits forever,
+    /// however closely `isClosed` was checked just before. A pooled connection meets that when the
+    /// pool hands it out in the instant between the drop and the pool hearing of it; a connection
+    /// held across many requests meets it whenever the server restarts or terminates backends
+    /// (the group commit guards its own differently, without a task per request: see
+    /// `AppendCoordinator`). The operation runs in a new task that is abandoned if the connection
+    /// closes first; it either fails on its own soon after or stays suspended, holding nothing
+    /// but the closed connection. That task costs a thread hop per request.
     func failingWhenClosed<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         if isClosed { throw ConnectionClosed() }
         return try await withCheckedThrowingContinuation { continuation in
             let answer = FirstAnswer(continuation)
-            let token = ClosingConnections.shared.failOnClose(self) { answer.give(.failure(ConnectionClosed())) }
+            let token = ClosingConnections.shared.whenClosed(self) { answer.give(.failure(ConnectionClosed())) }
             Task {
                 let result = await Result(awaiting: operation)
                 ClosingConnections.shared.forget(token)
@@ -42,10 +45,11 @@ extension PostgresClient {
     }
 }
 
-/// The requests waiting on each open connection, failed together when it closes. A connection's
-/// close is watched once, however many requests it carries, and forgotten when it fires.
+/// What to do when each open connection closes (fail the requests waiting on it, replace the
+/// task that holds it). A connection's close is watched once, however many callers watch it,
+/// and forgotten when it fires.
 /// Connections are told apart by identity: their `id` is only unique within one client.
-private final class ClosingConnections: Sendable {
+final class ClosingConnections: Sendable {
     static let shared = ClosingConnections()
 
     struct Token: Sendable {
@@ -60,21 +64,21 @@ private final class ClosingConnections: Sendable {
 
     private let state = Mutex(State())
 
-    /// Calls `fail` when `connection` closes, unless the token is forgotten first.
-    func failOnClose(_ connection: PostgresConnection, _ fail: @escaping @Sendable () -> Void) -> Token {
+    /// Calls `action` when `connection` closes (at once if it has), unless the token is forgotten first.
+    func whenClosed(_ connection: PostgresConnection, _ action: @escaping @Sendable () -> Void) -> Token {
         let key = ObjectIdentifier(connection)
         let (token, firstOnConnection) = state.withLock { state in
             state.nextNumber += 1
             let first = state.waiting[key] == nil
-            state.waiting[key, default: [:]][state.nextNumber] = fail
+            state.waiting[key, default: [:]][state.nextNumber] = action
             return (Token(connection: key, number: state.nextNumber), first)
         }
         if firstOnConnection {
             // The callback keeps the connection alive, so no other one can take its identity
             // while it is watched.
             connection.closeFuture.whenComplete { _ in
-                let failing = self.state.withLock { $0.waiting.removeValue(forKey: ObjectIdentifier(connection)) } ?? [:]
-                for fail in failing.values { fail() }
+                let actions = self.state.withLock { $0.waiting.removeValue(forKey: ObjectIdentifier(connection)) } ?? [:]
+                for action in actions.values { action() }
             }
         }
         return token
