@@ -87,6 +87,14 @@ public struct TestContext: Sendable {
         }
     }
 
+    /// Terminates every other server process on this database, as a restart would: every pooled
+    /// and held connection of the test is dropped under it.
+    public func terminateOtherBackends() async throws {
+        try await client.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            logger: TestDatabase.logger)
+    }
+
     /// Runs SQL as the superuser with triggers disabled, as a tampering administrator could.
     public func tamper(_ sql: String) async throws {
         try await client.withConnection { connection in
@@ -137,35 +145,18 @@ public struct TimedOut: Error, CustomStringConvertible {
 /// never returns, not even when cancelled, is abandoned: the test fails instead of hanging.
 public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let outcome = FirstOutcome(continuation)
+        let outcome = FirstAnswer(continuation)
         let timer = Task {
             try? await Task.sleep(for: limit)
             outcome.give(.failure(TimedOut()))
         }
         let work = Task {
-            do { outcome.give(.success(try await body())) } catch { outcome.give(.failure(error)) }
+            outcome.give(await Result(awaiting: body))
             timer.cancel()
         }
         Task {
             await timer.value
             work.cancel()
         }
-    }
-}
-
-/// Resumes its waiter with the first outcome given and ignores later ones.
-private final class FirstOutcome<T: Sendable>: Sendable {
-    private let state: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ waiter: CheckedContinuation<T, any Error>) {
-        state = Mutex(waiter)
-    }
-
-    func give(_ result: Result<T, any Error>) {
-        let waiting = state.withLock { waiting in
-            defer { waiting = nil }
-            return waiting
-        }
-        waiting?.resume(with: result)
     }
 }

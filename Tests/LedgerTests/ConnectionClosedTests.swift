@@ -7,14 +7,11 @@ import LedgerTestSupport
 /// `failingWhenClosed`: a request on a connection the server dropped fails instead of waiting
 /// forever, and only requests on that very connection fail.
 @Suite struct ConnectionClosedTests {
-    static let terminateOthers: PostgresQuery =
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-
     @Test func aRequestOnADroppedConnectionFailsInsteadOfWaiting() async throws {
         try await TestDatabase.withDatabase(migrate: false) { db in
             try await TestDatabase.withClient(db.url, maximumConnections: 1) { other in
                 try await other.withConnection { connection in
-                    try await db.client.query(Self.terminateOthers, logger: TestDatabase.logger)
+                    try await db.terminateOtherBackends()
                     try await withTimeout(.seconds(30)) {
                         while !connection.isClosed { try await Task.sleep(for: .milliseconds(10)) }
                         // NIO has taken the channel down by now: a bare query here would never return.
@@ -36,7 +33,7 @@ import LedgerTestSupport
                         try await connection.failingWhenClosed { try await Self.value(of: "SELECT 1 FROM pg_sleep(30)", on: connection) }
                     }
                     try await Self.waitUntilSleeping(db.client)
-                    try await db.client.query(Self.terminateOthers, logger: TestDatabase.logger)
+                    try await db.terminateOtherBackends()
                     _ = try await withTimeout(.seconds(10)) {
                         await #expect(throws: (any Error).self) { try await sleeping.value }
                     }

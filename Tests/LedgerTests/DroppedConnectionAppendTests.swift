@@ -59,9 +59,7 @@ import LedgerTestSupport
                 }
             }
             if writer == 0 && (version + 1) % terminateEvery == 0 && version < eventsPerWriter - 1 {
-                try await db.client.query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                    logger: TestDatabase.logger)
+                try await db.terminateOtherBackends()
             }
         }
         return failures

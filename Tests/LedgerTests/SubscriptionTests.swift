@@ -74,10 +74,7 @@ import ChildProcess
                     return more
                 }()
                 try await Task.sleep(for: .milliseconds(300))
-                try await db.client.query("""
-                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid()
-                    """, logger: TestDatabase.logger)
+                try await db.terminateOtherBackends()
                 try await db.withSecondStore { other in
                     _ = try await other.append(to: Fixture.stream("deployment-1"), events: [Fixture.event(), Fixture.event()])
                 }

@@ -91,15 +91,16 @@ final class ClosingConnections: Sendable {
     }
 }
 
-/// Resumes a continuation with the first result given to it and ignores the rest.
-private final class FirstAnswer<T: Sendable>: Sendable {
+/// Resumes a continuation with the first result given to it and ignores the rest: for racing
+/// work that may never finish against something that ends the wait (a close, a timeout).
+public final class FirstAnswer<T: Sendable>: Sendable {
     private let continuation: Mutex<CheckedContinuation<T, any Error>?>
 
-    init(_ continuation: CheckedContinuation<T, any Error>) {
+    public init(_ continuation: CheckedContinuation<T, any Error>) {
         self.continuation = Mutex(continuation)
     }
 
-    func give(_ result: Result<T, any Error>) {
+    public func give(_ result: Result<T, any Error>) {
         let waiting = continuation.withLock { waiting in
             defer { waiting = nil }
             return waiting
@@ -110,7 +111,7 @@ private final class FirstAnswer<T: Sendable>: Sendable {
 
 extension Result where Failure == any Error {
     /// The value `body` returns, or the error it throws.
-    init(awaiting body: () async throws -> Success) async {
+    public init(awaiting body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
