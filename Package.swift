@@ -71,12 +71,13 @@ let package = Package(
                 "Ledger",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Executors",
-            dependencies: ["Ledger", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Ledger", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -100,6 +101,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/ledger",
             swiftSettings: swiftSettings
@@ -107,7 +109,7 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "Ledger",
+                "Ledger", "ChildProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -26,14 +26,14 @@ public struct ArchiveImporter: Sendable {
     }
 
     /// Imports `directories`, which together must hold positions 1…N in order.
-    public func importArchives(_ directories: [String], progress: @Sendable (ArchiveProgress) -> Void = { _ in }) async throws -> ImportSummary {
+    public func importArchives(_ directories: [String], progress: @escaping @Sendable (ArchiveProgress) -> Void = { _ in }) async throws -> ImportSummary {
         guard !directories.isEmpty else { throw ArchiveError.invalid("name at least one archive directory") }
         let manifests = try directories.map { try ArchiveManifest.read(from: $0) }
         try Self.checkOrder(manifests, directories)
         let total = manifests.reduce(0) { $0 + $1.eventCount }
         let last = manifests.last!.toPosition
         let seals = Self.sealsToKeep(manifests)
-        return try await client.withConnection { connection in
+        return try await client.withLiveConnection { connection in
             try await connection.inTransaction(logger: logger) { connection in
                 try await Self.requireEmpty(connection, logger: logger)
                 var chain = ChainVerifier(seals: seals)

@@ -64,13 +64,13 @@ public struct ArchivePruner: Sendable {
                 "the archive's events \(manifest.fromPosition)–\(manifest.toPosition) are not this log's (\(count) events here, other hashes); nothing was pruned")
         }
         // 3. Prune, keeping stubs and a record; 4. say so in the log.
-        let rows = try await client.query("""
+        let rows = try await client.liveQuery("""
             SELECT pruning_number, event_count, digest FROM ledger.prune_events(
                 \(manifest.fromPosition), \(manifest.toPosition), \(request.before), \(request.categories)::text[],
                 \(request.eventTypes)::text[], \(ByteBuffer(bytes: manifest.digest.bytes)), \(request.actor))
             """, logger: logger)
         var pruned: EventsPruned?
-        for try await (number, events, digest) in rows.decode((Int64, Int64, ByteBuffer).self) {
+        for (number, events, digest) in try rows.decode((Int64, Int64, ByteBuffer).self) {
             pruned = EventsPruned(
                 pruningNumber: number, fromPosition: manifest.fromPosition, toPosition: manifest.toPosition, before: request.before,
                 categories: request.categories, eventTypes: request.eventTypes, eventCount: events,
@@ -84,7 +84,7 @@ public struct ArchivePruner: Sendable {
     /// built from the pruning's own row; returns how many it appended.
     @discardableResult
     public func recordMissingEvents() async throws -> Int {
-        let rows = try await client.query("""
+        let rows = try await client.liveQuery("""
             SELECT pruning_number, from_position, to_position, before, categories, event_types, event_count, digest, archive_digest, actor
             FROM ledger.prunings p
             WHERE NOT EXISTS (
@@ -94,7 +94,7 @@ public struct ArchivePruner: Sendable {
             ORDER BY pruning_number
             """, logger: logger)
         var missing: [EventsPruned] = []
-        for try await (number, from, to, before, categories, types, count, digest, archive, actor) in rows.decode(
+        for (number, from, to, before, categories, types, count, digest, archive, actor) in try rows.decode(
             (Int64, Int64, Int64, Date, [String], [String], Int64, ByteBuffer, ByteBuffer, String).self)
         {
             missing.append(EventsPruned(
@@ -123,13 +123,13 @@ public struct ArchivePruner: Sendable {
 
     /// Count and SHA-256 over the hashes of positions `from`…`to`, events and pruning stubs alike.
     func logDigest(from: Int64, to: Int64) async throws -> (Int64, EventHash) {
-        let rows = try await client.query("""
+        let rows = try await client.liveQuery("""
             SELECT count(*), sha256(coalesce(string_agg(hash, ''::bytea ORDER BY position), ''::bytea)) FROM (
                 SELECT position, hash FROM ledger.events WHERE position BETWEEN \(from) AND \(to)
                 UNION ALL
                 SELECT position, hash FROM ledger.pruned_events WHERE position BETWEEN \(from) AND \(to)) everything
             """, logger: logger)
-        for try await (count, digest) in rows.decode((Int64, ByteBuffer).self) {
+        for (count, digest) in try rows.decode((Int64, ByteBuffer).self) {
             return (count, try EventHash(bytes: digest.readableBytesView))
         }
         return (0, .zero)

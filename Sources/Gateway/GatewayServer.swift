@@ -9,56 +9,74 @@ import Synchronization
 
 /// The HTTP API: read endpoints over the projections. It has no authentication yet (that comes
 /// with the API's own issue), so it listens on loopback unless told otherwise.
-public struct GatewayServer: Sendable {
+///
+/// It is a `Service`: in a `ServiceGroup` a graceful shutdown stops it accepting and lets it
+/// answer what it has begun. Every request is answered within ``requestTimeout``: while
+/// PostgreSQL is away a request gets `503 database_unavailable` (JSON), never silence.
+public struct GatewayServer: Service {
     public let reader: ProjectionReader
     public let store: EventStore
     public let host: String
     public let port: Int
+    public let requestTimeout: Duration
     public let logger: Logger
+    let onListening: @Sendable (Int) async -> Void
 
-    public init(reader: ProjectionReader, store: EventStore, host: String = "127.0.0.1", port: Int = 8480, logger: Logger) {
+    public init(
+        reader: ProjectionReader, store: EventStore, host: String = "127.0.0.1", port: Int = 8480, requestTimeout: Duration = .seconds(10),
+        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
         self.reader = reader
         self.store = store
         self.host = host
         self.port = port
+        self.requestTimeout = requestTimeout
         self.logger = logger
+        self.onListening = onListening
     }
 
-    /// Serves until the task is cancelled; `onListening` gets the bound port (useful with port 0).
-    /// Cancelling shuts the server down gracefully: it stops accepting, answers what it has begun.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Serves until the service group shuts down gracefully (or the task is cancelled).
+    public func run() async throws {
         let listening = ListeningFlag()
         let application = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
-            onServerRunning: { [port] channel in
+            onServerRunning: { [port, onListening] channel in
                 listening.set()
                 await onListening(channel.localAddress?.port ?? port)
             }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-        // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
-        // a cancellation torn through every open connection.
-        let serving = Task { try await group.run() }
         do {
-            try await withTaskCancellationHandler {
-                try await serving.value
-            } onCancel: {
-                Task { await group.triggerGracefulShutdown() }
-            }
+            try await application.run()
         } catch where !listening.isSet {
-            let reason = "\(error)".contains("Address already in use") ? "the address is in use" : "\(error)"
+            let reason = (error as? IOError)?.errnoCode == EADDRINUSE ? "the address is in use" : "\(error)"
             throw LedgerError(
                 .invalidArgument, "the HTTP API cannot listen on \(host):\(port) (\(reason)); choose another with --listen HOST:PORT, or --listen off")
         }
     }
 
+    /// Serves on its own until the calling task is cancelled, which shuts it down gracefully;
+    /// `onListening` gets the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let server = GatewayServer(
+            reader: reader, store: store, host: host, port: port, requestTimeout: requestTimeout, logger: logger, onListening: onListening)
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
+        // a cancellation torn through every open connection.
+        let serving = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await serving.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let reader = reader, store = store, logger = logger
+        let reader = reader, store = store, logger = logger, timeout = requestTimeout
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
         }
         router.get("/metrics") { _, _ in
-            await Self.answering(logger) {
+            await Self.answering(logger, within: timeout) {
                 let statuses = try await reader.projectionStatuses(store: store)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -67,7 +85,7 @@ public struct GatewayServer: Sendable {
             }
         }
         router.get("/api/v1/deployments/:id/logs") { request, context in
-            await Self.answering(logger) {
+            await Self.answering(logger, within: timeout) {
                 let query = try LogsQuery(request.uri.queryParameters)
                 let id = context.parameters.get("id") ?? ""
                 guard let deployment = try await reader.deployment(id) else { throw APIError.notFound("no deployment '\(id)'") }
@@ -79,13 +97,21 @@ public struct GatewayServer: Sendable {
         return router
     }
 
-    /// Runs a handler, turning a refusal into its JSON error and anything else into a 500 whose
-    /// body says nothing internal (the error goes to the log).
-    static func answering(_ logger: Logger, _ handler: () async throws -> Response) async -> Response {
+    /// Runs a handler within `timeout`, turning a refusal into its JSON error, a database that
+    /// cannot be reached (or does not answer in time) into a 503, and anything else into a 500
+    /// whose body says nothing internal (the error goes to the log).
+    static func answering(
+        _ logger: Logger, within timeout: Duration, _ handler: @escaping @Sendable () async throws -> Response
+    ) async -> Response {
         do {
-            return try await handler()
+            return try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, handler)
         } catch let error as APIError {
             return error.response()
+        } catch where DatabaseAvailability.isUnavailable(error) {
+            logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+            var response = APIError(.serviceUnavailable, "database_unavailable", "the database is unavailable; try again shortly").response()
+            response.headers[.retryAfter] = "5"
+            return response
         } catch {
             logger.error("request failed", metadata: ["error": "\(error)"])
             return APIError(.internalServerError, "internal", "the request failed; see the server log").response()

@@ -12,10 +12,11 @@ struct LedgerCommand: AsyncParsableCommand {
             The schema is migrated automatically before any command runs.
 
             Exit codes: 0 success, 1 failure, 2 command rejected (the reason is printed), 3 version conflict, \
-            4 integrity problem found, 64 invalid arguments.
+            4 integrity problem found, 5 database unavailable or timed out, 64 invalid arguments, \
+            130/143 stopped by SIGINT/SIGTERM.
             """,
         subcommands: [
-            RunCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
+            RunCommand.self, ServeCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
             SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self, BenchCommand.self,
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
             RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,

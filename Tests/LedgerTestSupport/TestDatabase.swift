@@ -61,7 +61,7 @@ public enum TestDatabase {
     public static func withClient<T: Sendable>(
         _ url: DatabaseURL, maximumConnections: Int = 20, _ body: @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: backgroundLogger)
+        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections, applicationName: "ledger-tests"), backgroundLogger: backgroundLogger)
         return try await client.runningWhile(body)
     }
 

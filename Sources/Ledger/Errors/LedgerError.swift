@@ -14,6 +14,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
         public static let migration = Code(name: "migration")
         public static let immutable = Code(name: "immutable")
         public static let notFound = Code(name: "not_found")
+        /// PostgreSQL could not be reached, or did not answer, within the time allowed: the
+        /// request may be retried (an append by resending the same event ids).
+        public static let unavailable = Code(name: "database_unavailable")
+        /// A whole command did not finish within its deadline.
+        public static let timedOut = Code(name: "timed_out")
     }
 
     public var code: Code

@@ -43,10 +43,10 @@ extension EventStore {
     /// Every seal, oldest first.
     public func seals() async throws -> [Seal] {
         var seals: [Seal] = []
-        let rows = try await client.query(
+        let rows = try await client.liveQuery(
             "SELECT seal_number, from_position, to_position, event_count, digest, previous_digest FROM ledger.seals ORDER BY seal_number",
             logger: logger)
-        for try await (number, from, to, count, digest, previous) in rows.decode((Int64, Int64, Int64, Int64, ByteBuffer, ByteBuffer).self) {
+        for (number, from, to, count, digest, previous) in try rows.decode((Int64, Int64, Int64, Int64, ByteBuffer, ByteBuffer).self) {
             seals.append(Seal(
                 number: number, fromPosition: from, toPosition: to, eventCount: count,
                 digest: try EventHash(bytes: digest.readableBytesView), previousDigest: try EventHash(bytes: previous.readableBytesView)))
@@ -55,7 +55,8 @@ extension EventStore {
     }
 
     private func sealNextRange(maximumEvents: Int64) async throws -> Seal? {
-        try await client.withTransaction(logger: logger) { connection -> Seal? in
+        let logger = logger
+        return try await client.withLiveConnection { connection in try await connection.inTransaction(logger: logger) { connection -> Seal? in
             try await connection.query("SELECT pg_advisory_xact_lock(7342002)", logger: logger)
             var last: (number: Int64, to: Int64, digest: EventHash) = (0, 0, .zero)
             for try await (number, to, digest) in try await connection.query(
@@ -89,7 +90,7 @@ extension EventStore {
                 digest: digest.finalize(), previousDigest: last.digest)
             try await connection.query(seal.insertQuery, logger: logger)
             return seal
-        }
+        } }
     }
 
     /// Re-checks the whole log: every hash chain, every seal, the head counter and the stream
@@ -110,7 +111,7 @@ extension EventStore {
             progress?(verifier.eventsChecked)
         }
         var streamHeads: [String: ChainVerifier.StreamHead] = [:]
-        for try await (stream, version, hash, position) in try await client.query(
+        for (stream, version, hash, position) in try await client.liveQuery(
             "SELECT stream_id, version, last_hash, last_position FROM ledger.streams", logger: logger
         ).decode((String, Int64, ByteBuffer, Int64).self) {
             streamHeads[stream] = .init(version: version, hash: try EventHash(bytes: hash.readableBytesView), position: position)
@@ -126,7 +127,7 @@ extension EventStore {
     /// The next events and pruning stubs after `position`, merged in position order.
     private func fetchEntries(after position: Int64, limit: Int) async throws -> [(event: RecordedEvent, pruned: Bool)] {
         var entries: [(event: RecordedEvent, pruned: Bool)] = []
-        let rows = try await client.query("""
+        let rows = try await client.liveQuery("""
             SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
                 recorded_at, prev_hash, hash, false FROM ledger.events WHERE position > \(position)
             UNION ALL
@@ -134,7 +135,7 @@ extension EventStore {
                 'epoch'::timestamptz, prev_hash, hash, true FROM ledger.pruned_events WHERE position > \(position)
             ORDER BY 1 LIMIT \(limit)
             """, logger: logger)
-        for try await row in rows {
+        for row in rows {
             let (position, id, stream, version, type, schema, data, metadata, recordedAt, previous, hash, pruned) = try row.decode(
                 (Int64, UUID, String, Int64, String, Int32, ByteBuffer, ByteBuffer, PostgresMicroseconds, ByteBuffer, ByteBuffer, Bool).self)
             entries.append((try Self.makeEvent(
@@ -147,13 +148,13 @@ extension EventStore {
     /// Each pruning's count and digest against the stubs it kept.
     private func pruningProblems() async throws -> [IntegrityProblem] {
         var problems: [IntegrityProblem] = []
-        let rows = try await client.query("""
+        let rows = try await client.liveQuery("""
             SELECT p.pruning_number, p.from_position, p.event_count, p.digest, count(s.position),
                    sha256(coalesce(string_agg(s.hash, ''::bytea ORDER BY s.position), ''::bytea))
             FROM ledger.prunings p LEFT JOIN ledger.pruned_events s ON s.pruning_number = p.pruning_number
             GROUP BY p.pruning_number ORDER BY p.pruning_number
             """, logger: logger)
-        for try await (number, from, recordedCount, recorded, count, digest) in rows.decode((Int64, Int64, Int64, ByteBuffer, Int64, ByteBuffer).self) {
+        for (number, from, recordedCount, recorded, count, digest) in try rows.decode((Int64, Int64, Int64, ByteBuffer, Int64, ByteBuffer).self) {
             if recordedCount != count || recorded != digest {
                 problems.append(IntegrityProblem(
                     kind: .sealMismatch, position: from, streamID: nil,

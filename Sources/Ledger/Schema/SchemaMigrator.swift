@@ -30,7 +30,7 @@ public struct SchemaMigrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [Applied] {
         do {
-            return try await client.withConnection { connection in
+            return try await client.withLiveConnection { connection in
                 try await connection.query("SELECT pg_advisory_lock(7342001)", logger: logger)
                 do {
                     let applied = try await applyMissing(on: connection)

@@ -85,14 +85,14 @@ extension EventStore {
 
     /// The stream's current version: the version of its last event, 0 when it has none.
     public func version(of streamID: StreamID) async throws -> Int64 {
-        let rows = try await client.query("SELECT version FROM ledger.streams WHERE stream_id = \(streamID.rawValue)", logger: logger)
-        for try await version in rows.decode(Int64.self) { return version }
+        let rows = try await client.liveQuery("SELECT version FROM ledger.streams WHERE stream_id = \(streamID.rawValue)", logger: logger)
+        for version in try rows.decode(Int64.self) { return version }
         return 0
     }
 
     /// The position of the last committed event (0 for an empty log).
     public func headPosition() async throws -> Int64 {
-        for try await position in try await client.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
+        for position in try await client.liveQuery("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
             return position
         }
         return 0
@@ -102,7 +102,7 @@ extension EventStore {
         var events: [RecordedEvent] = []
         var strings = RowStrings()
         do {
-            for try await row in try await client.query(query, logger: logger) {
+            for row in try await client.liveQuery(query, logger: logger) {
                 if let event = RecordedEvent(binaryRow: row, strings: &strings) {
                     events.append(event)
                     continue

@@ -16,11 +16,14 @@ public final class EventStore: Sendable {
     let logger: Logger
     let configuration: EventStoreConfiguration
     let coordinator: AppendCoordinator
+    /// The process's one LISTEN connection; run it as a service to let waiters share it.
+    public let headListener: HeadListener
 
     public init(client: PostgresClient, configuration: EventStoreConfiguration = .init(), logger: Logger) {
         self.client = client
         self.logger = logger
         self.configuration = configuration
+        self.headListener = HeadListener(client: client, reconnectDelay: configuration.reconnectDelay, logger: logger)
         self.coordinator = AppendCoordinator(
             limits: .init(maximumRequests: configuration.maximumBatchRequests, maximumEvents: configuration.maximumBatchEvents),
             writer: BatchWriter(client: client, configuration: configuration, logger: logger))

@@ -10,6 +10,9 @@ public struct EventStoreConfiguration: Sendable {
     public var readBatchSize: Int = 1_000
     /// How long a caught-up subscription waits for a NOTIFY before it looks anyway (the safety net).
     public var pollInterval: Duration = .seconds(1)
+    /// How long a caught-up subscription waits while the process's ``HeadListener`` is
+    /// listening (it wakes the subscription on every commit; this is only the safety net).
+    public var listeningPollInterval: Duration = .seconds(30)
     /// How long a subscription waits before it retries after losing its connection.
     public var reconnectDelay: Duration = .milliseconds(500)
 

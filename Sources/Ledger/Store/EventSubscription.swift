@@ -10,17 +10,24 @@ extension EventStore {
         EventSubscription(store: self, position: position, filter: filter)
     }
 
-    /// Returns when the head may have moved past `position`: on a NOTIFY, or after `timeout`.
+    /// Returns when the head may have moved past `position`: on a commit, or after `timeout`.
     ///
-    /// The listening connection only listens: the head is checked through another pooled
-    /// connection. (A query in flight on a listening connection that the server terminates was
-    /// seen to wait forever in postgres-nio, deaf to cancellation; a bare listener is not.)
+    /// While the process's ``HeadListener`` runs, this waits on it and holds no connection.
+    /// Otherwise it LISTENs on a pooled connection of its own that only listens: the head is
+    /// checked through another pooled connection. (A query in flight on a listening
+    /// connection that the server terminates was seen to wait forever in postgres-nio, deaf to
+    /// cancellation; a bare listener is not.)
     public func waitForAppend(after position: Int64, timeout: Duration) async throws {
-        try await client.withConnection { connection in
+        if headListener.isRunning {
+            await headListener.wait(after: position, timeout: timeout)
+            try Task.checkCancellation()
+            return
+        }
+        try await client.withLiveConnection { connection in
             try await connection.listen(on: Self.notificationChannel) { notifications in
                 // Listening before this check closes the race with a commit that happened
                 // between the caller's last read and the LISTEN.
-                if try await headPosition() > position { return }
+                if try await self.headPosition() > position { return }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await _ in notifications { return }
@@ -31,6 +38,12 @@ extension EventStore {
                 }
             }
         }
+    }
+
+    /// How long a caught-up subscription waits before it looks at the log anyway: long while
+    /// the head listener is there to wake it, short (the safety net) while it is not.
+    var idleWait: Duration {
+        headListener.isListening ? configuration.listeningPollInterval : configuration.pollInterval
     }
 }
 
@@ -81,7 +94,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
                     scannedThrough = page.scannedThrough
                     if page.events.isEmpty {
                         position = Swift.max(position, page.scannedThrough)
-                        try await store.waitForAppend(after: position, timeout: store.configuration.pollInterval)
+                        try await store.waitForAppend(after: position, timeout: store.idleWait)
                     }
                 } catch {
                     if Task.isCancelled || error is CancellationError { return nil }

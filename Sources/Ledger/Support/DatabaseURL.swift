@@ -47,7 +47,7 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A client configuration for this URL, with the session settings the ledger relies on.
-    public func clientConfiguration(maximumConnections: Int = 20) -> PostgresClient.Configuration {
+    public func clientConfiguration(maximumConnections: Int = 20, applicationName: String = "ledger") -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketDirectory {
             configuration = .init(
@@ -61,7 +61,7 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
             ("idle_in_transaction_session_timeout", "30s"),
             // The ledger's queries are short and indexed; JIT compilation only adds ~100 ms to them.
             ("jit", "off"),
-            ("application_name", "ledger"),
+            ("application_name", applicationName),
         ]
         return configuration
     }

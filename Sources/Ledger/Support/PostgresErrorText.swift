@@ -9,13 +9,19 @@ public enum PostgresErrorText {
                 let state = psql.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return message + state
             }
-            return "\(psql.code)"
+            switch psql.code {
+            case .connectionError: return "cannot connect to PostgreSQL"
+            case .serverClosedConnection, .uncleanShutdown: return "PostgreSQL closed the connection"
+            default: return "\(psql.code)"
+            }
         }
         if let legacy = error as? PostgresError {
             // The simple-query protocol's error: its description is the server's message.
             return legacy.description
         }
         if let ledger = error as? LedgerError { return ledger.message }
+        if let closed = error as? ConnectionClosed { return closed.description }
+        if error is CancellationError { return "cancelled" }
         return String(describing: type(of: error))
     }
 

@@ -37,9 +37,9 @@ public struct ProjectionRebuilder: Sendable {
 
     /// Rebuilds and swaps in; the live runner (if any, in any process) hands over for the swap.
     public func rebuild(
-        handoverTimeout: Duration = .seconds(60), progress: @Sendable (Progress) -> Void = { _ in }
+        handoverTimeout: Duration = .seconds(60), progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Summary {
-        try await runner.client.withConnection { connection in
+        try await runner.client.withLiveConnection { connection in
             try await begin(on: connection)
             do {
                 let clock = ContinuousClock()

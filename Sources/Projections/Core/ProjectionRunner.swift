@@ -35,97 +35,10 @@ public struct ProjectionRunner: Sendable {
     var registry: ProjectionRegistry { ProjectionRegistry(projection: projection, logger: logger) }
     var applier: ProjectionApplier { ProjectionApplier(projection: projection, store: store, logger: logger) }
 
-    /// Runs until the task is cancelled: active when it holds the lock, standing by otherwise.
+    /// Runs until the task is cancelled: active when it holds the lock, standing by otherwise
+    /// (a ``ProjectionGroupRunner`` of this one projection).
     public func run() async throws {
-        var standingBy = false
-        while !Task.isCancelled {
-            let pause: Duration
-            do {
-                pause = try await client.withConnection { connection in
-                    guard try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) else {
-                        if !standingBy { logger.info("another runner is active; standing by") }
-                        standingBy = true
-                        return configuration.standbyInterval
-                    }
-                    standingBy = false
-                    logger.info("active")
-                    let outcome: Outcome
-                    do {
-                        outcome = try await follow(on: connection)
-                    } catch {
-                        await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
-                        throw error
-                    }
-                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
-                    switch outcome {
-                    case .handover:
-                        logger.info("handing over to a rebuild")
-                        return configuration.standbyInterval
-                    case .stopped(let failure):
-                        logger.error(
-                            "stopped by a bad event; will retry",
-                            metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
-                        return configuration.failureRetryInterval
-                    case .cancelled:
-                        return .zero
-                    }
-                }
-            } catch {
-                if Task.isCancelled || error is CancellationError { return }
-                logger.warning("lost the database; retrying", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-                pause = configuration.reconnectDelay
-            }
-            if pause > .zero {
-                do { try await Task.sleep(for: pause) } catch { return }
-            }
-        }
-    }
-
-    enum Outcome {
-        case handover
-        case stopped(ProjectionEventError)
-        case cancelled
-    }
-
-    /// Applies events until cancelled, asked to hand over, or stopped by a bad event.
-    func follow(on connection: PostgresConnection) async throws -> Outcome {
-        try await prepareLive(on: connection)
-        let live = ProjectionSchema.live(projection)
-        var checkpoint = try await live.checkpoint(on: connection, logger: logger)
-        var failed = try await registry.row(on: connection)?.failed ?? false
-        var meter = RateMeter()
-        var lastIdleSave = ContinuousClock.now
-        while !Task.isCancelled {
-            if try await registry.handoverRequested(on: connection) { return .handover }
-            let step: ProjectionApplier.Step
-            do {
-                let saveIdle = ContinuousClock.now - lastIdleSave >= configuration.idleCheckpointInterval
-                step = try await applier.step(
-                    live, checkpoint: &checkpoint, batchSize: configuration.batchSize, rate: meter.rate, saveIdleCheckpoint: saveIdle,
-                    on: connection)
-            } catch let failure as ProjectionEventError {
-                try await registry.recordFailure(failure, on: connection)
-                return .stopped(failure)
-            }
-            switch step {
-            case .applied(let events, _):
-                meter.record(events)
-                if failed {
-                    try await registry.clearFailure(on: connection)
-                    failed = false
-                    logger.info("resumed past the event that stopped it")
-                }
-            case .idle(let position):
-                lastIdleSave = checkpoint.position == position ? ContinuousClock.now : lastIdleSave
-                do {
-                    try await store.waitForAppend(after: position, timeout: configuration.pollInterval)
-                } catch {
-                    if Task.isCancelled { return .cancelled }
-                    throw error
-                }
-            }
-        }
-        return .cancelled
+        try await ProjectionGroupRunner(runners: [self], logger: logger).run()
     }
 
     /// Makes sure a live copy of the current version exists, building it when it does not and
@@ -159,7 +72,7 @@ public struct ProjectionRunner: Sendable {
     @discardableResult
     public func catchUp(timeout: Duration = .seconds(30)) async throws -> Bool {
         let head = try await store.headPosition()
-        return try await client.withConnection { connection in
+        return try await client.withLiveConnection { connection in
             if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
                 do {
                     let caughtUp = try await catchUpHoldingLock(to: head, on: connection)

@@ -190,7 +190,7 @@ public struct ProjectionSetRebuilder: Sendable {
         _ count: Int, from client: PostgresClient, _ body: @escaping @Sendable ([PostgresConnection]) async throws -> T
     ) async throws -> T {
         guard count > 0 else { return try await body([]) }
-        return try await client.withConnection { connection in
+        return try await client.withLiveConnection { connection in
             try await withConnections(count - 1, from: client) { others in try await body([connection] + others) }
         }
     }

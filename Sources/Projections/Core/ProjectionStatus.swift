@@ -33,12 +33,12 @@ public struct ProjectionStatus: Sendable, Codable {
         for projection in projections {
             var status = ProjectionStatus(
                 name: projection.name, codeVersion: projection.version, position: 0, head: head, rate: 0, events: 0, state: "missing")
-            let rows = try await client.query(
+            let rows = try await client.liveQuery(
                 """
                 SELECT version, status, failed_position, failed_event_type, failed_error FROM projections.registry
                 WHERE name = \(projection.name)
                 """, logger: logger)
-            for try await (version, state, position, type, error) in rows.decode((Int, String, Int64?, String?, String?).self) {
+            for (version, state, position, type, error) in try rows.decode((Int, String, Int64?, String?, String?).self) {
                 status.liveVersion = version
                 status.state = state
                 status.failedPosition = position
@@ -46,16 +46,16 @@ public struct ProjectionStatus: Sendable, Codable {
                 status.failedError = error
             }
             let schema = ProjectionSchema.live(projection).name
-            let exists = try await client.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
+            let exists = try await client.liveQuery("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
             var found = false
-            for try await _ in exists { found = true }
+            for _ in exists { found = true }
             if found {
-                let checkpoint = try await client.query(
+                let checkpoint = try await client.liveQuery(
                     """
                     SELECT position, events, CASE WHEN updated_at > now() - interval '10 seconds' THEN rate ELSE 0 END
                     FROM \(unescaped: schema).checkpoint
                     """, logger: logger)
-                for try await (position, events, rate) in checkpoint.decode((Int64, Int64, Double).self) {
+                for (position, events, rate) in try checkpoint.decode((Int64, Int64, Double).self) {
                     status.position = position
                     status.events = events
                     status.rate = rate

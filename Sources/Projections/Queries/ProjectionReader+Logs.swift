@@ -52,7 +52,7 @@ extension ProjectionReader {
         do {
             // Each row points at one event of this deployment (or holds its lines re-encoded);
             // expand them into lines. Pruned events have left the log, and their lines with them.
-            let rows = try await client.query(
+            let rows = try await client.liveQuery(
                 """
                 SELECT b.position, (l.n - 1)::int4, l.line->>'step', l.line->>'level', l.line->>'message',
                        CASE WHEN json_typeof(l.line->'data') = 'object' THEN (l.line->'data')::text END,
@@ -66,7 +66,7 @@ extension ProjectionReader {
                   AND (\(step)::text IS NULL OR l.line->>'step' = \(step))
                 ORDER BY b.position, l.n OFFSET \(skip) LIMIT \(limit)
                 """, logger: logger)
-            for try await (position, line, step, level, message, data, at) in rows.decode(
+            for (position, line, step, level, message, data, at) in try rows.decode(
                 (Int64, Int32, String?, String, String, String?, Int64).self)
             {
                 entries.append(LogEntry(
@@ -97,7 +97,7 @@ extension ProjectionReader {
     public func audit(_ filter: AuditFilter) async throws -> [AuditEntry] {
         var entries: [AuditEntry] = []
         do {
-            let rows = try await client.query(
+            let rows = try await client.liveQuery(
                 """
                 SELECT position, at_us, actor, action, target, organisation, project, request_id, correlation_id, summary
                 FROM proj_audit.entries
@@ -110,7 +110,7 @@ extension ProjectionReader {
                   AND (\(filter.toMicroseconds)::bigint IS NULL OR at_us < \(filter.toMicroseconds))
                 ORDER BY position LIMIT \(max(1, filter.limit))
                 """, logger: logger)
-            for try await (position, at, actor, action, target, organisation, project, request, correlation, summary) in rows.decode(
+            for (position, at, actor, action, target, organisation, project, request, correlation, summary) in try rows.decode(
                 (Int64, Int64, String?, String, String, String?, String?, String?, UUID?, String).self)
             {
                 entries.append(AuditEntry(

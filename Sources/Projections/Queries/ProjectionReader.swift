@@ -90,7 +90,7 @@ public struct ProjectionReader: Sendable {
     func states<T: Decodable>(_ type: T.Type, _ query: PostgresQuery) async throws -> [T] {
         var values: [T] = []
         do {
-            for try await body in try await client.query(query, logger: logger).decode(String.self) {
+            for body in try await client.liveQuery(query, logger: logger).decode(String.self) {
                 values.append(try LedgerJSON.decode(T.self, from: Data(body.utf8)))
             }
         } catch let error as DecodingError {

@@ -33,7 +33,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [seconds, rounds, bulkEvents, writers] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [seconds, rounds, bulkEvents, writers] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     var report = BenchReport(title: "ledger bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")

@@ -30,7 +30,7 @@ struct ArchiveBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let zstd = try Self.zstdCommand()
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [events, level, quiet = connection.quiet] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [events, level, quiet = connection.quiet] session in
                 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-archive-\(UUID().uuidString)").path
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: scratch) }

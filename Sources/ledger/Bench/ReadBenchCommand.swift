@@ -24,7 +24,7 @@ struct ReadBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [events, batch, quiet = connection.quiet] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [events, batch, quiet = connection.quiet] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     let metadata = EventMetadata(actor: "bench", organisation: "org-bench", source: "bench")

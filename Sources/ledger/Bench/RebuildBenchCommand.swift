@@ -27,7 +27,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [events, keepDatabase, quiet = connection.quiet] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [events, keepDatabase, quiet = connection.quiet] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger, keep: keepDatabase) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
                     let clock = ContinuousClock()

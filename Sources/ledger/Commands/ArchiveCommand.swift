@@ -41,7 +41,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     func run() async throws {
         let line = ProgressLine("archive", quiet: connection.quiet)
         let manifest = try await reportingErrors {
-            try await LedgerRuntime.run(connection) { session in
+            try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
                 var exporter = ArchiveExporter(store: session.store)
                 exporter.options.level = level
                 exporter.options.segmentEvents = segmentEvents

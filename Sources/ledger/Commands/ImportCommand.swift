@@ -23,7 +23,7 @@ struct ImportCommand: AsyncParsableCommand {
         let line = ProgressLine("import", quiet: connection.quiet)
         let directories = directories
         let summary = try await reportingErrors {
-            try await LedgerRuntime.run(connection) { session in
+            try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
                 try await ArchiveImporter(client: session.client, logger: session.logger)
                     .importArchives(directories, progress: line.update)
             }

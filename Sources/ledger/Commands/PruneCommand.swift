@@ -62,7 +62,7 @@ struct PruneCommand: AsyncParsableCommand {
         let line = ProgressLine("prune: verifying the archive", quiet: connection.quiet)
         let frozen = request
         let outcome = try await reportingErrors {
-            try await LedgerRuntime.run(connection) { session in
+            try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
                 try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).prune(frozen, progress: line.update)
             }
         }

@@ -7,6 +7,7 @@ import LedgerArchive
 import Logging
 import PostgresNIO
 import Projections
+import ServiceLifecycle
 
 /// `ledger run`: the service — migrates, keeps the projections up to date, seals new events
 /// periodically and, with `--demo`, shows deployments progressing with the simulator.
@@ -40,55 +41,45 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--listen` as host and port, or nil for 'off'.
-    func listenAddress() throws -> (host: String, port: Int)? {
-        if listen == "off" { return nil }
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port),
-            colon != listen.startIndex
-        else { throw ValidationError("--listen must be HOST:PORT or 'off' (got '\(listen)')") }
-        return (String(listen[..<colon]), port)
-    }
+    func listenAddress() throws -> (host: String, port: Int)? { try ListenAddress.parse(listen) }
 
     func run() async throws {
         try await reportingErrors {
             let address = try listenAddress()
-            _ = try await LedgerRuntime.run(connection) { [sealInterval, demo, demoInterval] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 // A pruning cut short before its event was appended gets the event now.
                 try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).recordMissingEvents()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while !Task.isCancelled {
-                            try await Task.sleep(for: .seconds(sealInterval))
-                            for seal in try await session.store.seal() {
-                                session.logger.info("sealed", metadata: ["ledger.seal": "\(seal.number)", "ledger.to": "\(seal.toPosition)"])
-                            }
-                        }
-                    }
-                    group.addTask { try await ProjectionServices.runAll(session) }
-                    if let address {
-                        let server = GatewayServer(
-                            reader: ProjectionReader(client: session.client, logger: session.logger), store: session.store, host: address.host, port: address.port,
-                            logger: session.logger)
-                        group.addTask {
-                            try await server.run { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") }
-                        }
-                    }
-                    if demo {
-                        group.addTask { try await DemoLoop(session: session, interval: .seconds(demoInterval)).run() }
-                        group.addTask {
-                            var configuration = DeploymentSimulator.Configuration()
-                            configuration.speed = 10
-                            try await DeploymentSimulator(
-                                service: DeploymentService(store: session.store, source: "simulator"), configuration: configuration,
-                                logger: session.logger
-                            ).run()
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
+                var services: [any Service] = [
+                    ProjectionCatalog.groupRunner(session),
+                    Sealer(store: session.store, interval: .seconds(sealInterval), logger: session.logger),
+                ]
+                if let address { services.append(session.gatewayServer(address)) }
+                if demo {
+                    services.append(RestartingService(description: "demo", logger: session.logger) {
+                        try await DemoLoop(session: session, interval: .seconds(demoInterval)).run()
+                    })
+                    services.append(RestartingService(description: "simulator", logger: session.logger) {
+                        var configuration = DeploymentSimulator.Configuration()
+                        configuration.speed = 10
+                        try await DeploymentSimulator(
+                            service: DeploymentService(store: session.store, source: "simulator"), configuration: configuration,
+                            logger: session.logger
+                        ).run()
+                    })
                 }
+                try await session.runServices(services)
             }
         }
+    }
+}
+
+extension LedgerSession {
+    /// The HTTP API on `address`, announcing where it listens.
+    func gatewayServer(_ address: (host: String, port: Int)) -> GatewayServer {
+        GatewayServer(
+            reader: ProjectionReader(client: client, logger: logger), store: store, host: address.host, port: address.port, logger: logger,
+            onListening: { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") })
     }
 }
 

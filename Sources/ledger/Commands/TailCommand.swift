@@ -25,7 +25,7 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let filter = EventFilter(categories: Set(categories), eventTypes: Set(types))
-            _ = try await LedgerRuntime.run(connection) { [from] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [from] session in
                 let after: Int64
                 if let from { after = from - 1 } else { after = try await session.store.headPosition() }
                 for try await event in session.store.subscribe(after: after, filter: filter) {

@@ -25,7 +25,7 @@ struct VerifyCommand: AsyncParsableCommand {
         if let archive { return try verifyArchive(archive) }
         let quiet = connection.quiet
         let report = try await reportingErrors {
-            try await LedgerRuntime.run(connection) { session in
+            try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
                 try await session.store.verify(progress: { checked in
                     if !quiet && checked % 100_000 < 5_000 { printError("verify: \(checked) events checked") }
                 })

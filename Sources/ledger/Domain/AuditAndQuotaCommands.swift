@@ -32,7 +32,7 @@ struct AuditCommand: AsyncParsableCommand {
             filter.organisation = organisation
             filter.fromMicroseconds = from.flatMap(Timestamps.parse)
             filter.toMicroseconds = to.flatMap(Timestamps.parse)
-            _ = try await DomainSession.run(connection) { [filter, format, limit] session in
+            _ = try await DomainSession.run(connection, deadline: format == "table" ? .command : .longRunning) { [filter, format, limit] session in
                 try await session.catchUp(["audit"])
                 var filter = filter
                 var printed = 0

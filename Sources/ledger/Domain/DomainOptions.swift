@@ -37,8 +37,10 @@ struct DomainSession: Sendable {
         }
     }
 
-    static func run<T: Sendable>(_ connection: ConnectionOptions, _ body: @escaping @Sendable (DomainSession) async throws -> T) async throws -> T? {
-        try await LedgerRuntime.run(connection) { session in try await body(DomainSession(session: session)) }
+    static func run<T: Sendable>(
+        _ connection: ConnectionOptions, deadline: CommandDeadline = .command, _ body: @escaping @Sendable (DomainSession) async throws -> T
+    ) async throws -> T? {
+        try await LedgerRuntime.run(connection, deadline: deadline) { session in try await body(DomainSession(session: session)) }
     }
 }
 

@@ -14,7 +14,7 @@ struct ProgressCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await DomainSession.run(connection) { [id, follow, options] session in
+            _ = try await DomainSession.run(connection, deadline: follow ? .longRunning : .command) { [id, follow, options] session in
                 var last: DeploymentProgress?
                 while true {
                     try await session.catchUp(["progress"])
@@ -72,7 +72,7 @@ struct LogsCommand: AsyncParsableCommand {
                 try await followThroughServer(try GatewayClient(url: server))
                 return
             }
-            _ = try await DomainSession.run(connection) { [id, level, step, skip, limit, follow, options] session in
+            _ = try await DomainSession.run(connection, deadline: follow ? .longRunning : .command) { [id, level, step, skip, limit, follow, options] session in
                 var offset = skip
                 while true {
                     try await session.catchUp(["logs", "deployments"])

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Ledger
 import Projections
+import ServiceLifecycle
 
 /// `ledger projections status|rebuild`, and `ledger project` to run the runners.
 struct ProjectionsCommand: AsyncParsableCommand {
@@ -52,7 +53,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                _ = try await LedgerRuntime.run(connection) { [name, quiet = connection.quiet] session in
+                _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [name, quiet = connection.quiet] session in
                     if name == "all" {
                         try await Self.rebuildAll(session, quiet: quiet)
                         return
@@ -97,23 +98,19 @@ struct ProjectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
                 printError("projecting the log into \(ProjectionCatalog.all.count) read models (Ctrl-C to stop)")
-                try await ProjectionServices.runAll(session)
+                try await session.runServices([ProjectionCatalog.groupRunner(session)])
             }
         }
     }
 }
 
-/// Runs every projection runner side by side.
-enum ProjectionServices {
-    static func runAll(_ session: LedgerSession) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for projection in ProjectionCatalog.all {
-                let runner = ProjectionRunner(projection: projection, store: session.store, client: session.client, logger: session.logger)
-                group.addTask { try await runner.run() }
-            }
-            try await group.waitForAll()
-        }
+extension ProjectionCatalog {
+    /// Every projection, kept up to date on one connection.
+    static func groupRunner(_ session: LedgerSession) -> ProjectionGroupRunner {
+        ProjectionGroupRunner(
+            runners: all.map { ProjectionRunner(projection: $0, store: session.store, client: session.client, logger: session.logger) },
+            logger: session.logger)
     }
 }

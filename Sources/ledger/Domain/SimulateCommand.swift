@@ -31,7 +31,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection) { [simulatorConfiguration, once] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [simulatorConfiguration, once] session in
                 printError("simulating deployments (not a real executor; Ctrl-C to stop)")
                 let simulator = DeploymentSimulator(
                     service: DeploymentService(store: session.store, source: "simulator"), configuration: simulatorConfiguration, logger: session.logger)

@@ -11,6 +11,7 @@ enum LedgerExitCode {
     static let conflict = ExitCode(3)
     static let integrityProblem = ExitCode(4)
     static let rejected = ExitCode(2)
+    static let unavailable = ExitCode(5)
 }
 
 /// Turns ledger errors into one clear line on stderr and a meaningful exit code; the detail
@@ -27,6 +28,11 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     } catch let reused as EventIDReused {
         printError(reused.description)
         throw LedgerExitCode.conflict
+    } catch where DatabaseAvailability.isUnavailable(error) {
+        let wrapped = LedgerError.wrapping(error, "PostgreSQL is unavailable")
+        printError(wrapped.message)
+        if Environment.value("LOG_LEVEL") == "debug" { printError(wrapped.debugDescription) }
+        throw LedgerExitCode.unavailable
     } catch let error as LedgerError {
         printError(error.message)
         if Environment.value("LOG_LEVEL") == "debug" { printError(error.debugDescription) }

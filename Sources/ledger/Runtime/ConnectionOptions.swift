@@ -19,12 +19,25 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env: LOG_LEVEL).", valueName: "level"))
     var logLevel: String?
 
+    @Option(
+        name: .customLong("timeout"),
+        help: ArgumentHelp("Seconds a command may take before it gives up (env: LEDGER_TIMEOUT; default 30). Services and long jobs have none.", valueName: "seconds"))
+    var timeout: Double?
+
+    @Option(
+        name: .customLong("grace-period"),
+        help: ArgumentHelp("Seconds a graceful stop after SIGINT/SIGTERM may take before the process exits anyway (env: LEDGER_GRACE_PERIOD; default 10).", valueName: "seconds"))
+    var gracePeriod: Double?
+
     @Flag(name: .customLong("quiet"), help: "Print only results, no progress or status messages.")
     var quiet = false
 
     func validate() throws {
         if let level = resolvedLogLevelText, Logger.Level(rawValue: level) == nil {
             throw ValidationError("unknown log level '\(level)'; use trace, debug, info, notice, warning, error or critical")
+        }
+        for (name, text) in [("--timeout", timeout.map { "\($0)" } ?? Environment.value("LEDGER_TIMEOUT")), ("--grace-period", gracePeriod.map { "\($0)" } ?? Environment.value("LEDGER_GRACE_PERIOD"))] {
+            if let text, (Double(text) ?? 0) <= 0 { throw ValidationError("\(name) must be a positive number of seconds (got '\(text)')") }
         }
         if let url = resolvedDatabaseURLText {
             do { _ = try DatabaseURL(parsing: url) } catch { throw ValidationError(error.message) }
@@ -33,6 +46,12 @@ struct ConnectionOptions: ParsableArguments {
 
     var resolvedDatabaseURLText: String? { databaseURL ?? Environment.value("DATABASE_URL") }
     var resolvedDataDirectory: String { dataDirectory ?? Environment.value("LEDGER_DATA_DIR") ?? ".ledger" }
+    /// How long a command may take as a whole.
+    var resolvedTimeout: Duration { .seconds(timeout ?? Environment.value("LEDGER_TIMEOUT").flatMap(Double.init) ?? 30) }
+    /// How long one request waits for a database connection: 10 s, or less when the command's own limit is shorter.
+    var resolvedConnectTimeout: Duration { min(.seconds(10), resolvedTimeout) }
+    /// How long a graceful stop may take.
+    var resolvedGracePeriod: Duration { .seconds(gracePeriod ?? Environment.value("LEDGER_GRACE_PERIOD").flatMap(Double.init) ?? 10) }
     var resolvedLogLevelText: String? { logLevel ?? Environment.value("LOG_LEVEL") }
 
     func makeLogger() -> Logger {

@@ -53,7 +53,7 @@ struct EmbeddedPostgres {
     /// Stops the cluster (fast shutdown: open sessions are ended, committed data is safe).
     func stop() async throws {
         let bin = try Self.serverBinaries()
-        _ = try await run("\(q(bin + "/pg_ctl")) -D \(q(directory.path)) -m fast -w stop")
+        _ = try await run("\(q(bin + "/pg_ctl")) -D \(q(directory.path)) -m fast -w -t 10 stop")
     }
 
     private func initialise(bin: String) async throws {

@@ -1,0 +1,141 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The one connection of a process that LISTENs for commits: it publishes the head position to
+/// every waiter in the process (subscriptions, projection runners, live streams), so that
+/// waiting never holds a pooled connection. After PostgreSQL restarts it reconnects, re-reads
+/// the head and wakes everyone, who then read what they missed from the log.
+///
+/// Run it in the process's `ServiceGroup`; ``EventStore/waitForAppend(after:timeout:)`` uses it
+/// while it runs and falls back to a LISTEN of its own otherwise.
+public final class HeadListener: Service, Sendable {
+    private struct Waiter {
+        let after: Int64
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var running = false
+        var listening = false
+        var head: Int64 = 0
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Mutex(State())
+    private let client: PostgresClient
+    private let logger: Logger
+    private let reconnectDelay: Duration
+
+    public init(client: PostgresClient, reconnectDelay: Duration = .milliseconds(500), logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.reconnectDelay = reconnectDelay
+    }
+
+    /// Whether ``run()`` is running (waiters then rely on it rather than listening themselves).
+    public var isRunning: Bool { state.withLock { $0.running } }
+    /// Whether it is connected and listening now (false while PostgreSQL is away).
+    public var isListening: Bool { state.withLock { $0.listening } }
+    /// The highest head position it has heard of.
+    public var head: Int64 { state.withLock { $0.head } }
+    /// How many are waiting (for metrics and tests).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Listens until cancelled or the service group shuts down, reconnecting after failures.
+    public func run() async throws {
+        state.withLock { $0.running = true }
+        defer {
+            state.withLock { $0.running = false }
+            setListening(false)
+        }
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    try await self.listenOnce()
+                } catch {
+                    if Task.isCancelled { return }
+                    failures += 1
+                    self.logger.warning(
+                        "head listener lost the database; reconnecting", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+                }
+                self.setListening(false)
+                do { try await Task.sleep(for: self.reconnectDelay * min(max(failures, 1), 10)) } catch { return }
+            }
+        }
+    }
+
+    private func listenOnce() async throws {
+        let logger = logger
+        try await client.withLiveConnection { connection in
+            try await connection.listen(on: EventStore.notificationChannel) { notifications in
+                // Read after LISTEN, so that no commit falls between the two.
+                var head: Int64 = 0
+                for try await position in try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
+                    head = position
+                }
+                self.publish(head)
+                self.setListening(true)
+                for try await notification in notifications {
+                    if let position = Int64(notification.payload) { self.publish(position) }
+                }
+            }
+        }
+    }
+
+    /// Returns once the head is known to be past `position`, or after `timeout`, or when the
+    /// caller is cancelled — whichever comes first.
+    public func wait(after position: Int64, timeout: Duration) async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Bool in
+                    if state.head > position || Task.isCancelled { return true }
+                    state.waiters[id] = Waiter(after: position, continuation: continuation)
+                    return false
+                }
+                if ready {
+                    continuation.resume()
+                    return
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.resume(id)
+                }
+            }
+        } onCancel: {
+            self.resume(id)
+        }
+    }
+
+    private func resume(_ id: Int) {
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+    }
+
+    func publish(_ position: Int64) {
+        let ready = state.withLock { state -> [Waiter] in
+            state.head = max(state.head, position)
+            let ready = state.waiters.filter { $0.value.after < state.head }
+            for id in ready.keys { state.waiters.removeValue(forKey: id) }
+            return Array(ready.values)
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    /// Losing or regaining the connection wakes everyone: events may have been missed meanwhile.
+    private func setListening(_ listening: Bool) {
+        let everyone = state.withLock { state -> [Waiter] in
+            guard state.listening != listening else { return [] }
+            state.listening = listening
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in everyone { waiter.continuation.resume() }
+    }
+}

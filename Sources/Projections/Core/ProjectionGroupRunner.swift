@@ -1,0 +1,152 @@
+import Ledger
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Keeps several projections up to date on **one** connection: for each projection whose
+/// runner lock it can take it is the active runner, for the others it stands by and tries
+/// again every ``ProjectionRunnerConfiguration/standbyInterval``. It steps every active
+/// projection in turn (one batch each, so a long catch-up never starves the others) and waits
+/// on the process's head listener when all are idle.
+///
+/// One connection for any number of projections keeps an idle process small; the projection
+/// rules are those of ``ProjectionRunner`` (a bad event stops only its own projection, a
+/// rebuild's hand-over request is honoured, every batch commits with its checkpoint).
+public struct ProjectionGroupRunner: Service {
+    let runners: [ProjectionRunner]
+    let client: PostgresClient
+    let store: EventStore
+    let configuration: ProjectionRunnerConfiguration
+    let logger: Logger
+
+    public init(runners: [ProjectionRunner], logger: Logger) {
+        precondition(!runners.isEmpty, "a projection group needs at least one projection")
+        self.runners = runners
+        self.client = runners[0].client
+        self.store = runners[0].store
+        self.configuration = runners[0].configuration
+        self.logger = logger
+    }
+
+    /// Runs until cancelled or the service group shuts down; a lost connection is retried.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await client.withLiveConnection { connection in try await self.serve(on: connection) }
+                } catch {
+                    if Task.isCancelled || error is CancellationError { return }
+                    logger.warning("projections lost the database; retrying", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+                    do { try await Task.sleep(for: configuration.reconnectDelay) } catch { return }
+                }
+            }
+        }
+    }
+
+    /// One projection this group is the active runner of.
+    struct Active {
+        let runner: ProjectionRunner
+        var checkpoint: ProjectionSchema.Checkpoint
+        var failed: Bool
+        var meter = RateMeter()
+        var lastIdleSave = ContinuousClock.now
+    }
+
+    /// Steps the projections on `connection` until cancelled; always releases the locks it took.
+    func serve(on connection: PostgresConnection) async throws {
+        var active: [Int: Active] = [:]
+        do {
+            try await loop(&active, on: connection)
+        } catch {
+            for entry in active.values { await entry.runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection) }
+            throw error
+        }
+        for entry in active.values { await entry.runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection) }
+    }
+
+    private func loop(_ active: inout [Int: Active], on connection: PostgresConnection) async throws {
+        var nextTry = [ContinuousClock.Instant](repeating: .now, count: runners.count)
+        var standingBy = Set<Int>()
+        while !Task.isCancelled {
+            for (index, runner) in runners.enumerated() where active[index] == nil && nextTry[index] <= .now {
+                if try await runner.registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
+                    do {
+                        try await runner.prepareLive(on: connection)
+                        let live = ProjectionSchema.live(runner.projection)
+                        active[index] = Active(
+                            runner: runner, checkpoint: try await live.checkpoint(on: connection, logger: logger),
+                            failed: try await runner.registry.row(on: connection)?.failed ?? false)
+                    } catch {
+                        await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                        throw error
+                    }
+                    standingBy.remove(index)
+                    runner.logger.info("active")
+                } else {
+                    if standingBy.insert(index).inserted { runner.logger.info("another runner is active; standing by") }
+                    nextTry[index] = .now + configuration.standbyInterval
+                }
+            }
+            var idleAt: Int64?
+            var busy = false
+            for index in active.keys.sorted() {
+                guard var entry = active[index] else { continue }
+                let runner = entry.runner
+                if try await runner.registry.handoverRequested(on: connection) {
+                    runner.logger.info("handing over to a rebuild")
+                    await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                    active[index] = nil
+                    nextTry[index] = .now + configuration.standbyInterval
+                    continue
+                }
+                let live = ProjectionSchema.live(runner.projection)
+                let step: ProjectionApplier.Step
+                do {
+                    let saveIdle = ContinuousClock.now - entry.lastIdleSave >= configuration.idleCheckpointInterval
+                    step = try await runner.applier.step(
+                        live, checkpoint: &entry.checkpoint, batchSize: configuration.batchSize, rate: entry.meter.rate,
+                        saveIdleCheckpoint: saveIdle, on: connection)
+                } catch let failure as ProjectionEventError {
+                    try await runner.registry.recordFailure(failure, on: connection)
+                    runner.logger.error(
+                        "stopped by a bad event; will retry",
+                        metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
+                    await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                    active[index] = nil
+                    nextTry[index] = .now + configuration.failureRetryInterval
+                    continue
+                }
+                switch step {
+                case .applied(let events, _):
+                    busy = true
+                    entry.meter.record(events)
+                    if entry.failed {
+                        try await runner.registry.clearFailure(on: connection)
+                        entry.failed = false
+                        runner.logger.info("resumed past the event that stopped it")
+                    }
+                case .idle(let position):
+                    if entry.checkpoint.position == position { entry.lastIdleSave = .now }
+                    idleAt = min(idleAt ?? position, position)
+                }
+                active[index] = entry
+            }
+            if busy { continue }
+            // Idle: wait for a commit, but no longer than the next standby or retry attempt.
+            var wait = configuration.pollInterval
+            for (index, instant) in nextTry.enumerated() where active[index] == nil {
+                wait = min(wait, max(.milliseconds(10), instant - .now))
+            }
+            do {
+                if let idleAt {
+                    try await store.waitForAppend(after: idleAt, timeout: wait)
+                } else {
+                    try await Task.sleep(for: wait)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                throw error
+            }
+        }
+    }
+}

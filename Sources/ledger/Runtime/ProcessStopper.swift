@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Synchronization
+import UnixSignals
+
+/// SIGINT and SIGTERM for a whole command: the first signal starts a graceful stop (a service
+/// group shuts down in reverse order; a plain command is cancelled); a second signal, or the
+/// grace period running out, ends the process at once. Either way the exit status is 130 for
+/// SIGINT and 143 for SIGTERM, and what was registered with ``atExit(_:)`` (stopping the
+/// embedded PostgreSQL) runs first, itself bounded in time.
+final class ProcessStopper: Sendable {
+    /// A signal that stops the process, and the exit status it leads to.
+    enum Signal: Sendable {
+        case interrupt, terminate
+
+        var exitCode: ExitCode { ExitCode(self == .interrupt ? 130 : 143) }
+        var name: String { self == .interrupt ? "SIGINT" : "SIGTERM" }
+    }
+
+    private struct State {
+        var signal: Signal?
+        var gracefulStops: [@Sendable () async -> Void] = []
+        var exitActions: [@Sendable () async -> Void] = []
+        var body: Task<Void, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    let gracePeriod: Duration
+    private let log: @Sendable (String) -> Void
+
+    init(gracePeriod: Duration, log: @escaping @Sendable (String) -> Void) {
+        self.gracePeriod = gracePeriod
+        self.log = log
+    }
+
+    /// The signal that asked this process to stop, if one did.
+    var receivedSignal: Signal? { state.withLock { $0.signal } }
+
+    /// Registers how a long-running command stops gracefully (instead of being cancelled).
+    func onGracefulStop(_ action: @escaping @Sendable () async -> Void) {
+        let signalled = state.withLock { state in
+            state.gracefulStops.append(action)
+            return state.signal != nil
+        }
+        if signalled { Task { await action() } }
+    }
+
+    /// Registers what must happen before the process ends, however it ends.
+    func atExit(_ action: @escaping @Sendable () async -> Void) {
+        state.withLock { $0.exitActions.append(action) }
+    }
+
+    /// Runs `body` until it ends, stopping it on a signal as described above.
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let watcher = Task { await self.watch(signals) }
+        defer { watcher.cancel() }
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let task = Task {
+            let result = await Result(awaiting: body)
+            outcome.withLock { $0 = result }
+        }
+        let cancelNow = state.withLock { state -> Bool in
+            state.body = task
+            return state.signal != nil && state.gracefulStops.isEmpty
+        }
+        if cancelNow { task.cancel() }
+        await task.value
+        return outcome.withLock { $0 } ?? .failure(CancellationError())
+    }
+
+    /// Runs the exit actions once; the command then returns normally.
+    func finish() async {
+        let actions = state.withLock { state -> [@Sendable () async -> Void] in
+            state.finished = true
+            defer { state.exitActions = [] }
+            return state.exitActions
+        }
+        for action in actions { await action() }
+    }
+
+    private func watch(_ signals: UnixSignalsSequence) async {
+        for await signal in signals {
+            let received: Signal = signal == .sigint ? .interrupt : .terminate
+            let first = state.withLock { state -> (stops: [@Sendable () async -> Void], body: Task<Void, Never>?)? in
+                guard state.signal == nil else { return nil }
+                state.signal = received
+                return (state.gracefulStops, state.body)
+            }
+            guard let first else {
+                log("\(received.name) again: exiting now")
+                await forceExit(received)
+            }
+            log("\(received.name): stopping (up to \(Int(gracePeriod.seconds)) s; send it again to exit at once)")
+            if first.stops.isEmpty {
+                first.body?.cancel()
+            } else {
+                for stop in first.stops { Task { await stop() } }
+            }
+            let grace = gracePeriod
+            Task {
+                do { try await Task.sleep(for: grace) } catch { return }
+                self.log("did not stop within \(Int(grace.seconds)) s: exiting now")
+                await self.forceExit(received)
+            }
+        }
+    }
+
+    /// Runs the exit actions (each given a few seconds at most) and ends the process.
+    private func forceExit(_ signal: Signal) async -> Never {
+        let actions = state.withLock { state -> [@Sendable () async -> Void] in
+            defer { state.exitActions = [] }
+            return state.exitActions
+        }
+        for action in actions {
+            _ = try? await withDeadline(.seconds(15), { CancellationError() }) { await action() }
+        }
+        exit(signal.exitCode.rawValue)
+    }
+}

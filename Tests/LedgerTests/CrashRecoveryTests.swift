@@ -1,0 +1,214 @@
+import ChildProcess
+import Foundation
+import Ledger
+import LedgerTestSupport
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// PostgreSQL crashing under the `ledger` processes: nothing hangs, nothing acknowledged is
+/// lost, the service answers 503 while the database is away and carries on after it. Each test
+/// crashes a private cluster of its own, so the rest of `make test` is undisturbed.
+@Suite(.serialized) struct CrashRecoveryTests {
+    @Test func appendingProcessesSurviveFiveCrashesEndInTimeAndLoseNothingAcknowledged() async throws {
+        try await PrivateCluster.with { cluster in
+            let url = cluster.url.with(database: "postgres")
+            let migrated = try await LedgerBinary.run("migrate --quiet", databaseURL: url.connectionString)
+            try #require(migrated.status == 0, "\(migrated.errors)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-crash-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let binary = ShellCommand.quote(try LedgerBinary.path())
+            // Each writer is a shell loop of separate `ledger append` processes, each with a
+            // 20 s bound and killed at 60 s: a kill (137) would be a hang.
+            let writers = (1...4).map { writer in
+                Task {
+                    try await ShellCommand.run("""
+                        export DATABASE_URL=\(ShellCommand.quote(url.connectionString))
+                        while [ ! -e \(directory)/stop ]; do
+                          id=$(cat /proc/sys/kernel/random/uuid); start=$(date +%s%N)
+                          timeout -s KILL 60 \(binary) append crash-\(writer) --type Probe --data '{"writer":\(writer)}' --id $id --timeout 20 \
+                            > /dev/null 2>> \(directory)/errors-\(writer)
+                          status=$?; echo "$status $id $(( ($(date +%s%N) - start) / 1000000 ))" >> \(directory)/results-\(writer)
+                        done
+                        """)
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            for _ in 0..<5 {
+                try await cluster.crash()
+                try await Task.sleep(for: .seconds(1))
+                try await cluster.startServer()
+                try await Task.sleep(for: .seconds(2))
+            }
+            _ = FileManager.default.createFile(atPath: directory + "/stop", contents: nil)
+            for writer in writers { _ = try await writer.value }
+
+            var acknowledged: [UUID] = []
+            var failed = 0
+            for writer in 1...4 {
+                let lines = try String(contentsOfFile: "\(directory)/results-\(writer)", encoding: .utf8).split(separator: "\n")
+                for line in lines {
+                    let fields = line.split(separator: " ")
+                    let status = Int(fields[0]) ?? -1, milliseconds = Int(fields[2]) ?? .max
+                    #expect(status == 0 || status == 5, "an append ended with \(status): \(line)")
+                    #expect(milliseconds < 25_000, "an append took \(milliseconds) ms, past its 20 s bound")
+                    if status == 0 { acknowledged.append(UUID(uuidString: String(fields[1]))!) } else { failed += 1 }
+                }
+            }
+            #expect(acknowledged.count > 20)
+            try await TestDatabase.withClient(url) { [acknowledged] client in
+                var stored = Set<UUID>()
+                for row in try await client.liveQuery("SELECT event_id FROM ledger.events WHERE event_type = 'Probe'", logger: TestDatabase.logger) {
+                    stored.insert(try row.decode(UUID.self))
+                }
+                let lost = acknowledged.filter { !stored.contains($0) }
+                #expect(lost.isEmpty, "\(lost.count) acknowledged appends are missing")
+            }
+            let verify = try await LedgerBinary.run("verify --quiet", databaseURL: url.connectionString)
+            #expect(verify.status == 0, "\(verify.output) \(verify.errors)")
+        }
+    }
+
+    @Test func theServiceAnswers503WhileTheDatabaseIsAwayThenResumesAndStopsOnSigterm() async throws {
+        try await PrivateCluster.with { cluster in
+            let url = cluster.url.with(database: "postgres").connectionString
+            let port = 20_000 + Int.random(in: 0..<20_000)
+            let service = try await LedgerBinary.start("run --listen 127.0.0.1:\(port) --seal-every 1 --grace-period 5", databaseURL: url)
+            defer { service.signal(SIGKILL) }
+            try await waitUntil("the HTTP API listens") { service.errors.contains("HTTP API on") }
+            #expect(try await HTTP.get(port, "/metrics").status == 200)
+
+            try await cluster.crash()
+            let away = try await HTTP.get(port, "/metrics")
+            #expect(away.status == 503)
+            #expect(away.body.contains(#""code":"database_unavailable""#))
+            #expect(away.seconds < 15, "a request waited \(away.seconds) s, past its 10 s deadline")
+
+            try await cluster.startServer()
+            try await waitUntil("the API answers again") { (try? await HTTP.get(port, "/metrics").status) == 200 }
+            let created = try await LedgerBinary.run("orgs create after-crash --name After --quiet", databaseURL: url)
+            try #require(created.status == 0, "\(created.errors)")
+            try await waitUntil("the projections catch up after the restart") {
+                let metrics = (try? await HTTP.get(port, "/metrics").body) ?? ""
+                let lags = metrics.split(separator: "\n").filter { $0.hasPrefix("ledger_projection_lag_events{") }
+                return !lags.isEmpty && lags.allSatisfy { $0.hasSuffix(" 0") }
+            }
+
+            service.signal(SIGTERM)
+            let ended = await service.wait()
+            #expect(ended.status == 143)
+            #expect(ended.errors.contains("SIGTERM: stopping"))
+        }
+    }
+
+    @Test func sigtermEndsACommandBlockedOnTheDatabaseWithinItsGracePeriod() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await db.client.withConnection { holder in
+                // Every append waits for the head row; hold it in an open transaction.
+                try await holder.query("BEGIN", logger: TestDatabase.logger)
+                try await holder.query("SELECT position FROM ledger.head FOR UPDATE", logger: TestDatabase.logger)
+                let append = try await LedgerBinary.start(
+                    #"append blocked-1 --type T --data '{}' --timeout 120 --grace-period 2"#, databaseURL: db.url.connectionString)
+                try await Task.sleep(for: .seconds(2))
+                let signalled = ContinuousClock.now
+                append.signal(SIGTERM)
+                let ended = await append.wait()
+                let afterSignal = (ContinuousClock.now - signalled) / .seconds(1)
+                try await holder.query("ROLLBACK", logger: TestDatabase.logger)
+                #expect(ended.status == 143, "\(ended.errors)")
+                #expect(afterSignal < 6, "it took \(afterSignal) s to end after SIGTERM")
+            }
+        }
+    }
+
+    @Test func anIdleServiceHoldsAtMostThreeConnections() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = try await LedgerBinary.start("run --listen off", databaseURL: db.url.connectionString)
+            defer { service.signal(SIGKILL) }
+            try await waitUntil("every projection exists") {
+                let rows = try? await db.client.liveQuery("SELECT count(*) FROM projections.registry", logger: TestDatabase.logger)
+                return (try? rows?.first?.decode(Int.self)) == 7
+            }
+            try await Task.sleep(for: .seconds(3))
+            let held = try await db.client.liveQuery(
+                """
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ledger'
+                """, logger: TestDatabase.logger)[0].decode(Int.self)
+            #expect(held >= 2 && held <= 3, "an idle `ledger run` holds \(held) connections")
+            service.signal(SIGINT)
+            #expect(await service.wait().status == 130)
+        }
+    }
+
+    @Test func aThousandIdleSubscribersShareTheOneListeningConnection() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await TestDatabase.withClient(db.url, maximumConnections: 2) { client in
+                let store = EventStore(client: client, logger: TestDatabase.logger)
+                let listener = Task { try await store.headListener.run() }
+                defer { listener.cancel() }
+                try await waitUntil("the listener listens") { store.headListener.isListening }
+                let received = Counter()
+                let subscribers = (0..<1_000).map { _ in
+                    Task {
+                        for try await _ in store.subscribe(after: 0) {
+                            received.add()
+                            return
+                        }
+                    }
+                }
+                defer { for subscriber in subscribers { subscriber.cancel() } }
+                try await waitUntil("all subscribers wait") { store.headListener.waiterCount == 1_000 }
+                // The 1,000 wait on the listener and hold no connection: the pool of two (one
+                // of them the listener's) is all this store has, and the test's own pool is
+                // the only other client of the database.
+                let connections = try await db.client.liveQuery(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND application_name = 'ledger-tests' AND pid <> pg_backend_pid()
+                    """, logger: TestDatabase.logger)[0].decode(Int.self)
+                #expect(connections <= 3)
+                _ = try await db.store.append(to: Fixture.stream("wake-1"), events: [Fixture.event()])
+                try await waitUntil("every subscriber got the event") { received.value == 1_000 }
+            }
+        }
+    }
+}
+
+/// A few HTTP requests by curl, with their status, body and time.
+enum HTTP {
+    struct Answer {
+        var status: Int
+        var body: String
+        var seconds: Double
+    }
+
+    static func get(_ port: Int, _ path: String) async throws -> Answer {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-http-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let started = ContinuousClock.now
+        _ = try await ShellCommand.run("curl -s -m 30 -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        defer { try? FileManager.default.removeItem(atPath: file + ".body") }
+        let status = Int((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") ?? 0
+        return Answer(status: status, body: (try? String(contentsOfFile: file + ".body", encoding: .utf8)) ?? "", seconds: seconds)
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `limit`; fails the test naming `what` if it never holds.
+func waitUntil(_ what: String, within limit: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("timed out waiting until \(what)")
+    throw CancellationError()
+}
+
+/// A count shared between tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
