@@ -27,7 +27,8 @@ extension DeploymentService {
             let project = try await project(projectID)
             return Decided(
                 try SetupDecisions.createEnvironment(
-                    id: id, name: name, project: project, existing: try await environment(id), configuration: configuration),
+                    id: id, name: name, project: project, existing: try await environment(id), configuration: configuration,
+                    organisation: try await organisationOf(project?.organisationID)),
                 organisation: project?.organisationID, project: projectID)
         }
     }
@@ -37,7 +38,8 @@ extension DeploymentService {
         try await execute(actor: actor) {
             let environment = try await environment(id)
             return Decided(
-                try SetupDecisions.configureEnvironment(environment, configuration: configuration),
+                try SetupDecisions.configureEnvironment(
+                    environment, configuration: configuration, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }
     }
@@ -51,7 +53,9 @@ extension DeploymentService {
         try await execute(actor: request.actor) {
             let environment = try await environment(id)
             return Decided(
-                try DeploymentDecisions.deploy(environment, git: git, trigger: trigger, force: force, request: request),
+                try DeploymentDecisions.deploy(
+                    environment, git: git, trigger: trigger, force: force, request: request,
+                    organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }
     }
@@ -62,7 +66,8 @@ extension DeploymentService {
             let original = try await deployment(deploymentID)
             let environment: EnvironmentState? = if let original { try await environment(original.environmentID) } else { nil }
             return Decided(
-                try DeploymentDecisions.retry(environment, original: original, request: request),
+                try DeploymentDecisions.retry(
+                    environment, original: original, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: original?.organisationID, project: original?.projectID)
         }
     }
@@ -73,7 +78,8 @@ extension DeploymentService {
             let target = try await deployment(deploymentID)
             let environment: EnvironmentState? = if let target { try await environment(target.environmentID) } else { nil }
             return Decided(
-                try DeploymentDecisions.rollback(environment, target: target, request: request),
+                try DeploymentDecisions.rollback(
+                    environment, target: target, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: target?.organisationID, project: target?.projectID)
         }
     }
@@ -93,9 +99,16 @@ extension DeploymentService {
         try await execute(actor: request.actor) {
             let environment = try await environment(id)
             return Decided(
-                try DeploymentDecisions.destroy(environment, deleteData: deleteData, request: request),
+                try DeploymentDecisions.destroy(
+                    environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }
+    }
+
+    /// The organisation whose quota a command must respect, when it names one.
+    func organisationOf(_ id: String?) async throws -> OrganisationState? {
+        guard let id else { return nil }
+        return try await organisation(id)
     }
 
     /// Runs an executor decision about one deployment, reloading it for every attempt.

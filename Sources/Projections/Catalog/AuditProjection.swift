@@ -81,6 +81,8 @@ public enum AuditSummary {
         case .environmentDeploymentBegan(let e): "deployment #\(e.number) (\(e.trigger.rawValue)) began on \(e.environmentID)"
         case .environmentDeploymentEnded(let e): "deployment #\(e.number) on \(e.environmentID) ended \(e.status.rawValue)"
         case .environmentDestroyed(let e): "destroyed \(e.environmentID)" + (e.deleteData ? " and deleted its data" : "")
+        case .organisationAllocationChanged(let e):
+            "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk to \(e.environmentID)"
         case .deploymentRequested(let e):
             "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")

@@ -22,6 +22,8 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
         public static let environmentUnavailable = Code(name: "environment_unavailable")
         /// The environment already runs exactly this; `force` redeploys anyway.
         public static let alreadyDeployed = Code(name: "already_deployed")
+        /// The allocation would take the organisation over its CPU, RAM or disk quota.
+        public static let quotaExceeded = Code(name: "quota_exceeded")
         /// The command lost a race with another writer too many times; try again.
         public static let conflict = Code(name: "conflict")
     }

@@ -19,7 +19,7 @@ public enum DeploymentDecisions {
     /// reference is left alone; with it, it is redeployed.
     public static func deploy(
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
-        request: Request
+        request: Request, organisation: OrganisationState? = nil
     ) throws -> Decision {
         guard git.namesSomething else {
             throw CommandRejection(.invalid, "a deployment names at least one of branch, commit or tag")
@@ -34,29 +34,30 @@ public enum DeploymentDecisions {
             throw CommandRejection(
                 .alreadyDeployed, "environment \(environment.environmentID) already runs \(git.shortDescription); use force to redeploy")
         }
-        return begin(
-            environment, trigger: trigger, git: git, configuration: environment.configuration!, force: force, request: request)
+        return try begin(
+            environment, trigger: trigger, git: git, configuration: environment.configuration!, force: force, request: request,
+            organisation: organisation)
     }
 
     /// Retries a failed deployment: a new deployment with the next number, the same git
     /// reference and configuration snapshot, and `retry_of` naming the original.
     public static func retry(
-        _ environment: EnvironmentState?, original: DeploymentState?, request: Request
+        _ environment: EnvironmentState?, original: DeploymentState?, request: Request, organisation: OrganisationState? = nil
     ) throws -> Decision {
         guard let original else { throw CommandRejection(.notFound, "no such deployment") }
         guard original.status == .failed else {
             throw CommandRejection(.wrongStatus, "can only retry a failed deployment; \(original.deploymentID) is \(original.status.rawValue)")
         }
         let environment = try available(environment)
-        return begin(
+        return try begin(
             environment, trigger: original.trigger, git: original.git, configuration: original.configuration, force: true,
-            request: request, retryOf: original.deploymentID)
+            request: request, organisation: organisation, retryOf: original.deploymentID)
     }
 
     /// Rolls back to an earlier successful deployment of the same environment: a new deployment
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
-        _ environment: EnvironmentState?, target: DeploymentState?, request: Request
+        _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil
     ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
@@ -69,9 +70,9 @@ public enum DeploymentDecisions {
         guard environment.currentRelease?.deploymentID != target.deploymentID else {
             throw CommandRejection(.alreadyDeployed, "deployment \(target.deploymentID) is already the current release")
         }
-        return begin(
+        return try begin(
             environment, trigger: .rollback, git: target.git, configuration: target.configuration, force: true, request: request,
-            rollbackTo: target.deploymentID)
+            organisation: organisation, rollbackTo: target.deploymentID)
     }
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
@@ -96,7 +97,7 @@ public enum DeploymentDecisions {
     /// Destroys an environment: a destroy record in its deployment history, and the environment
     /// becomes inactive, which releases its quota. A deployment in flight must be cancelled first.
     public static func destroy(
-        _ environment: EnvironmentState?, deleteData: Bool, request: Request
+        _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.status != .destroyed else {
@@ -119,7 +120,7 @@ public enum DeploymentDecisions {
             .init(DomainIDs.deploymentStream(id), expectedVersion: .noStream, [
                 .deploymentRequested(record), .deploymentDestroyed(DeploymentDestroyed(deploymentID: id, deleteData: deleteData)),
             ]),
-        ])
+        ] + [QuotaDecisions.release(environment.environmentID, in: organisation)].compactMap { $0 })
     }
 
     /// The environment, when a new deployment may begin on it.
@@ -136,8 +137,11 @@ public enum DeploymentDecisions {
 
     private static func begin(
         _ environment: EnvironmentState, trigger: DeploymentTrigger, git: GitReference, configuration: EnvironmentConfiguration,
-        force: Bool, request: Request, retryOf: String? = nil, rollbackTo: String? = nil
-    ) -> Decision {
+        force: Bool, request: Request, organisation: OrganisationState?, retryOf: String? = nil, rollbackTo: String? = nil
+    ) throws -> Decision {
+        // What it deploys is what it is allocated: a deployment after a destroy, or of a
+        // snapshot with other resources, must fit the organisation's quota.
+        let allocation = try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
         let number = environment.deploymentCount + 1
         let requested = DeploymentRequested(
             deploymentID: request.deploymentID, environmentID: environment.environmentID, projectID: environment.projectID,
@@ -149,6 +153,6 @@ public enum DeploymentDecisions {
                     environmentID: environment.environmentID, deploymentID: request.deploymentID, number: number, trigger: trigger))
             ]),
             .init(DomainIDs.deploymentStream(request.deploymentID), expectedVersion: .noStream, [.deploymentRequested(requested)]),
-        ])
+        ] + [allocation].compactMap { $0 })
     }
 }

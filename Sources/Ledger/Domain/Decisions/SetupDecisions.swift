@@ -30,8 +30,10 @@ public enum SetupDecisions {
     }
 
     /// Creates an environment, configured at once when a configuration is given.
+    /// With the `organisation`'s state, its quota is enforced on the new allocation.
     public static func createEnvironment(
-        id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?
+        id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?,
+        organisation: OrganisationState? = nil
     ) throws -> Decision {
         try DomainIDs.validate(id, kind: "environment")
         guard let project else { throw CommandRejection(.notFound, "no such project") }
@@ -44,18 +46,23 @@ public enum SetupDecisions {
             try requireValid(configuration)
             events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration)))
         }
-        return Decision([.init(DomainIDs.environmentStream(id), expectedVersion: .noStream, events)])
+        let allocation = try QuotaDecisions.allocate(configuration?.resources ?? .zero, to: id, in: organisation)
+        return Decision([.init(DomainIDs.environmentStream(id), expectedVersion: .noStream, events)] + [allocation].compactMap { $0 })
     }
 
+    /// With the `organisation`'s state, its quota is enforced on a changed allocation (a
+    /// destroyed environment allocates nothing until it is deployed again).
     public static func configureEnvironment(
-        _ environment: EnvironmentState?, configuration: EnvironmentConfiguration
+        _ environment: EnvironmentState?, configuration: EnvironmentConfiguration, organisation: OrganisationState? = nil
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         try requireValid(configuration)
         if environment.configuration == configuration { return .nothing }
+        let allocation = environment.status == .destroyed
+            ? nil : try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
         return Decision([.init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
             .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration))
-        ])])
+        ])] + [allocation].compactMap { $0 })
     }
 
     static func requireName(_ name: String) throws {

@@ -10,6 +10,7 @@ public enum DomainEvent: Sendable, Equatable {
     case environmentDeploymentBegan(EnvironmentDeploymentBegan)
     case environmentDeploymentEnded(EnvironmentDeploymentEnded)
     case environmentDestroyed(EnvironmentDestroyed)
+    case organisationAllocationChanged(OrganisationAllocationChanged)
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
     case deploymentStarted(DeploymentStarted)
@@ -36,6 +37,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .environmentDeploymentBegan(let e): e
         case .environmentDeploymentEnded(let e): e
         case .environmentDestroyed(let e): e
+        case .organisationAllocationChanged(let e): e
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
         case .deploymentStarted(let e): e
@@ -111,6 +113,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(EnvironmentDeploymentBegan.self, fast: EnvironmentDeploymentBegan.fastDecode) { .environmentDeploymentBegan($0) },
         current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
+        current(OrganisationAllocationChanged.self) { .organisationAllocationChanged($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
             case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)

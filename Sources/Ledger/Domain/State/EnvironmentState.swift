@@ -104,10 +104,26 @@ public struct OrganisationState: Codable, Sendable, Equatable {
     public var organisationID: String
     public var name: String
     public var quota: Resources?
+    /// What each active environment of the organisation is allocated, as its stream recorded
+    /// it (``OrganisationAllocationChanged``); a destroyed environment is no longer here.
+    public var allocations: [String: Resources] = [:]
+    /// The organisation stream's version: quota decisions append at exactly this version, so
+    /// two concurrent allocations cannot both fit under the limit.
+    public var version: Int64 = 0
+
+    /// The sum of the allocations.
+    public var used: Resources { allocations.values.reduce(.zero, +) }
 
     public static func fold(_ records: [DomainRecord]) -> OrganisationState? {
         guard case .organisationCreated(let e)? = records.first?.event else { return nil }
-        return OrganisationState(organisationID: e.organisationID, name: e.name, quota: e.quota)
+        var state = OrganisationState(organisationID: e.organisationID, name: e.name, quota: e.quota)
+        for record in records {
+            state.version = record.streamVersion
+            if case .organisationAllocationChanged(let change) = record.event {
+                state.allocations[change.environmentID] = change.resources == .zero ? nil : change.resources
+            }
+        }
+        return state
     }
 }
 
