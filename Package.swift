@@ -49,7 +49,7 @@ let package = Package(
         // libzstd from the system (Debian's libzstd-dev), for archives.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         // Streaming and one-shot zstd over libzstd, for archives and HTTP bodies.
-        .target(name: "LedgerZstd", dependencies: ["CZstd"], path: "Sources/Zstd", swiftSettings: swiftSettings),
+        .target(name: "LedgerZstd", dependencies: ["CZstd"], swiftSettings: swiftSettings),
         // Verifiable zstd archives of the log: export, offline verification, import.
         .target(
             name: "LedgerArchive",
@@ -60,7 +60,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Sources/Archive",
             swiftSettings: swiftSettings
         ),
         // Runs PostgreSQL's own tools (initdb, pg_ctl, pgbench, psql) from async code.
@@ -103,7 +102,6 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/ledger",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,47 @@
+import ChildProcess
+import Foundation
+import Synchronization
+
+/// A few HTTP requests by curl, with their status, body and time.
+public enum HTTP {
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: String
+        public var seconds: Double
+    }
+
+    public static func get(_ port: Int, _ path: String) async throws -> Answer {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-http-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let started = ContinuousClock.now
+        _ = try await ShellCommand.run("curl -s -m 30 -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        defer { try? FileManager.default.removeItem(atPath: file + ".body") }
+        let status = Int((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") ?? 0
+        return Answer(status: status, body: (try? String(contentsOfFile: file + ".body", encoding: .utf8)) ?? "", seconds: seconds)
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `limit`; throws naming `what` if it never holds.
+public func waitUntil(_ what: String, within limit: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw TimedOutWaiting(what: what)
+}
+
+/// A count shared between tasks.
+public final class Counter: Sendable {
+    public init() {}
+    private let count = Mutex(0)
+    public func add() { count.withLock { $0 += 1 } }
+    public var value: Int { count.withLock { $0 } }
+}
+
+/// What ``waitUntil(_:within:_:)`` throws when its condition never held.
+public struct TimedOutWaiting: Error, CustomStringConvertible {
+    public let what: String
+    public var description: String { "timed out waiting until \(what)" }
+}
