@@ -57,7 +57,8 @@ public struct GatewayClient: Sendable {
                     }
                 }
         } catch {
-            let reason = "\(error)".contains("Connection refused") ? "connection refused" : "\(error)"
+            let refused = (error as? NIOConnectionError)?.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED } ?? false
+            let reason = refused || (error as? IOError)?.errnoCode == ECONNREFUSED ? "connection refused" : "\(error)"
             throw Failure(description: "cannot reach the ledger server at \(host):\(port) (\(reason)); is `ledger run` serving there?")
         }
         let (status, encoding, wire) = try await channel.executeThenClose { inbound, outbound in

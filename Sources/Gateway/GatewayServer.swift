@@ -107,14 +107,22 @@ public struct GatewayServer: Service {
             return try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, handler)
         } catch let error as APIError {
             return error.response()
-        } catch where DatabaseAvailability.isUnavailable(error) {
-            logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-            var response = APIError(.serviceUnavailable, "database_unavailable", "the database is unavailable; try again shortly").response()
-            response.headers[.retryAfter] = "5"
-            return response
         } catch {
-            logger.error("request failed", metadata: ["error": "\(error)"])
-            return APIError(.internalServerError, "internal", "the request failed; see the server log").response()
+            let entry = ErrorTable.entry(for: error)
+            switch entry.httpStatus {
+            case 503:
+                logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+                var response = APIError(.serviceUnavailable, entry.code, "the database is unavailable; try again shortly").response()
+                response.headers[.retryAfter] = "5"
+                return response
+            case 500...:
+                logger.error("request failed", metadata: ["error": "\(error)"])
+                return APIError(.internalServerError, "internal", "the request failed; see the server log").response()
+            default:
+                // A refusal with its own code and a message safe to show.
+                let message = (error as? any CodedError)?.description ?? "the request was refused"
+                return APIError(HTTPResponse.Status(code: entry.httpStatus), entry.code, message).response()
+            }
         }
     }
 }

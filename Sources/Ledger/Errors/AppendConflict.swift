@@ -1,6 +1,7 @@
 /// An append was refused because a stream was not at the version the writer expected.
 /// Nothing of that append was written; the writer should re-read the stream and decide again.
-public struct AppendConflict: Error, Sendable, Hashable, CustomStringConvertible {
+public struct AppendConflict: CodedError, Sendable, Hashable, CustomStringConvertible {
+    public var errorCode: String { "version_conflict" }
     public var streamID: StreamID
     public var expected: ExpectedVersion
     /// The stream's version when the append was tried (0: the stream does not exist).

@@ -1,7 +1,7 @@
 /// A failure of the ledger that is not a concurrency conflict: bad input, a broken database, a
 /// failed migration. The ``code`` is stable for callers to switch on; ``message`` is safe to show
 /// and never contains SQL or secrets, while ``debugDescription`` adds the underlying error.
-public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct LedgerError: CodedError, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What kind of failure this is. New codes may be added without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -14,6 +14,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
         public static let migration = Code(name: "migration")
         public static let immutable = Code(name: "immutable")
         public static let notFound = Code(name: "not_found")
+        /// A program or file the ledger needs is not installed (PostgreSQL's tools, say).
+        public static let missingDependency = Code(name: "missing_dependency")
         /// PostgreSQL could not be reached, or did not answer, within the time allowed: the
         /// request may be retried (an append by resending the same event ids).
         public static let unavailable = Code(name: "database_unavailable")
@@ -36,6 +38,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, CustomDebug
     }
 
     public var description: String { message }
+    public var errorCode: String { code.name }
 
     /// Wraps any error as a ledger error whose message is safe to show (for database errors:
     /// the server's message and SQLSTATE, never the query or its values).

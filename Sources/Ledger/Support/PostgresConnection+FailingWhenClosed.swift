@@ -5,6 +5,7 @@ import Synchronization
 /// may or may not have been carried out (a commit may have landed), so the caller must find out
 /// on a fresh connection, as the append path does by resending the same event ids.
 public struct ConnectionClosed: Error, CustomStringConvertible {
+    public init() {}
     public var description: String { "the connection to PostgreSQL closed before the request was answered" }
 }
 

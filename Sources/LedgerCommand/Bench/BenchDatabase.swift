@@ -104,7 +104,7 @@ struct BenchDatabase: Sendable {
         where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
         }
-        throw LedgerError(.notFound, "\(name) was not found; install PostgreSQL's client programs (apt-get install -y postgresql)")
+        throw LedgerError(.missingDependency, "\(name) was not found; install PostgreSQL's client programs (apt-get install -y postgresql)")
     }
 
     /// One row of `bench.raw_events` as SQL values, the same shape and bytes as a ledger event.

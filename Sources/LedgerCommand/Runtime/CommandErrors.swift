@@ -6,53 +6,37 @@ import Gateway
 import Ledger
 import LedgerArchive
 
-/// Exit codes scripts can rely on.
+/// Exit codes that report a result rather than an error (errors take theirs from `ErrorTable`).
 enum LedgerExitCode {
-    static let conflict = ExitCode(3)
     static let integrityProblem = ExitCode(4)
-    static let rejected = ExitCode(2)
-    static let unavailable = ExitCode(5)
 }
 
-/// Turns ledger errors into one clear line on stderr and a meaningful exit code; the detail
-/// (`debugDescription`) is logged only at debug level.
+/// Turns errors into one clear line on stderr and the exit code `ErrorTable` gives their code;
+/// the detail (`debugDescription`) is printed only with LOG_LEVEL=debug.
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let rejection as CommandRejection {
-        printError("rejected (\(rejection.code)): \(rejection.message)")
-        throw LedgerExitCode.rejected
-    } catch let conflict as AppendConflict {
-        printError(conflict.description)
-        throw LedgerExitCode.conflict
-    } catch let reused as EventIDReused {
-        printError(reused.description)
-        throw LedgerExitCode.conflict
-    } catch where DatabaseAvailability.isUnavailable(error) {
-        let wrapped = LedgerError.wrapping(error, "PostgreSQL is unavailable")
-        printError(wrapped.message)
-        if Environment.value("LOG_LEVEL") == "debug" { printError(wrapped.debugDescription) }
-        throw LedgerExitCode.unavailable
-    } catch let error as LedgerError {
-        printError(error.message)
-        if Environment.value("LOG_LEVEL") == "debug" { printError(error.debugDescription) }
-        throw ExitCode.failure
-    } catch let error as ArchiveError {
-        printError(error.description)
-        throw ExitCode.failure
-    } catch let failure as GatewayClient.Failure {
-        printError(failure.description)
-        throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
     } catch is CancellationError {
         throw ExitCode.failure
-    } catch {
-        let wrapped = LedgerError.wrapping(error, "failed")
-        printError(wrapped.message)
-        if Environment.value("LOG_LEVEL") == "debug" { printError(wrapped.debugDescription) }
+    } catch let failure as GatewayClient.Failure {
+        printError(failure.description)
         throw ExitCode.failure
+    } catch {
+        let entry = ErrorTable.entry(for: error)
+        printError(message(for: error, entry))
+        if Environment.value("LOG_LEVEL") == "debug" { printError(String(reflecting: error)) }
+        throw ExitCode(entry.exitCode)
     }
+}
+
+/// The line a person reads: refusals name their code, the database's absence says so.
+private func message(for error: any Error, _ entry: ErrorTable.Entry) -> String {
+    if let rejection = error as? CommandRejection { return "rejected (\(rejection.code)): \(rejection.message)" }
+    if entry.code == "database_unavailable" { return LedgerError.wrapping(error, "PostgreSQL is unavailable").message }
+    if let coded = error as? any CodedError { return coded.description }
+    return LedgerError.wrapping(error, "failed").message
 }
 
 func printError(_ message: String) {

@@ -110,7 +110,7 @@ struct EmbeddedPostgres {
         where FileManager.default.isExecutableFile(atPath: directory + "/initdb") && FileManager.default.isExecutableFile(atPath: directory + "/pg_ctl") {
             return directory
         }
-        throw LedgerError(.notFound, """
+        throw LedgerError(.missingDependency, """
             PostgreSQL's server programs (initdb, pg_ctl) were not found.
             Install them (Debian/Ubuntu: apt-get install -y postgresql), or set DATABASE_URL to use an existing server.
             """)

@@ -1,6 +1,6 @@
 /// Why a command was refused. Nothing was written. The ``code`` is stable for callers (the
 /// HTTP API maps it to a status); the ``message`` is for people and names the reason.
-public struct CommandRejection: Error, Sendable, Equatable, CustomStringConvertible {
+public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringConvertible {
     /// The kind of refusal. New codes may be added without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -37,6 +37,7 @@ public struct CommandRejection: Error, Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String { message }
+    public var errorCode: String { code.name }
 }
 
 /// What a decision wants written: events for one or several streams, each at the version the
