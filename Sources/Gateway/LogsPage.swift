@@ -38,7 +38,7 @@ public struct LogsPage: Codable, Sendable, Equatable {
         logs = entries.map { entry in
             Line(
                 id: "\(entry.position).\(entry.line)", position: entry.position, line: entry.line, step: entry.step,
-                level: entry.level.rawValue, message: entry.message, timestamp: Timestamp.iso8601(entry.atMicroseconds), data: entry.data)
+                level: entry.level.rawValue, message: entry.message, timestamp: Timestamps.format(entry.atMicroseconds), data: entry.data)
         }
     }
 
@@ -46,33 +46,11 @@ public struct LogsPage: Codable, Sendable, Equatable {
     public var entries: [LogEntry]? {
         var entries: [LogEntry] = []
         for line in logs {
-            guard let level = LogLevel(rawValue: line.level), let at = Timestamp.microseconds(line.timestamp) else { return nil }
+            guard let level = LogLevel(rawValue: line.level), let at = Timestamps.parseExact(line.timestamp) else { return nil }
             entries.append(LogEntry(
                 position: line.position, line: line.line, step: line.step, level: level, message: line.message, data: line.data,
                 atMicroseconds: at))
         }
         return entries
-    }
-}
-
-/// ISO 8601 timestamps with exactly six fractional digits, to and from microseconds since 1970.
-public enum Timestamp {
-    /// Whole seconds in UTC (`2026-11-22T04:06:28Z`); a value type, so one serves every request.
-    private static let seconds = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
-
-    public static func iso8601(_ microseconds: Int64) -> String {
-        let split = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
-        let (whole, fraction) = split.remainder < 0 ? (split.quotient - 1, split.remainder + 1_000_000) : split
-        let text = Date(timeIntervalSince1970: TimeInterval(whole)).formatted(seconds)
-        return text.dropLast() + "." + String(format: "%06lld", fraction) + "Z"
-    }
-
-    public static func microseconds(_ text: String) -> Int64? {
-        guard text.hasSuffix("Z"), let dot = text.lastIndex(of: ".") else { return nil }
-        let fraction = text[text.index(after: dot)..<text.index(before: text.endIndex)]
-        guard fraction.count == 6, fraction.allSatisfy(\.isASCII), let micros = Int64(fraction),
-            let date = try? seconds.parse(String(text[..<dot]) + "Z")
-        else { return nil }
-        return Int64(date.timeIntervalSince1970.rounded()) * 1_000_000 + micros
     }
 }

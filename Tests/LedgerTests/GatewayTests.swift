@@ -23,11 +23,11 @@ import Testing
 
     @Test func timestampsKeepMicroseconds() {
         for micros: Int64 in [0, 1, 1_763_700_000_123_456, 1_763_700_000_000_000, -1] {
-            let text = Timestamp.iso8601(micros)
-            #expect(text.hasSuffix("Z") && Timestamp.microseconds(text) == micros, "\(text)")
+            let text = Timestamps.format(micros)
+            #expect(text.hasSuffix("Z") && Timestamps.parseExact(text) == micros, "\(text)")
         }
-        #expect(Timestamp.iso8601(1_763_700_005_000_042) == "2025-11-21T04:40:05.000042Z")
-        #expect(Timestamp.microseconds("2025-11-21T04:40:05Z") == nil)
+        #expect(Timestamps.format(1_763_700_005_000_042) == "2025-11-21T04:40:05.000042Z")
+        #expect(Timestamps.parseExact("2025-11-21T04:40:05Z") == nil)
     }
 
     @Test func oneShotZstdRoundTripsAndRefusesATruncatedFrame() throws {

@@ -71,23 +71,23 @@ import Testing
     @Test func aNulInALogLineDoesNotStopProgress() async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
-            try await service.createOrganisation(id: "acme", name: "Acme", actor: "ana")
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", actor: "ana")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
             let step = DeploymentStep.standardPipeline[0]
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",
                 configuration: EnvironmentConfiguration(host: "h", pipeline: [step], resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)),
-                actor: "ana")
-            try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), request: .init(actor: "ana", deploymentID: "d1"))
-            try await service.execute(deployment: "d1", actor: "executor") { state, _ in try ExecutionDecisions.queue(state) }
-            try await service.execute(deployment: "d1", actor: "executor") { state, _ in try ExecutionDecisions.start(state, executor: "t", lease: "l") }
-            try await service.execute(deployment: "d1", actor: "executor") { state, progress in try ExecutionDecisions.startStep(state, progress, step: step) }
-            try await service.execute(deployment: "d1", actor: "executor") { state, _ in
+                context: .init(actor: "ana"))
+            let d1 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: .init(actor: "ana")).deploymentID!
+            try await service.execute(deployment: d1, context: .init(actor: "executor")) { state, _ in try ExecutionDecisions.queue(state) }
+            try await service.execute(deployment: d1, context: .init(actor: "executor")) { state, _ in try ExecutionDecisions.start(state, executor: "t", lease: "l") }
+            try await service.execute(deployment: d1, context: .init(actor: "executor")) { state, progress in try ExecutionDecisions.startStep(state, progress, step: step) }
+            try await service.execute(deployment: d1, context: .init(actor: "executor")) { state, _ in
                 try ExecutionDecisions.appendLogs(state, lines: [LogLine(level: .info, step: step, message: "before\0after", atMicroseconds: 1)])
             }
             let caughtUp = try await ProjectionRebuildTests.runner(KeyedStateProjection<ProgressFold>(), db).catchUp()
             #expect(caughtUp)
-            let progress = try await ProjectionReader(client: db.client, logger: TestDatabase.logger).progress("d1")
+            let progress = try await ProjectionReader(client: db.client, logger: TestDatabase.logger).progress(d1)
             #expect(progress?.steps.first?.latestMessage == "before\u{FFFD}after")
         }
     }

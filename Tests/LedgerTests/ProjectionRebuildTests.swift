@@ -70,11 +70,11 @@ import Testing
                 #expect(written >= 10_000)
                 // Some real commands through the service too, while the runners follow.
                 let service = DeploymentService(store: db.store, source: "test")
-                let request = DeploymentDecisions.Request(actor: "ana")
+                let request = CommandContext(actor: "ana")
                 if try await service.environment("org0-app-env0")?.status == .destroyed {
-                    try await service.deploy(environment: "org0-app-env0", git: GitReference(tag: "v9"), request: request)
+                    try await service.deploy(environment: "org0-app-env0", git: GitReference(tag: "v9"), context: request)
                 } else {
-                    try await service.destroy(environment: "org0-app-env0", deleteData: false, request: request)
+                    try await service.destroy(environment: "org0-app-env0", deleteData: false, context: request)
                 }
                 try await Self.waitUntilCaughtUp(db)
                 group.cancelAll()

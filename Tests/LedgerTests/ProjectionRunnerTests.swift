@@ -165,11 +165,11 @@ import Testing
     @Test func twoConcurrentDeployRequestsForOneEnvironmentExactlyOneSucceeds() async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
-            try await service.createOrganisation(id: "acme", name: "Acme", actor: "ana")
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", actor: "ana")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",
-                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), actor: "ana")
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: .init(actor: "ana"))
             try await db.withSecondStore { secondStore in
                 let other = DeploymentService(store: secondStore, source: "test")
                 for round in 0..<10 {
@@ -184,17 +184,16 @@ import Testing
                     }
                     let environment = try await service.environment("shop-prod")
                     #expect(environment?.inFlight == winners.first)
-                    if let winner = winners.first { try await service.cancel(winner, actor: "ana") }
+                    if let winner = winners.first { try await service.cancel(winner, context: .init(actor: "ana")) }
                 }
             }
         }
     }
 
     static func attempt(_ service: DeploymentService, _ commit: String) async -> Result<String, any Error> {
-        let request = DeploymentDecisions.Request(actor: commit)
         do {
-            try await service.deploy(environment: "shop-prod", git: GitReference(commit: commit), request: request)
-            return .success(request.deploymentID)
+            let outcome = try await service.deploy(environment: "shop-prod", git: GitReference(commit: commit), context: .init(actor: commit))
+            return .success(outcome.deploymentID!)
         } catch {
             return .failure(error)
         }
@@ -203,28 +202,28 @@ import Testing
     @Test func timeTravelShowsWhatWasRunningAtAPastPosition() async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
-            try await service.createOrganisation(id: "acme", name: "Acme", actor: "ana")
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", actor: "ana")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",
                 configuration: EnvironmentConfiguration(host: "h", pipeline: [DeploymentStep(rawValue: "initializing")!], resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)),
-                actor: "ana")
+                context: .init(actor: "ana"))
             var configuration = DeploymentSimulator.Configuration()
             configuration.speed = 0
             configuration.failureRate = 0
             let simulator = DeploymentSimulator(service: service, configuration: configuration, logger: TestDatabase.logger)
-            try await service.deploy(environment: "shop-prod", git: GitReference(commit: "first11"), request: .init(actor: "ana", deploymentID: "d1"))
-            try await simulator.play("d1", seed: 1)
+            let d1 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "first11"), context: .init(actor: "ana")).deploymentID!
+            try await simulator.play(d1, seed: 1)
             let between = try await db.store.headPosition()
-            try await service.deploy(environment: "shop-prod", git: GitReference(commit: "second2"), request: .init(actor: "ana", deploymentID: "d2"))
-            try await simulator.play("d2", seed: 2)
+            let d2 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "second2"), context: .init(actor: "ana")).deploymentID!
+            try await simulator.play(d2, seed: 2)
 
             let stream = DomainIDs.environmentStream("shop-prod")
             let then = EnvironmentState.fold(try await service.records(of: stream, throughPosition: between))
             let now = EnvironmentState.fold(try await service.records(of: stream))
             #expect(then?.currentRelease?.git.commit == "first11")
             #expect(now?.currentRelease?.git.commit == "second2")
-            #expect(now?.lastStableRelease?.deploymentID == "d1")
+            #expect(now?.lastStableRelease?.deploymentID == d1)
         }
     }
 }

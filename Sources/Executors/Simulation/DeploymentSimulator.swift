@@ -26,6 +26,8 @@ public struct DeploymentSimulator: Sendable {
     let configuration: Configuration
     let logger: Logger
     let executor: String
+    /// The simulator acts as its executor, through its own source.
+    var context: CommandContext { CommandContext(actor: executor, source: "simulator") }
 
     public init(service: DeploymentService, configuration: Configuration = .init(), logger: Logger) {
         self.service = service
@@ -109,7 +111,7 @@ public struct DeploymentSimulator: Sendable {
             }
         }
         if try await cancelIfAsked(id) { return }
-        _ = try await service.execute(actor: executor) {
+        _ = try await service.execute(context) {
             guard let (state, progress) = try await service.deploymentWithProgress(id),
                 let environment = try await service.environment(state.environmentID)
             else { throw CommandRejection(.notFound, "deployment \(id) vanished") }
@@ -128,7 +130,7 @@ public struct DeploymentSimulator: Sendable {
     }
 
     private func decide(_ id: String, _ decision: @Sendable @escaping (DeploymentState, DeploymentProgress) throws -> Decision) async throws {
-        try await service.execute(deployment: id, actor: executor) { state, progress in try decision(state, progress) }
+        try await service.execute(deployment: id, context: context) { state, progress in try decision(state, progress) }
     }
 
     private func pause(milliseconds: Int) async throws {

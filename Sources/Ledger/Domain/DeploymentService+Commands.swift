@@ -1,8 +1,9 @@
-/// The commands people give, each one load → decide → append.
+/// The commands people give, each one load → decide → append, with the caller's context in
+/// every event's metadata. The CLI and the HTTP API are two faces of these same calls.
 extension DeploymentService {
     @discardableResult
-    public func createOrganisation(id: String, name: String, quota: Resources? = nil, actor: String) async throws -> Outcome {
-        try await execute(actor: actor) {
+    public func createOrganisation(id: String, name: String, quota: Resources? = nil, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
             Decided(
                 try SetupDecisions.createOrganisation(id: id, name: name, quota: quota, existing: try await organisation(id)),
                 organisation: id, project: nil)
@@ -10,8 +11,10 @@ extension DeploymentService {
     }
 
     @discardableResult
-    public func createProject(id: String, organisation orgID: String, name: String, repository: String? = nil, actor: String) async throws -> Outcome {
-        try await execute(actor: actor) {
+    public func createProject(
+        id: String, organisation orgID: String, name: String, repository: String? = nil, context: CommandContext
+    ) async throws -> Outcome {
+        try await execute(context) {
             Decided(
                 try SetupDecisions.createProject(
                     id: id, name: name, repository: repository, organisation: try await organisation(orgID), existing: try await project(id)),
@@ -21,9 +24,9 @@ extension DeploymentService {
 
     @discardableResult
     public func createEnvironment(
-        id: String, project projectID: String, name: String, configuration: EnvironmentConfiguration?, actor: String
+        id: String, project projectID: String, name: String, configuration: EnvironmentConfiguration?, context: CommandContext
     ) async throws -> Outcome {
-        try await execute(actor: actor) {
+        try await execute(context) {
             let project = try await project(projectID)
             return Decided(
                 try SetupDecisions.createEnvironment(
@@ -33,60 +36,78 @@ extension DeploymentService {
         }
     }
 
+    /// Sets an environment's whole configuration.
     @discardableResult
-    public func configureEnvironment(_ id: String, configuration: EnvironmentConfiguration, actor: String) async throws -> Outcome {
-        try await execute(actor: actor) {
+    public func configureEnvironment(_ id: String, configuration: EnvironmentConfiguration, context: CommandContext) async throws -> Outcome {
+        try await configureEnvironment(id, context: context) { _ in configuration }
+    }
+
+    /// Changes some settings of an environment's configuration; the others keep their value
+    /// (merged with the configuration each attempt's decision sees).
+    @discardableResult
+    public func configureEnvironment(_ id: String, changes: ConfigurationChanges, context: CommandContext) async throws -> Outcome {
+        try await configureEnvironment(id, context: context) { try changes.applied(to: $0) }
+    }
+
+    private func configureEnvironment(
+        _ id: String, context: CommandContext, _ configuration: @escaping @Sendable (EnvironmentConfiguration?) throws -> EnvironmentConfiguration
+    ) async throws -> Outcome {
+        try await execute(context) {
             let environment = try await environment(id)
+            guard let environment else { throw CommandRejection(.notFound, "no such environment") }
             return Decided(
                 try SetupDecisions.configureEnvironment(
-                    environment, configuration: configuration, organisation: try await organisationOf(environment?.organisationID)),
-                organisation: environment?.organisationID, project: environment?.projectID)
+                    environment, configuration: try configuration(environment.configuration),
+                    organisation: try await organisationOf(environment.organisationID)),
+                organisation: environment.organisationID, project: environment.projectID)
         }
     }
 
-    /// Deploys; the outcome's new deployment id is `request.deploymentID`.
+    /// Deploys; the outcome names the new deployment.
     @discardableResult
     public func deploy(
-        environment id: String, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
-        request: DeploymentDecisions.Request
+        environment id: String, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false, context: CommandContext
     ) async throws -> Outcome {
-        try await execute(actor: request.actor) {
+        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        return try await execute(context) {
             let environment = try await environment(id)
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
                     organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
-        }
+        }.starting(request.deploymentID)
     }
 
     @discardableResult
-    public func retry(_ deploymentID: String, request: DeploymentDecisions.Request) async throws -> Outcome {
-        try await execute(actor: request.actor) {
+    public func retry(_ deploymentID: String, context: CommandContext) async throws -> Outcome {
+        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        return try await execute(context) {
             let original = try await deployment(deploymentID)
             let environment: EnvironmentState? = if let original { try await environment(original.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.retry(
                     environment, original: original, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: original?.organisationID, project: original?.projectID)
-        }
+        }.starting(request.deploymentID)
     }
 
     @discardableResult
-    public func rollback(to deploymentID: String, request: DeploymentDecisions.Request) async throws -> Outcome {
-        try await execute(actor: request.actor) {
+    public func rollback(to deploymentID: String, context: CommandContext) async throws -> Outcome {
+        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        return try await execute(context) {
             let target = try await deployment(deploymentID)
             let environment: EnvironmentState? = if let target { try await environment(target.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.rollback(
                     environment, target: target, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: target?.organisationID, project: target?.projectID)
-        }
+        }.starting(request.deploymentID)
     }
 
     @discardableResult
-    public func cancel(_ deploymentID: String, reason: String? = nil, actor: String) async throws -> Outcome {
-        try await execute(actor: actor) {
+    public func cancel(_ deploymentID: String, reason: String? = nil, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
             let deployment = try await deployment(deploymentID)
             return Decided(
                 try DeploymentDecisions.cancel(deployment, reason: reason),
@@ -95,14 +116,15 @@ extension DeploymentService {
     }
 
     @discardableResult
-    public func destroy(environment id: String, deleteData: Bool, request: DeploymentDecisions.Request) async throws -> Outcome {
-        try await execute(actor: request.actor) {
+    public func destroy(environment id: String, deleteData: Bool, context: CommandContext) async throws -> Outcome {
+        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        return try await execute(context) {
             let environment = try await environment(id)
             return Decided(
                 try DeploymentDecisions.destroy(
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
-        }
+        }.starting(request.deploymentID)
     }
 
     /// The organisation whose quota a command must respect, when it names one.
@@ -114,14 +136,23 @@ extension DeploymentService {
     /// Runs an executor decision about one deployment, reloading it for every attempt.
     @discardableResult
     public func execute(
-        deployment id: String, actor: String,
+        deployment id: String, context: CommandContext,
         _ decide: @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision
     ) async throws -> Outcome {
-        try await execute(actor: actor) {
+        try await execute(context) {
             guard let (state, progress) = try await deploymentWithProgress(id) else {
                 throw CommandRejection(.notFound, "no such deployment")
             }
             return Decided(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
         }
+    }
+}
+
+extension DeploymentService.Outcome {
+    /// The outcome, naming the deployment the command started.
+    func starting(_ deploymentID: String) -> Self {
+        var outcome = self
+        outcome.deploymentID = deploymentID
+        return outcome
     }
 }

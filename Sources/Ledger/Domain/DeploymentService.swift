@@ -23,6 +23,21 @@ public struct DeploymentService: Sendable {
         public var decision: Decision
         /// Nil when the decision wrote nothing (the command had already happened).
         public var result: AppendResult?
+        /// The deployment the command started, for deploy, retry, rollback and destroy.
+        public var deploymentID: String?
+        /// The position of the last event the command wrote (for read-your-writes).
+        public var position: Int64? { result?.lastPosition ?? replayedPosition }
+        var replayedPosition: Int64?
+        /// True when an idempotency key showed the command had been carried out before: nothing
+        /// new was written and `result` is the first outcome's.
+        public var replayed = false
+
+        public init(decision: Decision, result: AppendResult?, deploymentID: String? = nil, replayed: Bool = false) {
+            self.decision = decision
+            self.result = result
+            self.deploymentID = deploymentID
+            self.replayed = replayed
+        }
     }
 
     /// A decision and the organisation and project its events belong to (for their metadata).
@@ -37,24 +52,37 @@ public struct DeploymentService: Sendable {
         }
     }
 
-    /// Decides and appends, deciding again after a version conflict.
+    /// Decides and appends with `context` in every event's metadata, deciding again after a
+    /// version conflict. A target outside the context's scope is refused as not found. With an
+    /// idempotency key, event ids derive from it: a command sent again after it was carried
+    /// out answers the first outcome (`replayed`) and writes nothing.
     @discardableResult
-    public func execute(
-        actor: String, requestID: String? = nil, _ decide: @Sendable () async throws -> Decided
-    ) async throws -> Outcome {
-        let correlation = UUID()
+    public func execute(_ context: CommandContext, _ decide: @Sendable () async throws -> Decided) async throws -> Outcome {
         var attempt = 0
         while true {
             attempt += 1
-            let decided = try await decide()
+            if let earlier = try await replay(context) { return earlier }
+            let decided: Decided
+            do {
+                decided = try await decide()
+            } catch let rejection as CommandRejection {
+                // A resend racing its first send may be refused by what the first one did.
+                if let earlier = try await replay(context) { return earlier }
+                throw rejection
+            }
+            try context.requireInScope(organisation: decided.organisation, project: decided.project)
             if decided.decision.writes.isEmpty { return Outcome(decision: decided.decision, result: nil) }
             let metadata = EventMetadata(
-                actor: actor, organisation: decided.organisation, project: decided.project, correlationID: correlation,
-                requestID: requestID, source: source)
+                actor: context.actor, organisation: decided.organisation, project: decided.project, correlationID: context.correlationID,
+                causationID: context.causationID, requestID: context.requestID, source: context.source ?? source)
+            var index = 0
             let request = AppendRequest(try decided.decision.writes.map { write in
                 StreamAppend(
                     streamID: write.streamID, expectedVersion: write.expectedVersion,
-                    events: try write.events.map { try $0.newEvent(metadata: metadata) })
+                    events: try write.events.map { event in
+                        defer { index += 1 }
+                        return try event.newEvent(id: context.eventID(index) ?? UUID(), metadata: metadata)
+                    })
             })
             do {
                 return Outcome(decision: decided.decision, result: try await store.append(request))
@@ -62,8 +90,21 @@ public struct DeploymentService: Sendable {
                 if attempt >= maximumAttempts {
                     throw CommandRejection(.conflict, "\(conflict.description); gave up after \(attempt) attempts, try again")
                 }
+            } catch let reused as EventIDReused {
+                if let earlier = try await replay(context) { return earlier }
+                throw reused
             }
         }
+    }
+
+    /// The first outcome of a command whose idempotency key was used before, if it was.
+    private func replay(_ context: CommandContext) async throws -> Outcome? {
+        // A command writes a handful of events; their ids are the key's first few.
+        let ids = (0..<32).compactMap(context.eventID)
+        guard !ids.isEmpty, let position = try await store.lastPosition(ofEvents: ids) else { return nil }
+        var outcome = Outcome(decision: .nothing, result: nil, replayed: true)
+        outcome.replayedPosition = position
+        return outcome
     }
 
     // MARK: Loading

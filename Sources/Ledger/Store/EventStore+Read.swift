@@ -132,3 +132,11 @@ extension EventStore {
             previousHash: try EventHash(bytes: previous.readableBytesView), hash: try EventHash(bytes: hash.readableBytesView))
     }
 }
+
+extension EventStore {
+    /// The highest position among the events with these ids, or nil when none is in the log.
+    public func lastPosition(ofEvents ids: [UUID]) async throws -> Int64? {
+        let rows = try await client.liveQuery("SELECT max(position) FROM ledger.events WHERE event_id = ANY(\(ids))", logger: logger)
+        return try rows.first?.decode(Int64?.self)
+    }
+}

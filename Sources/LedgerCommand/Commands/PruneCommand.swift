@@ -42,10 +42,7 @@ struct PruneCommand: AsyncParsableCommand {
         if text.hasSuffix("d"), let days = Int(text.dropLast()), days >= 0 {
             return now.addingTimeInterval(-Double(days) * 86_400)
         }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
+        if let micros = Timestamps.parse(text) { return Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
         throw ValidationError("--before must be an ISO 8601 time (2026-08-01T00:00:00Z) or a number of days (90d), not '\(text)'")
     }
 

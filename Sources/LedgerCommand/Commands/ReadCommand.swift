@@ -35,7 +35,7 @@ struct ReadCommand: AsyncParsableCommand {
                 var remaining = limit
                 while remaining > 0 {
                     let page = try await session.store.read(stream: streamID, from: next, direction: direction, limit: min(remaining, 1_000))
-                    page.forEach { printLine(EventJSON.line($0)) }
+                    page.forEach { printLine($0.jsonLine) }
                     guard page.count == min(remaining, 1_000), let last = page.last else { break }
                     remaining -= page.count
                     let following = direction == .forward ? last.streamVersion + 1 : last.streamVersion - 1

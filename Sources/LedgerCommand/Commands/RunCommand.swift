@@ -91,26 +91,26 @@ struct DemoLoop: Sendable {
 
     func run() async throws {
         let service = DeploymentService(store: session.store, source: "demo")
+        let demo = CommandContext(actor: "demo", source: "demo")
         if try await service.organisation("demo") == nil {
             try await service.createOrganisation(
-                id: "demo", name: "Demo Inc", quota: Resources(cpuMillicores: 8_000, memoryMB: 16_384, diskGB: 200), actor: "demo")
-            try await service.createProject(id: "shop", organisation: "demo", name: "Shop", repository: "git@example.com:demo/shop.git", actor: "demo")
+                id: "demo", name: "Demo Inc", quota: Resources(cpuMillicores: 8_000, memoryMB: 16_384, diskGB: 200), context: demo)
+            try await service.createProject(id: "shop", organisation: "demo", name: "Shop", repository: "git@example.com:demo/shop.git", context: demo)
             try await service.createEnvironment(
                 id: "shop-staging", project: "shop", name: "staging",
                 configuration: EnvironmentConfiguration(host: "10.0.0.5", resources: Resources(cpuMillicores: 2_000, memoryMB: 4_096, diskGB: 40)),
-                actor: "demo")
+                context: demo)
         }
         printError("demo: deploying to environment shop-staging every \(interval); try `ledger deployments list` and `ledger progress ID --follow`")
         var number = 0
         while !Task.isCancelled {
             number += 1
             let commit = String(format: "%07x", (number &* 2_654_435_761) & 0xFFFFFFF)
-            let request = DeploymentDecisions.Request(actor: "demo")
             do {
-                try await service.deploy(
+                let outcome = try await service.deploy(
                     environment: "shop-staging", git: GitReference(branch: "main", commit: commit, message: "Demo change \(number)"),
-                    trigger: .gitPush, request: request)
-                printError("demo: requested deployment \(request.deploymentID) of main@\(commit)")
+                    trigger: .gitPush, context: demo)
+                printError("demo: requested deployment \(outcome.deploymentID ?? "?") of main@\(commit)")
             } catch let rejection as CommandRejection {
                 session.logger.debug("demo deployment skipped", metadata: ["reason": "\(rejection.message)"])
             }

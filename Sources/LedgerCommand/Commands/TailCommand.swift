@@ -29,7 +29,7 @@ struct TailCommand: AsyncParsableCommand {
                 let after: Int64
                 if let from { after = from - 1 } else { after = try await session.store.headPosition() }
                 for try await event in session.store.subscribe(after: after, filter: filter) {
-                    printLine(EventJSON.line(event))
+                    printLine(event.jsonLine)
                 }
             }
         }

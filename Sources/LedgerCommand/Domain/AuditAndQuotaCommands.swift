@@ -34,46 +34,23 @@ struct AuditCommand: AsyncParsableCommand {
             filter.toMicroseconds = to.flatMap(Timestamps.parse)
             _ = try await DomainSession.run(connection, deadline: format == "table" ? .command : .longRunning) { [filter, format, limit] session in
                 try await session.catchUp(["audit"])
-                var filter = filter
-                var printed = 0
                 var rows: [[String]] = []
-                if format == "csv" { printLine("position,time,actor,action,target,organisation,project,request_id,correlation_id,summary") }
-                while limit.map({ printed < $0 }) ?? true {
-                    filter.limit = min(1_000, (limit ?? Int.max) - printed)
-                    let page = try await session.reader.audit(filter)
+                if format == "csv" { printLine(AuditExport.csvHeader) }
+                try await AuditExport(reader: session.reader).forEachPage(filter, limit: limit) { page in
                     for entry in page {
                         switch format {
-                        case "ndjson": try Output.json(entry)
-                        case "csv": printLine(Self.csv(entry))
+                        case "ndjson": printLine(try AuditExport.ndjsonLine(entry))
+                        case "csv": printLine(AuditExport.csvLine(entry))
                         default:
                             rows.append([
                                 "\(entry.position)", Output.time(entry.atMicroseconds), entry.actor ?? "-", entry.action, entry.target, entry.summary,
                             ])
                         }
                     }
-                    printed += page.count
-                    guard let last = page.last, page.count == filter.limit else { break }
-                    filter.afterPosition = last.position
                 }
                 if format == "table" { Output.table(["POSITION", "TIME", "ACTOR", "ACTION", "TARGET", "SUMMARY"], rows) }
             }
         }
-    }
-
-    static func csv(_ entry: AuditEntry) -> String {
-        [
-            "\(entry.position)", EventJSON.timestamp(entry.atMicroseconds), entry.actor ?? "", entry.action, entry.target,
-            entry.organisation ?? "", entry.project ?? "", entry.requestID ?? "", entry.correlationID?.uuidString.lowercased() ?? "",
-            entry.summary,
-        ].map(csvField).joined(separator: ",")
-    }
-
-    /// Quotes a field when it needs it (RFC 4180), and defuses spreadsheet formulas.
-    static func csvField(_ value: String) -> String {
-        var value = value
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        guard value.contains(where: { ",\"\n\r".contains($0) }) || value != value.trimmingCharacters(in: .whitespaces) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 
@@ -97,16 +74,5 @@ struct QuotaCommand: AsyncParsableCommand {
             printLine("used   \(Output.resources(usage.used))")
             printLine("quota  \(usage.quota.map(Output.quota) ?? "unlimited")")
         }
-    }
-}
-
-/// Parses RFC 3339 times (with or without fractional seconds) to microseconds since 1970.
-enum Timestamps {
-    static func parse(_ text: String) -> Int64? {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = fractional.date(from: text) ?? plain.date(from: text) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 }

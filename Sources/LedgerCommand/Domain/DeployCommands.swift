@@ -4,8 +4,8 @@ import Ledger
 import Projections
 
 /// Prints what a command that started a deployment did.
-private func reportNewDeployment(_ outcome: DeploymentService.Outcome?, id: String, json: Bool) throws {
-    guard let outcome else { return }
+private func reportNewDeployment(_ outcome: DeploymentService.Outcome?, json: Bool) throws {
+    guard let outcome, let id = outcome.deploymentID else { return }
     if json { return try Output.json(["deployment_id": id, "first_position": "\(outcome.result?.firstPosition ?? 0)"]) }
     printLine(id)
 }
@@ -33,13 +33,12 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
             let git = GitReference(branch: branch, commit: commit, tag: tag, message: message, author: author)
-            let outcome = try await DomainSession.run(connection) { [environment, trigger, force] session in
+            let outcome = try await DomainSession.run(connection) { [environment, trigger, force, options] session in
                 try await session.service.deploy(
-                    environment: environment, git: git, trigger: DeploymentTrigger(rawValue: trigger)!, force: force, request: request)
+                    environment: environment, git: git, trigger: DeploymentTrigger(rawValue: trigger)!, force: force, context: options.context)
             }
-            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+            try reportNewDeployment(outcome, json: options.json)
         }
     }
 }
@@ -54,9 +53,8 @@ struct RetryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
-            let outcome = try await DomainSession.run(connection) { [id] session in try await session.service.retry(id, request: request) }
-            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+            let outcome = try await DomainSession.run(connection) { [id, options] session in try await session.service.retry(id, context: options.context) }
+            try reportNewDeployment(outcome, json: options.json)
         }
     }
 }
@@ -71,9 +69,10 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
-            let outcome = try await DomainSession.run(connection) { [id] session in try await session.service.rollback(to: id, request: request) }
-            try reportNewDeployment(outcome, id: request.deploymentID, json: options.json)
+            let outcome = try await DomainSession.run(connection) { [id, options] session in
+                try await session.service.rollback(to: id, context: options.context)
+            }
+            try reportNewDeployment(outcome, json: options.json)
         }
     }
 }
@@ -91,14 +90,14 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let outcome = try await DomainSession.run(connection) { [id, reason, options] session in
-                try await session.service.cancel(id, reason: reason, actor: options.resolvedActor)
+                try await session.service.cancel(id, reason: reason, context: options.context)
             }
             guard let outcome else { return }
             let done = outcome.decision.events(for: DomainIDs.deploymentStream(id)).contains {
                 if case .deploymentCancelled = $0 { return true }
                 return false
             }
-            printLine(outcome.result == nil ? "cancellation was already requested" : done ? "cancelled \(id)" : "asked \(id) to stop")
+            printLine(outcome.result == nil && !outcome.replayed ? "cancellation was already requested" : done ? "cancelled \(id)" : "asked \(id) to stop")
         }
     }
 }
@@ -114,11 +113,11 @@ struct DestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let request = DeploymentDecisions.Request(actor: options.resolvedActor)
-            _ = try await DomainSession.run(connection) { [environment, deleteData] session in
-                try await session.service.destroy(environment: environment, deleteData: deleteData, request: request)
+            let outcome = try await DomainSession.run(connection) { [environment, deleteData, options] session in
+                try await session.service.destroy(environment: environment, deleteData: deleteData, context: options.context)
             }
-            printLine("destroyed \(environment) (record \(request.deploymentID))")
+            guard let record = outcome?.deploymentID else { return }
+            printLine("destroyed \(environment) (record \(record))")
         }
     }
 }

@@ -11,7 +11,15 @@ struct DomainOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "Print JSON for scripts instead of a table.")
     var json = false
 
+    @Option(
+        name: .customLong("idempotency-key"),
+        help: "A key of yours for this command: run again with the same key, it is not carried out twice (it answers as the first time did).")
+    var idempotencyKey: String?
+
     var resolvedActor: String { Self.resolveActor(actor) }
+
+    /// The command's context: who acts, through the CLI, with the idempotency key if given.
+    var context: CommandContext { CommandContext(actor: resolvedActor, source: "cli", idempotencyKey: idempotencyKey) }
 
     /// The `--actor` given, else `LEDGER_ACTOR`, else the login name: the one rule for every command that records an actor.
     static func resolveActor(_ flag: String?) -> String {
@@ -26,14 +34,12 @@ struct DomainSession: Sendable {
     var service: DeploymentService { DeploymentService(store: session.store, source: "cli") }
     var reader: ProjectionReader { ProjectionReader(client: session.client, logger: session.logger) }
 
-    /// Brings the named projections up to the head; warns when one cannot (stopped by a bad event).
+    /// Brings the named projections up to the head (what this or an earlier command wrote);
+    /// warns when one cannot (stopped by a bad event).
     func catchUp(_ names: [String]) async throws {
-        for name in names {
-            guard let projection = ProjectionCatalog.named(name) else { continue }
-            let runner = ProjectionRunner(projection: projection, store: session.store, client: session.client, logger: session.logger)
-            if !(try await runner.catchUp()) {
-                printError("warning: projection \(name) is behind the log (see `ledger projections status`); results may be stale")
-            }
+        let behind = try await ProjectionCatalog.catchUp(names, store: session.store, client: session.client, logger: session.logger)
+        for name in behind {
+            printError("warning: projection \(name) is behind the log (see `ledger projections status`); results may be stale")
         }
     }
 
@@ -66,7 +72,7 @@ enum Output {
     /// `2026-11-21 10:30:05` in UTC.
     static func time(_ microseconds: Int64?) -> String {
         guard let microseconds else { return "-" }
-        return String(EventJSON.timestamp(microseconds).prefix(19)).replacingOccurrences(of: "T", with: " ")
+        return Timestamps.formatForPeople(microseconds)
     }
 
     static func duration(_ milliseconds: Int64?) -> String {

@@ -15,29 +15,19 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "The branch it tracks (default: main).") var branch: String?
     @Option(name: .customLong("auto-deploy"), help: "Deploy pushes to the tracked branch: true or false.") var autoDeploy: Bool?
 
-    var isEmpty: Bool { [host, sshUser, pipeline, branch].allSatisfy { $0 == nil } && sshPort == nil && cpu == nil && memory == nil && disk == nil && autoDeploy == nil }
-
-    /// Applies the given flags over `base` (or builds a new configuration, which needs --host).
-    func configuration(over base: EnvironmentConfiguration?) throws -> EnvironmentConfiguration {
-        var configuration = base ?? EnvironmentConfiguration(
-            host: host ?? "", resources: Resources(cpuMillicores: 1_000, memoryMB: 1_024, diskGB: 10))
-        if let host { configuration.host = host }
-        if let sshUser { configuration.sshUser = sshUser }
-        if let sshPort { configuration.sshPort = sshPort }
-        if let pipeline {
-            configuration.pipeline = try pipeline.split(separator: ",").map {
-                guard let step = DeploymentStep(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("'\($0)' is not a step id (lowercase letters, digits and _)")
+    /// The flags given, as changes to a configuration (a pipeline of unknown step ids is refused).
+    func changes() throws -> ConfigurationChanges {
+        ConfigurationChanges(
+            host: host, sshUser: sshUser, sshPort: sshPort,
+            pipeline: try pipeline.map { list in
+                try list.split(separator: ",").map {
+                    guard let step = DeploymentStep(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+                        throw ValidationError("'\($0)' is not a step id (lowercase letters, digits and _)")
+                    }
+                    return step
                 }
-                return step
-            }
-        }
-        if let cpu { configuration.resources.cpuMillicores = Int((cpu * 1_000).rounded()) }
-        if let memory { configuration.resources.memoryMB = memory }
-        if let disk { configuration.resources.diskGB = disk }
-        if let branch { configuration.branch = branch }
-        if let autoDeploy { configuration.autoDeploy = autoDeploy }
-        return configuration
+            },
+            cpuMillicores: cpu.map { Int(($0 * 1_000).rounded()) }, memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy)
     }
 }
 
@@ -58,10 +48,11 @@ struct EnvironmentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let configuration = settings.isEmpty ? nil : try settings.configuration(over: nil)
+                let changes = try settings.changes()
+                let configuration = changes.isEmpty ? nil : try changes.applied(to: nil)
                 _ = try await DomainSession.run(connection) { [id, project, name, options] session in
                     try await session.service.createEnvironment(
-                        id: id, project: project, name: name ?? id, configuration: configuration, actor: options.resolvedActor)
+                        id: id, project: project, name: name ?? id, configuration: configuration, context: options.context)
                 }
                 printLine("created environment \(id)" + (configuration == nil ? " (configure it before deploying)" : ""))
             }
@@ -77,11 +68,9 @@ struct EnvironmentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let outcome = try await DomainSession.run(connection) { [id, settings, options] session in
-                    let current = try await session.service.environment(id)
-                    guard let current else { throw CommandRejection(.notFound, "no such environment") }
-                    let configuration = try settings.configuration(over: current.configuration)
-                    return try await session.service.configureEnvironment(id, configuration: configuration, actor: options.resolvedActor)
+                let changes = try settings.changes()
+                let outcome = try await DomainSession.run(connection) { [id, options] session in
+                    try await session.service.configureEnvironment(id, changes: changes, context: options.context)
                 }
                 printLine(outcome?.result == nil ? "environment \(id) already had this configuration" : "configured environment \(id)")
             }

@@ -25,30 +25,31 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let streamID = try StreamID(stream)
-            let instant = at.flatMap(Timestamps.parse)
-            _ = try await DomainSession.run(connection) { [position, options] session in
-                try DomainIDs.validate(DomainIDs.id(of: streamID), kind: streamID.category)
-                var records = try await session.service.records(of: streamID, throughPosition: position)
-                if let instant { records = records.filter { $0.recordedAtMicroseconds <= instant } }
-                let asOf = records.last.map { "as of position \($0.position) (\(Output.time($0.recordedAtMicroseconds)) UTC)" } ?? ""
+            let point: HistoryPoint = if let position { .position(position) } else if let at, let micros = Timestamps.parse(at) { .instant(microseconds: micros) } else { .now }
+            _ = try await DomainSession.run(connection) { [options] session in
+                let id = DomainIDs.id(of: streamID)
+                func asOf(_ position: Int64, _ micros: Int64) -> String { "as of position \(position) (\(Output.time(micros)) UTC)" }
                 if streamID.category == "environment" {
-                    guard let state = EnvironmentState.fold(records) else { throw CommandRejection(.notFound, "\(streamID) did not exist then") }
+                    guard let snapshot = try await session.service.environment(id, at: point) else {
+                        throw CommandRejection(.notFound, "\(streamID) did not exist then")
+                    }
+                    let state = snapshot.state
                     if options.json { return try Output.json(state) }
-                    printLine("\(state.environmentID) \(asOf)")
+                    printLine("\(state.environmentID) \(asOf(snapshot.position, snapshot.recordedAtMicroseconds))")
                     printLine("status \(state.status.rawValue), \(state.active ? "active" : "inactive"), in flight: \(state.inFlight ?? "none")")
                     printLine("running: " + (state.currentRelease.map { "#\($0.number) \($0.deploymentID) \($0.git.shortDescription)" } ?? "nothing"))
                     printLine("last stable: " + (state.lastStableRelease.map { "#\($0.number) \($0.deploymentID) \($0.git.shortDescription)" } ?? "none"))
                     if let c = state.configuration { printLine("configuration: \(c.sshUser)@\(c.host):\(c.sshPort), \(Output.resources(c.resources))") }
                 } else {
-                    guard let state = DeploymentState.fold(records), let progress = DeploymentProgress.fold(records) else {
+                    guard let snapshot = try await session.service.deployment(id, at: point) else {
                         throw CommandRejection(.notFound, "\(streamID) did not exist then")
                     }
                     if options.json {
-                        try Output.json(state)
-                        return try Output.json(progress)
+                        try Output.json(snapshot.state.deployment)
+                        return try Output.json(snapshot.state.progress)
                     }
-                    printLine("deployment \(state.deploymentID) \(asOf)")
-                    ProgressCommand.print(progress, onlyHeadline: false)
+                    printLine("deployment \(snapshot.state.deployment.deploymentID) \(asOf(snapshot.position, snapshot.recordedAtMicroseconds))")
+                    ProgressCommand.print(snapshot.state.progress, onlyHeadline: false)
                 }
             }
         }

@@ -23,7 +23,7 @@ struct OrgsCommand: AsyncParsableCommand {
                 let quota = (cpu != nil || ram != nil || disk != nil)
                     ? Resources(cpuMillicores: Int((cpu ?? 0) * 1_000), memoryMB: ram ?? 0, diskGB: disk ?? 0) : nil
                 _ = try await DomainSession.run(connection) { [id, name, options] session in
-                    try await session.service.createOrganisation(id: id, name: name ?? id, quota: quota, actor: options.resolvedActor)
+                    try await session.service.createOrganisation(id: id, name: name ?? id, quota: quota, context: options.context)
                 }
                 printLine("created organisation \(id)")
             }
@@ -66,7 +66,7 @@ struct ProjectsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 _ = try await DomainSession.run(connection) { [id, name, organisation, repository, options] session in
                     try await session.service.createProject(
-                        id: id, organisation: organisation, name: name ?? id, repository: repository, actor: options.resolvedActor)
+                        id: id, organisation: organisation, name: name ?? id, repository: repository, context: options.context)
                 }
                 printLine("created project \(id) in \(organisation)")
             }

@@ -65,13 +65,14 @@ public struct ProjectionRunner: Sendable {
         try await rebuilder.swap(on: connection)
     }
 
-    /// Brings the live copy up to the head as it is now and returns — for commands that read a
-    /// projection right after writing. When another runner is active it waits (up to
-    /// `timeout`) for that one to get there instead. Returns false when the projection could
-    /// not catch up (stopped by a bad event, or the active runner is behind).
+    /// Brings the live copy up to `position` (the head as it is now when nil) and returns —
+    /// read-your-writes for a caller that just wrote: pass the position its append returned.
+    /// When another runner is active it waits (up to `timeout`) for that one to get there
+    /// instead. Returns false when the projection could not catch up (stopped by a bad event,
+    /// or the active runner is behind).
     @discardableResult
-    public func catchUp(timeout: Duration = .seconds(30)) async throws -> Bool {
-        let head = try await store.headPosition()
+    public func catchUp(through position: Int64? = nil, timeout: Duration = .seconds(30)) async throws -> Bool {
+        let head: Int64 = if let position { position } else { try await store.headPosition() }
         return try await client.withLiveConnection { connection in
             if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
                 do {
