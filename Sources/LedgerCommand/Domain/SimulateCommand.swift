@@ -35,7 +35,10 @@ struct SimulateCommand: AsyncParsableCommand {
                 printError("simulating deployments (not a real executor; Ctrl-C to stop)")
                 let simulator = DeploymentSimulator(
                     service: DeploymentService(store: session.store, source: "simulator"), configuration: simulatorConfiguration, logger: session.logger)
-                try await simulator.run(untilIdle: once)
+                if once { return try await simulator.run(untilIdle: true) }
+                try await session.runServices([
+                    RestartingService(description: "simulator", logger: session.logger) { try await simulator.run() }
+                ])
             }
         }
     }
