@@ -14,6 +14,13 @@ public final class HeadListener: Service, Sendable {
     private struct Waiter {
         let after: Int64
         let continuation: CheckedContinuation<Void, Never>
+        /// Ends the wait after its timeout; cancelled when the wait ends sooner.
+        var timer: Task<Void, Never>?
+
+        func resume() {
+            timer?.cancel()
+            continuation.resume()
+        }
     }
 
     private struct State {
@@ -104,10 +111,16 @@ public final class HeadListener: Service, Sendable {
                     continuation.resume()
                     return
                 }
-                Task {
-                    try? await Task.sleep(for: timeout)
+                let timer = Task {
+                    do { try await Task.sleep(for: timeout) } catch { return }
                     self.resume(id)
                 }
+                let stillWaiting = state.withLock { state -> Bool in
+                    guard state.waiters[id] != nil else { return false }
+                    state.waiters[id]?.timer = timer
+                    return true
+                }
+                if !stillWaiting { timer.cancel() }
             }
         } onCancel: {
             self.resume(id)
@@ -115,7 +128,7 @@ public final class HeadListener: Service, Sendable {
     }
 
     private func resume(_ id: Int) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
     }
 
     func publish(_ position: Int64) {
@@ -125,7 +138,7 @@ public final class HeadListener: Service, Sendable {
             for id in ready.keys { state.waiters.removeValue(forKey: id) }
             return Array(ready.values)
         }
-        for waiter in ready { waiter.continuation.resume() }
+        for waiter in ready { waiter.resume() }
     }
 
     /// Losing or regaining the connection wakes everyone: events may have been missed meanwhile.
@@ -136,6 +149,6 @@ public final class HeadListener: Service, Sendable {
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
-        for waiter in everyone { waiter.continuation.resume() }
+        for waiter in everyone { waiter.resume() }
     }
 }
