@@ -99,26 +99,30 @@ extension EventStore {
     }
 
     func fetchEvents(_ query: PostgresQuery) async throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        var strings = RowStrings()
+        let logger = logger
         do {
-            for row in try await client.liveQuery(query, logger: logger) {
-                if let event = RecordedEvent(binaryRow: row, strings: &strings) {
-                    events.append(event)
-                    continue
+            // Decoded as the rows stream in, on a live connection (see `withLiveConnection`).
+            return try await client.withLiveConnection { connection in
+                var events: [RecordedEvent] = []
+                var strings = RowStrings()
+                for try await row in try await connection.query(query, logger: logger) {
+                    if let event = RecordedEvent(binaryRow: row, strings: &strings) {
+                        events.append(event)
+                        continue
+                    }
+                    let (position, id, stream, version, type, schema, data, metadata, recordedAt, previous, hash) = try row.decode(
+                        (Int64, UUID, String, Int64, String, Int32, ByteBuffer, ByteBuffer, PostgresMicroseconds, ByteBuffer, ByteBuffer).self)
+                    events.append(try Self.makeEvent(
+                        position: position, id: id, stream: stream, version: version, type: type, schema: schema, data: data,
+                        metadata: metadata, recordedAt: recordedAt, previous: previous, hash: hash))
                 }
-                let (position, id, stream, version, type, schema, data, metadata, recordedAt, previous, hash) = try row.decode(
-                    (Int64, UUID, String, Int64, String, Int32, ByteBuffer, ByteBuffer, PostgresMicroseconds, ByteBuffer, ByteBuffer).self)
-                events.append(try Self.makeEvent(
-                    position: position, id: id, stream: stream, version: version, type: type, schema: schema, data: data,
-                    metadata: metadata, recordedAt: recordedAt, previous: previous, hash: hash))
+                return events
             }
         } catch let error as LedgerError {
             throw error
         } catch {
             throw LedgerError(.database, "reading the log failed: \(PostgresErrorText.safe(error))", underlying: error)
         }
-        return events
     }
 
     static func makeEvent(
