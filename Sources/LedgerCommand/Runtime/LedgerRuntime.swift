@@ -59,7 +59,7 @@ enum LedgerRuntime {
         }
         let timeout = options.resolvedTimeout
         let work: @Sendable () async throws -> T = {
-            if embedded != nil || options.resolvedDatabaseURLText == nil { try await ensureDatabaseExists(url, logger: logger) }
+            if options.resolvedDatabaseURLText == nil { try await ensureDatabaseExists(url, logger: logger) }
             return try await withClient(url, logger: logger) { client in
                 try await SchemaMigrator(client: client, logger: logger).migrate()
                 let store = EventStore(client: client, configuration: configuration, logger: logger)
