@@ -20,5 +20,6 @@ public enum Migrations {
         Migration(1, "001_event_log.sql", PackageResources._01_event_log_sql),
         Migration(2, "002_projections.sql", PackageResources._02_projections_sql),
         Migration(3, "003_retention.sql", PackageResources._03_retention_sql),
+        Migration(4, "004_api_tokens.sql", PackageResources._04_api_tokens_sql),
     ]
 }

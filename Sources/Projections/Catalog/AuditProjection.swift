@@ -83,6 +83,9 @@ public enum AuditSummary {
         case .environmentDestroyed(let e): "destroyed \(e.environmentID)" + (e.deleteData ? " and deleted its data" : "")
         case .organisationAllocationChanged(let e):
             "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk to \(e.environmentID)"
+        case .apiTokenCreated(let e):
+            "issued token \(e.name) (\(e.hint)) as \(e.role.rawValue)" + (e.organisationID.map { " in \($0)" } ?? "") + (e.projectID.map { "/\($0)" } ?? "")
+        case .apiTokenRevoked(let e): "revoked token \(e.tokenID)"
         case .deploymentRequested(let e):
             "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")

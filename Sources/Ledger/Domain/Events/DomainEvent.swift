@@ -11,6 +11,8 @@ public enum DomainEvent: Sendable, Equatable {
     case environmentDeploymentEnded(EnvironmentDeploymentEnded)
     case environmentDestroyed(EnvironmentDestroyed)
     case organisationAllocationChanged(OrganisationAllocationChanged)
+    case apiTokenCreated(ApiTokenCreated)
+    case apiTokenRevoked(ApiTokenRevoked)
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
     case deploymentStarted(DeploymentStarted)
@@ -38,6 +40,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .environmentDeploymentEnded(let e): e
         case .environmentDestroyed(let e): e
         case .organisationAllocationChanged(let e): e
+        case .apiTokenCreated(let e): e
+        case .apiTokenRevoked(let e): e
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
         case .deploymentStarted(let e): e
@@ -114,6 +118,8 @@ public enum DomainEvent: Sendable, Equatable {
         current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
         current(OrganisationAllocationChanged.self) { .organisationAllocationChanged($0) },
+        current(ApiTokenCreated.self) { .apiTokenCreated($0) },
+        current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
             case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)

@@ -22,6 +22,7 @@ public enum DomainIDs {
     public static func newDeploymentID() -> String { UUID().uuidString.lowercased() }
 
     public static func organisationStream(_ id: String) -> StreamID { StreamID(unchecked: "organisation-" + id) }
+    public static func tokenStream(_ id: String) -> StreamID { StreamID(unchecked: "token-" + id) }
     public static func projectStream(_ id: String) -> StreamID { StreamID(unchecked: "project-" + id) }
     public static func environmentStream(_ id: String) -> StreamID { StreamID(unchecked: "environment-" + id) }
     public static func deploymentStream(_ id: String) -> StreamID { StreamID(unchecked: "deployment-" + id) }

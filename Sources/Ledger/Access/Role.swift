@@ -1,0 +1,43 @@
+/// A role an API token is given, from the seed platform's hierarchy: each one may do everything
+/// the roles below it may, within its scope (all organisations, one organisation, one project).
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case portalAdmin = "portal_admin"
+    case orgOwner = "org_owner"
+    case orgAdmin = "org_admin"
+    case orgMember = "org_member"
+    case projectAdmin = "project_admin"
+    case projectMember = "project_member"
+
+    /// Whether the role is bound to one project (a token with it must name the project).
+    public var isProjectRole: Bool { self == .projectAdmin || self == .projectMember }
+
+    /// What the role may do.
+    public var permissions: Set<Permission> {
+        switch self {
+        case .portalAdmin: Set(Permission.allCases)
+        case .orgOwner: Role.orgAdmin.permissions.union([.manageTokens])
+        case .orgAdmin: Role.projectAdmin.permissions.union([.manageProjects, .viewAudit, .viewQuota, .manageServers])
+        case .orgMember: [.listDeployments, .viewDeployments, .viewQuota]
+        case .projectAdmin: Role.projectMember.permissions.union([.deploy, .cancelDeployments, .manageEnvironments])
+        case .projectMember: [.listDeployments, .viewDeployments]
+        }
+    }
+}
+
+/// A permission code, as the seed platform names them.
+public enum Permission: String, Sendable, Codable, CaseIterable {
+    /// Deploy, redeploy, retry, roll back and destroy.
+    case deploy = "project.environments.deploy"
+    case cancelDeployments = "project.deployments.cancel"
+    case listDeployments = "project.deployments.list"
+    /// A deployment's details, progress and logs.
+    case viewDeployments = "project.deployments.view"
+    case manageEnvironments = "project.environments.manage"
+    case manageProjects = "org.projects.manage"
+    case manageServers = "org.servers.manage"
+    case viewQuota = "org.quota.view"
+    case viewAudit = "org.audit.view"
+    case manageTokens = "org.tokens.manage"
+    /// Whole-ledger operations: integrity checks, organisations.
+    case administer = "portal.admin"
+}

@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+
+/// The secret text of an API token: `ldg_` + 30 random base62 characters + a 6-character
+/// base62 CRC-32 of them. The prefix lets secret scanners recognise a leaked token and the
+/// checksum lets the server refuse a mistyped one without a database lookup. Only its SHA-256
+/// is ever stored; the text is shown once, when the token is created.
+public struct TokenSecret: Sendable, CustomStringConvertible {
+    public static let prefix = "ldg_"
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    static let randomLength = 30
+    static let checksumLength = 6
+
+    /// The whole token, to hand to its owner once.
+    public let text: String
+
+    /// A new random token.
+    public static func generate() -> TokenSecret {
+        var generator = SystemRandomNumberGenerator()
+        let random = String((0..<randomLength).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+        return TokenSecret(text: prefix + random + checksum(random))
+    }
+
+    /// The token a caller sent, if it has the right shape and checksum.
+    public init?(parsing text: String) {
+        guard text.hasPrefix(Self.prefix), text.count == Self.prefix.count + Self.randomLength + Self.checksumLength,
+            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else { return nil }
+        let body = text.dropFirst(Self.prefix.count)
+        guard Self.checksum(String(body.prefix(Self.randomLength))) == String(body.suffix(Self.checksumLength)) else { return nil }
+        self.text = text
+    }
+
+    private init(text: String) {
+        self.text = text
+    }
+
+    /// What is stored and looked up: SHA-256 of the text.
+    public var hash: [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
+
+    /// The first characters, safe to show in listings and logs (`ldg_AbCd…`).
+    public var hint: String { String(text.prefix(Self.prefix.count + 4)) + "…" }
+
+    /// Never the secret itself.
+    public var description: String { hint }
+
+    static func checksum(_ body: String) -> String {
+        var crc = CRC32.checksum(Array(body.utf8))
+        var digits: [Character] = []
+        for _ in 0..<checksumLength {
+            digits.append(alphabet[Int(crc % UInt32(alphabet.count))])
+            crc /= UInt32(alphabet.count)
+        }
+        return String(digits.reversed())
+    }
+}
+
+/// CRC-32 (IEEE 802.3), for token checksums.
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { byte in
+        var value = UInt32(byte)
+        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+        return value
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Issues, checks, lists and revokes API tokens. A token's text is returned once by
+/// ``issue(name:role:organisation:project:expiresIn:context:)`` and only its SHA-256 is kept
+/// (`auth.tokens`); issuing and revoking are also events on `token-<id>` for the audit trail.
+public struct TokenStore: Sendable {
+    /// What an operator sees of a token (never its secret).
+    public struct Record: Sendable, Codable, Equatable {
+        public var tokenID: String
+        public var name: String
+        public var hint: String
+        public var role: Role
+        public var organisationID: String?
+        public var projectID: String?
+        public var expiresAtMicroseconds: Int64
+        public var revoked: Bool
+        public var lastUsedAtMicroseconds: Int64?
+    }
+
+    /// The longest and the default lifetime of a token: expiry is mandatory.
+    public static let maximumLifetime: Duration = .seconds(366 * 86_400)
+    public static let defaultLifetime: Duration = .seconds(90 * 86_400)
+
+    let service: DeploymentService
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(service: DeploymentService, client: PostgresClient, logger: Logger) {
+        self.service = service
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Issues a token and returns its secret (to show once) with its record.
+    public func issue(
+        name: String, role: Role, organisation: String?, project: String?, expiresIn lifetime: Duration = defaultLifetime,
+        context: CommandContext
+    ) async throws -> (secret: TokenSecret, record: Record) {
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100 else {
+            throw CommandRejection(.invalid, "a token's name must be 1–100 characters")
+        }
+        guard lifetime > .zero, lifetime <= Self.maximumLifetime else {
+            throw CommandRejection(.invalid, "a token expires after 1 second to 366 days")
+        }
+        if role == .portalAdmin {
+            guard organisation == nil, project == nil else { throw CommandRejection(.invalid, "a portal admin token has no organisation or project") }
+        } else {
+            guard let organisation, try await service.organisation(organisation) != nil else {
+                throw CommandRejection(.invalid, "a \(role.rawValue) token needs an existing organisation")
+            }
+            if role.isProjectRole {
+                guard let project, let found = try await service.project(project), found.organisationID == organisation else {
+                    throw CommandRejection(.invalid, "a \(role.rawValue) token needs a project of organisation \(organisation)")
+                }
+            } else if project != nil {
+                throw CommandRejection(.invalid, "only project roles name a project")
+            }
+        }
+        let secret = TokenSecret.generate()
+        let tokenID = UUID().uuidString.lowercased()
+        let expires = Int64(Date().timeIntervalSince1970 * 1_000_000) + Int64(lifetime.seconds * 1_000_000)
+        let created = ApiTokenCreated(
+            tokenID: tokenID, name: name, role: role, organisationID: organisation, projectID: project, hint: secret.hint,
+            expiresAtMicroseconds: expires)
+        try await service.execute(context) {
+            .init(
+                Decision([.init(DomainIDs.tokenStream(tokenID), expectedVersion: .noStream, [.apiTokenCreated(created)])]),
+                organisation: organisation, project: project)
+        }
+        _ = try await client.liveQuery(
+            """
+            INSERT INTO auth.tokens (token_id, secret_hash, hint, name, role, organisation, project, created_by, expires_at)
+            VALUES (\(UUID(uuidString: tokenID)!), \(ByteBuffer(bytes: secret.hash)), \(secret.hint), \(name), \(role.rawValue),
+                    \(organisation), \(project), \(context.actor), to_timestamp(\(Double(expires) / 1_000_000)))
+            """, logger: logger)
+        let record = Record(
+            tokenID: tokenID, name: name, hint: secret.hint, role: role, organisationID: organisation, projectID: project,
+            expiresAtMicroseconds: expires, revoked: false, lastUsedAtMicroseconds: nil)
+        return (secret, record)
+    }
+
+    /// The principal a presented token stands for, or nil when it is malformed, unknown,
+    /// expired or revoked. Records its use (at most once a minute per token).
+    public func verify(_ presented: String) async throws -> Principal? {
+        guard let secret = TokenSecret(parsing: presented) else { return nil }
+        // One round trip: find the live token and, at most once a minute, record its use.
+        let found = try await client.liveQuery(
+            """
+            WITH live AS (
+                SELECT token_id, name, role, organisation, project, last_used_at FROM auth.tokens
+                WHERE secret_hash = \(ByteBuffer(bytes: secret.hash)) AND revoked_at IS NULL AND expires_at > clock_timestamp()
+            ), used AS (
+                UPDATE auth.tokens t SET last_used_at = clock_timestamp() FROM live
+                WHERE t.token_id = live.token_id AND (live.last_used_at IS NULL OR live.last_used_at < clock_timestamp() - interval '60 seconds')
+            )
+            SELECT token_id, name, role, organisation, project FROM live
+            """, logger: logger)
+        guard let row = found.first else { return nil }
+        let (id, name, role, organisation, project) = try row.decode((UUID, String, String, String?, String?).self)
+        guard let role = Role(rawValue: role) else { return nil }
+        return Principal(tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project)
+    }
+
+    /// Revokes a token; from the next request on it is refused. Revoking a revoked token changes nothing.
+    public func revoke(_ tokenID: String, context: CommandContext) async throws {
+        guard let id = UUID(uuidString: tokenID) else { throw CommandRejection(.invalid, "'\(tokenID)' is not a token id") }
+        let rows = try await client.liveQuery(
+            "SELECT organisation, project, revoked_at IS NOT NULL FROM auth.tokens WHERE token_id = \(id)", logger: logger)
+        guard let row = rows.first else { throw CommandRejection(.notFound, "no such token") }
+        let (organisation, project, revoked) = try row.decode((String?, String?, Bool).self)
+        try context.requireInScope(organisation: organisation, project: nil)
+        if revoked { return }
+        _ = try await client.liveQuery("UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)
+        try await service.execute(context) {
+            .init(
+                Decision([.init(DomainIDs.tokenStream(id.uuidString.lowercased()), expectedVersion: .any, [.apiTokenRevoked(ApiTokenRevoked(tokenID: id.uuidString.lowercased()))])]),
+                organisation: organisation, project: project)
+        }
+    }
+
+    /// The tokens of an organisation (every token with nil), newest first.
+    public func list(organisation: String?) async throws -> [Record] {
+        let rows = try await client.liveQuery(
+            """
+            SELECT token_id, name, hint, role, organisation, project, (extract(epoch FROM expires_at) * 1000000)::int8,
+                   revoked_at IS NOT NULL, (extract(epoch FROM last_used_at) * 1000000)::int8
+            FROM auth.tokens WHERE \(organisation)::text IS NULL OR organisation = \(organisation) ORDER BY created_at DESC
+            """, logger: logger)
+        return try rows.compactMap { row in
+            let (id, name, hint, role, organisation, project, expires, revoked, used) = try row.decode(
+                (UUID, String, String, String, String?, String?, Int64, Bool, Int64?).self)
+            guard let role = Role(rawValue: role) else { return nil }
+            return Record(
+                tokenID: id.uuidString.lowercased(), name: name, hint: hint, role: role, organisationID: organisation, projectID: project,
+                expiresAtMicroseconds: expires, revoked: revoked, lastUsedAtMicroseconds: used)
+        }
+    }
+}
