@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Ledger
 
 /// A request the gateway refuses or cannot answer: an HTTP status and a message, sent as the JSON
 /// body `{"error": {"code": "...", "message": "..."}}` so scripts can tell the cases apart.
@@ -16,18 +17,30 @@ public struct APIError: Error, Sendable {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+    static let unauthenticated = APIError(
+        .unauthorized, "unauthenticated", "send a valid API token: Authorization: Bearer ldg_… (ledger tokens create)")
+    static func forbidden(_ permission: Permission) -> APIError {
+        APIError(.forbidden, "forbidden", "this token's role lacks the permission \(permission.rawValue)")
+    }
 
     /// The body of an error response.
     struct Body: Codable, Sendable {
         struct Detail: Codable, Sendable {
             var code: String
             var message: String
+            var requestID: String?
+
+            enum CodingKeys: String, CodingKey {
+                case code, message
+                case requestID = "request_id"
+            }
         }
         var error: Detail
     }
 
-    func response() -> Response {
-        let body = (try? JSONEncoder().encode(Body(error: .init(code: code, message: message)))) ?? Data()
+    /// The JSON error response, naming the request it answers.
+    func response(requestID: String? = nil) -> Response {
+        let body = (try? JSONEncoder().encode(Body(error: .init(code: code, message: message, requestID: requestID)))) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

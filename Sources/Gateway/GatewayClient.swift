@@ -32,6 +32,8 @@ public struct GatewayClient: Sendable {
 
     public let host: String
     public let port: Int
+    /// The API token sent as `Authorization: Bearer …`, if any.
+    public var token: String?
     /// Bodies larger than this (on the wire or decompressed) are refused.
     public var maximumBodyBytes = 64 << 20
 
@@ -66,6 +68,7 @@ public struct GatewayClient: Sendable {
             head.headers.add(name: "Host", value: "\(host):\(port)")
             head.headers.add(name: "Accept-Encoding", value: acceptZstd ? "zstd" : "identity")
             head.headers.add(name: "Connection", value: "close")
+            if let token { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
             try await outbound.write(.head(head))
             try await outbound.write(.end(nil))
             var response: HTTPResponseHead?

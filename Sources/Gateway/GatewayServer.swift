@@ -19,15 +19,18 @@ public struct GatewayServer: Service {
     public let host: String
     public let port: Int
     public let requestTimeout: Duration
+    /// Checks the bearer token of every `/api/v1` request.
+    public let tokens: TokenStore
     public let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     public init(
-        reader: ProjectionReader, store: EventStore, host: String = "127.0.0.1", port: Int = 8480, requestTimeout: Duration = .seconds(10),
-        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        reader: ProjectionReader, store: EventStore, tokens: TokenStore, host: String = "127.0.0.1", port: Int = 8480,
+        requestTimeout: Duration = .seconds(10), logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.reader = reader
         self.store = store
+        self.tokens = tokens
         self.host = host
         self.port = port
         self.requestTimeout = requestTimeout
@@ -57,7 +60,8 @@ public struct GatewayServer: Service {
     /// `onListening` gets the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let server = GatewayServer(
-            reader: reader, store: store, host: host, port: port, requestTimeout: requestTimeout, logger: logger, onListening: onListening)
+            reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout, logger: logger,
+            onListening: onListening)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
         // a cancellation torn through every open connection.
@@ -69,14 +73,15 @@ public struct GatewayServer: Service {
         }
     }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: RequestIDMiddleware())
         let reader = reader, store = store, logger = logger, timeout = requestTimeout
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
         }
-        router.get("/metrics") { _, _ in
-            await Self.answering(logger, within: timeout) {
+        router.get("/metrics") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let statuses = try await reader.projectionStatuses(store: store)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -84,11 +89,16 @@ public struct GatewayServer: Service {
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
             }
         }
-        router.get("/api/v1/deployments/:id/logs") { request, context in
-            await Self.answering(logger, within: timeout) {
+        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
+        api.get("/deployments/:id/logs") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.viewDeployments)
                 let query = try LogsQuery(request.uri.queryParameters)
                 let id = context.parameters.get("id") ?? ""
-                guard let deployment = try await reader.deployment(id) else { throw APIError.notFound("no deployment '\(id)'") }
+                // What this token may not see is answered as not there at all.
+                guard let deployment = try await reader.deployment(id),
+                    principal.sees(organisation: deployment.organisationID, project: deployment.projectID)
+                else { throw APIError.notFound("no deployment '\(id)'") }
                 let entries = try await reader.logs(deployment: id, level: query.level, step: query.step, skip: query.skip, limit: query.limit)
                 let page = LogsPage(deployment: deployment, skip: query.skip, limit: query.limit, entries: entries)
                 return try ContentEncoding.jsonResponse(Array(try LedgerJSON.encode(page)), acceptEncoding: request.headers[.acceptEncoding])
@@ -97,32 +107,42 @@ public struct GatewayServer: Service {
         return router
     }
 
-    /// Runs a handler within `timeout`, turning a refusal into its JSON error, a database that
-    /// cannot be reached (or does not answer in time) into a 503, and anything else into a 500
-    /// whose body says nothing internal (the error goes to the log).
+    /// Runs `work` within the request deadline, as all of a request's work runs: past it the
+    /// work is abandoned and the request answered 503.
+    static func bounded<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, work)
+    }
+
+    /// Runs a handler within `timeout`, answering any error it throws as ``errorResponse(_:logger:requestID:)`` does.
     static func answering(
-        _ logger: Logger, within timeout: Duration, _ handler: @escaping @Sendable () async throws -> Response
+        _ logger: Logger, within timeout: Duration, requestID: String? = nil, _ handler: @escaping @Sendable () async throws -> Response
     ) async -> Response {
         do {
-            return try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, handler)
-        } catch let error as APIError {
-            return error.response()
+            return try await bounded(timeout, handler)
         } catch {
-            let entry = ErrorTable.entry(for: error)
-            switch entry.httpStatus {
-            case 503:
-                logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-                var response = APIError(.serviceUnavailable, entry.code, "the database is unavailable; try again shortly").response()
-                response.headers[.retryAfter] = "5"
-                return response
-            case 500...:
-                logger.error("request failed", metadata: ["error": "\(error)"])
-                return APIError(.internalServerError, "internal", "the request failed; see the server log").response()
-            default:
-                // A refusal with its own code and a message safe to show.
-                let message = (error as? any CodedError)?.description ?? "the request was refused"
-                return APIError(HTTPResponse.Status(code: entry.httpStatus), entry.code, message).response()
-            }
+            return errorResponse(error, logger: logger, requestID: requestID)
+        }
+    }
+
+    /// The JSON error response for `error`: a refusal with its own status and code (from
+    /// ``ErrorTable``), a database that cannot be reached or did not answer in time as 503, and
+    /// anything else as a 500 whose body says nothing internal (the error goes to the log).
+    static func errorResponse(_ error: any Error, logger: Logger, requestID: String?) -> Response {
+        if let error = error as? APIError { return error.response(requestID: requestID) }
+        let entry = ErrorTable.entry(for: error)
+        switch entry.httpStatus {
+        case 503:
+            logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+            var response = APIError(.serviceUnavailable, entry.code, "the database is unavailable; try again shortly").response(requestID: requestID)
+            response.headers[.retryAfter] = "5"
+            return response
+        case 500...:
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, "internal", "the request failed; see the server log").response(requestID: requestID)
+        default:
+            // A refusal with its own code and a message safe to show.
+            let message = (error as? any CodedError)?.description ?? "the request was refused"
+            return APIError(HTTPResponse.Status(code: entry.httpStatus), entry.code, message).response(requestID: requestID)
         }
     }
 }

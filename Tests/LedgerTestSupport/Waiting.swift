@@ -8,17 +8,26 @@ public enum HTTP {
         public var status: Int
         public var body: String
         public var seconds: Double
+        /// The response's header lines, as sent.
+        public var headers: String = ""
     }
 
-    public static func get(_ port: Int, _ path: String) async throws -> Answer {
+    public static func get(_ port: Int, _ path: String, headers: [String] = []) async throws -> Answer {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-http-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let started = ContinuousClock.now
-        _ = try await ShellCommand.run("curl -s -m 30 -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
+        let sent = headers.map { "-H " + ShellCommand.quote($0) }.joined(separator: " ")
+        _ = try await ShellCommand.run(
+            "curl -s -m 30 \(sent) -D \(file).headers -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
         let seconds = (ContinuousClock.now - started) / .seconds(1)
-        defer { try? FileManager.default.removeItem(atPath: file + ".body") }
+        defer {
+            try? FileManager.default.removeItem(atPath: file + ".body")
+            try? FileManager.default.removeItem(atPath: file + ".headers")
+        }
         let status = Int((try? String(contentsOfFile: file, encoding: .utf8)) ?? "") ?? 0
-        return Answer(status: status, body: (try? String(contentsOfFile: file + ".body", encoding: .utf8)) ?? "", seconds: seconds)
+        return Answer(
+            status: status, body: (try? String(contentsOfFile: file + ".body", encoding: .utf8)) ?? "", seconds: seconds,
+            headers: (try? String(contentsOfFile: file + ".headers", encoding: .utf8)) ?? "")
     }
 }
 

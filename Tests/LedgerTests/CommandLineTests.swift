@@ -71,7 +71,9 @@ import LedgerTestSupport
     @Test func logsThroughTheServerPrintWhatTheDatabasePrints() async throws {
         try await GatewayTests.withGateway { db, client, _ in
             let id = try await GatewayTests.busiestDeployment(db)
-            let server = "http://\(client.host):\(client.port)"
+            let server = "http://\(client.host):\(client.port) --token \(client.token!)"
+            let anonymous = try await ledger("logs \(id) --server http://\(client.host):\(client.port)", on: db)
+            #expect(anonymous.status == 1 && anonymous.errors.contains("API token"), "\(anonymous.errors)")
             for options in ["", "--json", "--level info --skip 3 --limit 9"] {
                 let direct = try await ledger("logs \(id) \(options)", on: db)
                 let remote = try await ledger("logs \(id) \(options) --server \(server)", on: db)

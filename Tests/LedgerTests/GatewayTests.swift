@@ -39,22 +39,33 @@ import Testing
         #expect(throws: ZstdError.self) { try Zstd.decompress(frame, limit: 100) }
     }
 
-    /// A history with log lines, the projections caught up, and a gateway on a free port.
+    /// API tokens on the test database, issued through the service as every command is.
+    static func tokens(_ db: TestContext) -> TokenStore {
+        TokenStore(service: DeploymentService(store: db.store, source: "test"), client: db.client, logger: TestDatabase.logger)
+    }
+
+    /// A history with log lines, the projections caught up, and a gateway on a free port; the
+    /// client carries a portal admin token.
     static func withGateway(_ body: @escaping @Sendable (TestContext, GatewayClient, ProjectionReader) async throws -> Void) async throws {
         try await TestDatabase.withDatabase { db in
             try await ArchiveTests.history(db, events: 1_500)
+            // Issued first: its events are in the log the projections then catch up with.
+            let (admin, _) = try await tokens(db).issue(
+                name: "test", role: .portalAdmin, organisation: nil, project: nil, context: CommandContext(actor: "test"))
             for projection in ProjectionCatalog.all {
                 let caughtUp = try await ProjectionRebuildTests.runner(projection, db).catchUp()
                 #expect(caughtUp)
             }
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, port: 0, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens(db), port: 0, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run { port in continuation.yield(port) } }
                 var iterator = ports.makeAsyncIterator()
                 let port = try #require(await iterator.next())
-                try await body(db, try GatewayClient(url: "http://127.0.0.1:\(port)"), reader)
+                var client = try GatewayClient(url: "http://127.0.0.1:\(port)")
+                client.token = admin.text
+                try await body(db, client, reader)
                 group.cancelAll()
             }
         }
@@ -147,9 +158,41 @@ import Testing
 
     @Test func aTakenPortIsAClearErrorNotAHang() async throws {
         try await Self.withGateway { db, client, reader in
-            let second = GatewayServer(reader: reader, store: db.store, port: client.port, logger: TestDatabase.logger)
+            let second = GatewayServer(reader: reader, store: db.store, tokens: Self.tokens(db), port: client.port, logger: TestDatabase.logger)
             let error = await #expect(throws: LedgerError.self) { try await second.run() }
             #expect(error?.message.contains("cannot listen on 127.0.0.1:\(client.port) (the address is in use)") == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test func theAPINeedsAValidTokenAndATokenSeesOnlyItsOwnOrganisation() async throws {
+        try await Self.withGateway { db, client, reader in
+            let id = try await Self.busiestDeployment(db)
+            let deployment = try #require(try await reader.deployment(id))
+            let path = "/api/v1/deployments/\(id)/logs?limit=1"
+            let ops = CommandContext(actor: "test")
+            let service = DeploymentService(store: db.store, source: "test")
+            try await service.createOrganisation(id: "stranger", name: "Stranger", context: ops)
+            let (stranger, _) = try await Self.tokens(db).issue(name: "s", role: .orgOwner, organisation: "stranger", project: nil, context: ops)
+            let (member, _) = try await Self.tokens(db).issue(
+                name: "m", role: .orgMember, organisation: deployment.organisationID, project: nil, context: ops)
+            let (revoked, record) = try await Self.tokens(db).issue(
+                name: "r", role: .orgOwner, organisation: deployment.organisationID, project: nil, context: ops)
+            try await Self.tokens(db).revoke(record.tokenID, context: ops)
+
+            for (token, status, code) in [
+                (nil, 401, "unauthenticated"), ("ldg_notatoken", 401, "unauthenticated"), (TokenSecret.generate().text, 401, "unauthenticated"),
+                (revoked.text, 401, "unauthenticated"), (stranger.text, 404, "not_found"),
+            ] as [(String?, Int, String)] {
+                let answer = try await HTTP.get(
+                    client.port, path, headers: (token.map { ["Authorization: Bearer \($0)"] } ?? []) + ["X-Request-Id: probe-\(status)"])
+                #expect(answer.status == status, "\(token ?? "no token"): \(answer.body)")
+                let body = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: [String: String]]
+                #expect(body?["error"]?["code"] == code && body?["error"]?["request_id"] == "probe-\(status)", "\(answer.body)")
+                #expect(answer.headers.lowercased().contains("x-request-id: probe-\(status)"))
+            }
+            let allowed = try await HTTP.get(client.port, path, headers: ["Authorization: Bearer \(member.text)"])
+            #expect(allowed.status == 200, "\(allowed.body)")
+            #expect(allowed.headers.lowercased().contains("x-request-id: "), "every response names its request")
         }
     }
 

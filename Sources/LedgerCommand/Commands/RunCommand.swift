@@ -55,6 +55,14 @@ struct RunCommand: AsyncParsableCommand {
                     Sealer(store: session.store, interval: .seconds(sealInterval), logger: session.logger),
                 ]
                 if let address { services.append(session.gatewayServer(address)) }
+                if demo, address != nil {
+                    // The demo's visitor needs a token to call the API: a portal admin one for a day.
+                    let (secret, _) = try await session.tokens.issue(
+                        name: "demo", role: .portalAdmin, organisation: nil, project: nil, expiresIn: .seconds(86_400),
+                        context: CommandContext(actor: "demo", source: "demo"))
+                    printError("API token for this demo (portal admin, 1 day): \(secret.text)")
+                    printError("  e.g. curl -H 'Authorization: Bearer \(secret.text)' http://\(address!.host):\(address!.port)/api/v1/deployments/ID/logs")
+                }
                 if demo {
                     services.append(RestartingService(description: "demo", logger: session.logger) {
                         try await DemoLoop(session: session, interval: .seconds(demoInterval)).run()
@@ -75,10 +83,16 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 extension LedgerSession {
+    /// API tokens, issued and checked through the same service as every command.
+    var tokens: TokenStore {
+        TokenStore(service: DeploymentService(store: store, source: "api"), client: client, logger: logger)
+    }
+
     /// The HTTP API on `address`, announcing where it listens.
     func gatewayServer(_ address: (host: String, port: Int)) -> GatewayServer {
         GatewayServer(
-            reader: ProjectionReader(client: client, logger: logger), store: store, host: address.host, port: address.port, logger: logger,
+            reader: ProjectionReader(client: client, logger: logger), store: store, tokens: tokens, host: address.host, port: address.port,
+            logger: logger,
             onListening: { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") })
     }
 }

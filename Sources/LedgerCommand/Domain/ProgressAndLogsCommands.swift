@@ -61,6 +61,9 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(help: "Read through a ledger server's HTTP API, e.g. http://127.0.0.1:8480 (default: $LEDGER_SERVER; none: the database).")
     var server: String?
 
+    @Option(help: "The API token for --server (default: $LEDGER_TOKEN).")
+    var token: String?
+
     func validate() throws {
         if let level, LogLevel(rawValue: level) == nil { throw ValidationError("unknown level '\(level)'") }
         guard skip >= 0, (1...500).contains(limit) else { throw ValidationError("--skip must be ≥ 0 and --limit 1–500") }
@@ -69,7 +72,9 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             if let server = server ?? Environment.value("LEDGER_SERVER") {
-                try await followThroughServer(try GatewayClient(url: server))
+                var client = try GatewayClient(url: server)
+                client.token = token ?? Environment.value("LEDGER_TOKEN")
+                try await followThroughServer(client)
                 return
             }
             _ = try await DomainSession.run(connection, deadline: follow ? .longRunning : .command) { [id, level, step, skip, limit, follow, options] session in
@@ -103,6 +108,7 @@ struct LogsCommand: AsyncParsableCommand {
             switch reply.status {
             case 200: break
             case 404: throw CommandRejection(.notFound, reply.errorMessage)
+            case 401, 403: throw GatewayClient.Failure(description: "the server refused: \(reply.errorMessage); give an API token with --token or LEDGER_TOKEN")
             case 400..<500: throw CommandRejection(.invalid, reply.errorMessage)
             default: throw GatewayClient.Failure(description: "the server failed: \(reply.errorMessage)")
             }

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ledger
+import Logging
+
+/// What the gateway knows about one request besides the request itself: its id (the caller's
+/// `X-Request-Id` when well-formed, else a new one) and, on `/api/v1`, the token's principal.
+public struct GatewayContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String = ""
+    public var principal: Principal?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// The principal, which the authentication middleware guarantees on `/api/v1` routes.
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw APIError.unauthenticated }
+        return principal
+    }
+
+    /// The principal, if its role has `permission`.
+    func require(_ permission: Permission) throws -> Principal {
+        let principal = try requirePrincipal()
+        guard principal.may(permission) else { throw APIError.forbidden(permission) }
+        return principal
+    }
+}
+
+/// Gives every request an id and every response its `X-Request-Id`.
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.requestID = Self.wellFormed(request.headers[.xRequestID]) ?? UUID().uuidString.lowercased()
+        context.logger[metadataKey: "request.id"] = "\(context.requestID)"
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = context.requestID
+        return response
+    }
+
+    /// The caller's id when it is 1–128 characters of letters, digits, `.`, `_`, `-`.
+    static func wellFormed(_ text: String?) -> String? {
+        guard let text, (1...128).contains(text.count),
+            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+        else { return nil }
+        return text
+    }
+}
+
+/// Checks the bearer token of every `/api/v1` request: a missing, malformed, unknown, expired
+/// or revoked token is a 401 and the handler never runs.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let tokens: TokenStore
+    let timeout: Duration
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer ") else { return APIError.unauthenticated.response(requestID: context.requestID) }
+        let presented = String(header.dropFirst("Bearer ".count))
+        let tokens = tokens
+        let principal: Principal
+        do {
+            guard let verified = try await GatewayServer.bounded(timeout, { try await tokens.verify(presented) }) else {
+                return APIError.unauthenticated.response(requestID: context.requestID)
+            }
+            principal = verified
+        } catch {
+            return GatewayServer.errorResponse(error, logger: context.logger, requestID: context.requestID)
+        }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "token.id"] = "\(principal.tokenID)"
+        return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`: the id a caller gives a request, echoed on its response.
+    static let xRequestID = HTTPField.Name("X-Request-Id")!
+}
