@@ -13,12 +13,23 @@ public enum HTTP {
     }
 
     public static func get(_ port: Int, _ path: String, headers: [String] = []) async throws -> Answer {
+        try await send("GET", port, path, headers: headers)
+    }
+
+    /// Sends `method` to `path` with `headers` and, when given, `body` (as is).
+    public static func send(_ method: String, _ port: Int, _ path: String, headers: [String] = [], body: String? = nil) async throws -> Answer {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-http-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let started = ContinuousClock.now
         let sent = headers.map { "-H " + ShellCommand.quote($0) }.joined(separator: " ")
+        var data = ""
+        if let body {
+            _ = FileManager.default.createFile(atPath: file + ".request", contents: Data(body.utf8))
+            data = "--data-binary @\(file).request"
+        }
+        defer { try? FileManager.default.removeItem(atPath: file + ".request") }
         _ = try await ShellCommand.run(
-            "curl -s -m 30 \(sent) -D \(file).headers -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
+            "curl -s -m 30 -X \(method) \(sent) \(data) -D \(file).headers -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         defer {
             try? FileManager.default.removeItem(atPath: file + ".body")

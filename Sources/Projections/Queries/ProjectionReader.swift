@@ -6,7 +6,7 @@ import PostgresNIO
 /// Reads the live projections: what dashboards, the CLI and (later) the HTTP API show.
 /// Every filter is a bound parameter.
 public struct ProjectionReader: Sendable {
-    let client: PostgresClient
+    public let client: PostgresClient
     let logger: Logger
 
     public init(client: PostgresClient, logger: Logger) {
@@ -45,6 +45,26 @@ public struct ProjectionReader: Sendable {
     /// Every projection's position, lag, rate and failure (what `/metrics` exports).
     public func projectionStatuses(store: EventStore) async throws -> [ProjectionStatus] {
         try await ProjectionStatus.read(ProjectionCatalog.all, client: client, store: store, logger: logger)
+    }
+
+    /// How far the named projection has applied the log (what its answers reflect); 0 before it exists.
+    public func position(of projection: String) async throws -> Int64 {
+        guard ProjectionCatalog.named(projection) != nil else { throw LedgerError(.invalidArgument, "no projection called \(projection)") }
+        do {
+            let rows = try await client.liveQuery("SELECT position FROM \(unescaped: "proj_" + projection).checkpoint", logger: logger)
+            return try rows.first?.decode(Int64.self) ?? 0
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            return 0
+        }
+    }
+
+    /// Read-your-writes: waits until the named projections have applied the log through
+    /// `position` (what a write returned), so that what it wrote reads back at once.
+    public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore) async throws {
+        let behind = try await ProjectionCatalog.catchUp(projections, through: position, store: store, client: client, logger: logger)
+        if !behind.isEmpty {
+            throw LedgerError(.unavailable, "projection \(behind.joined(separator: ", ")) is behind the log; the write is recorded, try reading again")
+        }
     }
 
     public func deployment(_ id: String) async throws -> DeploymentState? {

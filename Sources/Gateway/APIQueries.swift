@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ledger
+import Projections
+
+/// A JSON answer of any `Encodable` value, with its status.
+enum JSONResponse {
+    static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try LedgerJSON.encode(value))))
+    }
+}
+
+/// The query of `GET /api/v1/deployments`, checked: a bad value is a 400 naming it.
+struct DeploymentListQuery {
+    static let maximumLimit = 100
+    var filter = ProjectionReader.DeploymentFilter()
+
+    init(_ parameters: Parameters) throws {
+        filter.project = parameters["project_id"].map(String.init)
+        filter.environment = parameters["environment_id"].map(String.init)
+        if let text = parameters["status"] {
+            guard let status = DeploymentStatus(rawValue: String(text)) else { throw APIError.badRequest("status '\(text)' is not a deployment status") }
+            filter.status = status
+        }
+        if let text = parameters["trigger"] {
+            guard let trigger = DeploymentTrigger(rawValue: String(text)) else { throw APIError.badRequest("trigger '\(text)' is not a trigger") }
+            filter.trigger = trigger
+        }
+        if let text = parameters["skip"] {
+            guard let skip = Int(text), skip >= 0 else { throw APIError.badRequest("skip must be a whole number ≥ 0 (got '\(text)')") }
+            filter.skip = skip
+        }
+        if let text = parameters["limit"] {
+            guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
+                throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit) (got '\(text)')")
+            }
+            filter.limit = limit
+        }
+    }
+}
+
+/// `true`/`false` query values.
+enum BooleanQuery {
+    static func value(_ text: Substring?, name: String) throws -> Bool? {
+        guard let text else { return nil }
+        switch text {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw APIError.badRequest("\(name) must be true or false (got '\(text)')")
+        }
+    }
+}
+
+/// `GET /api/v1/deployments/{id}/progress`: "step 5 of 14", percent, and every step.
+struct ProgressBody: Encodable, Sendable {
+    var deploymentID: String
+    var status: String
+    var stepNumber: Int
+    var totalSteps: Int
+    var percent: Int
+    var currentStep: String?
+    var steps: [DeploymentBody.Step]
+    var position: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case status, percent, steps, position
+        case deploymentID = "deployment_id"
+        case stepNumber = "step_number"
+        case totalSteps = "total_steps"
+        case currentStep = "current_step"
+    }
+
+    init(_ progress: DeploymentProgress, position: Int64) {
+        deploymentID = progress.deploymentID
+        status = progress.status.rawValue
+        stepNumber = progress.stepNumber
+        totalSteps = progress.steps.count
+        percent = progress.percent
+        currentStep = progress.currentStep?.rawValue
+        steps = progress.steps.map {
+            DeploymentBody.Step(id: $0.step.rawValue, name: $0.step.displayName, status: $0.status.rawValue, durationMs: $0.durationMs, latestMessage: $0.latestMessage)
+        }
+        self.position = position
+    }
+}
+
+extension GatewayContext {
+    /// The command context of this request: the token's scope and name, the request id, and
+    /// the caller's `Idempotency-Key` (kept apart per token, so two callers' keys never meet).
+    func commandContext(_ principal: Principal, _ request: Request) -> CommandContext {
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(principal.tokenID):\($0)" }
+        return principal.context(requestID: requestID, idempotencyKey: key)
+    }
+}

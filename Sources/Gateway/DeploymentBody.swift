@@ -1,0 +1,135 @@
+import Foundation
+import Ledger
+
+/// A deployment as the API shows it: the seed platform's fields (snake_case), plus the ledger's
+/// own `position` — the log position of the last event the answer reflects.
+struct DeploymentBody: Encodable, Sendable {
+    struct ExtraData: Encodable, Sendable {
+        var retryOf: String?
+        var rollbackTo: String?
+
+        enum CodingKeys: String, CodingKey {
+            case retryOf = "retry_of"
+            case rollbackTo = "rollback_to"
+        }
+    }
+
+    struct Step: Encodable, Sendable {
+        var id: String
+        var name: String
+        var status: String
+        var durationMs: Int?
+        var latestMessage: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, status
+            case durationMs = "duration_ms"
+            case latestMessage = "latest_message"
+        }
+    }
+
+    var id: String
+    var organizationID: String
+    var projectID: String
+    var environmentID: String
+    var version: Int
+    var status: String
+    var trigger: String
+    var triggeredBy: String
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var gitMessage: String?
+    var extraData: ExtraData
+    var force: Bool
+    var createdAt: String
+    var startedAt: String?
+    var completedAt: String?
+    var durationSeconds: Double?
+    var error: String?
+    var progressPercent: Int?
+    var currentStep: String?
+    var steps: [Step]?
+    var position: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, version, status, trigger, force, error, steps, position
+        case organizationID = "organization_id"
+        case projectID = "project_id"
+        case environmentID = "environment_id"
+        case triggeredBy = "triggered_by"
+        case gitBranch = "git_branch"
+        case gitCommit = "git_commit"
+        case gitTag = "git_tag"
+        case gitMessage = "git_message"
+        case extraData = "extra_data"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case completedAt = "completed_at"
+        case durationSeconds = "duration_seconds"
+        case progressPercent = "progress_percent"
+        case currentStep = "current_step"
+    }
+
+    /// The body of `state` as of log `position`, with its progress when given (a single deployment's answer).
+    init(_ state: DeploymentState, progress: DeploymentProgress? = nil, position: Int64) {
+        id = state.deploymentID
+        organizationID = state.organisationID
+        projectID = state.projectID
+        environmentID = state.environmentID
+        version = state.number
+        status = state.status.rawValue
+        trigger = state.trigger.rawValue
+        triggeredBy = state.requestedBy
+        gitBranch = state.git.branch
+        gitCommit = state.git.commit
+        gitTag = state.git.tag
+        gitMessage = state.git.message
+        extraData = ExtraData(retryOf: state.retryOf, rollbackTo: state.rollbackTo)
+        force = state.force
+        createdAt = Timestamps.format(state.requestedAtMicroseconds)
+        startedAt = state.startedAtMicroseconds.map(Timestamps.format)
+        completedAt = state.finishedAtMicroseconds.map(Timestamps.format)
+        durationSeconds = state.durationMs.map { Double($0) / 1_000 }
+        error = state.error
+        self.position = position
+        if let progress {
+            progressPercent = progress.percent
+            currentStep = progress.currentStep?.rawValue
+            steps = progress.steps.map {
+                Step(id: $0.step.rawValue, name: $0.step.displayName, status: $0.status.rawValue, durationMs: $0.durationMs, latestMessage: $0.latestMessage)
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/deployments`: what to deploy where.
+struct DeployRequest: Decodable, Sendable {
+    var environmentID: String
+    var projectID: String?
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var gitMessage: String?
+    var gitAuthor: String?
+    var trigger: DeploymentTrigger?
+    var force: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case environmentID = "environment_id"
+        case projectID = "project_id"
+        case gitBranch = "git_branch"
+        case gitCommit = "git_commit"
+        case gitTag = "git_tag"
+        case gitMessage = "git_message"
+        case gitAuthor = "git_author"
+        case trigger, force
+    }
+
+    var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage, author: gitAuthor) }
+}
+
+/// `POST /api/v1/deployments/{id}/cancel`: an optional reason.
+struct CancelRequest: Decodable, Sendable {
+    var reason: String?
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import Ledger
+import Projections
+
+/// The deployment endpoints of the seed platform's API: list, get, progress, deploy, retry,
+/// roll back, cancel, destroy. Every write goes through `DeploymentService` with the token's
+/// context (scope, request id, idempotency key) and answers with what it wrote, read back
+/// through the projections once they reached the write's position.
+extension GatewayServer {
+    func addDeploymentRoutes(to api: RouterGroup<GatewayContext>) {
+        let reader = reader, store = store, logger = logger, timeout = requestTimeout
+        let service = DeploymentService(store: store, source: "api")
+
+        /// Answers with deployment `id` as the projections have it after `position`.
+        @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
+            guard let id else { throw APIError.notFound("nothing was deployed") }
+            try await reader.awaitPosition(position, of: ["deployments", "progress"], store: store)
+            guard let state = try await reader.deployment(id) else { throw APIError.notFound("no deployment '\(id)'") }
+            let body = DeploymentBody(state, progress: try await reader.progress(id), position: try await reader.position(of: "deployments"))
+            return try JSONResponse.encode(body, status: status)
+        }
+
+        /// The deployment `id` if this principal may see it (404 otherwise, as if it did not exist).
+        @Sendable func visible(_ id: String, to principal: Principal) async throws -> DeploymentState {
+            guard let state = try await reader.deployment(id), principal.sees(organisation: state.organisationID, project: state.projectID) else {
+                throw APIError.notFound("no deployment '\(id)'")
+            }
+            return state
+        }
+
+        api.get("/deployments") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.listDeployments)
+                var filter = try DeploymentListQuery(request.uri.queryParameters).filter
+                filter.organisation = principal.organisation ?? filter.organisation
+                if let only = principal.project {
+                    if let asked = filter.project, asked != only { return try JSONResponse.encode([DeploymentBody](), status: .ok) }
+                    filter.project = only
+                }
+                let position = try await reader.position(of: "deployments")
+                let page = try await reader.deployments(filter).map { DeploymentBody($0, position: position) }
+                return try JSONResponse.encode(page, status: .ok)
+            }
+        }
+        api.get("/deployments/:id") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.viewDeployments)
+                let state = try await visible(context.parameters.get("id") ?? "", to: principal)
+                let body = DeploymentBody(
+                    state, progress: try await reader.progress(state.deploymentID), position: try await reader.position(of: "deployments"))
+                return try JSONResponse.encode(body, status: .ok)
+            }
+        }
+        api.get("/deployments/:id/progress") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.viewDeployments)
+                let state = try await visible(context.parameters.get("id") ?? "", to: principal)
+                guard let progress = try await reader.progress(state.deploymentID) else { throw APIError.notFound("no progress yet") }
+                return try JSONResponse.encode(ProgressBody(progress, position: try await reader.position(of: "progress")), status: .ok)
+            }
+        }
+        api.post("/deployments") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.deploy)
+                let body = try await RequestBody.decode(DeployRequest.self, from: request)
+                // Checked only where the token may see the environment: elsewhere the service
+                // answers "not found", and this must not tell otherwise.
+                if let project = body.projectID, let environment = try await service.environment(body.environmentID),
+                    principal.sees(organisation: environment.organisationID, project: environment.projectID), environment.projectID != project
+                {
+                    throw APIError(.unprocessableContent, "invalid", "environment_id \(body.environmentID) is not in project_id \(project)")
+                }
+                let outcome = try await service.deploy(
+                    environment: body.environmentID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
+                    context: context.commandContext(principal, request))
+                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+            }
+        }
+        api.post("/environments/:id/deploy") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.deploy)
+                var body = try await RequestBody.decode(EnvironmentDeployRequest.self, from: request, allowEmpty: true)
+                let id = context.parameters.get("id") ?? ""
+                if !body.git.namesSomething, let branch = try await service.environment(id)?.configuration?.branch { body.gitBranch = branch }
+                let outcome = try await service.deploy(
+                    environment: id, git: body.git, trigger: .manual, force: body.force ?? false, context: context.commandContext(principal, request))
+                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+            }
+        }
+        api.post("/deployments/:id/retry") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.deploy)
+                let outcome = try await service.retry(context.parameters.get("id") ?? "", context: context.commandContext(principal, request))
+                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+            }
+        }
+        api.post("/deployments/:id/rollback") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.deploy)
+                let outcome = try await service.rollback(to: context.parameters.get("id") ?? "", context: context.commandContext(principal, request))
+                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+            }
+        }
+        api.post("/deployments/:id/cancel") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.cancelDeployments)
+                let body = try await RequestBody.decode(CancelRequest.self, from: request, allowEmpty: true)
+                let id = context.parameters.get("id") ?? ""
+                let outcome = try await service.cancel(id, reason: body.reason, context: context.commandContext(principal, request))
+                return try await written(id, at: outcome.position, status: .ok)
+            }
+        }
+        api.delete("/deployments/environment/:id/destroy") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.deploy)
+                let deleteData = try BooleanQuery.value(request.uri.queryParameters["delete_data"], name: "delete_data") ?? false
+                let outcome = try await service.destroy(
+                    environment: context.parameters.get("id") ?? "", deleteData: deleteData, context: context.commandContext(principal, request))
+                return try await written(outcome.deploymentID, at: outcome.position, status: .ok)
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/environments/{id}/deploy`: the branch defaults to the one the environment tracks.
+struct EnvironmentDeployRequest: Decodable, Sendable {
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var gitMessage: String?
+    var force: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case gitBranch = "git_branch"
+        case gitCommit = "git_commit"
+        case gitTag = "git_tag"
+        case gitMessage = "git_message"
+        case force
+    }
+
+    var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage) }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import Ledger
+
+/// Reads a JSON request body: at most ``maximumBytes`` (413 beyond), `application/json` only
+/// (415 otherwise), a JSON object that decodes (400 when it is not JSON, 422 naming the field
+/// that is missing or of the wrong type). Nothing is written before a body has passed.
+enum RequestBody {
+    static let maximumBytes = 64 * 1024
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowEmpty: Bool = false) async throws -> T {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: maximumBytes)
+        } catch {
+            throw APIError(.contentTooLarge, "payload_too_large", "the body may be at most \(maximumBytes) bytes")
+        }
+        if bytes.readableBytes == 0, allowEmpty { return try JSONDecoder().decode(T.self, from: Data("{}".utf8)) }
+        guard contentType.hasPrefix("application/json") else {
+            throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json")
+        }
+        let data = Data(bytes.readableBytesView)
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw APIError(.badRequest, "bad_request", "the body must be one JSON object")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError(.unprocessableContent, "invalid", Self.describe(error))
+        }
+    }
+
+    /// Which field is wrong and why, in words.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(let type, let context): return "\(path(context.codingPath)) must be \(type == String.self ? "a string" : "\(type)")"
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)) is not valid: \(context.debugDescription)"
+        @unknown default: return "the body does not match the expected shape"
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Gateway
+import Ledger
+import LedgerTestSupport
+import Projections
+import Testing
+
+/// The deployment endpoints over HTTP with tokens of several roles and organisations: what
+/// each may do, what a bad request gets, and that writes read back at once.
+@Suite struct DeploymentAPITests {
+    struct World {
+        let db: TestContext
+        let port: Int
+        let admin: String
+        let member: String
+        let stranger: String
+
+        func send(_ method: String, _ path: String, token: String?, body: String? = nil, headers: [String] = []) async throws -> (Int, [String: Any], String) {
+            var all = headers
+            if let token { all.append("Authorization: Bearer \(token)") }
+            if body != nil, !headers.contains(where: { $0.lowercased().hasPrefix("content-type") }) { all.append("Content-Type: application/json") }
+            let answer = try await HTTP.send(method, port, path, headers: all, body: body)
+            let json = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any] ?? [:]
+            return (answer.status, json, answer.body)
+        }
+    }
+
+    /// `acme/shop/shop-prod` configured, tokens of a project admin and a project member of
+    /// `acme/shop` and an owner of another organisation, and a gateway on a free port.
+    func withWorld(_ body: @escaping @Sendable (World) async throws -> Void) async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            let ops = CommandContext(actor: "ops")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+            try await service.createOrganisation(id: "other", name: "Other", context: ops)
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
+            let tokens = GatewayTests.tokens(db)
+            let admin = try await tokens.issue(name: "admin", role: .projectAdmin, organisation: "acme", project: "shop", context: ops).secret
+            let member = try await tokens.issue(name: "member", role: .projectMember, organisation: "acme", project: "shop", context: ops).secret
+            let stranger = try await tokens.issue(name: "stranger", role: .orgOwner, organisation: "other", project: nil, context: ops).secret
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, logger: TestDatabase.logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { port in continuation.yield(port) } }
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next())
+                try await body(World(db: db, port: port, admin: admin.text, member: member.text, stranger: stranger.text))
+                group.cancelAll()
+            }
+        }
+    }
+
+    static let deploy = #"{"environment_id": "shop-prod", "project_id": "shop", "git_branch": "main", "git_commit": "a1b2c3d4e5f6"}"#
+
+    @Test func aDeployAnswersWhatItWroteAndReadsBackAtOnce() async throws {
+        try await withWorld { world in
+            let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy, headers: ["X-Request-Id: req-1"])
+            #expect(status == 201, "\(raw)")
+            #expect(body["status"] as? String == "pending" && body["environment_id"] as? String == "shop-prod" && body["version"] as? Int == 1)
+            #expect(body["triggered_by"] as? String == "token:admin" && body["git_commit"] as? String == "a1b2c3d4e5f6")
+            let id = try #require(body["id"] as? String)
+            let (got, again, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)
+            #expect(got == 200 && again["id"] as? String == id && (again["steps"] as? [Any])?.isEmpty == false)
+            let (listed, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
+            #expect(listed == 200 && list.contains(id))
+            let (progressed, progress, _) = try await world.send("GET", "/api/v1/deployments/\(id)/progress", token: world.member)
+            #expect(progressed == 200 && progress["percent"] as? Int == 0 && progress["total_steps"] as? Int ?? 0 > 0)
+            // The request id reached the events' metadata.
+            let requested = try await world.db.store.read(stream: DomainIDs.deploymentStream(id))
+            #expect(try requested.allSatisfy { try LedgerJSON.decode(EventMetadata.self, from: $0.metadataJSON).requestID == "req-1" })
+
+            let (busy, refusal, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy)
+            #expect(busy == 409 && (refusal["error"] as? [String: Any])?["code"] as? String == "deployment_in_flight")
+            let (cancelled, cancel, _) = try await world.send("POST", "/api/v1/deployments/\(id)/cancel", token: world.admin, body: #"{"reason":"test"}"#)
+            #expect(cancelled == 200 && cancel["status"] as? String == "cancelled")
+        }
+    }
+
+    @Test func theSameIdempotencyKeyDeploysOnce() async throws {
+        try await withWorld { world in
+            let headers = ["Idempotency-Key: deploy-42"]
+            let (first, one, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy, headers: headers)
+            let (second, two, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy, headers: headers)
+            #expect(first == 201 && second == 200)
+            #expect(one["id"] as? String == two["id"] as? String)
+            let requested = try await world.db.store.readAll(after: 0, filter: EventFilter(eventTypes: [DeploymentRequested.eventType])).events
+            #expect(requested.count == 1)
+        }
+    }
+
+    @Test func whatARoleMayNotDoIs403AndWhatATokenMayNotSeeIs404() async throws {
+        try await withWorld { world in
+            let head = try await world.db.store.headPosition()
+            let (member, forbidden, _) = try await world.send("POST", "/api/v1/deployments", token: world.member, body: Self.deploy)
+            #expect(member == 403 && (forbidden["error"] as? [String: Any])?["code"] as? String == "forbidden")
+            let (stranger, hidden, _) = try await world.send("POST", "/api/v1/deployments", token: world.stranger, body: Self.deploy)
+            #expect(stranger == 404 && (hidden["error"] as? [String: Any])?["code"] as? String == "not_found")
+            // Not even a wrong project_id tells a stranger the environment exists.
+            let probe = #"{"environment_id": "shop-prod", "project_id": "nope", "git_branch": "main"}"#
+            let (probed, _, _) = try await world.send("POST", "/api/v1/deployments", token: world.stranger, body: probe)
+            #expect(probed == 404)
+            let (anonymous, _, _) = try await world.send("POST", "/api/v1/deployments", token: nil, body: Self.deploy)
+            #expect(anonymous == 401)
+            #expect(try await world.db.store.headPosition() == head, "nothing was written")
+
+            let (_, created, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy)
+            let id = try #require(created["id"] as? String)
+            let (seen, _, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.stranger)
+            #expect(seen == 404)
+            let (listed, _, list) = try await world.send("GET", "/api/v1/deployments", token: world.stranger)
+            #expect(listed == 200 && list == "[]")
+        }
+    }
+
+    @Test func badRequestsGetTheirStatusAndWriteNothing() async throws {
+        try await withWorld { world in
+            let head = try await world.db.store.headPosition()
+            let cases: [(String, [String], Int, String)] = [
+                ("not json", [], 400, "bad_request"),
+                (#"{"git_branch": "main"}"#, [], 422, "invalid"),
+                (#"{"environment_id": 7, "git_branch": "main"}"#, [], 422, "invalid"),
+                (#"{"environment_id": "shop-prod", "git_branch": "main", "trigger": "whenever"}"#, [], 422, "invalid"),
+                (#"{"environment_id": "shop-prod"}"#, [], 422, "invalid"),
+                (#"{"environment_id": "shop-prod", "project_id": "blog", "git_branch": "main"}"#, [], 422, "invalid"),
+                (Self.deploy, ["Content-Type: text/plain"], 415, "unsupported_media_type"),
+                ("{\"environment_id\": \"" + String(repeating: "x", count: 70_000) + "\"}", [], 413, "payload_too_large"),
+            ]
+            for (body, headers, status, code) in cases {
+                let (got, answer, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: body, headers: headers)
+                #expect(got == status, "\(body.prefix(80)): \(raw.prefix(200))")
+                #expect((answer["error"] as? [String: Any])?["code"] as? String == code, "\(raw.prefix(200))")
+            }
+            let (badLimit, _, _) = try await world.send("GET", "/api/v1/deployments?limit=101", token: world.admin)
+            #expect(badLimit == 400)
+            #expect(try await world.db.store.headPosition() == head, "nothing was written")
+        }
+    }
+}
