@@ -89,9 +89,14 @@ struct ProgressBody: Encodable, Sendable {
 
 extension GatewayContext {
     /// The command context of this request: the token's scope and name, the request id, and
-    /// the caller's `Idempotency-Key` (kept apart per token, so two callers' keys never meet).
-    func commandContext(_ principal: Principal, _ request: Request) -> CommandContext {
+    /// the caller's `Idempotency-Key` (kept apart per token, so two callers' keys never meet),
+    /// refused if it came before with another body.
+    func commandContext(_ principal: Principal, _ request: Request, body: ByteBuffer, keys: IdempotencyKeys) async throws -> CommandContext {
         let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(principal.tokenID):\($0)" }
+        if let key {
+            guard key.count <= 300 else { throw APIError.badRequest("an Idempotency-Key may be at most 255 characters") }
+            try await keys.check(key, body: body)
+        }
         return principal.context(requestID: requestID, idempotencyKey: key)
     }
 }

@@ -11,6 +11,7 @@ extension GatewayServer {
     func addDeploymentRoutes(to api: RouterGroup<GatewayContext>) {
         let reader = reader, store = store, logger = logger, timeout = requestTimeout
         let service = DeploymentService(store: store, source: "api")
+        let keys = IdempotencyKeys(client: reader.client, logger: logger)
 
         /// Answers with deployment `id` as the projections have it after `position`.
         @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
@@ -63,7 +64,8 @@ extension GatewayServer {
         api.post("/deployments") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
-                let body = try await RequestBody.decode(DeployRequest.self, from: request)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(DeployRequest.self, raw, of: request)
                 // Checked only where the token may see the environment: elsewhere the service
                 // answers "not found", and this must not tell otherwise.
                 if let project = body.projectID, let environment = try await service.environment(body.environmentID),
@@ -73,41 +75,49 @@ extension GatewayServer {
                 }
                 let outcome = try await service.deploy(
                     environment: body.environmentID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
-                    context: context.commandContext(principal, request))
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/environments/:id/deploy") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
-                var body = try await RequestBody.decode(EnvironmentDeployRequest.self, from: request, allowEmpty: true)
+                let raw = try await RequestBody.read(request)
+                var body = try RequestBody.decode(EnvironmentDeployRequest.self, raw, of: request, allowEmpty: true)
                 let id = context.parameters.get("id") ?? ""
                 if !body.git.namesSomething, let branch = try await service.environment(id)?.configuration?.branch { body.gitBranch = branch }
                 let outcome = try await service.deploy(
-                    environment: id, git: body.git, trigger: .manual, force: body.force ?? false, context: context.commandContext(principal, request))
+                    environment: id, git: body.git, trigger: .manual, force: body.force ?? false,
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/retry") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
-                let outcome = try await service.retry(context.parameters.get("id") ?? "", context: context.commandContext(principal, request))
+                let raw = try await RequestBody.read(request)
+                let outcome = try await service.retry(
+                    context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/rollback") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
-                let outcome = try await service.rollback(to: context.parameters.get("id") ?? "", context: context.commandContext(principal, request))
+                let raw = try await RequestBody.read(request)
+                let outcome = try await service.rollback(
+                    to: context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/cancel") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.cancelDeployments)
-                let body = try await RequestBody.decode(CancelRequest.self, from: request, allowEmpty: true)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(CancelRequest.self, raw, of: request, allowEmpty: true)
                 let id = context.parameters.get("id") ?? ""
-                let outcome = try await service.cancel(id, reason: body.reason, context: context.commandContext(principal, request))
+                let outcome = try await service.cancel(
+                    id, reason: body.reason, context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(id, at: outcome.position, status: .ok)
             }
         }
@@ -116,7 +126,8 @@ extension GatewayServer {
                 let principal = try context.require(.deploy)
                 let deleteData = try BooleanQuery.value(request.uri.queryParameters["delete_data"], name: "delete_data") ?? false
                 let outcome = try await service.destroy(
-                    environment: context.parameters.get("id") ?? "", deleteData: deleteData, context: context.commandContext(principal, request))
+                    environment: context.parameters.get("id") ?? "", deleteData: deleteData,
+                    context: try await context.commandContext(principal, request, body: ByteBuffer(string: request.uri.description), keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: .ok)
             }
         }

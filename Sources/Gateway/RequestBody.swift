@@ -8,16 +8,19 @@ import Ledger
 enum RequestBody {
     static let maximumBytes = 64 * 1024
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowEmpty: Bool = false) async throws -> T {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let bytes: ByteBuffer
+    /// The body's bytes, refused past ``maximumBytes``.
+    static func read(_ request: Request) async throws -> ByteBuffer {
         do {
-            bytes = try await request.body.collect(upTo: maximumBytes)
+            return try await request.body.collect(upTo: maximumBytes)
         } catch {
             throw APIError(.contentTooLarge, "payload_too_large", "the body may be at most \(maximumBytes) bytes")
         }
+    }
+
+    /// `bytes` (read from `request`) decoded as `T`; an empty body is `{}` when `allowEmpty`.
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: ByteBuffer, of request: Request, allowEmpty: Bool = false) throws -> T {
         if bytes.readableBytes == 0, allowEmpty { return try JSONDecoder().decode(T.self, from: Data("{}".utf8)) }
-        guard contentType.hasPrefix("application/json") else {
+        guard (request.headers[.contentType]?.lowercased() ?? "").hasPrefix("application/json") else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json")
         }
         let data = Data(bytes.readableBytesView)

@@ -89,6 +89,12 @@ import Testing
             #expect(one["id"] as? String == two["id"] as? String)
             let requested = try await world.db.store.readAll(after: 0, filter: EventFilter(eventTypes: [DeploymentRequested.eventType])).events
             #expect(requested.count == 1)
+            // The same key with another body is not a retry: refused, nothing written.
+            let head = try await world.db.store.headPosition()
+            let other = Self.deploy.replacingOccurrences(of: "a1b2c3d4e5f6", with: "ffffffffffff")
+            let (third, refusal, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: other, headers: headers)
+            #expect(third == 422 && (refusal["error"] as? [String: Any])?["code"] as? String == "idempotency_key_reused")
+            #expect(try await world.db.store.headPosition() == head)
         }
     }
 

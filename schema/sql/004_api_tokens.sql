@@ -21,3 +21,11 @@ CREATE TABLE auth.tokens (
 );
 
 CREATE INDEX tokens_organisation ON auth.tokens (organisation, created_at);
+
+-- What each Idempotency-Key (kept apart per token) was first sent with: the same key with
+-- another body is refused rather than taken for a retry.
+CREATE TABLE auth.idempotency_keys (
+    key        text        PRIMARY KEY,
+    body_hash  bytea       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
