@@ -145,4 +145,51 @@ import Testing
             #expect(try await world.db.store.headPosition() == head, "nothing was written")
         }
     }
+
+    @Test func environmentsReleasesHistoryQuotaAuditAndVerifyAreScopedReads() async throws {
+        try await withWorld { world in
+            let ops = CommandContext(actor: "ops")
+            let tokens = GatewayTests.tokens(world.db)
+            let orgAdmin = try await tokens.issue(name: "org-admin", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
+            let root = try await tokens.issue(name: "root", role: .portalAdmin, organisation: nil, project: nil, context: ops).secret.text
+            let before = try await world.db.store.headPosition()
+            let (_, created, _) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: Self.deploy)
+            let id = try #require(created["id"] as? String)
+
+            let (listed, _, list) = try await world.send("GET", "/api/v1/environments", token: world.member)
+            #expect(listed == 200 && list.contains(#""in_flight":"\#(id)""#), "\(list)")
+            let (_, _, strangers) = try await world.send("GET", "/api/v1/environments", token: world.stranger)
+            #expect(strangers == "[]")
+            let (one, environment, _) = try await world.send("GET", "/api/v1/environments/shop-prod", token: world.member)
+            #expect(one == 200 && environment["in_flight"] as? String == id)
+            let (hidden, _, _) = try await world.send("GET", "/api/v1/environments/shop-prod", token: world.stranger)
+            #expect(hidden == 404)
+            let (released, _, releases) = try await world.send("GET", "/api/v1/environments/shop-prod/releases", token: world.member)
+            #expect(released == 200 && releases == "[]")
+
+            let (then, past, _) = try await world.send("GET", "/api/v1/environments/shop-prod/history?position=\(before)", token: world.member)
+            #expect(then == 200 && (past["state"] as? [String: Any])?["in_flight"] == nil && past["as_of_position"] as? Int ?? .max <= Int(before))
+            let (badTime, _, _) = try await world.send("GET", "/api/v1/environments/shop-prod/history?at=yesterday", token: world.member)
+            #expect(badTime == 400)
+
+            let (noQuota, _, _) = try await world.send("GET", "/api/v1/organizations/acme/quota", token: world.member)
+            #expect(noQuota == 403, "a project member may not see the organisation's quota")
+            let (quota, usage, _) = try await world.send("GET", "/api/v1/organizations/acme/quota", token: orgAdmin)
+            #expect(quota == 200 && usage["active_environments"] as? Int == 1)
+            let (otherQuota, _, _) = try await world.send("GET", "/api/v1/organizations/other/quota", token: orgAdmin)
+            #expect(otherQuota == 404)
+
+            let (audited, audit, _) = try await world.send("GET", "/api/v1/audit?limit=500", token: orgAdmin)
+            let entries = try #require(audit["entries"] as? [[String: Any]])
+            #expect(audited == 200 && !entries.isEmpty)
+            #expect(entries.allSatisfy { $0["organization_id"] as? String == "acme" }, "only its own organisation's trail")
+            let csv = try await HTTP.get(world.port, "/api/v1/audit?format=csv", headers: ["Authorization: Bearer \(orgAdmin)"])
+            #expect(csv.status == 200 && csv.body.hasPrefix(AuditExport.csvHeader) && csv.body.split(separator: "\n").count == entries.count + 1)
+
+            let (denied, _, _) = try await world.send("GET", "/api/v1/verify", token: orgAdmin)
+            #expect(denied == 403)
+            let (verified, report, _) = try await world.send("GET", "/api/v1/verify", token: root)
+            #expect(verified == 200 && report["ok"] as? Bool == true && report["events_checked"] as? Int ?? 0 > 0)
+        }
+    }
 }

@@ -1,0 +1,163 @@
+import Ledger
+import Projections
+
+/// CPU, RAM and disk as the API shows them.
+struct ResourcesBody: Encodable, Sendable {
+    var cpuMillicores: Int
+    var memoryMB: Int
+    var diskGB: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cpuMillicores = "cpu_millicores"
+        case memoryMB = "memory_mb"
+        case diskGB = "disk_gb"
+    }
+
+    init(_ resources: Resources) {
+        cpuMillicores = resources.cpuMillicores
+        memoryMB = resources.memoryMB
+        diskGB = resources.diskGB
+    }
+}
+
+/// A release (a successful deployment) of an environment: what ran, from when, and whether it
+/// can still be rolled back to.
+struct ReleaseBody: Encodable, Sendable {
+    var deploymentID: String
+    var version: Int
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var gitMessage: String?
+    var deployedAt: String
+    var rollbackTarget: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case version
+        case deploymentID = "deployment_id"
+        case gitBranch = "git_branch"
+        case gitCommit = "git_commit"
+        case gitTag = "git_tag"
+        case gitMessage = "git_message"
+        case deployedAt = "deployed_at"
+        case rollbackTarget = "rollback_target"
+    }
+
+    init(_ release: Release) {
+        deploymentID = release.deploymentID
+        version = release.number
+        gitBranch = release.git.branch
+        gitCommit = release.git.commit
+        gitTag = release.git.tag
+        gitMessage = release.git.message
+        deployedAt = Timestamps.format(release.deployedAtMicroseconds)
+        rollbackTarget = !release.rolledBack
+    }
+}
+
+/// An environment as the API shows it.
+struct EnvironmentBody: Encodable, Sendable {
+    struct Configuration: Encodable, Sendable {
+        var host: String
+        var sshUser: String
+        var sshPort: Int
+        var branch: String
+        var autoDeploy: Bool
+        var pipeline: [String]
+        var resources: ResourcesBody
+
+        enum CodingKeys: String, CodingKey {
+            case host, branch, pipeline, resources
+            case sshUser = "ssh_user"
+            case sshPort = "ssh_port"
+            case autoDeploy = "auto_deploy"
+        }
+    }
+
+    var id: String
+    var organizationID: String
+    var projectID: String
+    var name: String
+    var status: String
+    var active: Bool
+    var deploymentCount: Int
+    var inFlight: String?
+    var currentRelease: ReleaseBody?
+    var lastStableRelease: ReleaseBody?
+    var configuration: Configuration?
+    var createdAt: String
+    var destroyedAt: String?
+    var position: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, status, active, configuration, position
+        case organizationID = "organization_id"
+        case projectID = "project_id"
+        case deploymentCount = "deployment_count"
+        case inFlight = "in_flight"
+        case currentRelease = "current_release"
+        case lastStableRelease = "last_stable_release"
+        case createdAt = "created_at"
+        case destroyedAt = "destroyed_at"
+    }
+
+    init(_ state: EnvironmentState, position: Int64) {
+        id = state.environmentID
+        organizationID = state.organisationID
+        projectID = state.projectID
+        name = state.name
+        status = state.status.rawValue
+        active = state.active
+        deploymentCount = state.deploymentCount
+        inFlight = state.inFlight
+        currentRelease = state.currentRelease.map(ReleaseBody.init)
+        lastStableRelease = state.lastStableRelease.map(ReleaseBody.init)
+        configuration = state.configuration.map {
+            Configuration(
+                host: $0.host, sshUser: $0.sshUser, sshPort: $0.sshPort, branch: $0.branch, autoDeploy: $0.autoDeploy,
+                pipeline: $0.pipeline.map(\.rawValue), resources: ResourcesBody($0.resources))
+        }
+        createdAt = Timestamps.format(state.createdAtMicroseconds)
+        destroyedAt = state.destroyedAtMicroseconds.map(Timestamps.format)
+        self.position = position
+    }
+}
+
+/// An organisation's quota and what its active environments use.
+struct QuotaBody: Encodable, Sendable {
+    var organizationID: String
+    var quota: ResourcesBody?
+    var used: ResourcesBody
+    var activeEnvironments: Int
+    var inactiveEnvironments: Int
+    var position: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case quota, used, position
+        case organizationID = "organization_id"
+        case activeEnvironments = "active_environments"
+        case inactiveEnvironments = "inactive_environments"
+    }
+
+    init(_ usage: QuotaUsage, position: Int64) {
+        organizationID = usage.organisationID
+        quota = usage.quota.map(ResourcesBody.init)
+        used = ResourcesBody(usage.used)
+        activeEnvironments = usage.activeEnvironments
+        inactiveEnvironments = usage.inactiveEnvironments
+        self.position = position
+    }
+}
+
+/// A state of the past (time travel): which position and instant it is as of.
+struct HistoryBody<State: Encodable & Sendable>: Encodable, Sendable {
+    var asOfPosition: Int64
+    var asOf: String
+    var state: State
+
+    enum CodingKeys: String, CodingKey {
+        case asOfPosition = "as_of_position"
+        case asOf = "as_of"
+        case state
+    }
+}
