@@ -92,6 +92,7 @@ public struct GatewayServer: Service {
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
         addDeploymentRoutes(to: api)
         addReadRoutes(to: api)
+        addSetupRoutes(to: api)
         api.get("/deployments/:id/logs") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)

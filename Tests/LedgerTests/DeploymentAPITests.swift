@@ -192,4 +192,34 @@ import Testing
             #expect(verified == 200 && report["ok"] as? Bool == true && report["events_checked"] as? Int ?? 0 > 0)
         }
     }
+
+    @Test func organisationsProjectsAndEnvironmentsAreSetUpThroughTheAPI() async throws {
+        try await withWorld { world in
+            let ops = CommandContext(actor: "ops")
+            let tokens = GatewayTests.tokens(world.db)
+            let root = try await tokens.issue(name: "root", role: .portalAdmin, organisation: nil, project: nil, context: ops).secret.text
+            let (created, org, raw) = try await world.send(
+                "POST", "/api/v1/organizations", token: root, body: #"{"id": "beta", "name": "Beta", "quota": {"memory_mb": 2048}}"#)
+            #expect(created == 201 && org["id"] as? String == "beta", "\(raw)")
+            let owner = try await tokens.issue(name: "owner", role: .orgOwner, organisation: "beta", project: nil, context: ops).secret.text
+            let (refused, _, _) = try await world.send("POST", "/api/v1/organizations", token: owner, body: #"{"id": "gamma"}"#)
+            #expect(refused == 403)
+
+            let (project, _, _) = try await world.send("POST", "/api/v1/projects", token: owner, body: #"{"id": "site", "organization_id": "beta"}"#)
+            #expect(project == 201)
+            let (elsewhere, _, _) = try await world.send("POST", "/api/v1/projects", token: owner, body: #"{"id": "intruder", "organization_id": "acme"}"#)
+            #expect(elsewhere == 404, "an owner of beta cannot create in acme, nor learn that it exists")
+
+            let environment = #"{"id": "site-prod", "project_id": "site", "configuration": {"host": "10.0.0.9", "memory_mb": 1024}}"#
+            let (made, body, text) = try await world.send("POST", "/api/v1/environments", token: owner, body: environment)
+            #expect(made == 201 && (body["configuration"] as? [String: Any])?["host"] as? String == "10.0.0.9", "\(text)")
+            let (patched, changed, _) = try await world.send("PATCH", "/api/v1/environments/site-prod", token: owner, body: #"{"ssh_port": 2222}"#)
+            let configuration = changed["configuration"] as? [String: Any]
+            #expect(patched == 200 && configuration?["ssh_port"] as? Int == 2222 && configuration?["host"] as? String == "10.0.0.9")
+            let (over, refusal, _) = try await world.send("PATCH", "/api/v1/environments/site-prod", token: owner, body: #"{"memory_mb": 4096}"#)
+            #expect(over == 422 && (refusal["error"] as? [String: Any])?["code"] as? String == "quota_exceeded")
+            let (badStep, _, _) = try await world.send("PATCH", "/api/v1/environments/site-prod", token: owner, body: #"{"pipeline": ["No Such Step"]}"#)
+            #expect(badStep == 422)
+        }
+    }
 }

@@ -1,0 +1,205 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ledger
+import Projections
+
+/// Organisations, projects and environments: create, configure, list, get.
+extension GatewayServer {
+    func addSetupRoutes(to api: RouterGroup<GatewayContext>) {
+        let reader = reader, store = store, logger = logger, timeout = requestTimeout
+        let service = DeploymentService(store: store, source: "api")
+        let keys = IdempotencyKeys(client: reader.client, logger: logger)
+
+        api.post("/organizations") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.administer)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(OrganizationRequest.self, raw, of: request)
+                try await service.createOrganisation(
+                    id: body.id, name: body.name ?? body.id, quota: body.quota?.resources,
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                guard let state = try await service.organisation(body.id) else { throw APIError.notFound("no organization '\(body.id)'") }
+                return try JSONResponse.encode(OrganizationBody(state), status: .created)
+            }
+        }
+        api.get("/organizations/:id") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.listDeployments)
+                let id = context.parameters.get("id") ?? ""
+                guard principal.sees(organisation: id), let state = try await service.organisation(id) else { throw APIError.notFound("no organization '\(id)'") }
+                return try JSONResponse.encode(OrganizationBody(state), status: .ok)
+            }
+        }
+        api.post("/projects") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageProjects)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(ProjectRequest.self, raw, of: request)
+                try await service.createProject(
+                    id: body.id, organisation: body.organizationID, name: body.name ?? body.id, repository: body.repository,
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                guard let state = try await service.project(body.id) else { throw APIError.notFound("no project '\(body.id)'") }
+                return try JSONResponse.encode(ProjectBody(state), status: .created)
+            }
+        }
+        api.get("/projects/:id") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.listDeployments)
+                let id = context.parameters.get("id") ?? ""
+                guard let state = try await service.project(id), principal.sees(organisation: state.organisationID, project: state.projectID) else {
+                    throw APIError.notFound("no project '\(id)'")
+                }
+                return try JSONResponse.encode(ProjectBody(state), status: .ok)
+            }
+        }
+        api.post("/environments") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageEnvironments)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(EnvironmentRequest.self, raw, of: request)
+                let changes = try body.configuration?.changes()
+                let outcome = try await service.createEnvironment(
+                    id: body.id, project: body.projectID, name: body.name ?? body.id,
+                    configuration: try changes.map { try $0.applied(to: nil) },
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                try await reader.awaitPosition(outcome.position, of: ["environments"], store: store)
+                guard let state = try await reader.environment(body.id) else { throw APIError.notFound("no environment '\(body.id)'") }
+                return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: .created)
+            }
+        }
+        api.patch("/environments/:id") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageEnvironments)
+                let raw = try await RequestBody.read(request)
+                let changes = try RequestBody.decode(ConfigurationRequest.self, raw, of: request).changes()
+                let id = context.parameters.get("id") ?? ""
+                let outcome = try await service.configureEnvironment(
+                    id, changes: changes, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                try await reader.awaitPosition(outcome.position, of: ["environments"], store: store)
+                guard let state = try await reader.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
+                return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: .ok)
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/organizations`.
+struct OrganizationRequest: Decodable, Sendable {
+    var id: String
+    var name: String?
+    var quota: ResourcesRequest?
+}
+
+/// CPU, RAM and disk in a request (0 or absent: unlimited).
+struct ResourcesRequest: Decodable, Sendable {
+    var cpuMillicores: Int?
+    var memoryMB: Int?
+    var diskGB: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case cpuMillicores = "cpu_millicores"
+        case memoryMB = "memory_mb"
+        case diskGB = "disk_gb"
+    }
+
+    var resources: Resources { Resources(cpuMillicores: cpuMillicores ?? 0, memoryMB: memoryMB ?? 0, diskGB: diskGB ?? 0) }
+}
+
+/// `POST /api/v1/projects`.
+struct ProjectRequest: Decodable, Sendable {
+    var id: String
+    var organizationID: String
+    var name: String?
+    var repository: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, repository
+        case organizationID = "organization_id"
+    }
+}
+
+/// `POST /api/v1/environments`: configured at once when `configuration` (with a host) is given.
+struct EnvironmentRequest: Decodable, Sendable {
+    var id: String
+    var projectID: String
+    var name: String?
+    var configuration: ConfigurationRequest?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, configuration
+        case projectID = "project_id"
+    }
+}
+
+/// The settings to set; what is absent keeps its value (`PATCH /api/v1/environments/{id}`).
+struct ConfigurationRequest: Decodable, Sendable {
+    var host: String?
+    var sshUser: String?
+    var sshPort: Int?
+    var pipeline: [String]?
+    var cpuMillicores: Int?
+    var memoryMB: Int?
+    var diskGB: Int?
+    var branch: String?
+    var autoDeploy: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case host, pipeline, branch
+        case sshUser = "ssh_user"
+        case sshPort = "ssh_port"
+        case cpuMillicores = "cpu_millicores"
+        case memoryMB = "memory_mb"
+        case diskGB = "disk_gb"
+        case autoDeploy = "auto_deploy"
+    }
+
+    func changes() throws -> ConfigurationChanges {
+        ConfigurationChanges(
+            host: host, sshUser: sshUser, sshPort: sshPort,
+            pipeline: try pipeline.map { ids in
+                try ids.map {
+                    guard let step = DeploymentStep(rawValue: $0) else {
+                        throw APIError(.unprocessableContent, "invalid", "pipeline: '\($0)' is not a step id (lowercase letters, digits and _)")
+                    }
+                    return step
+                }
+            },
+            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch, autoDeploy: autoDeploy)
+    }
+}
+
+/// An organisation as the API shows it.
+struct OrganizationBody: Encodable, Sendable {
+    var id: String
+    var name: String
+    var quota: ResourcesBody?
+    var used: ResourcesBody
+
+    init(_ state: OrganisationState) {
+        id = state.organisationID
+        name = state.name
+        quota = state.quota.map(ResourcesBody.init)
+        used = ResourcesBody(state.used)
+    }
+}
+
+/// A project as the API shows it.
+struct ProjectBody: Encodable, Sendable {
+    var id: String
+    var organizationID: String
+    var name: String
+    var repository: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, repository
+        case organizationID = "organization_id"
+    }
+
+    init(_ state: ProjectState) {
+        id = state.projectID
+        organizationID = state.organisationID
+        name = state.name
+        repository = state.repository
+    }
+}
