@@ -73,6 +73,20 @@ public struct GatewayServer: Service {
         }
     }
 
+    /// Every route the server answers, as `METHOD /path/{param}` (OpenAPI's spelling).
+    public var registeredRoutes: Set<String> {
+        Set(router().routes.map { route in
+            let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method.rawValue) \(path)"
+        })
+    }
+
+    /// Every operation the OpenAPI document describes, spelt as ``registeredRoutes``.
+    public static var documentedRoutes: Set<String> {
+        Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \($0.path)" })
+    }
+
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -88,6 +102,11 @@ public struct GatewayServer: Service {
                 let text = Metrics.render(head: try await store.headPosition(), projections: statuses)
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
             }
+        }
+        let document = try? OpenAPIDocument.json()
+        router.get("/openapi.json") { _, _ in
+            guard let document else { throw APIError(.internalServerError, "internal", "the API document could not be built") }
+            return try ContentEncoding.jsonResponse(document, acceptEncoding: nil)
         }
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
         addDeploymentRoutes(to: api)

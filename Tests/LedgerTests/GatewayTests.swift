@@ -196,6 +196,21 @@ import Testing
         }
     }
 
+    @Test func theOpenAPIDocumentDescribesExactlyTheRoutesServed() async throws {
+        try await Self.withGateway { db, client, reader in
+            let server = GatewayServer(reader: reader, store: db.store, tokens: Self.tokens(db), port: 0, logger: TestDatabase.logger)
+            #expect(server.registeredRoutes.count > 20)
+            #expect(server.registeredRoutes.subtracting(GatewayServer.documentedRoutes).isEmpty, "served but not documented")
+            #expect(GatewayServer.documentedRoutes.subtracting(server.registeredRoutes).isEmpty, "documented but not served")
+            let served = try await client.get("/openapi.json")
+            let document = try JSONSerialization.jsonObject(with: Data(served.body)) as? [String: Any]
+            #expect(served.status == 200 && document?["openapi"] as? String == "3.1.0")
+            let paths = try #require(document?["paths"] as? [String: [String: Any]])
+            let fromJSON = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
+            #expect(fromJSON == GatewayServer.documentedRoutes)
+        }
+    }
+
     @Test func metricLabelsAreEscaped() {
         #expect(Metrics.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
     }

@@ -1,0 +1,164 @@
+import Foundation
+import Ledger
+
+/// The OpenAPI 3.1 document of the HTTP API, served at `/openapi.json`. A test keeps it true:
+/// every route the server registers is in it, and every path in it is registered.
+enum OpenAPIDocument {
+    /// One operation: method, path (OpenAPI style, `{id}`), what it does and needs, what it takes and answers.
+    struct Operation {
+        var method: String
+        var path: String
+        var summary: String
+        var permission: Permission?
+        var query: [String] = []
+        var body: String?
+        var answers: [Int: String]
+    }
+
+    static let operations: [Operation] = [
+        Operation(method: "get", path: "/health", summary: "Liveness", answers: [200: "object"]),
+        Operation(method: "get", path: "/metrics", summary: "Prometheus metrics", answers: [200: "text"]),
+        Operation(method: "get", path: "/openapi.json", summary: "This document", answers: [200: "object"]),
+        Operation(
+            method: "get", path: "/api/v1/deployments", summary: "List deployments, newest first", permission: .listDeployments,
+            query: ["project_id", "environment_id", "status", "trigger", "skip", "limit"], answers: [200: "DeploymentList"]),
+        Operation(method: "post", path: "/api/v1/deployments", summary: "Deploy", permission: .deploy, body: "DeployRequest", answers: [201: "Deployment", 200: "Deployment"]),
+        Operation(method: "get", path: "/api/v1/deployments/{id}", summary: "A deployment", permission: .viewDeployments, answers: [200: "Deployment"]),
+        Operation(method: "get", path: "/api/v1/deployments/{id}/progress", summary: "Step N of M, percent", permission: .viewDeployments, answers: [200: "Progress"]),
+        Operation(
+            method: "get", path: "/api/v1/deployments/{id}/logs", summary: "Log lines, in order", permission: .viewDeployments,
+            query: ["level", "step", "skip", "limit"], answers: [200: "LogsPage"]),
+        Operation(method: "get", path: "/api/v1/deployments/{id}/history", summary: "The deployment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, answers: [201: "Deployment", 200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, answers: [201: "Deployment", 200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/cancel", summary: "Cancel", permission: .cancelDeployments, body: "CancelRequest", answers: [200: "Deployment"]),
+        Operation(method: "delete", path: "/api/v1/deployments/environment/{id}/destroy", summary: "Destroy an environment", permission: .deploy, query: ["delete_data"], answers: [200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/environments/{id}/deploy", summary: "Deploy an environment (its branch by default)", permission: .deploy, body: "EnvironmentDeployRequest", answers: [201: "Deployment", 200: "Deployment"]),
+        Operation(method: "get", path: "/api/v1/environments", summary: "List environments", permission: .listDeployments, query: ["project_id"], answers: [200: "EnvironmentList"]),
+        Operation(method: "post", path: "/api/v1/environments", summary: "Create an environment", permission: .manageEnvironments, body: "EnvironmentRequest", answers: [201: "Environment"]),
+        Operation(method: "get", path: "/api/v1/environments/{id}", summary: "An environment", permission: .listDeployments, answers: [200: "Environment"]),
+        Operation(method: "patch", path: "/api/v1/environments/{id}", summary: "Change some settings", permission: .manageEnvironments, body: "ConfigurationRequest", answers: [200: "Environment"]),
+        Operation(method: "get", path: "/api/v1/environments/{id}/releases", summary: "Releases (rollback targets)", permission: .listDeployments, answers: [200: "ReleaseList"]),
+        Operation(method: "get", path: "/api/v1/environments/{id}/history", summary: "The environment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
+        Operation(method: "post", path: "/api/v1/organizations", summary: "Create an organisation", permission: .administer, body: "OrganizationRequest", answers: [201: "Organization"]),
+        Operation(method: "get", path: "/api/v1/organizations/{id}", summary: "An organisation", permission: .listDeployments, answers: [200: "Organization"]),
+        Operation(method: "get", path: "/api/v1/organizations/{id}/quota", summary: "Quota and usage", permission: .viewQuota, answers: [200: "Quota"]),
+        Operation(method: "post", path: "/api/v1/projects", summary: "Create a project", permission: .manageProjects, body: "ProjectRequest", answers: [201: "Project"]),
+        Operation(method: "get", path: "/api/v1/projects/{id}", summary: "A project", permission: .listDeployments, answers: [200: "Project"]),
+        Operation(
+            method: "get", path: "/api/v1/audit", summary: "The audit trail (JSON pages; CSV or NDJSON downloads)", permission: .viewAudit,
+            query: ["actor", "action", "target", "organization_id", "from", "to", "after", "limit", "format"], answers: [200: "AuditPage"]),
+        Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
+    ]
+
+    /// The document as JSON bytes.
+    static func json() throws -> [UInt8] {
+        var paths: [String: [String: Any]] = [:]
+        for operation in operations {
+            var entry: [String: Any] = ["summary": operation.summary, "operationId": operationID(operation)]
+            var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": ["type": "string"]] }
+            if operation.path.contains("{id}") { parameters.append(["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]) }
+            if !parameters.isEmpty { entry["parameters"] = parameters }
+            if let permission = operation.permission {
+                entry["security"] = [["bearer": []]]
+                entry["description"] = "Needs the permission \(permission.rawValue)."
+            } else {
+                entry["security"] = []
+            }
+            if let body = operation.body {
+                entry["requestBody"] = ["required": false, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(body)"]]]]
+            }
+            var responses: [String: Any] = [:]
+            for (status, schema) in operation.answers {
+                responses["\(status)"] = response(schema)
+            }
+            for status in operation.permission == nil ? [503] : [400, 401, 403, 404, 409, 413, 415, 422, 503] {
+                responses["\(status)"] = ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+            }
+            entry["responses"] = responses
+            paths[operation.path, default: [:]][operation.method] = entry
+        }
+        let document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": ["title": "Deployment ledger API", "version": "1"],
+            "paths": paths,
+            "components": [
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "An API token (ldg_…) from `ledger tokens create`."]],
+                "schemas": schemas,
+            ],
+        ]
+        return Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
+    }
+
+    static func operationID(_ operation: Operation) -> String {
+        operation.method + operation.path.split(separator: "/").map { $0.replacingOccurrences(of: "{id}", with: "ById").capitalized }.joined()
+            .replacingOccurrences(of: ".", with: "").replacingOccurrences(of: "_", with: "")
+    }
+
+    static func response(_ schema: String) -> [String: Any] {
+        switch schema {
+        case "text": ["description": "ok", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
+        default: ["description": "ok", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(schema)"]]]]
+        }
+    }
+
+    static func object(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
+        ["type": "object", "properties": properties, "required": required]
+    }
+
+    static var string: [String: Any] { ["type": "string"] }
+    static var nullableString: [String: Any] { ["type": ["string", "null"]] }
+    static var integer: [String: Any] { ["type": "integer"] }
+    static var nullableInteger: [String: Any] { ["type": ["integer", "null"]] }
+    static var boolean: [String: Any] { ["type": "boolean"] }
+    static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
+
+    static var resources: [String: Any] { object(["cpu_millicores": integer, "memory_mb": integer, "disk_gb": integer]) }
+
+    static var schemas: [String: Any] {
+        [
+            "Error": object(
+                ["error": object(["code": string, "message": string, "request_id": nullableString], required: ["code", "message"])], required: ["error"]),
+            "Deployment": object(
+                [
+                    "id": string, "organization_id": string, "project_id": string, "environment_id": string, "version": integer, "status": string,
+                    "trigger": string, "triggered_by": string, "git_branch": nullableString, "git_commit": nullableString, "created_at": string,
+                    "position": integer,
+                ], required: ["id", "environment_id", "status", "position"]),
+            "DeploymentList": array(ref("Deployment")),
+            "Progress": object(
+                ["deployment_id": string, "status": string, "step_number": integer, "total_steps": integer, "percent": integer, "position": integer],
+                required: ["deployment_id", "percent"]),
+            "LogsPage": object(["deployment_id": string, "skip": integer, "limit": integer, "logs": array(["type": "object"])], required: ["logs"]),
+            "History": object(["as_of_position": integer, "as_of": string, "state": ["type": "object"]], required: ["as_of_position", "state"]),
+            "Environment": object(
+                ["id": string, "organization_id": string, "project_id": string, "status": string, "active": boolean, "position": integer],
+                required: ["id", "status"]),
+            "EnvironmentList": array(ref("Environment")),
+            "ReleaseList": array(object(["deployment_id": string, "version": integer, "rollback_target": boolean])),
+            "Quota": object(["organization_id": string, "used": resources, "active_environments": integer], required: ["organization_id", "used"]),
+            "AuditPage": object(["entries": array(["type": "object"]), "next_cursor": nullableString], required: ["entries"]),
+            "Verify": object(["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger], required: ["ok"]),
+            "Organization": object(["id": string, "name": string], required: ["id"]),
+            "Project": object(["id": string, "organization_id": string, "name": string], required: ["id"]),
+            "DeployRequest": object(
+                [
+                    "environment_id": string, "project_id": string, "git_branch": string, "git_commit": string, "git_tag": string,
+                    "git_message": string, "git_author": string, "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)],
+                    "force": boolean,
+                ], required: ["environment_id"]),
+            "EnvironmentDeployRequest": object(["git_branch": string, "git_commit": string, "git_tag": string, "git_message": string, "force": boolean]),
+            "CancelRequest": object(["reason": string]),
+            "OrganizationRequest": object(["id": string, "name": string, "quota": resources], required: ["id"]),
+            "ProjectRequest": object(["id": string, "organization_id": string, "name": string, "repository": string], required: ["id", "organization_id"]),
+            "ConfigurationRequest": object(
+                [
+                    "host": string, "ssh_user": string, "ssh_port": integer, "pipeline": array(string), "cpu_millicores": integer, "memory_mb": integer,
+                    "disk_gb": integer, "branch": string, "auto_deploy": boolean,
+                ]),
+            "EnvironmentRequest": object(["id": string, "project_id": string, "name": string, "configuration": ref("ConfigurationRequest")], required: ["id", "project_id"]),
+        ]
+    }
+}
