@@ -3,19 +3,19 @@ import Ledger
 
 /// The OpenAPI 3.1 document of the HTTP API, served at `/openapi.json`. A test keeps it true:
 /// every route the server registers is in it, and every path in it is registered.
-enum OpenAPIDocument {
+public enum OpenAPIDocument {
     /// One operation: method, path (OpenAPI style, `{id}`), what it does and needs, what it takes and answers.
-    struct Operation {
-        var method: String
-        var path: String
+    public struct Operation: Sendable {
+        public var method: String
+        public var path: String
         var summary: String
-        var permission: Permission?
+        public var permission: Permission?
         var query: [String] = []
         var body: String?
         var answers: [Int: String]
     }
 
-    static let operations: [Operation] = [
+    public static let operations: [Operation] = [
         Operation(method: "get", path: "/health", summary: "Liveness", answers: [200: "object"]),
         Operation(method: "get", path: "/metrics", summary: "Prometheus metrics", answers: [200: "text"]),
         Operation(method: "get", path: "/openapi.json", summary: "This document", answers: [200: "object"]),

@@ -45,6 +45,12 @@ import Testing
             let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // As `ledger run` serves: the head listener and the projections beside the API.
+                group.addTask { try await db.store.headListener.run() }
+                group.addTask {
+                    let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: db.store, client: db.client, logger: TestDatabase.logger) }
+                    try await ProjectionGroupRunner(runners: runners, logger: TestDatabase.logger).run()
+                }
                 group.addTask { try await server.run { port in continuation.yield(port) } }
                 var iterator = ports.makeAsyncIterator()
                 let port = try #require(await iterator.next())

@@ -4,7 +4,8 @@ extension DeploymentService {
     @discardableResult
     public func createOrganisation(id: String, name: String, quota: Resources? = nil, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
-            Decided(
+            try context.requireInScope(organisation: id, project: nil)
+            return Decided(
                 try SetupDecisions.createOrganisation(id: id, name: name, quota: quota, existing: try await organisation(id)),
                 organisation: id, project: nil)
         }
@@ -15,7 +16,8 @@ extension DeploymentService {
         id: String, organisation orgID: String, name: String, repository: String? = nil, context: CommandContext
     ) async throws -> Outcome {
         try await execute(context) {
-            Decided(
+            try context.requireInScope(organisation: orgID, project: nil)
+            return Decided(
                 try SetupDecisions.createProject(
                     id: id, name: name, repository: repository, organisation: try await organisation(orgID), existing: try await project(id)),
                 organisation: orgID, project: id)
@@ -28,6 +30,7 @@ extension DeploymentService {
     ) async throws -> Outcome {
         try await execute(context) {
             let project = try await project(projectID)
+            try context.requireInScope(organisation: project?.organisationID, project: projectID)
             return Decided(
                 try SetupDecisions.createEnvironment(
                     id: id, name: name, project: project, existing: try await environment(id), configuration: configuration,
@@ -55,6 +58,7 @@ extension DeploymentService {
         try await execute(context) {
             let environment = try await environment(id)
             guard let environment else { throw CommandRejection(.notFound, "no such environment") }
+            try context.requireInScope(organisation: environment.organisationID, project: environment.projectID)
             return Decided(
                 try SetupDecisions.configureEnvironment(
                     environment, configuration: try configuration(environment.configuration),
@@ -71,6 +75,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
+            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID)
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
@@ -84,6 +89,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let original = try await deployment(deploymentID)
+            try context.requireInScope(organisation: original?.organisationID, project: original?.projectID)
             let environment: EnvironmentState? = if let original { try await environment(original.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.retry(
@@ -97,6 +103,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let target = try await deployment(deploymentID)
+            try context.requireInScope(organisation: target?.organisationID, project: target?.projectID)
             let environment: EnvironmentState? = if let target { try await environment(target.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.rollback(
@@ -109,6 +116,7 @@ extension DeploymentService {
     public func cancel(_ deploymentID: String, reason: String? = nil, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
             let deployment = try await deployment(deploymentID)
+            try context.requireInScope(organisation: deployment?.organisationID, project: deployment?.projectID)
             return Decided(
                 try DeploymentDecisions.cancel(deployment, reason: reason),
                 organisation: deployment?.organisationID, project: deployment?.projectID)
@@ -120,6 +128,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
+            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID)
             return Decided(
                 try DeploymentDecisions.destroy(
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID)),
@@ -143,6 +152,7 @@ extension DeploymentService {
             guard let (state, progress) = try await deploymentWithProgress(id) else {
                 throw CommandRejection(.notFound, "no such deployment")
             }
+            try context.requireInScope(organisation: state.organisationID, project: state.projectID)
             return Decided(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
         }
     }

@@ -70,6 +70,8 @@ public struct DeploymentService: Sendable {
                 if let earlier = try await replay(context) { return earlier }
                 throw rejection
             }
+            // Each command checks its target's scope before deciding (so a refusal never tells
+            // an outsider about it); this holds whatever a decision wrote.
             try context.requireInScope(organisation: decided.organisation, project: decided.project)
             if decided.decision.writes.isEmpty { return Outcome(decision: decided.decision, result: nil) }
             let metadata = EventMetadata(

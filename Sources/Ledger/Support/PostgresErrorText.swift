@@ -26,7 +26,7 @@ public enum PostgresErrorText {
     }
 
     /// The SQLSTATE of a server error, if it is one.
-    static func sqlState(_ error: any Error) -> String? {
+    public static func sqlState(_ error: any Error) -> String? {
         if let psql = error as? PSQLError { return psql.serverInfo?[.sqlState] }
         if case .server(let message) = error as? PostgresError { return message.fields[.sqlState] }
         return nil

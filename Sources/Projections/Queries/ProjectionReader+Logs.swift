@@ -74,7 +74,7 @@ extension ProjectionReader {
                     data: try data.map { try LedgerJSON.decode([String: String].self, from: Data($0.utf8)) }, atMicroseconds: at))
             }
         } catch {
-            throw LedgerError.wrapping(error, "reading logs failed")
+            throw ProjectionReader.readFailure(error, "reading logs failed")
         }
         return entries
     }
@@ -118,7 +118,7 @@ extension ProjectionReader {
                     project: project, requestID: request, correlationID: correlation, summary: summary))
             }
         } catch {
-            throw LedgerError.wrapping(error, "reading the audit trail failed")
+            throw ProjectionReader.readFailure(error, "reading the audit trail failed")
         }
         return entries
     }

@@ -47,6 +47,15 @@ public struct ProjectionReader: Sendable {
         try await ProjectionStatus.read(ProjectionCatalog.all, client: client, store: store, logger: logger)
     }
 
+    /// A failed read as a ledger error: a read model not built yet is `database_unavailable`
+    /// (try again once `ledger project` or `ledger run` has built it), not an internal failure.
+    static func readFailure(_ error: any Error, _ context: String) -> LedgerError {
+        if PostgresErrorText.sqlState(error) == "42P01" {
+            return LedgerError(.unavailable, "\(context): the read model is not built yet; is `ledger project` (or `ledger run`) running?", underlying: error)
+        }
+        return LedgerError.wrapping(error, context)
+    }
+
     /// How far the named projection has applied the log (what its answers reflect); 0 before it exists.
     public func position(of projection: String) async throws -> Int64 {
         guard ProjectionCatalog.named(projection) != nil else { throw LedgerError(.invalidArgument, "no projection called \(projection)") }
@@ -116,7 +125,7 @@ public struct ProjectionReader: Sendable {
         } catch let error as DecodingError {
             throw LedgerError(.invalidEvent, "a projection row does not decode: \(error)")
         } catch {
-            throw LedgerError.wrapping(error, "reading a projection failed")
+            throw ProjectionReader.readFailure(error, "reading a projection failed")
         }
         return values
     }

@@ -1,0 +1,82 @@
+import Foundation
+import Gateway
+import Ledger
+import LedgerTestSupport
+import Projections
+import Testing
+
+/// Every endpoint of the OpenAPI document × every role, plus no token, an expired one, a revoked
+/// one and another organisation's: what may not act is 401 or 403, what may not see is 404, what
+/// may is answered (a success, or the domain's own refusal), and nothing is ever a 5xx.
+@Suite struct PermissionMatrixTests {
+    /// A valid body for each write, naming acme's resources.
+    static let bodies: [String: String] = [
+        "POST /api/v1/deployments": #"{"environment_id": "shop-prod", "git_branch": "main", "git_commit": "abc1234"}"#,
+        "POST /api/v1/environments/{id}/deploy": #"{"git_commit": "abc1234"}"#,
+        "POST /api/v1/deployments/{id}/cancel": #"{"reason": "matrix"}"#,
+        "POST /api/v1/organizations": #"{"id": "matrix-org"}"#,
+        "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
+        "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,
+        "PATCH /api/v1/environments/{id}": #"{"ssh_port": 2200}"#,
+    ]
+
+    /// Endpoints that list what the caller may see: another organisation gets an empty answer, not 404.
+    static let collections: Set<String> = ["GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit"]
+
+    @Test func everyEndpointTimesEveryRoleGetsItsStatus() async throws {
+        try await DeploymentAPITests().withWorld { world in
+            let ops = CommandContext(actor: "ops")
+            let tokens = GatewayTests.tokens(world.db)
+            let service = DeploymentService(store: world.db.store, source: "test")
+            let seeded = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "seed123"), context: ops)
+            let deployment = try #require(seeded.deploymentID)
+            try await ProjectionReader(client: world.db.client, logger: TestDatabase.logger)
+                .awaitPosition(seeded.position, of: ProjectionCatalog.all.map(\.name), store: world.db.store)
+
+            var principals: [(label: String, token: String?, role: Role?, insider: Bool)] = [("no token", nil, nil, false)]
+            for role in Role.allCases {
+                let organisation: String? = role == .portalAdmin ? nil : "acme"
+                let secret = try await tokens.issue(name: role.rawValue, role: role, organisation: organisation, project: role.isProjectRole ? "shop" : nil, context: ops).secret
+                principals.append((role.rawValue, secret.text, role, true))
+            }
+            principals.append(("another organisation's owner", world.stranger, .orgOwner, false))
+            let expired = try await tokens.issue(name: "expired", role: .orgOwner, organisation: "acme", project: nil, expiresIn: .seconds(1), context: ops).secret
+            let (revoked, record) = try await tokens.issue(name: "revoked", role: .orgOwner, organisation: "acme", project: nil, context: ops)
+            try await tokens.revoke(record.tokenID, context: ops)
+            principals += [("expired", expired.text, nil, false), ("revoked", revoked.text, nil, false)]
+            try await Task.sleep(for: .milliseconds(1_100))
+
+            for operation in OpenAPIDocument.operations where operation.path.hasPrefix("/api/v1") {
+                let key = "\(operation.method.uppercased()) \(operation.path)"
+                let id = switch operation.path {
+                case let path where path.hasPrefix("/api/v1/deployments/environment") || path.hasPrefix("/api/v1/environments"): "shop-prod"
+                case let path where path.hasPrefix("/api/v1/organizations"): "acme"
+                case let path where path.hasPrefix("/api/v1/projects"): "shop"
+                default: deployment
+                }
+                let path = operation.path.replacingOccurrences(of: "{id}", with: id)
+                // Destroying would change what the later rows see: its permission is checked with a missing environment.
+                let target = key.hasPrefix("DELETE") ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env") : path
+                for principal in principals {
+                    let (status, _, raw) = try await world.send(operation.method.uppercased(), target, token: principal.token, body: Self.bodies[key])
+                    let label = "\(key) as \(principal.label)"
+                    #expect(status < 500, "\(label): \(raw.prefix(200))")
+                    guard let role = principal.role else {
+                        #expect(status == 401, "\(label)")
+                        continue
+                    }
+                    guard let permission = operation.permission, role.permissions.contains(permission) else {
+                        #expect(status == 403, "\(label): \(raw.prefix(200))")
+                        continue
+                    }
+                    if !principal.insider {
+                        #expect(status == (Self.collections.contains(key) ? 200 : 404), "\(label): \(raw.prefix(200))")
+                    } else {
+                        #expect(![401, 403].contains(status), "\(label): \(raw.prefix(200))")
+                        if !key.hasPrefix("DELETE") { #expect(status != 404, "\(label): \(raw.prefix(200))") }
+                    }
+                }
+            }
+        }
+    }
+}
