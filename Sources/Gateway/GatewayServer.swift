@@ -7,8 +7,8 @@ import Projections
 import ServiceLifecycle
 import Synchronization
 
-/// The HTTP API: read endpoints over the projections. It has no authentication yet (that comes
-/// with the API's own issue), so it listens on loopback unless told otherwise.
+/// The HTTP API: the deployment commands and the read models behind bearer tokens with roles,
+/// one JSON error shape, request ids, and the OpenAPI document that describes it.
 ///
 /// It is a `Service`: in a `ServiceGroup` a graceful shutdown stops it accepting and lets it
 /// answer what it has begun. Every request is answered within ``requestTimeout``: while

@@ -7,7 +7,7 @@ import Testing
 
 /// The deployment endpoints over HTTP with tokens of several roles and organisations: what
 /// each may do, what a bad request gets, and that writes read back at once.
-@Suite struct DeploymentAPITests {
+@Suite(.serialized) struct DeploymentAPITests {
     struct World {
         let db: TestContext
         let port: Int
@@ -42,7 +42,8 @@ import Testing
             let member = try await tokens.issue(name: "member", role: .projectMember, organisation: "acme", project: "shop", context: ops).secret
             let stranger = try await tokens.issue(name: "stranger", role: .orgOwner, organisation: "other", project: nil, context: ops).secret
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, logger: TestDatabase.logger)
+            // A generous deadline: these tests check answers, not speed, on a machine shared with other suites.
+            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, requestTimeout: .seconds(60), logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // As `ledger run` serves: the head listener and the projections beside the API.

@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("seal-every"), help: "Seconds between seals of newly appended events.")
     var sealInterval: Int = 60
 
-    @Option(help: "Where the HTTP API listens, HOST:PORT (it has no authentication yet: keep it on loopback), or 'off'.")
+    @Option(help: "Where the HTTP API listens, HOST:PORT (plain HTTP: put TLS in front of it beyond loopback), or 'off'.")
     var listen = "127.0.0.1:8480"
 
     @Flag(help: "Seed a demo environment and keep deploying to it with the simulator.")

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Where the HTTP API listens, HOST:PORT (it has no authentication yet: keep it on loopback).")
+    @Option(help: "Where the HTTP API listens, HOST:PORT (plain HTTP: put TLS in front of it beyond loopback).")
     var listen = "127.0.0.1:8480"
 
     func validate() throws {
