@@ -40,6 +40,11 @@ else
   run_tests "$@"
 fi
 
+# The HTTP API fuzzed against its OpenAPI document (schemathesis from PyPI).
+if [ $# -eq 0 ]; then
+  tools/fuzz-api.sh "$LEDGER_TEST_DATABASE_URL"
+fi
+
 # A PostgreSQL restart cannot share a server with tests running in parallel, so the one test
 # that restarts it runs on its own, told how to restart the server.
 if [ $# -eq 0 ]; then

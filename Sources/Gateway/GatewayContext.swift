@@ -37,6 +37,12 @@ struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         context.requestID = Self.wellFormed(request.headers[.xRequestID]) ?? UUID().uuidString.lowercased()
         context.logger[metadataKey: "request.id"] = "\(context.requestID)"
+        // No identifier or filter may hold NUL: PostgreSQL text cannot, and it is never meaningful.
+        if request.uri.path.contains("\0") || request.uri.queryParameters.contains(where: { $0.key.contains("\0") || $0.value.contains("\0") }) {
+            var refused = APIError.badRequest("the path and query may not contain NUL characters").response(requestID: context.requestID)
+            refused.headers[.xRequestID] = context.requestID
+            return refused
+        }
         var response = try await next(request, context)
         response.headers[.xRequestID] = context.requestID
         return response

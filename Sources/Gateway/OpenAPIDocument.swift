@@ -56,7 +56,7 @@ public enum OpenAPIDocument {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
             var entry: [String: Any] = ["summary": operation.summary, "operationId": operationID(operation)]
-            var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": ["type": "string"]] }
+            var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": querySchema($0)] }
             if operation.path.contains("{id}") { parameters.append(["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]) }
             if !parameters.isEmpty { entry["parameters"] = parameters }
             if let permission = operation.permission {
@@ -90,6 +90,21 @@ public enum OpenAPIDocument {
         return Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]))
     }
 
+    /// What a query parameter takes, so that generated requests reach the handlers' logic.
+    static func querySchema(_ name: String) -> [String: Any] {
+        switch name {
+        case "skip", "after", "position": ["type": "integer", "minimum": 0]
+        case "limit": ["type": "integer", "minimum": 1, "maximum": 100]
+        case "status": ["type": "string", "enum": DeploymentStatus.allCases.map(\.rawValue)]
+        case "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)]
+        case "level": ["type": "string", "enum": ["debug", "info", "warning", "error"]]
+        case "format": ["type": "string", "enum": ["json", "csv", "ndjson"]]
+        case "delete_data": ["type": "boolean"]
+        case "at", "from", "to": ["type": "string", "format": "date-time"]
+        default: ["type": "string"]
+        }
+    }
+
     static func operationID(_ operation: Operation) -> String {
         operation.method + operation.path.split(separator: "/").map { $0.replacingOccurrences(of: "{id}", with: "ById").capitalized }.joined()
             .replacingOccurrences(of: ".", with: "").replacingOccurrences(of: "_", with: "")
@@ -99,6 +114,14 @@ public enum OpenAPIDocument {
         switch schema {
         case "text": ["description": "ok", "content": ["text/plain": ["schema": ["type": "string"]]]]
         case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
+        case "AuditPage":
+            [
+                "description": "a page (json), or the whole selection as a download (csv, ndjson)",
+                "content": [
+                    "application/json": ["schema": ["$ref": "#/components/schemas/AuditPage"]], "text/csv": ["schema": ["type": "string"]],
+                    "application/x-ndjson": ["schema": ["type": "string"]],
+                ],
+            ]
         default: ["description": "ok", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(schema)"]]]]
         }
     }

@@ -24,6 +24,9 @@ enum RequestBody {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json")
         }
         let data = Data(bytes.readableBytesView)
+        if String(decoding: data, as: UTF8.self).lowercased().contains("\\u0000") {
+            throw APIError(.unprocessableContent, "invalid", "strings may not contain NUL characters (\\u0000)")
+        }
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw APIError(.badRequest, "bad_request", "the body must be one JSON object")
         }

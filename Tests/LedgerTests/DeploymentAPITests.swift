@@ -149,6 +149,12 @@ import Testing
             }
             let (badLimit, _, _) = try await world.send("GET", "/api/v1/deployments?limit=101", token: world.admin)
             #expect(badLimit == 400)
+            // NUL, which PostgreSQL text cannot hold, is bad input — not a server error (found by fuzzing).
+            let (nulQuery, _, _) = try await world.send("GET", "/api/v1/deployments?environment_id=%00x", token: world.admin)
+            #expect(nulQuery == 400)
+            let (nulBody, _, _) = try await world.send(
+                "POST", "/api/v1/deployments", token: world.admin, body: #"{"environment_id": "shop\u0000prod", "git_branch": "main"}"#)
+            #expect(nulBody == 422)
             #expect(try await world.db.store.headPosition() == head, "nothing was written")
         }
     }
