@@ -48,6 +48,9 @@ public enum OpenAPIDocument {
         Operation(
             method: "get", path: "/api/v1/audit", summary: "The audit trail (JSON pages; CSV or NDJSON downloads)", permission: .viewAudit,
             query: ["actor", "action", "target", "organization_id", "from", "to", "after", "limit", "format"], answers: [200: "AuditPage"]),
+        Operation(method: "post", path: "/api/v1/tokens", summary: "Issue a token (its secret is in this answer only)", permission: .manageTokens, body: "TokenRequest", answers: [201: "IssuedToken"]),
+        Operation(method: "get", path: "/api/v1/tokens", summary: "List tokens (never their secrets)", permission: .manageTokens, query: ["organization_id"], answers: [200: "TokenList"]),
+        Operation(method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: .manageTokens, answers: [204: "empty"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
@@ -114,6 +117,7 @@ public enum OpenAPIDocument {
         switch schema {
         case "text": ["description": "ok", "content": ["text/plain": ["schema": ["type": "string"]]]]
         case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
+        case "empty": ["description": "done"]
         case "AuditPage":
             [
                 "description": "a page (json), or the whole selection as a download (csv, ndjson)",
@@ -181,6 +185,16 @@ public enum OpenAPIDocument {
                     "host": string, "ssh_user": string, "ssh_port": integer, "pipeline": array(string), "cpu_millicores": integer, "memory_mb": integer,
                     "disk_gb": integer, "branch": string, "auto_deploy": boolean,
                 ]),
+            "Token": object(
+                ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
+                required: ["id", "role", "revoked"]),
+            "TokenList": array(ref("Token")),
+            "IssuedToken": object(["token": string, "record": ref("Token")], required: ["token", "record"]),
+            "TokenRequest": object(
+                [
+                    "name": string, "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": string, "project_id": string,
+                    "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
+                ], required: ["name", "role"]),
             "EnvironmentRequest": object(["id": string, "project_id": string, "name": string, "configuration": ref("ConfigurationRequest")], required: ["id", "project_id"]),
         ]
     }

@@ -235,4 +235,35 @@ import Testing
             #expect(badStep == 422)
         }
     }
+
+    @Test func anOwnerIssuesListsAndRevokesItsOrganisationsTokensOverTheAPI() async throws {
+        try await withWorld { world in
+            let ops = CommandContext(actor: "ops")
+            let owner = try await GatewayTests.tokens(world.db).issue(name: "owner", role: .orgOwner, organisation: "acme", project: nil, context: ops).secret.text
+            let (issued, body, raw) = try await world.send(
+                "POST", "/api/v1/tokens", token: owner, body: #"{"name": "ci", "role": "project_admin", "organization_id": "acme", "project_id": "shop"}"#)
+            #expect(issued == 201, "\(raw)")
+            let secret = try #require(body["token"] as? String)
+            let id = try #require((body["record"] as? [String: Any])?["id"] as? String)
+            let (works, _, _) = try await world.send("GET", "/api/v1/deployments", token: secret)
+            #expect(works == 200)
+            let (_, _, listed) = try await world.send("GET", "/api/v1/tokens", token: owner)
+            #expect(listed.contains(id) && !listed.contains(secret), "a listing never shows a secret")
+
+            let (elsewhere, _, _) = try await world.send(
+                "POST", "/api/v1/tokens", token: owner, body: #"{"name": "x", "role": "org_owner", "organization_id": "other"}"#)
+            #expect(elsewhere == 404)
+            let (escalate, _, _) = try await world.send("POST", "/api/v1/tokens", token: owner, body: #"{"name": "x", "role": "portal_admin"}"#)
+            #expect(escalate == 404 || escalate == 403)
+            let (notAnOwner, _, _) = try await world.send("GET", "/api/v1/tokens", token: world.admin)
+            #expect(notAnOwner == 403)
+
+            let (revoked, _, _) = try await world.send("DELETE", "/api/v1/tokens/\(id)", token: owner)
+            #expect(revoked == 204)
+            let (refused, _, _) = try await world.send("GET", "/api/v1/deployments", token: secret)
+            #expect(refused == 401, "revoked: refused from the next request on")
+            let (strangers, _, _) = try await world.send("DELETE", "/api/v1/tokens/\(id)", token: world.stranger)
+            #expect(strangers == 404)
+        }
+    }
 }

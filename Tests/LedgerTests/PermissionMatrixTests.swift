@@ -18,10 +18,11 @@ import Testing
         "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,
         "PATCH /api/v1/environments/{id}": #"{"ssh_port": 2200}"#,
+        "POST /api/v1/tokens": #"{"name": "matrix", "role": "org_member", "organization_id": "acme"}"#,
     ]
 
     /// Endpoints that list what the caller may see: another organisation gets an empty answer, not 404.
-    static let collections: Set<String> = ["GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit"]
+    static let collections: Set<String> = ["GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit", "GET /api/v1/tokens"]
 
     @Test func everyEndpointTimesEveryRoleGetsItsStatus() async throws {
         try await DeploymentAPITests().withWorld { world in
