@@ -33,6 +33,25 @@ struct DeploymentListQuery {
             guard let skip = Int(text), skip >= 0 else { throw APIError.badRequest("skip must be a whole number ≥ 0 (got '\(text)')") }
             filter.skip = skip
         }
+        filter.gitBranch = parameters["git_branch"].map(String.init)
+        if let text = parameters["git_commit"] {
+            guard text.count >= 7, text.allSatisfy(\.isHexDigit) else { throw APIError.badRequest("git_commit must be at least 7 hex digits (got '\(text)')") }
+            filter.gitCommit = text.lowercased()
+        }
+        filter.actor = parameters["triggered_by"].map(String.init)
+        for (name, keyPath) in [
+            ("created_from", \ProjectionReader.DeploymentFilter.createdFromMicroseconds), ("created_before", \.createdBeforeMicroseconds),
+            ("finished_from", \.finishedFromMicroseconds), ("finished_before", \.finishedBeforeMicroseconds),
+        ] {
+            if let text = parameters[Substring(name)] {
+                guard let micros = Timestamps.parse(String(text)) else { throw APIError.badRequest("\(name) must be an RFC 3339 time (got '\(text)')") }
+                filter[keyPath: keyPath] = micros
+            }
+        }
+        if let text = parameters["cursor"] {
+            guard let position = Int64(text), position > 0 else { throw APIError.badRequest("cursor must be a next_cursor this API gave (got '\(text)')") }
+            filter.beforePosition = position
+        }
         if let text = parameters["limit"] {
             guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
                 throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit) (got '\(text)')")

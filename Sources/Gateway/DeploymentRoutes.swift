@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Ledger
 import Projections
@@ -40,8 +41,14 @@ extension GatewayServer {
                     filter.project = only
                 }
                 let position = try await reader.position(of: "deployments")
-                let page = try await reader.deployments(filter).map { DeploymentBody($0, position: position) }
-                return try JSONResponse.encode(page, status: .ok)
+                let states = try await reader.deployments(filter)
+                var response = try JSONResponse.encode(states.map { DeploymentBody($0, position: position) }, status: .ok)
+                // A full page may have a next one: its cursor (keyset paging) travels in a header,
+                // so the body keeps the seed's shape (a plain array).
+                if states.count == filter.limit, let last = states.last {
+                    response.headers[HTTPField.Name("X-Next-Cursor")!] = String(last.requestedPosition)
+                }
+                return response
             }
         }
         api.get("/deployments/:id") { _, context in

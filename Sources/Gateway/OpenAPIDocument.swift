@@ -21,7 +21,10 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/openapi.json", summary: "This document", answers: [200: "object"]),
         Operation(
             method: "get", path: "/api/v1/deployments", summary: "List deployments, newest first", permission: .listDeployments,
-            query: ["project_id", "environment_id", "status", "trigger", "skip", "limit"], answers: [200: "DeploymentList"]),
+            query: [
+                "project_id", "environment_id", "status", "trigger", "git_branch", "git_commit", "triggered_by", "created_from", "created_before",
+                "finished_from", "finished_before", "cursor", "skip", "limit",
+            ], answers: [200: "DeploymentList"]),
         Operation(method: "post", path: "/api/v1/deployments", summary: "Deploy", permission: .deploy, body: "DeployRequest", answers: [201: "Deployment", 200: "Deployment"]),
         Operation(method: "get", path: "/api/v1/deployments/{id}", summary: "A deployment", permission: .viewDeployments, answers: [200: "Deployment"]),
         Operation(method: "get", path: "/api/v1/deployments/{id}/progress", summary: "Step N of M, percent", permission: .viewDeployments, answers: [200: "Progress"]),
@@ -103,7 +106,8 @@ public enum OpenAPIDocument {
         case "level": ["type": "string", "enum": ["debug", "info", "warning", "error"]]
         case "format": ["type": "string", "enum": ["json", "csv", "ndjson"]]
         case "delete_data": ["type": "boolean"]
-        case "at", "from", "to": ["type": "string", "format": "date-time"]
+        case "at", "from", "to", "created_from", "created_before", "finished_from", "finished_before": ["type": "string", "format": "date-time"]
+        case "cursor": ["type": "integer", "minimum": 1]
         default: ["type": "string"]
         }
     }

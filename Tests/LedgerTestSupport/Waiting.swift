@@ -29,7 +29,7 @@ public enum HTTP {
         }
         defer { try? FileManager.default.removeItem(atPath: file + ".request") }
         _ = try await ShellCommand.run(
-            "curl -s -m 30 -X \(method) \(sent) \(data) -D \(file).headers -o \(file).body -w '%{http_code}' http://127.0.0.1:\(port)\(path) > \(file)")
+            "curl -s -m 30 -X \(method) \(sent) \(data) -D \(file).headers -o \(file).body -w '%{http_code}' \(ShellCommand.quote("http://127.0.0.1:\(port)\(path)")) > \(file)")
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         defer {
             try? FileManager.default.removeItem(atPath: file + ".body")

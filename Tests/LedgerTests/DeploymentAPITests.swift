@@ -266,4 +266,39 @@ import Testing
             #expect(strangers == 404)
         }
     }
+
+    @Test func deploymentsAreFilteredAndPagedByCursor() async throws {
+        try await withWorld { world in
+            let ops = CommandContext(actor: "ops")
+            let service = DeploymentService(store: world.db.store, source: "test")
+            var ids: [String] = []
+            for (index, commit) in ["aaaaaaa1", "bbbbbbb2", "ccccccc3"].enumerated() {
+                let outcome = try await service.deploy(
+                    environment: "shop-prod", git: GitReference(branch: index == 1 ? "hotfix" : "main", commit: commit),
+                    context: CommandContext(actor: index == 2 ? "eve" : "ana"))
+                ids.append(try #require(outcome.deploymentID))
+                try await service.cancel(ids[index], context: ops)
+            }
+            try await ProjectionReader(client: world.db.client, logger: TestDatabase.logger).awaitPosition(nil, of: ["deployments"], store: world.db.store)
+            func listed(_ query: String) async throws -> [String] {
+                let (status, _, raw) = try await world.send("GET", "/api/v1/deployments?\(query)", token: world.member)
+                #expect(status == 200, "\(query): \(raw)")
+                let array = try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [[String: Any]] ?? []
+                return array.compactMap { $0["id"] as? String }
+            }
+            #expect(try await listed("") == ids.reversed(), "newest first")
+            #expect(try await listed("git_branch=hotfix") == [ids[1]])
+            #expect(try await listed("git_commit=ccccccc") == [ids[2]])
+            #expect(try await listed("triggered_by=eve") == [ids[2]])
+            #expect(try await listed("created_from=2999-01-01T00:00:00Z").isEmpty)
+            #expect(try await listed("finished_before=2000-01-01T00:00:00Z").isEmpty)
+
+            let first = try await HTTP.get(world.port, "/api/v1/deployments?limit=2", headers: ["Authorization: Bearer \(world.member)"])
+            let cursor = try #require(first.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-next-cursor:") }?
+                .split(separator: ":").last?.trimmingCharacters(in: .whitespaces))
+            #expect(try await listed("limit=2&cursor=\(cursor)") == [ids[0]], "the next page by keyset")
+            let (bad, _, _) = try await world.send("GET", "/api/v1/deployments?git_commit=xyz", token: world.member)
+            #expect(bad == 400)
+        }
+    }
 }

@@ -21,6 +21,20 @@ public struct ProjectionReader: Sendable {
         public var environment: String?
         public var status: DeploymentStatus?
         public var trigger: DeploymentTrigger?
+        public var gitBranch: String?
+        /// A commit, or its leading characters (at least 7).
+        public var gitCommit: String?
+        /// Who requested it (`triggered_by`).
+        public var actor: String?
+        /// Requested at or after / before these instants.
+        public var createdFromMicroseconds: Int64?
+        public var createdBeforeMicroseconds: Int64?
+        /// Finished at or after / before these instants (unfinished ones never match).
+        public var finishedFromMicroseconds: Int64?
+        public var finishedBeforeMicroseconds: Int64?
+        /// Keyset paging: only deployments requested before this log position (the cursor of
+        /// the page before). Cheaper and steadier than `skip` on long histories.
+        public var beforePosition: Int64?
         public var skip = 0
         public var limit = 50
         public init() {}
@@ -38,6 +52,14 @@ public struct ProjectionReader: Sendable {
               AND (\(filter.environment)::text IS NULL OR state->>'environmentID' = \(filter.environment))
               AND (\(filter.status?.rawValue)::text IS NULL OR state->>'status' = \(filter.status?.rawValue))
               AND (\(filter.trigger?.rawValue)::text IS NULL OR state->>'trigger' = \(filter.trigger?.rawValue))
+              AND (\(filter.gitBranch)::text IS NULL OR state->'git'->>'branch' = \(filter.gitBranch))
+              AND (\(filter.gitCommit)::text IS NULL OR starts_with(state->'git'->>'commit', \(filter.gitCommit)))
+              AND (\(filter.actor)::text IS NULL OR state->>'requestedBy' = \(filter.actor))
+              AND (\(filter.createdFromMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 >= \(filter.createdFromMicroseconds))
+              AND (\(filter.createdBeforeMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 < \(filter.createdBeforeMicroseconds))
+              AND (\(filter.finishedFromMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 >= \(filter.finishedFromMicroseconds))
+              AND (\(filter.finishedBeforeMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 < \(filter.finishedBeforeMicroseconds))
+              AND (\(filter.beforePosition)::int8 IS NULL OR (state->>'requestedPosition')::bigint < \(filter.beforePosition))
             ORDER BY (state->>'requestedPosition')::bigint DESC OFFSET \(skip) LIMIT \(limit)
             """)
     }
