@@ -29,7 +29,8 @@ public struct GatewayContext: RequestContext {
     }
 }
 
-/// Gives every request an id and every response its `X-Request-Id`.
+/// Gives every request an id and every response its `X-Request-Id`, and writes the access log
+/// (method, path, status, duration, request id — at info level; never headers or bodies).
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
 
@@ -43,8 +44,16 @@ struct RequestIDMiddleware: RouterMiddleware {
             refused.headers[.xRequestID] = context.requestID
             return refused
         }
+        let started = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[.xRequestID] = context.requestID
+        // The access log: what was asked and answered, never a header (tokens) or a body.
+        context.logger.info(
+            "request",
+            metadata: [
+                "http.method": "\(request.method.rawValue)", "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
+                "http.duration_ms": "\(((ContinuousClock.now - started) / .milliseconds(1)).rounded())",
+            ])
         return response
     }
 
