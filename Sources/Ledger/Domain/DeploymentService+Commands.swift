@@ -79,7 +79,7 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
-                    organisation: try await organisationOf(environment?.organisationID)),
+                    organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }
@@ -93,7 +93,8 @@ extension DeploymentService {
             let environment: EnvironmentState? = if let original { try await environment(original.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.retry(
-                    environment, original: original, request: request, organisation: try await organisationOf(environment?.organisationID)),
+                    environment, original: original, request: request,
+                    organisation: try await quotaOrganisation(of: environment, deploying: original?.configuration)),
                 organisation: original?.organisationID, project: original?.projectID)
         }.starting(request.deploymentID)
     }
@@ -107,7 +108,8 @@ extension DeploymentService {
             let environment: EnvironmentState? = if let target { try await environment(target.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.rollback(
-                    environment, target: target, request: request, organisation: try await organisationOf(environment?.organisationID)),
+                    environment, target: target, request: request,
+                    organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration)),
                 organisation: target?.organisationID, project: target?.projectID)
         }.starting(request.deploymentID)
     }
@@ -134,6 +136,15 @@ extension DeploymentService {
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
+    }
+
+    /// The organisation a deployment must fit the quota of — loaded only when the deployment can
+    /// change the environment's allocation (deploying it again after a destroy, or a snapshot
+    /// with other resources): an ordinary deploy reads no organisation stream at all.
+    func quotaOrganisation(of environment: EnvironmentState?, deploying configuration: EnvironmentConfiguration?) async throws -> OrganisationState? {
+        guard let environment, let configuration else { return nil }
+        if environment.status != .destroyed, environment.configuration?.resources == configuration.resources { return nil }
+        return try await organisationOf(environment.organisationID)
     }
 
     /// The organisation whose quota a command must respect, when it names one.

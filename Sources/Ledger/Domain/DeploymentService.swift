@@ -10,8 +10,10 @@ public struct DeploymentService: Sendable {
     public let store: EventStore
     /// Written into every event's metadata (`cli`, `simulator`, `api`, …).
     public let source: String
-    /// How many times a command is re-decided after losing a race.
-    public var maximumAttempts = 5
+    /// How many times a command is re-decided after losing a race (each time after a short,
+    /// random and growing pause, so that writers contending for one stream — say, creating
+    /// environments of one organisation, which all record their allocation there — spread out).
+    public var maximumAttempts = 10
 
     public init(store: EventStore, source: String) {
         self.store = store
@@ -92,6 +94,7 @@ public struct DeploymentService: Sendable {
                 if attempt >= maximumAttempts {
                     throw CommandRejection(.conflict, "\(conflict.description); gave up after \(attempt) attempts, try again")
                 }
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...(500 * min(attempt, 8)))))
             } catch let reused as EventIDReused {
                 if let earlier = try await replay(context) { return earlier }
                 throw reused
