@@ -75,8 +75,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer ") else { return APIError.unauthenticated.response(requestID: context.requestID) }
-        let presented = String(header.dropFirst("Bearer ".count))
+        // The scheme's name is case-insensitive (RFC 9110).
+        guard header.lowercased().hasPrefix("bearer ") else { return APIError.unauthenticated.response(requestID: context.requestID) }
+        let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let tokens = tokens
         let principal: Principal
         do {
