@@ -54,6 +54,7 @@ import Testing
             #expect(try await tokens.verify(secret.text) == Principal(tokenID: record.tokenID, name: "ci", role: .projectAdmin, organisation: "acme", project: "shop"))
             #expect(try await tokens.verify(TokenSecret.generate().text) == nil, "an unknown token")
             #expect(try await tokens.list(organisation: "acme").map(\.tokenID) == [record.tokenID])
+            #expect(try await tokens.list(organisation: "acme").first?.lastUsedAtMicroseconds != nil, "its use is recorded")
 
             let hashHex = secret.hash.map { String(format: "%02x", $0) }.joined()
             for event in try await db.store.readAll(after: 0).events {

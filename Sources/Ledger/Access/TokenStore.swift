@@ -85,21 +85,20 @@ public struct TokenStore: Sendable {
     /// expired or revoked. Records its use (at most once a minute per token).
     public func verify(_ presented: String) async throws -> Principal? {
         guard let secret = TokenSecret(parsing: presented) else { return nil }
-        // One round trip: find the live token and, at most once a minute, record its use.
+        // A plain read on every request; the use is recorded (a write) at most once a minute.
         let found = try await client.liveQuery(
             """
-            WITH live AS (
-                SELECT token_id, name, role, organisation, project, last_used_at FROM auth.tokens
-                WHERE secret_hash = \(ByteBuffer(bytes: secret.hash)) AND revoked_at IS NULL AND expires_at > clock_timestamp()
-            ), used AS (
-                UPDATE auth.tokens t SET last_used_at = clock_timestamp() FROM live
-                WHERE t.token_id = live.token_id AND (live.last_used_at IS NULL OR live.last_used_at < clock_timestamp() - interval '60 seconds')
-            )
-            SELECT token_id, name, role, organisation, project FROM live
+            SELECT token_id, name, role, organisation, project,
+                   last_used_at IS NULL OR last_used_at < clock_timestamp() - interval '60 seconds'
+            FROM auth.tokens
+            WHERE secret_hash = \(ByteBuffer(bytes: secret.hash)) AND revoked_at IS NULL AND expires_at > clock_timestamp()
             """, logger: logger)
         guard let row = found.first else { return nil }
-        let (id, name, role, organisation, project) = try row.decode((UUID, String, String, String?, String?).self)
+        let (id, name, role, organisation, project, stale) = try row.decode((UUID, String, String, String?, String?, Bool).self)
         guard let role = Role(rawValue: role) else { return nil }
+        if stale {
+            _ = try await client.liveQuery("UPDATE auth.tokens SET last_used_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)
+        }
         return Principal(tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project)
     }
 
