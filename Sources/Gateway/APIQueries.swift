@@ -99,9 +99,7 @@ struct ProgressBody: Encodable, Sendable {
         totalSteps = progress.steps.count
         percent = progress.percent
         currentStep = progress.currentStep?.rawValue
-        steps = progress.steps.map {
-            DeploymentBody.Step(id: $0.step.rawValue, name: $0.step.displayName, status: $0.status.rawValue, durationMs: $0.durationMs, latestMessage: $0.latestMessage)
-        }
+        steps = progress.steps.map(DeploymentBody.Step.init)
         self.position = position
     }
 }

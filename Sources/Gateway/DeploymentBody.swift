@@ -26,6 +26,14 @@ struct DeploymentBody: Encodable, Sendable {
             case durationMs = "duration_ms"
             case latestMessage = "latest_message"
         }
+
+        init(_ step: StepProgress) {
+            id = step.step.rawValue
+            name = step.step.displayName
+            status = step.status.rawValue
+            durationMs = step.durationMs
+            latestMessage = step.latestMessage
+        }
     }
 
     var id: String
@@ -96,9 +104,7 @@ struct DeploymentBody: Encodable, Sendable {
         if let progress {
             progressPercent = progress.percent
             currentStep = progress.currentStep?.rawValue
-            steps = progress.steps.map {
-                Step(id: $0.step.rawValue, name: $0.step.displayName, status: $0.status.rawValue, durationMs: $0.durationMs, latestMessage: $0.latestMessage)
-            }
+            steps = progress.steps.map(Step.init)
         }
     }
 }
