@@ -157,14 +157,7 @@ struct ConfigurationRequest: Decodable, Sendable {
     func changes() throws -> ConfigurationChanges {
         ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
-            pipeline: try pipeline.map { ids in
-                try ids.map {
-                    guard let step = DeploymentStep(rawValue: $0) else {
-                        throw APIError(.unprocessableContent, "invalid", "pipeline: '\($0)' is not a step id (lowercase letters, digits and _)")
-                    }
-                    return step
-                }
-            },
+            pipeline: try pipeline.map(DeploymentStep.pipeline),
             cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch, autoDeploy: autoDeploy)
     }
 }

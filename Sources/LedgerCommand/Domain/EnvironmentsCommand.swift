@@ -19,14 +19,7 @@ struct ConfigurationOptions: ParsableArguments {
     func changes() throws -> ConfigurationChanges {
         ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
-            pipeline: try pipeline.map { list in
-                try list.split(separator: ",").map {
-                    guard let step = DeploymentStep(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-                        throw ValidationError("'\($0)' is not a step id (lowercase letters, digits and _)")
-                    }
-                    return step
-                }
-            },
+            pipeline: try pipeline.map { try DeploymentStep.pipeline($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) },
             cpuMillicores: cpu.map { Int(($0 * 1_000).rounded()) }, memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy)
     }
 }

@@ -15,6 +15,17 @@ public struct DeploymentStep: Hashable, Sendable, Codable, CustomStringConvertib
         self.rawValue = rawValue
     }
 
+    /// A pipeline from step ids as people and requests give them; an id that is not one is
+    /// refused (`invalid`) naming it.
+    public static func pipeline(_ ids: [String]) throws -> [DeploymentStep] {
+        try ids.map {
+            guard let step = DeploymentStep(rawValue: $0) else {
+                throw CommandRejection(.invalid, "pipeline: '\($0)' is not a step id (lowercase letters, digits and _)")
+            }
+            return step
+        }
+    }
+
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         guard let step = DeploymentStep(rawValue: raw) else {
