@@ -26,6 +26,7 @@ let package = Package(
         // Only the HTTP server; its optional swift-configuration support is left out.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The numbered SQL migrations in schema/, embedded in the binary so it never needs the source tree.
@@ -75,9 +76,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libssh2 from the system (Debian's libssh2-1-dev), for the SSH runner.
+        .systemLibrary(name: "CSSH2", path: "Sources/CSSH2"),
         .target(
             name: "Executors",
-            dependencies: ["Ledger", .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "Ledger", "CSSH2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

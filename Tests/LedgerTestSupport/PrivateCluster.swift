@@ -62,7 +62,7 @@ public struct PrivateCluster: Sendable {
         try await ShellCommand.run(getuid() == 0 ? "runuser -u postgres -- /bin/sh -c \(q(command))" : command)
     }
 
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -1,0 +1,3 @@
+#include <libssh2.h>
+#include <poll.h>
+#include <netdb.h>
