@@ -21,5 +21,6 @@ public enum Migrations {
         Migration(2, "002_projections.sql", PackageResources._02_projections_sql),
         Migration(3, "003_retention.sql", PackageResources._03_retention_sql),
         Migration(4, "004_api_tokens.sql", PackageResources._04_api_tokens_sql),
+        Migration(5, "005_executor_leases.sql", PackageResources._05_executor_leases_sql),
     ]
 }

@@ -69,7 +69,7 @@ struct SSHRunnerTests {
         let group = try #require(result.processGroup)
         #expect(result.stop?.signal == "KILL")
         #expect(result.stop?.processGroup == group)
-        #expect(try await ShellCommand.run("kill -0 -- -\(group) 2>/dev/null") != 0, "the process group is gone")
+        #expect(try await processGroupIsGone(group), "the process group is gone")
         await connection.close()
     }
 

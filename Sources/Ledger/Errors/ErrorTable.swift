@@ -34,6 +34,8 @@ public enum ErrorTable {
         Entry(code: "already_deployed", exitCode: 2, httpStatus: 409),
         Entry(code: "conflict", exitCode: 2, httpStatus: 409),
         Entry(code: "quota_exceeded", exitCode: 2, httpStatus: 422),
+        Entry(code: "capacity_exceeded", exitCode: 2, httpStatus: 422),
+        Entry(code: "stale_lease", exitCode: 2, httpStatus: 409),
         // Optimistic concurrency and idempotency of raw appends: exit 3.
         Entry(code: "version_conflict", exitCode: 3, httpStatus: 409),
         Entry(code: "event_id_reused", exitCode: 3, httpStatus: 409),

@@ -91,11 +91,14 @@ public enum AuditSummary {
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
                 + (e.force ? ", forced" : "")
         case .deploymentQueued: "queued"
-        case .deploymentStarted(let e): "started by \(e.executor)"
+        case .deploymentStarted(let e): "started by \(e.executor)" + (e.pipeline.map { " running pipeline \($0)" } ?? "")
+        case .deploymentTakenOver(let e):
+            "taken over by \(e.executor)" + (e.previousExecutor.map { " from \($0)" } ?? "") + (e.interruptedStep.map { ", interrupted at \($0)" } ?? "")
         case .deploymentCancellationRequested(let e): "asked to cancel" + (e.reason.map { ": \($0)" } ?? "")
         case .deploymentSucceeded: "succeeded"
         case .deploymentFailed(let e): "failed" + (e.step.map { " at \($0)" } ?? "") + ": \(e.error)"
-        case .deploymentCancelled: "cancelled"
+        case .deploymentCancelled(let e):
+            "cancelled" + (e.stopped.map { " (\($0.signal) sent to process group \($0.processGroup.map(String.init) ?? "-") after \($0.elapsedMs) ms)" } ?? "")
         case .deploymentTimedOut(let e): "timed out" + (e.step.map { " at \($0)" } ?? "")
         case .deploymentRolledBack(let e): "rolled back, replaced by \(e.replacedBy)"
         case .deploymentDestroyed: "destroy recorded"

@@ -24,6 +24,10 @@ public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringCon
         public static let alreadyDeployed = Code(name: "already_deployed")
         /// The allocation would take the organisation over its CPU, RAM or disk quota.
         public static let quotaExceeded = Code(name: "quota_exceeded")
+        /// An executor wrote under a lease it no longer holds (another worker took over).
+        public static let staleLease = Code(name: "stale_lease")
+        /// A server's capacity cannot hold the allocation.
+        public static let capacityExceeded = Code(name: "capacity_exceeded")
         /// The command lost a race with another writer too many times; try again.
         public static let conflict = Code(name: "conflict")
     }

@@ -13,11 +13,42 @@ public struct DeploymentStarted: LedgerEvent, Equatable {
     public var executor: String
     /// The lease the executor holds; results under another lease are stale.
     public var lease: String
+    /// The pipeline the executor runs (`deploy`, `rollback`, …), when it runs one from a file.
+    public var pipeline: String?
+    /// That pipeline's steps, which replace the configuration's step list in the progress.
+    public var steps: [DeploymentStep]?
 
-    public init(deploymentID: String, executor: String, lease: String) {
+    public init(deploymentID: String, executor: String, lease: String, pipeline: String? = nil, steps: [DeploymentStep]? = nil) {
         self.deploymentID = deploymentID
         self.executor = executor
         self.lease = lease
+        self.pipeline = pipeline
+        self.steps = steps
+    }
+}
+
+/// Another worker took a running deployment over after its lease expired: from here on only
+/// writes under the new lease are accepted (the old worker's are rejected as stale).
+public struct DeploymentTakenOver: LedgerEvent, Equatable {
+    public static let eventType = "DeploymentTakenOver"
+    public var deploymentID: String
+    public var executor: String
+    public var lease: String
+    public var previousExecutor: String?
+    public var previousLease: String?
+    /// The step that was running when the lease was lost, if one was.
+    public var interruptedStep: DeploymentStep?
+
+    public init(
+        deploymentID: String, executor: String, lease: String, previousExecutor: String?, previousLease: String?,
+        interruptedStep: DeploymentStep?
+    ) {
+        self.deploymentID = deploymentID
+        self.executor = executor
+        self.lease = lease
+        self.previousExecutor = previousExecutor
+        self.previousLease = previousLease
+        self.interruptedStep = interruptedStep
     }
 }
 
@@ -52,14 +83,42 @@ public struct DeploymentFailed: LedgerEvent, Equatable {
     }
 }
 
-/// The deployment stopped because it was cancelled.
+/// The deployment stopped because it was cancelled: the executor's confirmation, saying what
+/// it stopped on the host.
 public struct DeploymentCancelled: LedgerEvent, Equatable {
     public static let eventType = "DeploymentCancelled"
     public var deploymentID: String
     public var reason: String?
-    public init(deploymentID: String, reason: String? = nil) {
+    /// The command that was running and how it was stopped, when one was running.
+    public var stopped: StoppedCommand?
+    public init(deploymentID: String, reason: String? = nil, stopped: StoppedCommand? = nil) {
         self.deploymentID = deploymentID
         self.reason = reason
+        self.stopped = stopped
+    }
+}
+
+/// What an executor did to stop a running step's command.
+public struct StoppedCommand: Codable, Sendable, Equatable {
+    public var step: DeploymentStep?
+    /// The process group signalled on the host.
+    public var processGroup: Int32?
+    /// The last signal sent: `TERM`, or `KILL` when the group outlived the grace period.
+    public var signal: String
+    /// The command's exit status, when it reported one.
+    public var exitStatus: Int32?
+    /// Whether the pipeline's cleanup (releasing the host's deploy lock) ran afterwards.
+    public var cleanupRan: Bool
+    /// From the stop request to the group being gone, in milliseconds.
+    public var elapsedMs: Int
+
+    public init(step: DeploymentStep?, processGroup: Int32?, signal: String, exitStatus: Int32?, cleanupRan: Bool, elapsedMs: Int) {
+        self.step = step
+        self.processGroup = processGroup
+        self.signal = signal
+        self.exitStatus = exitStatus
+        self.cleanupRan = cleanupRan
+        self.elapsedMs = elapsedMs
     }
 }
 

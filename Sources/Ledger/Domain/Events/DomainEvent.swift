@@ -16,6 +16,7 @@ public enum DomainEvent: Sendable, Equatable {
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
     case deploymentStarted(DeploymentStarted)
+    case deploymentTakenOver(DeploymentTakenOver)
     case stepStarted(StepStarted)
     case stepCompleted(StepCompleted)
     case stepFailed(StepFailed)
@@ -45,6 +46,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
         case .deploymentStarted(let e): e
+        case .deploymentTakenOver(let e): e
         case .stepStarted(let e): e
         case .stepCompleted(let e): e
         case .stepFailed(let e): e
@@ -129,6 +131,7 @@ public enum DomainEvent: Sendable, Equatable {
         }),
         current(DeploymentQueued.self, fast: DeploymentQueued.fastDecode) { .deploymentQueued($0) },
         current(DeploymentStarted.self, fast: DeploymentStarted.fastDecode) { .deploymentStarted($0) },
+        current(DeploymentTakenOver.self) { .deploymentTakenOver($0) },
         current(StepStarted.self, fast: StepStarted.fastDecode) { .stepStarted($0) },
         current(StepCompleted.self, fast: StepCompleted.fastDecode) { .stepCompleted($0) },
         current(StepFailed.self) { .stepFailed($0) },

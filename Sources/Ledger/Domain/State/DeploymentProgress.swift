@@ -51,9 +51,10 @@ public struct DeploymentProgress: Codable, Sendable, Equatable {
         let at = record.recordedAtMicroseconds
         switch record.event {
         case .deploymentQueued: status = .queued
-        case .deploymentStarted:
+        case .deploymentStarted(let e):
             status = .building
             startedAtMicroseconds = at
+            if let pipeline = e.steps, !pipeline.isEmpty { steps = pipeline.map { StepProgress(step: $0, status: .pending) } }
         case .stepStarted(let e):
             if e.step.isDeployPhase && status == .building { status = .deploying }
             currentStep = e.step

@@ -59,6 +59,9 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             startedAtMicroseconds = at
             executor = e.executor
             lease = e.lease
+        case .deploymentTakenOver(let e):
+            executor = e.executor
+            lease = e.lease
         case .stepStarted(let e):
             if e.step.isDeployPhase && status == .building { status = .deploying }
         case .deploymentCancellationRequested: cancellationRequested = true
@@ -94,7 +97,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
 
     /// The event types this fold reads.
     public static let eventTypes: Set<String> = [
-        DeploymentRequested.eventType, DeploymentQueued.eventType, DeploymentStarted.eventType, StepStarted.eventType,
+        DeploymentRequested.eventType, DeploymentQueued.eventType, DeploymentStarted.eventType, DeploymentTakenOver.eventType, StepStarted.eventType,
         DeploymentCancellationRequested.eventType, DeploymentSucceeded.eventType, DeploymentFailed.eventType,
         DeploymentCancelled.eventType, DeploymentTimedOut.eventType, DeploymentRolledBack.eventType,
         DeploymentDestroyed.eventType,

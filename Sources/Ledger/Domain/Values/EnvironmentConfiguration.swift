@@ -32,11 +32,18 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
     /// The branch pushes to which deploy automatically when ``autoDeploy`` is on.
     public var branch: String
     public var autoDeploy: Bool
+    /// The registered server it deploys to (its host, user, key and pinned host key), when it
+    /// deploys through the executor rather than to a bare host.
+    public var server: String?
+    /// Values for the pipeline's `{{variables}}` (`deploy_path`, `health_url`, …); never a secret.
+    public var settings: [String: String]?
 
     public init(
         host: String, sshUser: String = "deploy", sshPort: Int = 22, pipeline: [DeploymentStep] = DeploymentStep.standardPipeline,
-        resources: Resources, branch: String = "main", autoDeploy: Bool = false
+        resources: Resources, branch: String = "main", autoDeploy: Bool = false, server: String? = nil, settings: [String: String]? = nil
     ) {
+        self.server = server
+        self.settings = settings
         self.host = host
         self.sshUser = sshUser
         self.sshPort = sshPort

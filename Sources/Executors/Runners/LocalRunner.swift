@@ -1,0 +1,150 @@
+import Dispatch
+import Foundation
+import Glibc
+import Ledger
+
+/// Runs steps as processes on this machine, for development and `make run`: the same process
+/// group, output streaming and TERM-then-KILL stop as the SSH runner, without a network.
+public struct LocalRunner: CommandRunner {
+    /// The directory commands start in.
+    public var workingDirectory: String
+
+    public init(workingDirectory: String) { self.workingDirectory = workingDirectory }
+
+    public func run(
+        _ command: String, timeout: Duration, stop: StopSwitch, output: @escaping @Sendable (OutputChunk) -> Void
+    ) async throws -> CommandOutcome {
+        let wrapped = "cd \(ProcessGroupWrapper.quote(workingDirectory)) && " + ProcessGroupWrapper.wrap(command)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue(label: "ledger.local-runner").async {
+                    continuation.resume(with: Result { try Self.runBlocking(wrapped, timeout: timeout, stop: stop, output: output) })
+                }
+            }
+        } onCancel: {
+            stop.pull(reason: "the worker is stopping")
+        }
+    }
+
+    public func close() async {}
+
+    private static func runBlocking(
+        _ command: String, timeout: Duration, stop: StopSwitch, output: @Sendable (OutputChunk) -> Void
+    ) throws -> CommandOutcome {
+        let started = ContinuousClock.now
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe2(&outPipe, O_CLOEXEC) == 0, pipe2(&errPipe, O_CLOEXEC) == 0 else { throw SSHError(.protocolFailed, "cannot create pipes: \(String(cString: strerror(errno)))") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The pipes are close-on-exec: only the dup2 copies reach the child, so a runner
+        // in the same process never keeps another runner's pipe open.
+        // The step gets default signal handling and an empty mask: a service that ignores TERM
+        // to handle it itself (as a ServiceGroup does) would otherwise pass that on, and a stop's
+        // TERM would reach a group that ignores it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        Glibc.close(outPipe[1])
+        Glibc.close(errPipe[1])
+        defer {
+            Glibc.close(outPipe[0])
+            Glibc.close(errPipe[0])
+        }
+        guard spawned == 0 else { throw SSHError(.protocolFailed, "cannot start /bin/sh: \(String(cString: strerror(spawned)))") }
+
+        var marker = ProcessGroupWrapper.MarkerReader()
+        var open: [Int32: OutputChunk.Stream] = [outPipe[0]: .stdout, errPipe[0]: .stderr]
+        var buffer = [UInt8](repeating: 0, count: 32_768)
+        var stopAsked: ContinuousClock.Instant?
+        var signal = "TERM"
+        var timedOut = false
+        while !open.isEmpty {
+            var descriptors = open.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&descriptors, nfds_t(descriptors.count), 100)
+            for descriptor in descriptors where descriptor.revents != 0 {
+                let count = read(descriptor.fd, &buffer, buffer.count)
+                if count <= 0 {
+                    open[descriptor.fd] = nil
+                    continue
+                }
+                let bytes = Array(buffer[..<count])
+                if open[descriptor.fd] == .stdout {
+                    output(OutputChunk(.stdout, bytes))
+                } else {
+                    let passed = marker.feed(bytes)
+                    if !passed.isEmpty { output(OutputChunk(.stderr, passed)) }
+                }
+            }
+            if stopAsked == nil, stop.isPulled || ContinuousClock.now >= started + timeout, let group = marker.processGroup {
+                timedOut = !stop.isPulled
+                stopAsked = .now
+                kill(-group, SIGTERM)
+            }
+            if let asked = stopAsked, signal == "TERM", asked.duration(to: .now) > stop.grace, let group = marker.processGroup {
+                signal = "KILL"
+                kill(-group, SIGKILL)
+            }
+        }
+        let rest = marker.finish()
+        if !rest.isEmpty { output(OutputChunk(.stderr, rest)) }
+        var status: Int32 = 0
+        var reaped = false
+        if let asked = stopAsked, let group = marker.processGroup {
+            // Output closed, yet a member of the group may live on without it: wait out the grace period, then KILL.
+            while true {
+                if !reaped, waitpid(pid, &status, WNOHANG) == pid { reaped = true }
+                if !Self.isAlive(group: group) { break }
+                if signal == "TERM", asked.duration(to: .now) > stop.grace {
+                    signal = "KILL"
+                    kill(-group, SIGKILL)
+                }
+                usleep(20_000)
+            }
+        }
+        while !reaped && waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let report = stopAsked.map { StopReport(processGroup: marker.processGroup, signal: signal, elapsedMs: $0.duration(to: .now).wholeMilliseconds) }
+        let exited = (status & 0x7F) == 0
+        return CommandOutcome(
+            exitStatus: report == nil && exited ? (status >> 8) & 0xFF : nil, signal: report?.signal, processGroup: marker.processGroup,
+            stop: report, timedOut: timedOut, duration: started.duration(to: .now))
+    }
+}
+
+extension LocalRunner {
+    /// Whether any process of the group still runs (zombies, which only wait to be reaped by
+    /// whoever adopted them, do not count).
+    static func isAlive(group: Int32) -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return kill(-group, 0) == 0 }
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (command) ": state, parent, process group, …
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, Int32(fields[2]) == group, fields[0] != "Z" { return true }
+        }
+        return false
+    }
+}
+
+/// glibc's `pipe2`, which Glibc's module hides behind `_GNU_SOURCE`: pipes created already
+/// close-on-exec, with no window in which a process spawned by another thread inherits them.
+@_silgen_name("pipe2")
+private func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32

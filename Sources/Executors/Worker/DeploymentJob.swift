@@ -1,0 +1,287 @@
+import Foundation
+import Ledger
+import Logging
+import Synchronization
+
+/// Runs one claimed deployment through its pipeline: every step on the host through one runner,
+/// output written as batched log lines, cancellation and a lost lease both stopping the running
+/// command for real. Every write is fenced by the lease; once a write is refused as stale the
+/// job stops at once and writes nothing more.
+final class DeploymentJob: Sendable {
+    let deploymentID: String
+    let fence: FencedExecution
+    let service: DeploymentService
+    let leases: LeaseStore
+    let configuration: WorkerConfiguration
+    let pipelines: [String: Pipeline]
+    let openRunner: RunnerFactory
+    let logger: Logger
+    let tracker: DeploymentTracker
+    let logs = LogBatcher()
+    /// Set when the lease could not be renewed: the job gives up without writing.
+    let leaseLost = Flag()
+    /// The deployment's one connection, opened at its first step and reused by the others.
+    let connection = Mutex<(any CommandRunner)?>(nil)
+
+    init(
+        deploymentID: String, lease: String, service: DeploymentService, leases: LeaseStore, configuration: WorkerConfiguration,
+        pipelines: [String: Pipeline], openRunner: @escaping RunnerFactory, logger: Logger
+    ) {
+        self.deploymentID = deploymentID
+        self.fence = FencedExecution(executor: configuration.name, lease: lease)
+        self.service = service
+        self.leases = leases
+        self.configuration = configuration
+        self.pipelines = pipelines
+        self.openRunner = openRunner
+        self.tracker = DeploymentTracker(store: service.store, deploymentID: deploymentID)
+        var logger = logger
+        logger[metadataKey: "deploy.id"] = "\(deploymentID)"
+        self.logger = logger
+    }
+
+    var context: CommandContext { CommandContext(actor: configuration.name, source: "executor") }
+
+    /// Claims the deployment under the job's lease (taking it over, failed, when it was running
+    /// under an expired one) and runs it; the lease row is released at the end whatever happens.
+    func run() async {
+        await claimAndExecute()
+        if let runner = connection.withLock({ $0 }) { await runner.close() }
+        do { try await leases.release(deploymentID, lease: fence.lease) } catch {
+            logger.debug("could not release the lease; it expires by itself", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func claimAndExecute() async {
+        do {
+            guard let (state, _) = try await tracker.refresh(), !state.status.isTerminal else { return }
+            if state.status == .building || state.status == .deploying {
+                try await write { [self] state, progress in try fence.takeOver(state, progress, expiredLease: state.lease ?? "") }
+                logger.warning("took over a deployment whose worker stopped renewing its lease, and failed it", metadata: ["deploy.previous_worker": "\(state.executor ?? "?")"])
+                return
+            }
+            guard let project = try await service.project(state.projectID) else { return }
+            guard let plan = ExecutionPlan.make(for: state, pipelines: pipelines, repository: project.repository) else {
+                try await write { [self] state, _ in try fence.claim(state, pipeline: nil, steps: nil) }
+                try await write { [self] state, _ in try fence.fail(state, step: nil, error: "this worker has no pipeline for this operation") }
+                return
+            }
+            try await write { [self] state, _ in try fence.claim(state, pipeline: plan.pipeline.name, steps: plan.pipeline.stepIDs) }
+            logger.info("claimed", metadata: ["deploy.pipeline": "\(plan.pipeline.name)"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { [self] in try await renewLease() }
+                group.addTask { [self] in try await execute(plan) }
+                // The pipeline's end ends the renewals; a renewal loop never ends by itself.
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch let rejection as CommandRejection where rejection.code == .staleLease {
+            logger.warning("lease taken over by another worker: stopped, writing nothing more", metadata: ["reason": "\(rejection.message)"])
+        } catch is CancellationError {
+            logger.info("stopped with the worker; the lease will expire and another worker takes over")
+        } catch {
+            logger.error("deployment job failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func renewLease() async throws {
+        var lastRenewed = ContinuousClock.now
+        while true {
+            try await Task.sleep(for: configuration.renewInterval)
+            do {
+                if try await leases.renew(deploymentID, lease: fence.lease, for: configuration.leaseDuration) {
+                    lastRenewed = .now
+                    continue
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
+                if lastRenewed.duration(to: .now) < configuration.leaseDuration { continue }
+            }
+            leaseLost.raise()
+            logger.warning("lost the lease")
+            return
+        }
+    }
+
+    /// The whole pipeline, step by step.
+    private func execute(_ plan: ExecutionPlan) async throws {
+        for step in plan.pipeline.steps {
+            guard let (state, _) = try await tracker.refresh() else { return }
+            if state.cancellationRequested {
+                try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: nil) }
+                return
+            }
+            if leaseLost.isRaised { return }
+            logs.begin(step: step.id)
+            try await write { [self] state, progress in try fence.startStep(state, progress, step: step.id) }
+            let result = try await runStep(step, plan: plan)
+            switch result {
+            case .succeeded(let duration):
+                try await write { [self] state, progress in
+                    try fence.completeStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, summary: "done in \(Self.seconds(duration))")
+                }
+            case .stopped(let stopped):
+                if leaseLost.isRaised { return }
+                let cleaned = await cleanUp(plan)
+                let report = StoppedCommand(
+                    step: stopped.step, processGroup: stopped.processGroup, signal: stopped.signal, exitStatus: stopped.exitStatus,
+                    cleanupRan: cleaned, elapsedMs: stopped.elapsedMs)
+                try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: report) }
+                logger.info("cancelled", metadata: ["deploy.step": "\(step.id)", "deploy.signal": "\(stopped.signal)"])
+                return
+            case .failed(let error, let duration):
+                if step.onFailure == .continue {
+                    try await write { [self] state, progress in
+                        try fence.failStepAndContinue(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error)
+                    }
+                    continue
+                }
+                _ = await cleanUp(plan)
+                try await write { [self] state, progress in try fence.failStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error) }
+                logger.info("failed", metadata: ["deploy.step": "\(step.id)", "error": "\(error)"])
+                return
+            }
+        }
+        try await write { [self] state, progress in
+            guard let environment = try await service.environment(state.environmentID) else { throw CommandRejection(.notFound, "environment vanished") }
+            return try fence.succeed(state, progress, environment: environment)
+        }
+        logger.info("succeeded")
+    }
+
+    enum StepResult {
+        case succeeded(Duration)
+        case failed(String, Duration)
+        case stopped(StoppedCommand)
+    }
+
+    /// Runs a step with its retries, connecting first when need be (transient connection
+    /// failures are retried with the worker's backoff).
+    private func runStep(_ step: PipelineStep, plan: ExecutionPlan) async throws -> StepResult {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connected: any CommandRunner
+            do {
+                connected = try await connect()
+            } catch let failure as TransientFailure {
+                return .failed(failure.message, started.duration(to: .now))
+            }
+            let stop = StopSwitch(grace: configuration.stopGrace)
+            let outcome: CommandOutcome
+            do {
+                outcome = try await runWatched(plan.command(for: step), timeout: step.timeout, runner: connected, stop: stop)
+            } catch let error as SSHError where error.isTransient {
+                connection.withLock { $0 = nil }
+                await connected.close()
+                guard attempt <= configuration.transientRetries.count else {
+                    return .failed("\(error.message) (after \(attempt) attempts)", started.duration(to: .now))
+                }
+                logs.note(.warning, "\(error.message); trying again in \(Self.seconds(configuration.transientRetries[attempt - 1]))")
+                try await Task.sleep(for: configuration.transientRetries[attempt - 1])
+                continue
+            }
+            if let report = outcome.stop, !outcome.timedOut {
+                return .stopped(StoppedCommand(
+                    step: step.id, processGroup: report.processGroup, signal: report.signal, exitStatus: outcome.exitStatus,
+                    cleanupRan: false, elapsedMs: report.elapsedMs))
+            }
+            if outcome.succeeded { return .succeeded(started.duration(to: .now)) }
+            let why = outcome.timedOut
+                ? "timed out after \(Self.seconds(step.timeout)) (stopped with \(outcome.stop?.signal ?? "TERM"))"
+                : outcome.exitStatus.map { "exited with status \($0)" } ?? "ended by signal \(outcome.signal ?? "?")"
+            if attempt <= step.retries {
+                let pause = step.backoff[min(attempt - 1, step.backoff.count - 1)]
+                logs.note(.warning, "\(step.name) \(why); attempt \(attempt + 1) of \(step.retries + 1) in \(Self.seconds(pause))")
+                try await Task.sleep(for: pause)
+                continue
+            }
+            return .failed("\(step.name) \(why)", started.duration(to: .now))
+        }
+    }
+
+    /// Runs the command while a watcher writes its output every flush interval and pulls the
+    /// stop switch when a cancellation arrives or the lease is lost.
+    private func runWatched(_ command: String, timeout: Duration, runner: any CommandRunner, stop: StopSwitch) async throws -> CommandOutcome {
+        let finished = Flag()
+        let outcome = try await withThrowingTaskGroup(of: CommandOutcome?.self) { group in
+            group.addTask { [self] in
+                defer { finished.raise() }
+                return try await runner.run(command, timeout: timeout, stop: stop) { [logs] in logs.add($0) }
+            }
+            group.addTask { [self] in
+                while !finished.isRaised {
+                    try await Task.sleep(for: configuration.flushInterval)
+                    if leaseLost.isRaised { stop.pull(reason: "lease lost") }
+                    do {
+                        try await flushLogs()
+                        if try await tracker.refresh()?.0.cancellationRequested == true { stop.pull(reason: "cancellation requested") }
+                    } catch let rejection as CommandRejection where rejection.code == .staleLease {
+                        stop.pull(reason: "lease taken over")
+                        leaseLost.raise()
+                    }
+                }
+                return nil
+            }
+            var outcome: CommandOutcome?
+            for try await result in group { if let result { outcome = result } }
+            return outcome!
+        }
+        logs.flushPartialLines()
+        if !leaseLost.isRaised { try await flushLogs() }
+        return outcome
+    }
+
+    /// Writes the waiting log lines, in events of at most `linesPerEvent`.
+    private func flushLogs() async throws {
+        while true {
+            let lines = logs.take(limit: configuration.linesPerEvent)
+            if lines.isEmpty { return }
+            try await write { [self] state, _ in try fence.appendLogs(state, lines: lines) }
+        }
+    }
+
+    /// Runs the pipeline's cleanup (release the host's deploy lock) after a failure or cancel.
+    private func cleanUp(_ plan: ExecutionPlan) async -> Bool {
+        guard let cleanup = plan.pipeline.cleanup, let runner = connection.withLock({ $0 }) else { return false }
+        let outcome = try? await runner.run(CommandTemplate.render(cleanup, values: plan.values), timeout: .seconds(60), stop: StopSwitch()) { _ in }
+        return outcome?.succeeded == true
+    }
+
+    private struct TransientFailure: Error { var message: String }
+
+    /// The open runner, or a new one, connecting with retries on transient failures.
+    private func connect() async throws -> any CommandRunner {
+        if let runner = connection.withLock({ $0 }) { return runner }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let (state, _) = try await tracker.refresh() else { throw CommandRejection(.notFound, "deployment vanished") }
+            do {
+                let opened = try await openRunner(state)
+                connection.withLock { $0 = opened }
+                return opened
+            } catch let error as SSHError where error.isTransient && attempt <= configuration.transientRetries.count {
+                let pause = configuration.transientRetries[attempt - 1]
+                logs.note(.warning, "\(error.message); trying again in \(Self.seconds(pause)) (attempt \(attempt + 1) of \(configuration.transientRetries.count + 1))")
+                try await flushLogs()
+                try await Task.sleep(for: pause)
+            } catch let error as SSHError {
+                throw TransientFailure(message: error.isTransient ? "\(error.message) (abandoned after \(attempt) attempts)" : error.message)
+            }
+        }
+    }
+
+    /// One fenced write, decided on the tracked state (refreshed first, and again after a conflict).
+    private func write(_ decide: @escaping @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision) async throws {
+        try await service.execute(context) { [self] in
+            guard let (state, progress) = try await tracker.refresh() else { throw CommandRejection(.notFound, "no such deployment") }
+            return .init(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> String { String(format: "%.1f s", duration.seconds) }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Ledger
+
+/// Which pipeline a deployment runs and the values its command templates are filled with.
+public struct ExecutionPlan: Sendable {
+    public var pipeline: Pipeline
+    public var values: [String: String]
+
+    /// `rollback` for a rollback, `destroy` for a destroy, otherwise `deploy`; nil when the
+    /// worker has no pipeline for the operation.
+    public static func make(for deployment: DeploymentState, pipelines: [String: Pipeline], repository: String?) -> ExecutionPlan? {
+        let operation = deployment.trigger == .destroy ? "destroy" : deployment.rollbackTo != nil ? "rollback" : "deploy"
+        guard let pipeline = pipelines[operation] else { return nil }
+        var values = pipeline.variables
+        for (key, value) in deployment.configuration.settings ?? [:] { values[key] = value }
+        let builtins: [String: String] = [
+            "deployment_id": deployment.deploymentID, "release_id": deployment.deploymentID, "number": String(deployment.number),
+            "environment": deployment.environmentID, "project": deployment.projectID, "organisation": deployment.organisationID,
+            "commit": deployment.git.commit ?? "", "branch": deployment.git.branch ?? "", "tag": deployment.git.tag ?? "",
+            "repository": repository ?? "", "rollback_release": deployment.rollbackTo ?? "", "previous_release": "",
+        ]
+        values.merge(builtins) { _, builtin in builtin }
+        // A variable's value may itself name builtins (`/srv/{{environment}}`): expanded once, as plain text.
+        for (key, value) in values where value.contains("{{") {
+            values[key] = Self.expand(value, builtins)
+        }
+        return ExecutionPlan(pipeline: pipeline, values: values)
+    }
+
+    /// The shell command of a step, every placeholder filled and quoted.
+    public func command(for step: PipelineStep) -> String { CommandTemplate.render(step.command, values: values) }
+
+    private static func expand(_ text: String, _ values: [String: String]) -> String {
+        var output = text
+        for (key, value) in values { output = output.replacingOccurrences(of: "{{\(key)}}", with: value) }
+        return output
+    }
+}

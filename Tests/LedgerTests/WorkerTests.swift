@@ -1,0 +1,171 @@
+import ChildProcess
+import Executors
+import Foundation
+import Ledger
+import LedgerTestSupport
+import Logging
+import Testing
+
+/// The worker end to end on the local runner against a real PostgreSQL: claims under a lease,
+/// runs a pipeline file's steps for real, writes their output as log lines, fails on a failing
+/// step, and stops a cancelled step's whole process group.
+@Suite(.serialized)
+struct WorkerTests {
+    @Test func aDeploymentRunsThePipelineFileAndItsOutputBecomesLogLines() async throws {
+        try await withWorkerSetup("""
+            steps:
+              - id: preparing
+                run: echo prepared {{environment}}; echo careful >&2
+              - id: building
+                run: printf 'no newline at the end'
+              - id: finishing
+                run: echo finished {{release_id}}
+            """) { setup in
+            let id = try await setup.deploy()
+            try await setup.worker().work(untilIdle: true)
+            let (state, progress) = try #require(try await setup.service.deploymentWithProgress(id))
+            #expect(state.status == .success)
+            #expect(progress.steps.map(\.step.rawValue) == ["preparing", "building", "finishing"])
+            #expect(progress.steps.allSatisfy { $0.status == .completed })
+            let lines = try await setup.logLines(id)
+            #expect(lines.contains { $0.message == "prepared shop-dev" && $0.level == .info && $0.step?.rawValue == "preparing" })
+            #expect(lines.contains { $0.message == "careful" && $0.level == .warning })
+            #expect(lines.contains { $0.message == "no newline at the end" })
+            #expect(lines.contains { $0.message == "finished \(id)" })
+            #expect(try await setup.leases.held().isEmpty, "the lease is released at the end")
+        }
+    }
+
+    @Test func aFailingStepFailsTheDeploymentAndRunsNothingAfterIt() async throws {
+        try await withWorkerSetup("""
+            steps:
+              - id: first
+                run: echo about to fail; exit 7
+              - id: second
+                run: touch {{marker}}
+            variables:
+              marker: /tmp/never
+            """) { setup in
+            let marker = setup.directory + "/second-ran"
+            let id = try await setup.deploy(settings: ["marker": marker])
+            try await setup.worker().work(untilIdle: true)
+            let (state, progress) = try #require(try await setup.service.deploymentWithProgress(id))
+            #expect(state.status == .failed)
+            #expect(state.error?.contains("exited with status 7") == true)
+            #expect(progress.steps.first?.status == .failed)
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        }
+    }
+
+    @Test func cancellingDuringALongStepStopsItsWholeProcessGroup() async throws {
+        try await withWorkerSetup("""
+            steps:
+              - id: waiting
+                run: sleep 300 & echo started $!; wait
+            """) { setup in
+            let id = try await setup.deploy()
+            let worker = Task { try await setup.worker().work(untilIdle: false) }
+            defer { worker.cancel() }
+            try await waitUntil("the step started", within: .seconds(20)) {
+                try await setup.logLines(id).contains { $0.message.hasPrefix("started") }
+            }
+            let sleeper = try #require(try await setup.logLines(id).first { $0.message.hasPrefix("started") }.map { Int32($0.message.dropFirst(8))! })
+            try await setup.service.cancel(id, reason: "changed my mind", context: .init(actor: "ana"))
+            do {
+                try await waitUntil("the deployment is cancelled", within: .seconds(30)) {
+                    try await setup.service.deployment(id)?.status == .cancelled
+                }
+            } catch {
+                for record in try await setup.service.records(of: DomainIDs.deploymentStream(id)) { print(record.event) }
+                throw error
+            }
+            let records = try await setup.service.records(of: DomainIDs.deploymentStream(id))
+            let confirmation = try #require(records.compactMap { if case .deploymentCancelled(let e) = $0.event { e } else { nil } }.first)
+            let stopped = try #require(confirmation.stopped)
+            #expect(stopped.signal == "TERM")
+            #expect(stopped.step?.rawValue == "waiting")
+            let group = try #require(stopped.processGroup)
+            #expect(try await processGroupIsGone(group), "the process group is gone")
+            #expect(try await ShellCommand.run("ps -o stat= -p \(sleeper) | grep -qv '^Z'") != 0, "the step's child is gone")
+        }
+    }
+
+    @Test func aWorkerWhoseLeaseWasTakenOverCanWriteNothing() async throws {
+        try await withWorkerSetup("steps:\n  - id: only\n    run: 'true'\n") { setup in
+            let id = try await setup.deploy()
+            let stale = FencedExecution(executor: "worker-a", lease: "lease-a")
+            let fresh = FencedExecution(executor: "worker-b", lease: "lease-b")
+            let context = CommandContext(actor: "worker")
+            try await setup.service.execute(deployment: id, context: context) { state, _ in
+                try stale.claim(state, pipeline: "deploy", steps: [DeploymentStep(rawValue: "only")!])
+            }
+            try await setup.service.execute(deployment: id, context: context) { state, progress in try stale.startStep(state, progress, step: DeploymentStep(rawValue: "only")!) }
+            try await setup.service.execute(deployment: id, context: context) { state, progress in try fresh.takeOver(state, progress, expiredLease: "lease-a") }
+            let head = try await setup.store.headPosition()
+            let line = LogLine(level: .info, step: nil, message: "zombie", atMicroseconds: 0)
+            await #expect(throws: CommandRejection.self) {
+                try await setup.service.execute(deployment: id, context: context) { state, _ in try stale.appendLogs(state, lines: [line]) }
+            }
+            #expect(try await setup.store.headPosition() == head, "the stale write wrote nothing")
+            let state = try #require(try await setup.service.deployment(id))
+            #expect(state.status == .failed)
+            #expect(state.executor == "worker-b")
+            #expect(state.error?.contains("stopped renewing its lease during step only") == true)
+        }
+    }
+}
+
+/// A database, an organisation with one environment, a pipeline file and a worker on the local runner.
+struct WorkerSetup: Sendable {
+    let service: DeploymentService
+    let store: EventStore
+    let leases: LeaseStore
+    let directory: String
+    let pipeline: Pipeline
+
+    func deploy(settings: [String: String]? = nil) async throws -> String {
+        if let settings {
+            var configuration = try #require(try await service.environment("shop-dev")?.configuration)
+            configuration.settings = settings
+            try await service.configureEnvironment("shop-dev", configuration: configuration, context: .init(actor: "ana"))
+        }
+        let outcome = try await service.deploy(environment: "shop-dev", git: GitReference(branch: "main", commit: "abc1234"), force: true, context: .init(actor: "ana"))
+        return try #require(outcome.deploymentID)
+    }
+
+    func worker(_ configure: (inout WorkerConfiguration) -> Void = { _ in }) -> DeploymentWorker {
+        var configuration = WorkerConfiguration(name: "worker-test")
+        configuration.flushInterval = .milliseconds(50)
+        configuration.stopGrace = .seconds(3)
+        configure(&configuration)
+        let directory = directory
+        return DeploymentWorker(
+            service: service, leases: leases, configuration: configuration, pipelines: ["deploy": pipeline], logger: TestDatabase.logger
+        ) { _ in LocalRunner(workingDirectory: directory) }
+    }
+
+    func logLines(_ id: String) async throws -> [LogLine] {
+        try await service.records(of: DomainIDs.deploymentStream(id)).flatMap { record -> [LogLine] in
+            if case .logLinesAppended(let e) = record.event { e.lines } else { [] }
+        }
+    }
+}
+
+func withWorkerSetup(_ yaml: String, _ body: @Sendable (WorkerSetup) async throws -> Void) async throws {
+    try await TestDatabase.withDatabase { db in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-worker-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pipeline = try PipelineLoader.parse(yaml, name: "deploy", file: "deploy.yml")
+        let service = DeploymentService(store: db.store, source: "test")
+        try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
+        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
+        try await service.createEnvironment(
+            id: "shop-dev", project: "shop", name: "dev",
+            configuration: EnvironmentConfiguration(host: "localhost", resources: Resources(cpuMillicores: 100, memoryMB: 64, diskGB: 1)),
+            context: .init(actor: "ana"))
+        try await body(WorkerSetup(
+            service: service, store: db.store, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), directory: directory,
+            pipeline: pipeline))
+    }
+}
