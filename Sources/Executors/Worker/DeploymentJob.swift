@@ -141,6 +141,7 @@ final class DeploymentJob: Sendable {
                 _ = await cleanUp(plan)
                 try await write { [self] state, progress in try fence.failStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error) }
                 logger.info("failed", metadata: ["deploy.step": "\(step.id)", "error": "\(error)"])
+                if step.onFailure == .rollback { try await rollBackAfterFailure() }
                 return
             }
         }
@@ -149,6 +150,24 @@ final class DeploymentJob: Sendable {
             return try fence.succeed(state, progress, environment: environment)
         }
         logger.info("succeeded")
+    }
+
+    /// Starts a rollback to the environment's last successful release (trigger `rollback`,
+    /// actor `system`, caused by this deployment), unless the environment turned it off with the
+    /// setting `rollback_on_failure=false` or has no earlier release.
+    private func rollBackAfterFailure() async throws {
+        guard let (state, _) = try await tracker.refresh(), state.configuration.settings?["rollback_on_failure"] != "false" else { return }
+        guard let environment = try await service.environment(state.environmentID), let release = environment.currentRelease,
+            release.deploymentID != deploymentID
+        else {
+            logger.info("no earlier release to roll back to")
+            return
+        }
+        let context = CommandContext(actor: "system", source: "executor", causationID: UUID(uuidString: deploymentID))
+        let outcome = try await service.rollback(to: release.deploymentID, restoring: true, context: context)
+        logger.info("rolling back after the failure", metadata: [
+            "deploy.rollback_to": "\(release.deploymentID)", "deploy.rollback": "\(outcome.deploymentID ?? "?")",
+        ])
     }
 
     enum StepResult {

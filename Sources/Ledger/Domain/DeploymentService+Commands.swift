@@ -31,10 +31,11 @@ extension DeploymentService {
         try await execute(context) {
             let project = try await project(projectID)
             try context.requireInScope(organisation: project?.organisationID, project: projectID)
+            let configuration: EnvironmentConfiguration? = if let configuration { try await onServer(configuration) } else { nil }
             return Decided(
                 try SetupDecisions.createEnvironment(
                     id: id, name: name, project: project, existing: try await environment(id), configuration: configuration,
-                    organisation: try await organisationOf(project?.organisationID)),
+                    organisation: try await organisationOf(project?.organisationID), server: try await serverOf(configuration?.server)),
                 organisation: project?.organisationID, project: projectID)
         }
     }
@@ -59,10 +60,11 @@ extension DeploymentService {
             let environment = try await environment(id)
             guard let environment else { throw CommandRejection(.notFound, "no such environment") }
             try context.requireInScope(organisation: environment.organisationID, project: environment.projectID)
+            let next = try await onServer(try configuration(environment.configuration))
             return Decided(
                 try SetupDecisions.configureEnvironment(
-                    environment, configuration: try configuration(environment.configuration),
-                    organisation: try await organisationOf(environment.organisationID)),
+                    environment, configuration: next, organisation: try await organisationOf(environment.organisationID),
+                    server: try await serverOf(next.server), previousServer: try await serverOf(environment.configuration?.server)),
                 organisation: environment.organisationID, project: environment.projectID)
         }
     }
@@ -99,8 +101,10 @@ extension DeploymentService {
         }.starting(request.deploymentID)
     }
 
+    /// Rolls back to a successful deployment. `restoring` goes back to the current release after
+    /// a failed deployment (the executor's automatic rollback), which a person's rollback may not.
     @discardableResult
-    public func rollback(to deploymentID: String, context: CommandContext) async throws -> Outcome {
+    public func rollback(to deploymentID: String, restoring: Bool = false, context: CommandContext) async throws -> Outcome {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let target = try await deployment(deploymentID)
@@ -109,7 +113,7 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.rollback(
                     environment, target: target, request: request,
-                    organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration)),
+                    organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration), restoring: restoring),
                 organisation: target?.organisationID, project: target?.projectID)
         }.starting(request.deploymentID)
     }
@@ -133,7 +137,8 @@ extension DeploymentService {
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID)
             return Decided(
                 try DeploymentDecisions.destroy(
-                    environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID)),
+                    environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID),
+                    server: try await serverOf(environment?.configuration?.server)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }
@@ -145,6 +150,22 @@ extension DeploymentService {
         guard let environment, let configuration else { return nil }
         if environment.status != .destroyed, environment.configuration?.resources == configuration.resources { return nil }
         return try await organisationOf(environment.organisationID)
+    }
+
+    /// A configuration naming a server gets that server's host, user and port.
+    func onServer(_ configuration: EnvironmentConfiguration) async throws -> EnvironmentConfiguration {
+        guard let name = configuration.server, let server = try await server(name), !server.removed else { return configuration }
+        var configuration = configuration
+        configuration.host = server.registration.host
+        configuration.sshUser = server.registration.user
+        configuration.sshPort = server.registration.port
+        return configuration
+    }
+
+    /// The server a configuration names, when it names one.
+    func serverOf(_ id: String?) async throws -> ServerState? {
+        guard let id else { return nil }
+        return try await server(id)
     }
 
     /// The organisation whose quota a command must respect, when it names one.

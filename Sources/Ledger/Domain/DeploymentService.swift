@@ -139,6 +139,11 @@ public struct DeploymentService: Sendable {
         return ProjectState.fold(try await records(of: DomainIDs.projectStream(id)))
     }
 
+    public func server(_ id: String) async throws -> ServerState? {
+        try DomainIDs.validate(id, kind: "server")
+        return ServerState.fold(try await records(of: DomainIDs.serverStream(id)))
+    }
+
     public func environment(_ id: String) async throws -> EnvironmentState? {
         try DomainIDs.validate(id, kind: "environment")
         return EnvironmentState.fold(try await records(of: DomainIDs.environmentStream(id)))

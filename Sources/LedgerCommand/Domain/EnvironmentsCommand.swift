@@ -14,13 +14,29 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Disk allocated, in GB.") var disk: Int?
     @Option(help: "The branch it tracks (default: main).") var branch: String?
     @Option(name: .customLong("auto-deploy"), help: "Deploy pushes to the tracked branch: true or false.") var autoDeploy: Bool?
+    @Option(help: "The registered server it deploys to (see `ledger servers`); its host, user and port are used.") var server: String?
+    @Option(name: .customLong("set"), help: "A pipeline variable, NAME=VALUE (repeatable; an empty value removes it), e.g. deploy_path=/srv/shop.")
+    var settings: [String] = []
 
     /// The flags given, as changes to a configuration (a pipeline of unknown step ids is refused).
     func changes() throws -> ConfigurationChanges {
         ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map { try DeploymentStep.pipeline($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) },
-            cpuMillicores: cpu.map { Int(($0 * 1_000).rounded()) }, memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy)
+            cpuMillicores: cpu.map { Int(($0 * 1_000).rounded()) }, memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy,
+            server: server, settings: try parsedSettings())
+    }
+
+    private func parsedSettings() throws -> [String: String]? {
+        guard !settings.isEmpty else { return nil }
+        var parsed: [String: String] = [:]
+        for setting in settings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+                throw ValidationError("--set takes NAME=VALUE (got '\(setting)')")
+            }
+            parsed[String(setting[..<equals])] = String(setting[setting.index(after: equals)...])
+        }
+        return parsed
     }
 }
 
@@ -31,7 +47,7 @@ struct EnvironmentsCommand: AsyncParsableCommand {
         subcommands: [Create.self, Configure.self, List.self, Show.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an environment in a project, configured when --host is given.")
+        static let configuration = CommandConfiguration(abstract: "Create an environment in a project, configured when --host or --server is given.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var options: DomainOptions
         @OptionGroup var settings: ConfigurationOptions

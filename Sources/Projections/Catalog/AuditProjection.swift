@@ -83,6 +83,11 @@ public enum AuditSummary {
         case .environmentDestroyed(let e): "destroyed \(e.environmentID)" + (e.deleteData ? " and deleted its data" : "")
         case .organisationAllocationChanged(let e):
             "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk to \(e.environmentID)"
+        case .serverRegistered(let e):
+            "registered server \(e.serverID) (\(e.user)@\(e.host):\(e.port), host key \(e.hostKeyFingerprint), key \(e.keyFingerprint))"
+        case .serverRemoved(let e): "removed server \(e.serverID)"
+        case .serverAllocationChanged(let e):
+            "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk on \(e.serverID) to \(e.environmentID)"
         case .apiTokenCreated(let e):
             "issued token \(e.name) (\(e.hint)) as \(e.role.rawValue)" + (e.organisationID.map { " in \($0)" } ?? "") + (e.projectID.map { "/\($0)" } ?? "")
         case .apiTokenRevoked(let e): "revoked token \(e.tokenID)"

@@ -57,7 +57,8 @@ public enum DeploymentDecisions {
     /// Rolls back to an earlier successful deployment of the same environment: a new deployment
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
-        _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil
+        _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
+        restoring: Bool = false
     ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
@@ -67,7 +68,9 @@ public enum DeploymentDecisions {
         guard target.status == .success else {
             throw CommandRejection(.wrongStatus, "can only roll back to a successful deployment; \(target.deploymentID) is \(target.status.rawValue)")
         }
-        guard environment.currentRelease?.deploymentID != target.deploymentID else {
+        // Restoring after a failed deployment goes back to the release the ledger still calls
+        // current, because the host may already have switched to the failed one.
+        guard restoring || environment.currentRelease?.deploymentID != target.deploymentID else {
             throw CommandRejection(.alreadyDeployed, "deployment \(target.deploymentID) is already the current release")
         }
         return try begin(
@@ -97,7 +100,7 @@ public enum DeploymentDecisions {
     /// Destroys an environment: a destroy record in its deployment history, and the environment
     /// becomes inactive, which releases its quota. A deployment in flight must be cancelled first.
     public static func destroy(
-        _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil
+        _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.status != .destroyed else {
@@ -120,7 +123,8 @@ public enum DeploymentDecisions {
             .init(DomainIDs.deploymentStream(id), expectedVersion: .noStream, [
                 .deploymentRequested(record), .deploymentDestroyed(DeploymentDestroyed(deploymentID: id, deleteData: deleteData)),
             ]),
-        ] + [QuotaDecisions.release(environment.environmentID, in: organisation)].compactMap { $0 })
+        ] + [QuotaDecisions.release(environment.environmentID, in: organisation), ServerDecisions.release(environment.environmentID, on: server)]
+            .compactMap { $0 })
     }
 
     /// The environment, when a new deployment may begin on it.

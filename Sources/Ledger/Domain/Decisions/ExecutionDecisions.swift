@@ -81,7 +81,9 @@ public enum ExecutionDecisions {
             ]),
             ending(deployment, as: .success),
         ]
-        if deployment.rollbackTo != nil, let replaced = environment.currentRelease, replaced.deploymentID != deployment.deploymentID {
+        if let target = deployment.rollbackTo, let replaced = environment.currentRelease, replaced.deploymentID != deployment.deploymentID,
+            replaced.deploymentID != target
+        {
             writes.append(.init(DomainIDs.deploymentStream(replaced.deploymentID), expectedVersion: .any, [
                 .deploymentRolledBack(DeploymentRolledBack(deploymentID: replaced.deploymentID, replacedBy: deployment.deploymentID))
             ]))

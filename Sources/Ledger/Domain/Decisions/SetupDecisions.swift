@@ -33,7 +33,7 @@ public enum SetupDecisions {
     /// With the `organisation`'s state, its quota is enforced on the new allocation.
     public static func createEnvironment(
         id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?,
-        organisation: OrganisationState? = nil
+        organisation: OrganisationState? = nil, server: ServerState? = nil
     ) throws -> Decision {
         try DomainIDs.validate(id, kind: "environment")
         guard let project else { throw CommandRejection(.notFound, "no such project") }
@@ -47,22 +47,42 @@ public enum SetupDecisions {
             events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration)))
         }
         let allocation = try QuotaDecisions.allocate(configuration?.resources ?? .zero, to: id, in: organisation)
-        return Decision([.init(DomainIDs.environmentStream(id), expectedVersion: .noStream, events)] + [allocation].compactMap { $0 })
+        let placement = try place(id, organisation: project.organisationID, configuration: configuration, on: server, leaving: nil)
+        return Decision([.init(DomainIDs.environmentStream(id), expectedVersion: .noStream, events)] + ([allocation] + placement).compactMap { $0 })
     }
 
     /// With the `organisation`'s state, its quota is enforced on a changed allocation (a
     /// destroyed environment allocates nothing until it is deployed again).
     public static func configureEnvironment(
-        _ environment: EnvironmentState?, configuration: EnvironmentConfiguration, organisation: OrganisationState? = nil
+        _ environment: EnvironmentState?, configuration: EnvironmentConfiguration, organisation: OrganisationState? = nil,
+        server: ServerState? = nil, previousServer: ServerState? = nil
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         try requireValid(configuration)
         if environment.configuration == configuration { return .nothing }
-        let allocation = environment.status == .destroyed
-            ? nil : try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
+        let destroyed = environment.status == .destroyed
+        let allocation = destroyed ? nil : try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
+        let placement = destroyed
+            ? [] : try place(environment.environmentID, organisation: environment.organisationID, configuration: configuration, on: server, leaving: previousServer)
         return Decision([.init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
             .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration))
-        ])] + [allocation].compactMap { $0 })
+        ])] + ([allocation] + placement).compactMap { $0 })
+    }
+
+    /// The server writes of a configuration: its allocation on the server it names (checked
+    /// against the server's capacity) and its release from the one it leaves.
+    static func place(
+        _ environmentID: String, organisation: String, configuration: EnvironmentConfiguration?, on server: ServerState?, leaving previous: ServerState?
+    ) throws -> [Decision.Write?] {
+        var writes: [Decision.Write?] = []
+        if let name = configuration?.server, let configuration {
+            guard let server, server.serverID == name else { throw CommandRejection(.notFound, "no such server: \(name)") }
+            writes.append(try ServerDecisions.allocate(configuration.resources, to: environmentID, organisation: organisation, on: server))
+        }
+        if let previous, previous.serverID != configuration?.server {
+            writes.append(ServerDecisions.release(environmentID, on: previous))
+        }
+        return writes
     }
 
     static func requireName(_ name: String) throws {

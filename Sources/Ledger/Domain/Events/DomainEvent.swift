@@ -11,6 +11,9 @@ public enum DomainEvent: Sendable, Equatable {
     case environmentDeploymentEnded(EnvironmentDeploymentEnded)
     case environmentDestroyed(EnvironmentDestroyed)
     case organisationAllocationChanged(OrganisationAllocationChanged)
+    case serverRegistered(ServerRegistered)
+    case serverRemoved(ServerRemoved)
+    case serverAllocationChanged(ServerAllocationChanged)
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
     case deploymentRequested(DeploymentRequested)
@@ -41,6 +44,9 @@ public enum DomainEvent: Sendable, Equatable {
         case .environmentDeploymentEnded(let e): e
         case .environmentDestroyed(let e): e
         case .organisationAllocationChanged(let e): e
+        case .serverRegistered(let e): e
+        case .serverRemoved(let e): e
+        case .serverAllocationChanged(let e): e
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
         case .deploymentRequested(let e): e
@@ -120,6 +126,9 @@ public enum DomainEvent: Sendable, Equatable {
         current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
         current(OrganisationAllocationChanged.self) { .organisationAllocationChanged($0) },
+        current(ServerRegistered.self) { .serverRegistered($0) },
+        current(ServerRemoved.self) { .serverRemoved($0) },
+        current(ServerAllocationChanged.self) { .serverAllocationChanged($0) },
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in

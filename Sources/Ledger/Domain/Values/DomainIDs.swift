@@ -25,6 +25,7 @@ public enum DomainIDs {
     public static func tokenStream(_ id: String) -> StreamID { StreamID(unchecked: "token-" + id) }
     public static func projectStream(_ id: String) -> StreamID { StreamID(unchecked: "project-" + id) }
     public static func environmentStream(_ id: String) -> StreamID { StreamID(unchecked: "environment-" + id) }
+    public static func serverStream(_ id: String) -> StreamID { StreamID(unchecked: "server-" + id) }
     public static func deploymentStream(_ id: String) -> StreamID { StreamID(unchecked: "deployment-" + id) }
 
     /// The id part of a domain stream name (`deployment-42` → `42`).

@@ -69,6 +69,17 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
             problems.append("CPU, memory and disk must be positive")
         }
         if branch.isEmpty || branch.contains(where: { $0.isWhitespace }) { problems.append("branch must be a branch name") }
+        if let settings {
+            if settings.count > 50 { problems.append("at most 50 settings") }
+            for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
+                let name = key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+                if key.isEmpty || key.count > 64 || !name || key.first!.isNumber {
+                    problems.append("setting '\(key)' must be a name of lowercase letters, digits and _")
+                } else if value.count > 2_000 || value.contains("\0") {
+                    problems.append("setting '\(key)' must be at most 2000 characters")
+                }
+            }
+        }
         return problems
     }
 }

@@ -1,0 +1,71 @@
+/// Servers: registering and removing them, and the capacity check (seed 002): the allocations
+/// of a server's environments may not exceed its CPU, RAM or disk.
+public enum ServerDecisions {
+    public static func register(_ registration: ServerRegistered, organisation: OrganisationState?, existing: ServerState?) throws -> Decision {
+        try DomainIDs.validate(registration.serverID, kind: "server")
+        guard organisation != nil else { throw CommandRejection(.notFound, "no such organisation") }
+        guard existing == nil else { throw CommandRejection(.alreadyExists, "server \(registration.serverID) already exists") }
+        var problems: [String] = []
+        if registration.host.isEmpty || registration.host.count > 253 || registration.host.contains(where: \.isWhitespace) {
+            problems.append("host must be a host name or address")
+        }
+        if !(1...65_535).contains(registration.port) { problems.append("port must be 1–65535") }
+        if registration.user.isEmpty || registration.user.count > 32 || registration.user.contains(where: \.isWhitespace) {
+            problems.append("user must be 1–32 characters without spaces")
+        }
+        if !registration.keyPath.hasPrefix("/") { problems.append("the key file must be given by its absolute path") }
+        for fingerprint in [registration.keyFingerprint, registration.hostKeyFingerprint] where !fingerprint.hasPrefix("SHA256:") {
+            problems.append("\(fingerprint) is not a SHA256 fingerprint")
+        }
+        let capacity = registration.capacity
+        if capacity.cpuMillicores <= 0 || capacity.memoryMB <= 0 || capacity.diskGB <= 0 { problems.append("CPU, RAM and disk capacity must be positive") }
+        guard problems.isEmpty else { throw CommandRejection(.invalid, "invalid server: " + problems.joined(separator: "; ")) }
+        return Decision([.init(DomainIDs.serverStream(registration.serverID), expectedVersion: .noStream, [.serverRegistered(registration)])])
+    }
+
+    /// Removes a server no environment uses any more.
+    public static func remove(_ server: ServerState?) throws -> Decision {
+        guard let server, !server.removed else { throw CommandRejection(.notFound, "no such server") }
+        guard server.allocations.isEmpty else {
+            throw CommandRejection(
+                .wrongStatus, "server \(server.serverID) is still used by \(server.allocations.keys.sorted().joined(separator: ", ")); move or destroy them first")
+        }
+        return Decision([.init(DomainIDs.serverStream(server.serverID), expectedVersion: .exact(server.version), [.serverRemoved(ServerRemoved(serverID: server.serverID))])])
+    }
+
+    /// The write recording `resources` for `environmentID` on `server`, after checking every
+    /// resource that grows still fits; nil when nothing changes.
+    public static func allocate(_ resources: Resources, to environmentID: String, organisation: String, on server: ServerState) throws -> Decision.Write? {
+        guard !server.removed, server.organisationID == organisation else { throw CommandRejection(.notFound, "no such server: \(server.serverID)") }
+        let current = server.allocations[environmentID] ?? .zero
+        guard current != resources else { return nil }
+        let capacity = server.registration.capacity
+        let used = server.used
+        let others = Resources(
+            cpuMillicores: used.cpuMillicores - current.cpuMillicores, memoryMB: used.memoryMB - current.memoryMB, diskGB: used.diskGB - current.diskGB)
+        let checks: [(String, String, Int, Int, Int, Int)] = [
+            ("CPU", "millicores", others.cpuMillicores, resources.cpuMillicores, current.cpuMillicores, capacity.cpuMillicores),
+            ("RAM", "MB", others.memoryMB, resources.memoryMB, current.memoryMB, capacity.memoryMB),
+            ("disk", "GB", others.diskGB, resources.diskGB, current.diskGB, capacity.diskGB),
+        ]
+        for (name, unit, usedByOthers, requested, before, limit) in checks where requested > before && usedByOthers + requested > limit {
+            throw CommandRejection(
+                .capacityExceeded,
+                "server \(server.serverID) is over its \(name) capacity: \(usedByOthers) \(unit) allocated to other environments + "
+                    + "\(requested) requested for \(environmentID) > \(limit) available")
+        }
+        return record(resources, for: environmentID, on: server)
+    }
+
+    /// The write freeing `environmentID`'s allocation on `server`; nil when it had none.
+    public static func release(_ environmentID: String, on server: ServerState?) -> Decision.Write? {
+        guard let server, server.allocations[environmentID] != nil else { return nil }
+        return record(.zero, for: environmentID, on: server)
+    }
+
+    private static func record(_ resources: Resources, for environmentID: String, on server: ServerState) -> Decision.Write {
+        .init(DomainIDs.serverStream(server.serverID), expectedVersion: .exact(server.version), [
+            .serverAllocationChanged(ServerAllocationChanged(serverID: server.serverID, environmentID: environmentID, resources: resources))
+        ])
+    }
+}

@@ -1,0 +1,57 @@
+/// A server was registered to deploy to: where it is, who logs in, which key (by path and
+/// public fingerprint — never the key itself), the host key pinned for it and its capacity.
+public struct ServerRegistered: LedgerEvent, Equatable {
+    public static let eventType = "ServerRegistered"
+    public var serverID: String
+    public var organisationID: String
+    public var host: String
+    public var port: Int
+    public var user: String
+    /// Where the private key file is on the workers' machines (a reference, not the key).
+    public var keyPath: String
+    /// `SHA256:…` of the key's public half.
+    public var keyFingerprint: String
+    /// `ssh-ed25519`, …
+    public var hostKeyType: String
+    /// `SHA256:…` of the host key, pinned: a host showing another key is refused.
+    public var hostKeyFingerprint: String
+    public var capacity: Resources
+
+    public init(
+        serverID: String, organisationID: String, host: String, port: Int, user: String, keyPath: String, keyFingerprint: String,
+        hostKeyType: String, hostKeyFingerprint: String, capacity: Resources
+    ) {
+        self.serverID = serverID
+        self.organisationID = organisationID
+        self.host = host
+        self.port = port
+        self.user = user
+        self.keyPath = keyPath
+        self.keyFingerprint = keyFingerprint
+        self.hostKeyType = hostKeyType
+        self.hostKeyFingerprint = hostKeyFingerprint
+        self.capacity = capacity
+    }
+}
+
+/// A server was removed; environments can no longer be configured with it.
+public struct ServerRemoved: LedgerEvent, Equatable {
+    public static let eventType = "ServerRemoved"
+    public var serverID: String
+    public init(serverID: String) { self.serverID = serverID }
+}
+
+/// What one environment is allocated on a server changed (`.zero`: it left the server or was
+/// destroyed). Written at the server stream's version the capacity check saw, so two
+/// environments cannot both squeeze into the last free capacity.
+public struct ServerAllocationChanged: LedgerEvent, Equatable {
+    public static let eventType = "ServerAllocationChanged"
+    public var serverID: String
+    public var environmentID: String
+    public var resources: Resources
+    public init(serverID: String, environmentID: String, resources: Resources) {
+        self.serverID = serverID
+        self.environmentID = environmentID
+        self.resources = resources
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Executors
+import Foundation
+import Ledger
+
+/// `ledger servers add|list|show|remove`: the hosts environments deploy to.
+struct ServersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "servers", abstract: "Register, list and remove the servers environments deploy to.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a server, pinning its host key.",
+            discussion: """
+                The host key is pinned at registration: pass the fingerprint you expect (--fingerprint SHA256:…, from \
+                `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host) or a known_hosts file that lists the host. \
+                Without either, the command shows the fingerprint the host presents and registers nothing, so you can \
+                confirm it. The key file must be readable by its owner only; events record its path and public \
+                fingerprint, never the key.
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Argument(help: "Its id, e.g. web-1.") var id: String
+        @Option(name: .customLong("org"), help: "The organisation it belongs to.") var organisation: String
+        @Option(help: "Its host name or address.") var host: String
+        @Option(help: "Its SSH port.") var port = 22
+        @Option(help: "The user steps run as.") var user = "deploy"
+        @Option(name: .customLong("key-file"), help: "The private key file workers log in with (mode 600).") var keyFile: String
+        @Option(help: "CPU cores it offers, e.g. 4.") var cpu: Double
+        @Option(name: .customLong("ram"), help: "RAM it offers, in MB.") var memory: Int
+        @Option(help: "Disk it offers, in GB.") var disk: Int
+        @Option(help: "The host key fingerprint you expect (SHA256:…).") var fingerprint: String?
+        @Option(name: .customLong("known-hosts"), help: "A known_hosts file listing the host's key.") var knownHosts: String?
+        @Flag(name: .customLong("skip-login-check"), help: "Do not log in once to check the user and key.") var skipLoginCheck = false
+
+        func run() async throws {
+            try await reportingErrors {
+                let keyPath = URL(fileURLWithPath: keyFile).standardizedFileURL.path
+                try PrivateKeyFile.requireOwnerOnly(keyPath)
+                let keyFingerprint = try PrivateKeyFile.publicFingerprint(keyPath)
+                let presented = try await SSHConnection.hostKey(host: host, port: port)
+                let expected: Set<String>
+                if let fingerprint {
+                    expected = [fingerprint]
+                } else if let knownHosts {
+                    expected = try KnownHosts.fingerprints(file: knownHosts, host: host, port: port)
+                    guard !expected.isEmpty else { throw LedgerError(.invalidArgument, "\(knownHosts) has no key for \(host) (port \(port))") }
+                } else {
+                    printLine("\(host):\(port) presents \(presented.type) \(presented.fingerprint)")
+                    printError("not registered: check this fingerprint on the host, then run again with --fingerprint \(presented.fingerprint)")
+                    throw ExitCode(2)
+                }
+                guard expected.contains(presented.fingerprint) else {
+                    throw LedgerError(
+                        .invalidArgument,
+                        "\(host):\(port) presents \(presented.fingerprint) (\(presented.type)), not the expected \(expected.sorted().joined(separator: " or ")): not registered")
+                }
+                if !skipLoginCheck {
+                    let login = try await SSHConnection.connect(SSHTarget(
+                        host: host, port: port, user: user, privateKeyPath: keyPath, hostKeyFingerprint: presented.fingerprint))
+                    await login.close()
+                }
+                let registration = ServerRegistered(
+                    serverID: id, organisationID: organisation, host: host, port: port, user: user, keyPath: keyPath, keyFingerprint: keyFingerprint,
+                    hostKeyType: presented.type, hostKeyFingerprint: presented.fingerprint,
+                    capacity: Resources(cpuMillicores: Int((cpu * 1_000).rounded()), memoryMB: memory, diskGB: disk))
+                _ = try await DomainSession.run(connection) { [options] session in
+                    try await session.service.registerServer(registration, context: options.context)
+                }
+                printLine("registered server \(id): \(user)@\(host):\(port), host key \(presented.fingerprint) pinned")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List servers with their capacity and what is allocated on them.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Option(name: .customLong("org")) var organisation: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let servers = try await DomainSession.run(connection, { [organisation] session in
+                    try await session.service.servers(organisation: organisation)
+                }) else { return }
+                if options.json { return try servers.forEach(Output.json) }
+                Output.table(
+                    ["ID", "ORG", "ADDRESS", "HOST KEY", "CPU", "RAM MB", "DISK GB", "ENVIRONMENTS", "STATE"],
+                    servers.map { server in
+                        let r = server.registration, used = server.used
+                        return [
+                            r.serverID, r.organisationID, "\(r.user)@\(r.host):\(r.port)", r.hostKeyFingerprint,
+                            "\(Double(used.cpuMillicores) / 1_000)/\(Double(r.capacity.cpuMillicores) / 1_000)",
+                            "\(used.memoryMB)/\(r.capacity.memoryMB)", "\(used.diskGB)/\(r.capacity.diskGB)",
+                            server.allocations.keys.sorted().joined(separator: ","), server.removed ? "removed" : "active",
+                        ]
+                    })
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one server as JSON.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let server = try await DomainSession.run(connection) { [id] session in try await session.service.server(id) }
+                guard let server = server ?? nil else { throw CommandRejection(.notFound, "no such server: \(id)") }
+                try Output.json(server)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a server no environment uses any more.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await reportingErrors {
+                _ = try await DomainSession.run(connection) { [id, options] session in try await session.service.removeServer(id, context: options.context) }
+                printLine("removed server \(id)")
+            }
+        }
+    }
+}

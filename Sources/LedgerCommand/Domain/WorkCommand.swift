@@ -1,0 +1,75 @@
+import ArgumentParser
+import Executors
+import Foundation
+import Ledger
+
+/// `ledger work`: the executor. Claims requested deployments under leases and runs their
+/// pipelines on the environments' servers over SSH (or locally with --local).
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work",
+        abstract: "Run requested deployments for real: claim them under leases and run their pipeline files over SSH.",
+        discussion: """
+            Pipelines are the YAML files of --pipelines (deploy.yml, rollback.yml, …); a malformed one is refused at start \
+            with its file, line and reason. A worker that dies leaves its lease to expire; another worker then takes the \
+            deployment over and fails it, naming the step it was in, so that no step runs twice (retry to run it again).
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var worker: WorkerOptions
+    @Flag(help: "Stop once nothing is left to claim or running, instead of waiting for more.") var once = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let pipelines = try worker.loadPipelines()
+            let configuration = try worker.configuration()
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [once, worker] session in
+                let service = DeploymentService(store: session.store, source: "executor")
+                let executor = DeploymentWorker(
+                    service: service, leases: LeaseStore(client: session.client, logger: session.logger), configuration: configuration,
+                    pipelines: pipelines, logger: session.logger,
+                    openRunner: RunnerChoice.factory(service: service, localDirectory: worker.local))
+                printError("\(configuration.name) working: pipelines \(pipelines.keys.sorted().joined(separator: ", ")); up to \(configuration.concurrency) at a time")
+                if once { return try await executor.work(untilIdle: true) }
+                try await session.runServices([executor])
+            }
+        }
+    }
+}
+
+/// The flags of a worker, shared by `ledger work` and `ledger run`.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "The directory of pipeline files.") var pipelines = "pipelines"
+    @Option(help: "Deployments run at once.") var concurrency = 10
+    @Option(name: .customLong("lease"), help: "Seconds a claim holds without renewal.") var leaseSeconds = 30
+    @Option(name: .customLong("renew"), help: "Seconds between lease renewals.") var renewSeconds = 10
+    @Option(name: .customLong("stop-grace"), help: "Seconds a stopped step has between TERM and KILL.") var stopGraceSeconds = 10
+    @Option(name: .customLong("worker-name"), help: "The worker's name in events (default: worker-HOST-RANDOM).") var name: String?
+    @Option(help: "Run steps of environments without a server as local processes in this directory (development).") var local: String?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard renewSeconds >= 1, leaseSeconds > renewSeconds else { throw ValidationError("--lease must be longer than --renew (both in seconds)") }
+        guard stopGraceSeconds >= 0 else { throw ValidationError("--stop-grace must not be negative") }
+    }
+
+    func configuration() throws -> WorkerConfiguration {
+        var configuration = WorkerConfiguration(name: name ?? WorkerConfiguration.defaultName())
+        configuration.concurrency = concurrency
+        configuration.leaseDuration = .seconds(leaseSeconds)
+        configuration.renewInterval = .seconds(renewSeconds)
+        configuration.stopGrace = .seconds(stopGraceSeconds)
+        return configuration
+    }
+
+    func loadPipelines() throws -> [String: Pipeline] {
+        do {
+            let loaded = try PipelineLoader.loadAll(directory: pipelines)
+            guard loaded["deploy"] != nil else {
+                throw LedgerError(.invalidArgument, "\(pipelines) has no deploy.yml: a worker needs at least the deploy pipeline")
+            }
+            return loaded
+        } catch let error as PipelineError {
+            throw LedgerError(.invalidArgument, "pipeline refused: \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import ChildProcess
+import Executors
+import Foundation
+import Ledger
+import LedgerTestSupport
+import Testing
+
+/// Real deployments over SSH to a real sshd on loopback with the shipped pipeline files: a
+/// release cloned, switched, started and health-checked; a broken release rolled back by
+/// itself to the exact directory that ran before; a host with another key refused.
+@Suite(.serialized)
+struct ExecutorEndToEndTests {
+    static let pipelines = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("pipelines").path
+
+    @Test func theShippedPipelinesLoad() throws {
+        let loaded = try PipelineLoader.loadAll(directory: Self.pipelines)
+        #expect(Set(loaded.keys) == ["deploy", "fast-deploy", "rollback"])
+        #expect(loaded["deploy"]?.steps.first(where: { $0.id.rawValue == "health_check" })?.onFailure == .rollback)
+        #expect(loaded["fast-deploy"]?.steps.contains { $0.id.rawValue == "installing_dependencies" } == false)
+    }
+
+    @Test func aBrokenReleaseIsRolledBackToTheExactDirectoryThatRanBefore() async throws {
+        try await withHost { host in
+            let v1 = try await host.deploy(commit: host.commits[0])
+            try await host.waitFor(v1, .success)
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v1")
+            let firstRelease = try host.currentRelease()
+            #expect(firstRelease == "releases/\(v1)")
+
+            let v2 = try await host.deploy(commit: host.commits[1])
+            try await host.waitFor(v2, .failed)
+            let failed = try #require(try await host.service.deploymentWithProgress(v2))
+            #expect(failed.0.failedStep?.rawValue == "health_check")
+            // The executor starts the rollback by itself: trigger rollback, actor system, to v1.
+            var rollback: DeploymentState?
+            try await waitUntil("an automatic rollback finished", within: .seconds(60)) {
+                let environment = try await host.service.environment("shop-prod")
+                guard let id = environment?.currentRelease?.deploymentID, id != v1 else { return false }
+                rollback = try await host.service.deployment(id)
+                return rollback?.status == .success
+            }
+            #expect(rollback?.trigger == .rollback)
+            #expect(rollback?.requestedBy == "system")
+            #expect(rollback?.rollbackTo == v1)
+            #expect(try host.currentRelease() == firstRelease, "current points at v1's own release directory again")
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v1")
+            #expect(try await host.service.deployment(v1)?.status == .success, "v1 is not marked rolled back by its own restore")
+        }
+    }
+
+    @Test func aHostThatChangedItsKeyFailsTheStepAndRunsNothing() async throws {
+        try await withHost { host in
+            try await host.server.changeHostKey()
+            let id = try await host.deploy(commit: host.commits[0])
+            try await host.waitFor(id, .failed)
+            let state = try #require(try await host.service.deployment(id))
+            #expect(state.error?.contains("not the") == true && state.error?.contains("pinned") == true)
+            #expect(!FileManager.default.fileExists(atPath: host.deployPath + "/releases"), "nothing ran on the host")
+        }
+    }
+}
+
+/// An sshd, a sample app repository, a ledger with a server registered and an environment on it,
+/// and a worker running the shipped pipelines.
+struct Host: Sendable {
+    let server: SSHServer
+    let service: DeploymentService
+    let commits: [String]
+    let port: Int
+    let directory: String
+    var deployPath: String { directory + "/deploy" }
+
+    func deploy(commit: String) async throws -> String {
+        let outcome = try await service.deploy(
+            environment: "shop-prod", git: GitReference(branch: "main", commit: commit), force: true, context: .init(actor: "ana"))
+        return try #require(outcome.deploymentID)
+    }
+
+    func waitFor(_ id: String, _ status: DeploymentStatus) async throws {
+        try await waitUntil("deployment \(id) is \(status.rawValue)", within: .seconds(90)) {
+            let state = try await service.deployment(id)
+            if let state, state.status.isTerminal, state.status != status {
+                let lines = try await service.records(of: DomainIDs.deploymentStream(id)).flatMap { record -> [String] in
+                    if case .logLinesAppended(let e) = record.event { e.lines.map { "\($0.step?.rawValue ?? "-"): \($0.message)" } } else { [] }
+                }
+                let log = lines.joined(separator: "\n")
+                Issue.record("deployment ended \(state.status.rawValue): \(state.error ?? "")\n\(log)")
+                return true
+            }
+            return state?.status == status
+        }
+    }
+
+    func currentRelease() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: deployPath + "/current") }
+}
+
+func withHost(_ body: @Sendable (Host) async throws -> Void) async throws {
+    try await TestDatabase.withDatabase { db in
+        let server = try await SSHServer.start()
+        let directory = server.directory
+        let (app, commits) = try await SampleApp.create(in: directory, versions: [("v1", true), ("v2", false)])
+        let port = try SampleApp.freePort()
+        let service = DeploymentService(store: db.store, source: "test")
+        let context = CommandContext(actor: "ana")
+        try await service.createOrganisation(id: "acme", name: "Acme", context: context)
+        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: app.repository, context: context)
+        let hostKey = try await SSHConnection.hostKey(host: "127.0.0.1", port: server.port)
+        try await service.registerServer(ServerRegistered(
+            serverID: "web-1", organisationID: "acme", host: "127.0.0.1", port: server.port, user: server.user, keyPath: server.privateKeyPath,
+            keyFingerprint: try PrivateKeyFile.publicFingerprint(server.privateKeyPath), hostKeyType: hostKey.type,
+            hostKeyFingerprint: hostKey.fingerprint, capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)), context: context)
+        let deployPath = directory + "/deploy"
+        try await service.createEnvironment(
+            id: "shop-prod", project: "shop", name: "prod",
+            configuration: try ConfigurationChanges(
+                cpuMillicores: 500, memoryMB: 512, diskGB: 5, server: "web-1",
+                settings: ["deploy_path": deployPath, "app_port": "\(port)", "health_url": "http://127.0.0.1:\(port)/", "health_attempts": "5"]
+            ).applied(to: nil),
+            context: context)
+        var configuration = WorkerConfiguration(name: "worker-e2e")
+        configuration.flushInterval = .milliseconds(100)
+        let worker = DeploymentWorker(
+            service: service, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), configuration: configuration,
+            pipelines: try PipelineLoader.loadAll(directory: ExecutorEndToEndTests.pipelines), logger: TestDatabase.logger,
+            openRunner: RunnerChoice.factory(service: service, localDirectory: nil))
+        let working = Task { try await worker.work(untilIdle: false) }
+        let host = Host(server: server, service: service, commits: commits, port: port, directory: directory)
+        do {
+            try await body(host)
+        } catch {
+            working.cancel()
+            await SampleApp.stop(deployPath: deployPath)
+            await server.stop()
+            throw error
+        }
+        working.cancel()
+        await SampleApp.stop(deployPath: deployPath)
+        await server.stop()
+    }
+}
