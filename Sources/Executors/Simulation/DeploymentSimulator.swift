@@ -95,19 +95,25 @@ public struct DeploymentSimulator: Sendable {
         for step in script.steps {
             if try await cancelIfAsked(id) { return }
             try await decide(id) { state, progress in try ExecutionDecisions.startStep(state, progress, step: step.step) }
+            // Durations are what the step took here (its script duration divided by the speed),
+            // so they agree with the events' timestamps.
+            let started = ContinuousClock.now
             for batch in step.logBatches {
                 try await pause(milliseconds: step.durationMs / step.logBatches.count)
                 try await decide(id) { state, _ in try ExecutionDecisions.appendLogs(state, lines: batch) }
             }
             if let failure = step.failure {
                 try await decide(id) { state, progress in
-                    try ExecutionDecisions.failStep(state, progress, step: step.step, durationMs: step.durationMs, error: failure)
+                    try ExecutionDecisions.failStep(state, progress, step: step.step, durationMs: started.duration(to: .now).wholeMilliseconds, error: failure)
                 }
                 logger.info("failed", metadata: metadata)
                 return
             }
             try await decide(id) { state, progress in
-                try ExecutionDecisions.completeStep(state, progress, step: step.step, durationMs: step.durationMs, summary: step.summary)
+                let elapsed = started.duration(to: .now)
+                return try ExecutionDecisions.completeStep(
+                    state, progress, step: step.step, durationMs: elapsed.wholeMilliseconds,
+                    summary: "\(step.step.displayName) done (\(String(format: "%.1f", elapsed.seconds))s)")
             }
         }
         if try await cancelIfAsked(id) { return }

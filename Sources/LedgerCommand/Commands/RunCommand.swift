@@ -10,15 +10,18 @@ import Projections
 import ServiceLifecycle
 
 /// `ledger run`: the service — migrates, keeps the projections up to date, seals new events
-/// periodically and, with `--demo`, shows deployments progressing with the simulator.
+/// periodically, serves the HTTP API, runs the executor (with `--work`) and, with `--demo`,
+/// really deploys a sample application on this machine.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start the ledger: migrate, run the projections, seal new events periodically (Ctrl-C stops).",
         discussion: """
-            With --demo it also creates a demo organisation, project and environment, requests a deployment \
-            every --demo-interval seconds and plays them with the simulated executor, so you can watch \
-            `ledger deployments list` and `ledger progress ID --follow` from another terminal.
+            With --demo it also creates a sample web application (a local git repository under the data \
+            directory), an organisation, project and environment for it, and pushes a new release every \
+            --demo-interval seconds; the executor deploys each one for real on this machine with pipelines/deploy.yml \
+            (clone, switch, restart, health check) — every fourth release is broken on purpose and rolled back by \
+            itself. Watch `ledger deployments list`, `ledger progress ID --follow` and the page at the app's port.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -29,14 +32,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where the HTTP API listens, HOST:PORT (plain HTTP: put TLS in front of it beyond loopback), or 'off'.")
     var listen = "127.0.0.1:8480"
 
-    @Flag(help: "Seed a demo environment and keep deploying to it with the simulator.")
+    @Flag(help: "Deploy a sample application on this machine every --demo-interval seconds (implies --work --local).")
     var demo = false
+
+    @Flag(help: "Run the executor too: claim requested deployments and run their pipelines (see `ledger work`).")
+    var work = false
+
+    @OptionGroup var worker: WorkerOptions
+
+    @Option(name: .customLong("demo-app-port"), help: "The port the demo application listens on.")
+    var demoAppPort = 8490
 
     @Option(name: .customLong("demo-interval"), help: "Seconds between demo deployment requests.")
     var demoInterval: Int = 20
 
     func validate() throws {
         guard sealInterval > 0, demoInterval > 0 else { throw ValidationError("--seal-every and --demo-interval must be positive") }
+        guard (1...65_535).contains(demoAppPort) else { throw ValidationError("--demo-app-port must be 1–65535") }
         _ = try listenAddress()
     }
 
@@ -46,7 +58,13 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let address = try listenAddress()
-            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval] session in
+            let pipelines = demo || work ? try worker.loadPipelines() : [:]
+            var workerConfiguration = try worker.configuration()
+            if demo { workerConfiguration.stopGrace = .seconds(3) }
+            let demoApplication = DemoApplication(
+                directory: URL(fileURLWithPath: connection.resolvedDataDirectory).appendingPathComponent("demo").standardizedFileURL.path)
+            let localDirectory = demo ? demoApplication.deployPath : worker.local
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval, work, demoAppPort, workerConfiguration] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 // A pruning cut short before its event was appended gets the event now.
                 try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).recordMissingEvents()
@@ -63,20 +81,27 @@ struct RunCommand: AsyncParsableCommand {
                     printError("API token for this demo (portal admin, 1 day): \(secret.text)")
                     printError("  e.g. curl -H 'Authorization: Bearer \(secret.text)' http://\(address!.host):\(address!.port)/api/v1/deployments/ID/logs")
                 }
+                if demo || work {
+                    let service = DeploymentService(store: session.store, source: "executor")
+                    services.append(DeploymentWorker(
+                        service: service, leases: LeaseStore(client: session.client, logger: session.logger), configuration: workerConfiguration,
+                        pipelines: pipelines, logger: session.logger,
+                        openRunner: RunnerChoice.factory(service: service, localDirectory: localDirectory)))
+                }
                 if demo {
+                    try await demoApplication.prepare()
+                    try FileManager.default.createDirectory(atPath: demoApplication.deployPath, withIntermediateDirectories: true)
                     services.append(RestartingService(description: "demo", logger: session.logger) {
-                        try await DemoLoop(session: session, interval: .seconds(demoInterval)).run()
-                    })
-                    services.append(RestartingService(description: "simulator", logger: session.logger) {
-                        var configuration = DeploymentSimulator.Configuration()
-                        configuration.speed = 10
-                        try await DeploymentSimulator(
-                            service: DeploymentService(store: session.store, source: "simulator"), configuration: configuration,
-                            logger: session.logger
-                        ).run()
+                        try await DemoLoop(session: session, application: demoApplication, appPort: demoAppPort, interval: .seconds(demoInterval)).run()
                     })
                 }
-                try await session.runServices(services)
+                do {
+                    try await session.runServices(services)
+                } catch {
+                    if demo { await demoApplication.stopApplication() }
+                    throw error
+                }
+                if demo { await demoApplication.stopApplication() }
             }
         }
     }
@@ -97,36 +122,47 @@ extension LedgerSession {
     }
 }
 
-/// The demo: an organisation, project and environment, and a new deployment request whenever
-/// the environment is free, at most every `interval`.
+/// The demo: an organisation, project and environment for the sample application, and a new
+/// release of it pushed and deployed whenever the environment is free, at most every `interval`.
 struct DemoLoop: Sendable {
     let session: LedgerSession
+    let application: DemoApplication
+    let appPort: Int
     let interval: Duration
 
     func run() async throws {
         let service = DeploymentService(store: session.store, source: "demo")
         let demo = CommandContext(actor: "demo", source: "demo")
+        let settings = [
+            "app_port": "\(appPort)", "health_url": "http://127.0.0.1:\(appPort)/", "health_attempts": "5", "keep_releases": "3",
+        ]
         if try await service.organisation("demo") == nil {
             try await service.createOrganisation(
                 id: "demo", name: "Demo Inc", quota: Resources(cpuMillicores: 8_000, memoryMB: 16_384, diskGB: 200), context: demo)
-            try await service.createProject(id: "shop", organisation: "demo", name: "Shop", repository: "git@example.com:demo/shop.git", context: demo)
+            try await service.createProject(id: "shop", organisation: "demo", name: "Shop", repository: application.repository, context: demo)
             try await service.createEnvironment(
                 id: "shop-staging", project: "shop", name: "staging",
-                configuration: EnvironmentConfiguration(host: "10.0.0.5", resources: Resources(cpuMillicores: 2_000, memoryMB: 4_096, diskGB: 40)),
+                configuration: EnvironmentConfiguration(
+                    host: "localhost", resources: Resources(cpuMillicores: 2_000, memoryMB: 4_096, diskGB: 40), settings: settings),
                 context: demo)
+        } else {
+            try await service.configureEnvironment("shop-staging", changes: ConfigurationChanges(settings: settings), context: demo)
         }
-        printError("demo: deploying to environment shop-staging every \(interval); try `ledger deployments list` and `ledger progress ID --follow`")
-        var number = 0
+        printError("demo: releasing the sample app to shop-staging every \(interval), served at http://127.0.0.1:\(appPort)/ "
+            + "(every 4th release is broken and rolled back); try `ledger deployments list` and `ledger progress ID --follow`")
+        var number = try await service.environment("shop-staging")?.deploymentCount ?? 0
         while !Task.isCancelled {
-            number += 1
-            let commit = String(format: "%07x", (number &* 2_654_435_761) & 0xFFFFFFF)
-            do {
-                let outcome = try await service.deploy(
-                    environment: "shop-staging", git: GitReference(branch: "main", commit: commit, message: "Demo change \(number)"),
-                    trigger: .gitPush, context: demo)
-                printError("demo: requested deployment \(outcome.deploymentID ?? "?") of main@\(commit)")
-            } catch let rejection as CommandRejection {
-                session.logger.debug("demo deployment skipped", metadata: ["reason": "\(rejection.message)"])
+            if try await service.environment("shop-staging")?.inFlight == nil {
+                number += 1
+                let release = try await application.commit(number: number)
+                do {
+                    let outcome = try await service.deploy(
+                        environment: "shop-staging", git: GitReference(branch: "main", commit: release.hash, message: release.message, author: "demo"),
+                        trigger: .gitPush, context: demo)
+                    printError("demo: pushed \(release.message), deployment \(outcome.deploymentID ?? "?") of main@\(release.hash.prefix(7))")
+                } catch let rejection as CommandRejection {
+                    session.logger.debug("demo deployment skipped", metadata: ["reason": "\(rejection.message)"])
+                }
             }
             try await Task.sleep(for: interval)
         }
