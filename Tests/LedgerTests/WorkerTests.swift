@@ -4,6 +4,7 @@ import Foundation
 import Ledger
 import LedgerTestSupport
 import Logging
+import PostgresNIO
 import Testing
 
 /// The worker end to end on the local runner against a real PostgreSQL: claims under a lease,
@@ -119,6 +120,7 @@ struct WorkerTests {
 struct WorkerSetup: Sendable {
     let service: DeploymentService
     let store: EventStore
+    let client: PostgresClient
     let leases: LeaseStore
     let directory: String
     let pipeline: Pipeline
@@ -165,7 +167,7 @@ func withWorkerSetup(_ yaml: String, _ body: @Sendable (WorkerSetup) async throw
             configuration: EnvironmentConfiguration(host: "localhost", resources: Resources(cpuMillicores: 100, memoryMB: 64, diskGB: 1)),
             context: .init(actor: "ana"))
         try await body(WorkerSetup(
-            service: service, store: db.store, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), directory: directory,
+            service: service, store: db.store, client: db.client, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), directory: directory,
             pipeline: pipeline))
     }
 }

@@ -77,6 +77,8 @@ final class DeploymentJob: Sendable {
             }
         } catch let rejection as CommandRejection where rejection.code == .staleLease {
             logger.warning("lease taken over by another worker: stopped, writing nothing more", metadata: ["reason": "\(rejection.message)"])
+        } catch let rejection as CommandRejection {
+            logger.warning("a write was refused: stopped", metadata: ["reason": "\(rejection.message)"])
         } catch is CancellationError {
             logger.info("stopped with the worker; the lease will expire and another worker takes over")
         } catch {
@@ -131,7 +133,7 @@ final class DeploymentJob: Sendable {
                 try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: report) }
                 logger.info("cancelled", metadata: ["deploy.step": "\(step.id)", "deploy.signal": "\(stopped.signal)"])
                 return
-            case .failed(let error, let duration):
+            case .failed(let error, let duration, let abandonedAfter):
                 if step.onFailure == .continue {
                     try await write { [self] state, progress in
                         try fence.failStepAndContinue(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error)
@@ -139,7 +141,10 @@ final class DeploymentJob: Sendable {
                     continue
                 }
                 _ = await cleanUp(plan)
-                try await write { [self] state, progress in try fence.failStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error) }
+                try await write { [self] state, progress in
+                    try fence.failStep(
+                        state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error, abandonedAfterAttempts: abandonedAfter)
+                }
                 logger.info("failed", metadata: ["deploy.step": "\(step.id)", "error": "\(error)"])
                 if step.onFailure == .rollback { try await rollBackAfterFailure() }
                 return
@@ -172,7 +177,8 @@ final class DeploymentJob: Sendable {
 
     enum StepResult {
         case succeeded(Duration)
-        case failed(String, Duration)
+        /// The error, how long it took, and the number of tries when transient errors outlasted them all.
+        case failed(String, Duration, abandonedAfter: Int? = nil)
         case stopped(StoppedCommand)
     }
 
@@ -187,7 +193,7 @@ final class DeploymentJob: Sendable {
             do {
                 connected = try await connect()
             } catch let failure as TransientFailure {
-                return .failed(failure.message, started.duration(to: .now))
+                return .failed(failure.message, started.duration(to: .now), abandonedAfter: failure.attempts)
             }
             let stop = StopSwitch(grace: configuration.stopGrace)
             let outcome: CommandOutcome
@@ -197,7 +203,7 @@ final class DeploymentJob: Sendable {
                 connection.withLock { $0 = nil }
                 await connected.close()
                 guard attempt <= configuration.transientRetries.count else {
-                    return .failed("\(error.message) (after \(attempt) attempts)", started.duration(to: .now))
+                    return .failed("\(error.message) (abandoned after \(attempt) attempts)", started.duration(to: .now), abandonedAfter: attempt)
                 }
                 logs.note(.warning, "\(error.message); trying again in \(Self.seconds(configuration.transientRetries[attempt - 1]))")
                 try await Task.sleep(for: configuration.transientRetries[attempt - 1])
@@ -237,7 +243,13 @@ final class DeploymentJob: Sendable {
                     if leaseLost.isRaised { stop.pull(reason: "lease lost") }
                     do {
                         try await flushLogs()
-                        if try await tracker.refresh()?.0.cancellationRequested == true { stop.pull(reason: "cancellation requested") }
+                        let state = try await tracker.refresh()?.0
+                        if state?.cancellationRequested == true { stop.pull(reason: "cancellation requested") }
+                        if state?.status.isTerminal == true {
+                            // Ended elsewhere (the watchdog timed it out): stop, and write nothing more.
+                            stop.pull(reason: "the deployment ended")
+                            leaseLost.raise()
+                        }
                     } catch let rejection as CommandRejection where rejection.code == .staleLease {
                         stop.pull(reason: "lease taken over")
                         leaseLost.raise()
@@ -270,7 +282,11 @@ final class DeploymentJob: Sendable {
         return outcome?.succeeded == true
     }
 
-    private struct TransientFailure: Error { var message: String }
+    /// Connecting failed for good: a refusal (wrong host key), or transient errors past every retry (`attempts`).
+    private struct TransientFailure: Error {
+        var message: String
+        var attempts: Int?
+    }
 
     /// The open runner, or a new one, connecting with retries on transient failures.
     private func connect() async throws -> any CommandRunner {
@@ -289,7 +305,9 @@ final class DeploymentJob: Sendable {
                 try await flushLogs()
                 try await Task.sleep(for: pause)
             } catch let error as SSHError {
-                throw TransientFailure(message: error.isTransient ? "\(error.message) (abandoned after \(attempt) attempts)" : error.message)
+                throw TransientFailure(
+                    message: error.isTransient ? "\(error.message) (abandoned after \(attempt) attempts)" : error.message,
+                    attempts: error.isTransient ? attempt : nil)
             }
         }
     }

@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             let demoApplication = DemoApplication(
                 directory: URL(fileURLWithPath: connection.resolvedDataDirectory).appendingPathComponent("demo").standardizedFileURL.path)
             let localDirectory = demo ? demoApplication.deployPath : worker.local
-            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval, work, demoAppPort, workerConfiguration] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval, work, demoAppPort, workerConfiguration, worker] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 // A pruning cut short before its event was appended gets the event now.
                 try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).recordMissingEvents()
@@ -87,6 +87,7 @@ struct RunCommand: AsyncParsableCommand {
                         service: service, leases: LeaseStore(client: session.client, logger: session.logger), configuration: workerConfiguration,
                         pipelines: pipelines, logger: session.logger,
                         openRunner: RunnerChoice.factory(service: service, localDirectory: localDirectory)))
+                    services.append(worker.watchdog(service, logger: session.logger))
                 }
                 if demo {
                     try await demoApplication.prepare()

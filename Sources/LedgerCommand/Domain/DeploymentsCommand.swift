@@ -17,6 +17,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
         @Option var environment: String?
         @Option var status: String?
         @Option var trigger: String?
+        @Flag(help: "Only deployments abandoned after transient errors (connection refused, timeouts) outlasted every retry.")
+        var abandoned = false
         @Option var skip = 0
         @Option var limit = 50
 
@@ -34,6 +36,7 @@ struct DeploymentsCommand: AsyncParsableCommand {
                 filter.environment = environment
                 filter.status = status.flatMap(DeploymentStatus.init(rawValue:))
                 filter.trigger = trigger.flatMap(DeploymentTrigger.init(rawValue:))
+                filter.abandoned = abandoned
                 filter.skip = skip
                 filter.limit = limit
                 guard let deployments = try await DomainSession.run(connection, { [filter] session in

@@ -2,6 +2,7 @@ import ArgumentParser
 import Executors
 import Foundation
 import Ledger
+import Logging
 
 /// `ledger work`: the executor. Claims requested deployments under leases and runs their
 /// pipelines on the environments' servers over SSH (or locally with --local).
@@ -30,7 +31,7 @@ struct WorkCommand: AsyncParsableCommand {
                     openRunner: RunnerChoice.factory(service: service, localDirectory: worker.local))
                 printError("\(configuration.name) working: pipelines \(pipelines.keys.sorted().joined(separator: ", ")); up to \(configuration.concurrency) at a time")
                 if once { return try await executor.work(untilIdle: true) }
-                try await session.runServices([executor])
+                try await session.runServices([executor, worker.watchdog(service, logger: session.logger)])
             }
         }
     }
@@ -45,11 +46,19 @@ struct WorkerOptions: ParsableArguments {
     @Option(name: .customLong("stop-grace"), help: "Seconds a stopped step has between TERM and KILL.") var stopGraceSeconds = 10
     @Option(name: .customLong("worker-name"), help: "The worker's name in events (default: worker-HOST-RANDOM).") var name: String?
     @Option(help: "Run steps of environments without a server as local processes in this directory (development).") var local: String?
+    @Option(name: .customLong("stuck-after"), help: "Minutes a deployment may record nothing before the watchdog times it out.")
+    var stuckMinutes = 30
+
+    /// The watchdog that times out deployments silent for --stuck-after minutes.
+    func watchdog(_ service: DeploymentService, logger: Logger) -> Watchdog {
+        Watchdog(service: service, silence: .seconds(stuckMinutes * 60), interval: .seconds(min(60, max(5, stuckMinutes * 6))), logger: logger)
+    }
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard renewSeconds >= 1, leaseSeconds > renewSeconds else { throw ValidationError("--lease must be longer than --renew (both in seconds)") }
         guard stopGraceSeconds >= 0 else { throw ValidationError("--stop-grace must not be negative") }
+        guard stuckMinutes >= 1 else { throw ValidationError("--stuck-after must be at least 1 minute") }
     }
 
     func configuration() throws -> WorkerConfiguration {

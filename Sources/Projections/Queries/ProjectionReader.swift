@@ -35,6 +35,8 @@ public struct ProjectionReader: Sendable {
         /// Keyset paging: only deployments requested before this log position (the cursor of
         /// the page before). Cheaper and steadier than `skip` on long histories.
         public var beforePosition: Int64?
+        /// Only deployments abandoned after transient errors outlasted every retry (the dead letters).
+        public var abandoned = false
         public var skip = 0
         public var limit = 50
         public init() {}
@@ -60,6 +62,7 @@ public struct ProjectionReader: Sendable {
               AND (\(filter.finishedFromMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 >= \(filter.finishedFromMicroseconds))
               AND (\(filter.finishedBeforeMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 < \(filter.finishedBeforeMicroseconds))
               AND (\(filter.beforePosition)::int8 IS NULL OR (state->>'requestedPosition')::bigint < \(filter.beforePosition))
+              AND (NOT \(filter.abandoned) OR state->>'abandonedAfterAttempts' IS NOT NULL)
             ORDER BY (state->>'requestedPosition')::bigint DESC OFFSET \(skip) LIMIT \(limit)
             """)
     }

@@ -43,14 +43,16 @@ public enum ExecutionDecisions {
 
     /// Fails the running step and with it the deployment.
     public static func failStep(
-        _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, error: String
+        _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, error: String,
+        abandonedAfterAttempts: Int? = nil
     ) throws -> Decision {
         try requireRunningStep(deployment, progress, step)
         try transition(deployment, to: .failed)
         return Decision([
             .init(stream(deployment), expectedVersion: .exact(deployment.version), [
                 .stepFailed(StepFailed(deploymentID: deployment.deploymentID, step: step, durationMs: max(0, durationMs), error: error)),
-                .deploymentFailed(DeploymentFailed(deploymentID: deployment.deploymentID, step: step, error: error)),
+                .deploymentFailed(DeploymentFailed(
+                    deploymentID: deployment.deploymentID, step: step, error: error, abandonedAfterAttempts: abandonedAfterAttempts)),
             ]),
             ending(deployment, as: .failed),
         ])

@@ -64,12 +64,15 @@ public struct FencedExecution: Sendable {
         return try ExecutionDecisions.completeStep(deployment, progress, step: step, durationMs: durationMs, summary: summary)
     }
 
-    /// Fails the running step and the deployment with it.
+    /// Fails the running step and the deployment with it (abandoned when transient errors
+    /// outlasted every retry).
     public func failStep(
-        _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, error: String
+        _ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep, durationMs: Int, error: String,
+        abandonedAfterAttempts: Int? = nil
     ) throws -> Decision {
         try requireLease(deployment)
-        return try ExecutionDecisions.failStep(deployment, progress, step: step, durationMs: durationMs, error: error)
+        return try ExecutionDecisions.failStep(
+            deployment, progress, step: step, durationMs: durationMs, error: error, abandonedAfterAttempts: abandonedAfterAttempts)
     }
 
     /// Records the running step as failed but lets the pipeline go on (`on_failure: continue`).

@@ -76,10 +76,14 @@ public struct DeploymentFailed: LedgerEvent, Equatable {
     public var deploymentID: String
     public var step: DeploymentStep?
     public var error: String
-    public init(deploymentID: String, step: DeploymentStep? = nil, error: String) {
+    /// Set when it failed because a transient error (connection refused, timeout) outlasted
+    /// every retry: how many tries were made. Such deployments are the dead-letter list.
+    public var abandonedAfterAttempts: Int?
+    public init(deploymentID: String, step: DeploymentStep? = nil, error: String, abandonedAfterAttempts: Int? = nil) {
         self.deploymentID = deploymentID
         self.step = step
         self.error = error
+        self.abandonedAfterAttempts = abandonedAfterAttempts
     }
 }
 

@@ -28,6 +28,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var error: String?
     public var failedStep: DeploymentStep?
     public var replacedBy: String?
+    /// How many tries were made when it was abandoned after transient errors.
+    public var abandonedAfterAttempts: Int?
     /// The stream version this state reflects.
     public var version: Int64
 
@@ -70,6 +72,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             finish(.failed, at: at)
             error = e.error
             failedStep = e.step
+            abandonedAfterAttempts = e.abandonedAfterAttempts
         case .deploymentCancelled: finish(.cancelled, at: at)
         case .deploymentTimedOut(let e):
             finish(.timedOut, at: at)

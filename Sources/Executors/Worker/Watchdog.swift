@@ -1,0 +1,63 @@
+import Foundation
+import Ledger
+import Logging
+import ServiceLifecycle
+
+/// Fails deployments that recorded nothing for too long (the seed's 30 minutes by default) with
+/// a timed-out event, which also frees the environment for the next deployment. A worker still
+/// running such a deployment sees it end, stops its command and writes nothing more. Several
+/// watchdogs may run: of two that time out the same deployment, one wins, the other is refused.
+public struct Watchdog: Service {
+    /// How long a deployment may record nothing before it is timed out.
+    public var silence: Duration
+    /// How often deployments are looked at.
+    public var interval: Duration
+    let service: DeploymentService
+    let logger: Logger
+
+    public init(service: DeploymentService, silence: Duration = .seconds(30 * 60), interval: Duration = .seconds(60), logger: Logger) {
+        self.service = service
+        self.silence = silence
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var queue = RequestQueue()
+            while !Task.isCancelled {
+                do {
+                    _ = try await queue.scan(service.store)
+                    for id in queue.pending { try await check(id) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("watchdog could not look at deployments; trying again", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Times `id` out when its last event is older than the allowed silence; true when it did.
+    @discardableResult
+    public func check(_ id: String) async throws -> Bool {
+        guard let last = try await service.store.read(stream: DomainIDs.deploymentStream(id), direction: .backward, limit: 1).first else { return false }
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let silentFor = Duration.microseconds(now - last.recordedAtMicroseconds)
+        guard silentFor > silence else { return false }
+        do {
+            try await service.execute(deployment: id, context: CommandContext(actor: "watchdog", source: "executor")) { state, progress in
+                guard !state.status.isTerminal else { return .nothing }
+                return try ExecutionDecisions.timeOut(state, step: progress.steps.first { $0.status == .running }?.step)
+            }
+            logger.warning("timed out a deployment that recorded nothing for too long", metadata: [
+                "deploy.id": "\(id)", "deploy.silent_seconds": "\(Int(silentFor.seconds))",
+            ])
+            return true
+        } catch let rejection as CommandRejection {
+            logger.debug("watchdog left a deployment alone", metadata: ["deploy.id": "\(id)", "reason": "\(rejection.message)"])
+            return false
+        }
+    }
+}
