@@ -6,10 +6,12 @@ public struct ExecutionPlan: Sendable {
     public var pipeline: Pipeline
     public var values: [String: String]
 
-    /// `rollback` for a rollback, `destroy` for a destroy, otherwise `deploy`; nil when the
-    /// worker has no pipeline for the operation.
+    /// `rollback` for a rollback, `destroy` for a destroy, `fast-deploy` for a push that changed
+    /// no dependency file (when that pipeline exists), otherwise `deploy`; nil when the worker
+    /// has no pipeline for the operation.
     public static func make(for deployment: DeploymentState, pipelines: [String: Pipeline], repository: String?) -> ExecutionPlan? {
-        let operation = deployment.trigger == .destroy ? "destroy" : deployment.rollbackTo != nil ? "rollback" : "deploy"
+        let fast = DeployMode.choose(trigger: deployment.trigger, git: deployment.git) == .fast && pipelines["fast-deploy"] != nil
+        let operation = deployment.trigger == .destroy ? "destroy" : deployment.rollbackTo != nil ? "rollback" : fast ? "fast-deploy" : "deploy"
         guard let pipeline = pipelines[operation] else { return nil }
         var values = pipeline.variables
         for (key, value) in deployment.configuration.settings ?? [:] { values[key] = value }

@@ -93,8 +93,15 @@ public struct GitReference: Codable, Sendable, Hashable {
     public var message: String?
     /// The commit's author, when known.
     public var author: String?
+    /// The files the push changed, when a push says (a git webhook): they choose between a fast
+    /// and a full deploy (``DeployMode``).
+    public var changedFiles: [String]?
 
-    public init(branch: String? = nil, commit: String? = nil, tag: String? = nil, message: String? = nil, author: String? = nil) {
+    public init(
+        branch: String? = nil, commit: String? = nil, tag: String? = nil, message: String? = nil, author: String? = nil,
+        changedFiles: [String]? = nil
+    ) {
+        self.changedFiles = changedFiles
         self.branch = branch
         self.commit = commit
         self.tag = tag
