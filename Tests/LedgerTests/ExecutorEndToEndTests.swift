@@ -49,6 +49,44 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    @Test func cancellingDuringALongRemoteStepLeavesNoProcessOfItOnTheHost() async throws {
+        try await withHost(versions: [("v1", true)], installCommand: "echo installing; sleep 120 & echo sleeper $!; wait") { host in
+            let id = try await host.deploy(commit: host.commits[0])
+            var sleeper: Int32?
+            try await waitUntil("the long step runs on the host", within: .seconds(60)) {
+                sleeper = try await host.logLines(id).first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.dropFirst(8)) }
+                return sleeper != nil
+            }
+            try await host.service.cancel(id, reason: "wrong branch", context: .init(actor: "ana"))
+            try await host.waitFor(id, .cancelled)
+            let records = try await host.service.records(of: DomainIDs.deploymentStream(id))
+            let stopped = try #require(records.compactMap { if case .deploymentCancelled(let e) = $0.event { e.stopped } else { nil } }.first)
+            #expect(stopped.step?.rawValue == "installing_dependencies")
+            #expect(stopped.cleanupRan, "the deploy lock was released")
+            #expect(!FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"))
+            let group = try #require(stopped.processGroup)
+            #expect(try await processGroupIsGone(group), "no process of the step's group is left (ps)")
+            #expect(try await ShellCommand.run("ps -o stat= -p \(try #require(sleeper)) | grep -qv '^Z'") != 0, "the step's child is gone")
+        }
+    }
+
+    @Test func aRollbackToAReleaseNoLongerOnTheHostFailsBeforeTouchingAnything() async throws {
+        try await withHost(versions: [("v1", true), ("v2", true)]) { host in
+            let v1 = try await host.deploy(commit: host.commits[0])
+            try await host.waitFor(v1, .success)
+            let v2 = try await host.deploy(commit: host.commits[1])
+            try await host.waitFor(v2, .success)
+            try FileManager.default.removeItem(atPath: host.deployPath + "/releases/\(v1)")
+            let rollback = try #require(try await host.service.rollback(to: v1, context: .init(actor: "ana")).deploymentID)
+            try await host.waitFor(rollback, .failed)
+            let state = try #require(try await host.service.deployment(rollback))
+            #expect(state.failedStep?.rawValue == "checking_release")
+            #expect(try await host.logLines(rollback).contains { $0.contains("no longer on this host") })
+            #expect(try host.currentRelease() == "releases/\(v2)", "current was not touched")
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v2")
+        }
+    }
+
     @Test func aHostThatChangedItsKeyFailsTheStepAndRunsNothing() async throws {
         try await withHost { host in
             try await host.server.changeHostKey()
@@ -92,14 +130,23 @@ struct Host: Sendable {
         }
     }
 
+    func logLines(_ id: String) async throws -> [String] {
+        try await service.records(of: DomainIDs.deploymentStream(id)).flatMap { record -> [String] in
+            if case .logLinesAppended(let e) = record.event { e.lines.map(\.message) } else { [] }
+        }
+    }
+
     func currentRelease() throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: deployPath + "/current") }
 }
 
-func withHost(_ body: @Sendable (Host) async throws -> Void) async throws {
+func withHost(
+    versions: [(name: String, healthy: Bool)] = [("v1", true), ("v2", false)], installCommand: String = "true",
+    _ body: @Sendable (Host) async throws -> Void
+) async throws {
     try await TestDatabase.withDatabase { db in
         let server = try await SSHServer.start()
         let directory = server.directory
-        let (app, commits) = try await SampleApp.create(in: directory, versions: [("v1", true), ("v2", false)])
+        let (app, commits) = try await SampleApp.create(in: directory, versions: versions)
         let port = try SampleApp.freePort()
         let service = DeploymentService(store: db.store, source: "test")
         let context = CommandContext(actor: "ana")
@@ -115,11 +162,15 @@ func withHost(_ body: @Sendable (Host) async throws -> Void) async throws {
             id: "shop-prod", project: "shop", name: "prod",
             configuration: try ConfigurationChanges(
                 cpuMillicores: 500, memoryMB: 512, diskGB: 5, server: "web-1",
-                settings: ["deploy_path": deployPath, "app_port": "\(port)", "health_url": "http://127.0.0.1:\(port)/", "health_attempts": "5"]
+                settings: [
+                    "deploy_path": deployPath, "app_port": "\(port)", "health_url": "http://127.0.0.1:\(port)/", "health_attempts": "5",
+                    "install_command": installCommand,
+                ]
             ).applied(to: nil),
             context: context)
         var configuration = WorkerConfiguration(name: "worker-e2e")
         configuration.flushInterval = .milliseconds(100)
+        configuration.stopGrace = .seconds(3)
         let worker = DeploymentWorker(
             service: service, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), configuration: configuration,
             pipelines: try PipelineLoader.loadAll(directory: ExecutorEndToEndTests.pipelines), logger: TestDatabase.logger,
