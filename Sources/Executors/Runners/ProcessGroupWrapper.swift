@@ -1,7 +1,7 @@
 /// Wraps a step's command so it runs in a process group of its own and reports the group's id
 /// first thing on stderr — the handle a stop needs to reach every process the step started
 /// (without it, killing the shell leaves its children running on the host).
-enum ProcessGroupWrapper {
+public enum ProcessGroupWrapper {
     static let marker = "ledger-pgid "
 
     /// `setsid -w` makes the inner shell a session (and group) leader, so its pid is the group id,
@@ -10,7 +10,8 @@ enum ProcessGroupWrapper {
         "exec setsid -w /bin/sh -c 'printf \"\(marker)%s\\n\" \"$$\" >&2; exec /bin/sh -c \"$0\"' " + quote(command)
     }
 
-    static func quote(_ word: String) -> String {
+    /// `word` quoted for `/bin/sh`.
+    public static func quote(_ word: String) -> String {
         "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 

@@ -21,6 +21,19 @@ extension DeploymentService {
         }
     }
 
+    /// Records that an operator broke an environment's deploy lock on its server (audited).
+    @discardableResult
+    public func recordLockBroken(server id: String, environment environmentID: String, deployPath: String, lock: String, reason: String, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
+            let server = try await server(id)
+            try context.requireInScope(organisation: server?.organisationID, project: nil)
+            return Decided(
+                try ServerDecisions.breakLock(
+                    on: server, environment: try await environment(environmentID), deployPath: deployPath, lock: lock, reason: reason),
+                organisation: server?.organisationID, project: nil)
+        }
+    }
+
     /// Every registered server (removed ones included, marked), optionally of one organisation.
     public func servers(organisation: String? = nil) async throws -> [ServerState] {
         var ids: [String] = []

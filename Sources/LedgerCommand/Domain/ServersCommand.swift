@@ -2,12 +2,13 @@ import ArgumentParser
 import Executors
 import Foundation
 import Ledger
+import Synchronization
 
 /// `ledger servers add|list|show|remove`: the hosts environments deploy to.
 struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "servers", abstract: "Register, list and remove the servers environments deploy to.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Unlock.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -127,4 +128,56 @@ struct ServersCommand: AsyncParsableCommand {
             }
         }
     }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Break an environment's deploy lock on its server (audited), e.g. after a host crashed mid-deploy.",
+            discussion: "Refused while a deployment of the environment is in flight: cancel that instead. The lock's record and your reason go into the audit trail.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Argument(help: "The server.") var id: String
+        @Option(help: "The environment whose lock to break.") var environment: String
+        @Option(help: "Why (recorded).") var reason: String
+        @Option(help: "The directory of pipeline files (for the default deploy_path).") var pipelines = "pipelines"
+
+        func run() async throws {
+            try await reportingErrors {
+                let defaults = (try? PipelineLoader.load(file: pipelines + "/deploy.yml"))?.variables ?? [:]
+                let found = try await DomainSession.run(connection) { [id, environment] session in
+                    (try await session.service.server(id), try await session.service.environment(environment))
+                }
+                guard let (server, state) = found, let server, let state else { throw CommandRejection(.notFound, "no such server or environment") }
+                let template = state.configuration?.settings?["deploy_path"] ?? defaults["deploy_path"] ?? "apps/{{environment}}"
+                let deployPath = template.replacingOccurrences(of: "{{environment}}", with: environment)
+                let registration = server.registration
+                let ssh = try await SSHConnection.connect(SSHTarget(
+                    host: registration.host, port: registration.port, user: registration.user, privateKeyPath: registration.keyPath,
+                    hostKeyFingerprint: registration.hostKeyFingerprint))
+                let lockFile = ProcessGroupWrapper.quote(deployPath + "/.deploy-lock")
+                let output = LockedText()
+                let read = try await ssh.run("cat \(lockFile)/info", timeout: .seconds(30), stop: StopSwitch()) { output.add($0.bytes) }
+                guard read.succeeded else {
+                    await ssh.close()
+                    printLine("no deploy lock on \(id) for \(environment) (\(deployPath)): nothing to break")
+                    return
+                }
+                let lock = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                _ = try await DomainSession.run(connection) { [id, environment, reason, options] session in
+                    try await session.service.recordLockBroken(
+                        server: id, environment: environment, deployPath: deployPath, lock: lock, reason: reason, context: options.context)
+                }
+                let removed = try await ssh.run("rm -rf \(lockFile)", timeout: .seconds(30), stop: StopSwitch()) { _ in }
+                await ssh.close()
+                guard removed.succeeded else { throw LedgerError(.invalidArgument, "recorded, but removing \(deployPath)/.deploy-lock on \(id) failed") }
+                printLine("broke the deploy lock of \(environment) on \(id): \(lock.replacingOccurrences(of: "\n", with: ", "))")
+            }
+        }
+    }
+}
+
+/// Output bytes gathered from a command run for the CLI.
+final class LockedText: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func add(_ chunk: [UInt8]) { bytes.withLock { $0 += chunk } }
+    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
 }

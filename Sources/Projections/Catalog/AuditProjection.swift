@@ -86,6 +86,7 @@ public enum AuditSummary {
         case .serverRegistered(let e):
             "registered server \(e.serverID) (\(e.user)@\(e.host):\(e.port), host key \(e.hostKeyFingerprint), key \(e.keyFingerprint))"
         case .serverRemoved(let e): "removed server \(e.serverID)"
+        case .deployLockBroken(let e): "broke the deploy lock of \(e.environmentID) on \(e.serverID) (\(e.lock.replacingOccurrences(of: "\n", with: " "))): \(e.reason)"
         case .serverAllocationChanged(let e):
             "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk on \(e.serverID) to \(e.environmentID)"
         case .apiTokenCreated(let e):

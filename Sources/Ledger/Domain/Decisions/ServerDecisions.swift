@@ -1,3 +1,5 @@
+import Foundation
+
 /// Servers: registering and removing them, and the capacity check (seed 002): the allocations
 /// of a server's environments may not exceed its CPU, RAM or disk.
 public enum ServerDecisions {
@@ -31,6 +33,26 @@ public enum ServerDecisions {
                 .wrongStatus, "server \(server.serverID) is still used by \(server.allocations.keys.sorted().joined(separator: ", ")); move or destroy them first")
         }
         return Decision([.init(DomainIDs.serverStream(server.serverID), expectedVersion: .exact(server.version), [.serverRemoved(ServerRemoved(serverID: server.serverID))])])
+    }
+
+    /// Records that an operator broke `environment`'s deploy lock on `server`; refused while a
+    /// deployment of the environment is in flight (its worker holds the lock for a reason).
+    public static func breakLock(
+        on server: ServerState?, environment: EnvironmentState?, deployPath: String, lock: String, reason: String
+    ) throws -> Decision {
+        guard let server, !server.removed else { throw CommandRejection(.notFound, "no such server") }
+        guard let environment, environment.organisationID == server.organisationID else { throw CommandRejection(.notFound, "no such environment") }
+        guard environment.configuration?.server == server.serverID else {
+            throw CommandRejection(.invalid, "environment \(environment.environmentID) does not deploy to server \(server.serverID)")
+        }
+        if let inFlight = environment.inFlight {
+            throw CommandRejection(.deploymentInFlight, "deployment \(inFlight) is in flight on \(environment.environmentID); cancel it rather than break its lock")
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CommandRejection(.invalid, "say why the lock is broken (--reason)") }
+        return Decision([.init(DomainIDs.serverStream(server.serverID), expectedVersion: .any, [
+            .deployLockBroken(DeployLockBroken(
+                serverID: server.serverID, environmentID: environment.environmentID, deployPath: deployPath, lock: lock, reason: reason))
+        ])])
     }
 
     /// The write recording `resources` for `environmentID` on `server`, after checking every

@@ -14,6 +14,7 @@ public enum DomainEvent: Sendable, Equatable {
     case serverRegistered(ServerRegistered)
     case serverRemoved(ServerRemoved)
     case serverAllocationChanged(ServerAllocationChanged)
+    case deployLockBroken(DeployLockBroken)
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
     case deploymentRequested(DeploymentRequested)
@@ -47,6 +48,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .serverRegistered(let e): e
         case .serverRemoved(let e): e
         case .serverAllocationChanged(let e): e
+        case .deployLockBroken(let e): e
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
         case .deploymentRequested(let e): e
@@ -129,6 +131,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(ServerRegistered.self) { .serverRegistered($0) },
         current(ServerRemoved.self) { .serverRemoved($0) },
         current(ServerAllocationChanged.self) { .serverAllocationChanged($0) },
+        current(DeployLockBroken.self) { .deployLockBroken($0) },
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in

@@ -55,3 +55,23 @@ public struct ServerAllocationChanged: LedgerEvent, Equatable {
         self.resources = resources
     }
 }
+
+/// An operator broke an environment's deploy lock on a server by hand (`ledger servers unlock`):
+/// who (in the metadata), which lock and what it said, and why.
+public struct DeployLockBroken: LedgerEvent, Equatable {
+    public static let eventType = "DeployLockBroken"
+    public var serverID: String
+    public var environmentID: String
+    public var deployPath: String
+    /// The lock's own record (owner, deployment, expiry) as found on the host.
+    public var lock: String
+    public var reason: String
+
+    public init(serverID: String, environmentID: String, deployPath: String, lock: String, reason: String) {
+        self.serverID = serverID
+        self.environmentID = environmentID
+        self.deployPath = deployPath
+        self.lock = lock
+        self.reason = reason
+    }
+}
