@@ -66,6 +66,8 @@ let package = Package(
         ),
         // Runs PostgreSQL's own tools (initdb, pg_ctl, pgbench, psql) from async code.
         .target(name: "ChildProcess", swiftSettings: swiftSettings),
+        // A private OpenSSH server on loopback, for the executor's tests and benchmark.
+        .target(name: "LoopbackSSH", dependencies: ["ChildProcess"], swiftSettings: swiftSettings),
         .target(
             name: "Projections",
             dependencies: [
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive",
+                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive", "LoopbackSSH",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,7 +123,7 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "Ledger", "ChildProcess",
+                "Ledger", "ChildProcess", "LoopbackSSH",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -22,6 +22,10 @@ enum SSHSocket {
             guard fd >= 0 else { lastError = String(cString: strerror(errno)); continue }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            // SSH is request and reply: without this, Nagle's algorithm and delayed ACKs hold
+            // each small packet back ~40 ms, several times per step.
+            var noDelay: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
             if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return fd }
             guard errno == EINPROGRESS else {
                 lastError = String(cString: strerror(errno))

@@ -239,7 +239,9 @@ final class DeploymentJob: Sendable {
             }
             group.addTask { [self] in
                 while !finished.isRaised {
-                    try await Task.sleep(for: configuration.flushInterval)
+                    // Sleeps in slices, so a step that ends does not wait out the interval.
+                    let wake = ContinuousClock.now + configuration.flushInterval
+                    while !finished.isRaised && ContinuousClock.now < wake { try await Task.sleep(for: .milliseconds(5)) }
                     if leaseLost.isRaised { stop.pull(reason: "lease lost") }
                     do {
                         try await flushLogs()

@@ -6,5 +6,8 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure the ledger against raw PostgreSQL baselines on this machine.",
-        subcommands: [AppendBenchCommand.self, ReadBenchCommand.self, RebuildBenchCommand.self, ArchiveBenchCommand.self, HTTPBenchCommand.self])
+        subcommands: [
+            AppendBenchCommand.self, ReadBenchCommand.self, RebuildBenchCommand.self, ArchiveBenchCommand.self, HTTPBenchCommand.self,
+            ExecutorBenchCommand.self,
+        ])
 }

@@ -1,10 +1,9 @@
 import ChildProcess
 import Foundation
-import Ledger
 
-/// A real OpenSSH server of one test's own on a loopback port: fresh host and user keys under a
-/// temporary directory, key authentication only, for the current user. Its `directory` doubles
-/// as the deploy target's home for the test.
+/// A real OpenSSH server (Debian's openssh-server) of one test's or benchmark's own on a
+/// loopback port: fresh host and user keys under a temporary directory, key authentication
+/// only, for the current user. Its `directory` doubles as the deploy target for the caller.
 public struct SSHServer: Sendable {
     public let directory: String
     public let port: Int
@@ -19,7 +18,7 @@ public struct SSHServer: Sendable {
     public static func start() async throws -> SSHServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-sshd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let server = SSHServer(directory: directory, port: try PrivateCluster.freePort(), user: ProcessInfo.processInfo.environment["USER"] ?? currentUser())
+        let server = SSHServer(directory: directory, port: try freePort(), user: ProcessInfo.processInfo.environment["USER"] ?? currentUser())
         try await server.generateKeys()
         let config = """
             Port \(server.port)
@@ -41,10 +40,8 @@ public struct SSHServer: Sendable {
         // sshd insists on its privilege-separation directory when started as root.
         if getuid() == 0 { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
         let started = try await ShellCommand.run("/usr/sbin/sshd -f \(q(directory + "/sshd_config")) -E \(q(directory + "/sshd.log"))")
-        guard started == 0 else { throw LedgerError(.invalidArgument, "sshd did not start; see \(directory)/sshd.log") }
-        try await waitUntil("sshd accepts connections", within: .seconds(10)) {
-            try await ShellCommand.run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(server.port)' 2>/dev/null") == 0
-        }
+        guard started == 0 else { throw SSHServerFailed(message: "sshd did not start; see \(directory)/sshd.log") }
+        try await server.waitUntilListening()
         return server
     }
 
@@ -61,9 +58,23 @@ public struct SSHServer: Sendable {
         await stopServer()
         _ = try await ShellCommand.run("rm -f \(q(directory + "/host_key")) \(q(hostPublicKeyPath)); ssh-keygen -q -t ed25519 -N '' -f \(q(directory + "/host_key"))")
         _ = try await ShellCommand.run("/usr/sbin/sshd -f \(q(directory + "/sshd_config")) -E \(q(directory + "/sshd.log"))")
-        try await waitUntil("sshd accepts connections", within: .seconds(10)) {
-            try await ShellCommand.run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null") == 0
+        try await waitUntilListening()
+    }
+
+    private func waitUntilListening() async throws {
+        for _ in 0..<100 {
+            if try await ShellCommand.run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null") == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
         }
+        throw SSHServerFailed(message: "sshd did not accept connections within 10 s; see \(directory)/sshd.log")
+    }
+
+    /// A known_hosts file naming this server's key, for OpenSSH's own client.
+    public func knownHostsFile() throws -> String {
+        let path = directory + "/known_hosts"
+        let key = try String(contentsOfFile: hostPublicKeyPath, encoding: .utf8)
+        try "[127.0.0.1]:\(port) \(key)".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     /// Runs a command on the host as the test user would see it (here: locally), returning its exit status.
@@ -83,7 +94,7 @@ public struct SSHServer: Sendable {
         let status = try await ShellCommand.run(
             "ssh-keygen -q -t ed25519 -N '' -f \(q(directory + "/host_key")) && ssh-keygen -q -t ed25519 -N '' -f \(q(privateKeyPath)) "
                 + "&& cp \(q(privateKeyPath + ".pub")) \(q(directory + "/authorized_keys")) && chmod 600 \(q(privateKeyPath))")
-        guard status == 0 else { throw LedgerError(.invalidArgument, "ssh-keygen failed") }
+        guard status == 0 else { throw SSHServerFailed(message: "ssh-keygen failed") }
     }
 
     private static func currentUser() -> String {
@@ -94,8 +105,25 @@ public struct SSHServer: Sendable {
 
 private func q(_ word: String) -> String { ShellCommand.quote(word) }
 
-/// Whether no process of `group` runs on this machine any more (zombies waiting to be reaped by
-/// whoever adopted them do not count: they run nothing).
-public func processGroupIsGone(_ group: Int32) async throws -> Bool {
-    try await ShellCommand.run("ps -eo pgid=,stat= | awk '$1==\(group) && $2 !~ /^Z/ {f=1} END {exit !f}'") != 0
+/// The loopback sshd could not be set up.
+public struct SSHServerFailed: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
+
+/// A free TCP port on loopback (bound, read, released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw SSHServerFailed(message: "no free port for sshd") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
