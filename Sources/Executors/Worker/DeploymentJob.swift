@@ -273,7 +273,8 @@ final class DeploymentJob: Sendable {
         while true {
             let lines = logs.take(limit: configuration.linesPerEvent)
             if lines.isEmpty { return }
-            try await write { [self] state, _ in try fence.appendLogs(state, lines: lines) }
+            let outcome = try await write(refreshing: false) { [self] state, _ in try fence.appendLogs(state, lines: lines) }
+            await tracker.adopt(.logLinesAppended(LogLinesAppended(deploymentID: deploymentID, lines: lines)), appended: outcome.result)
         }
     }
 
@@ -314,10 +315,17 @@ final class DeploymentJob: Sendable {
         }
     }
 
-    /// One fenced write, decided on the tracked state (refreshed first, and again after a conflict).
-    private func write(_ decide: @escaping @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision) async throws {
-        try await service.execute(context) { [self] in
-            guard let (state, progress) = try await tracker.refresh() else { throw CommandRejection(.notFound, "no such deployment") }
+    /// One fenced write, decided on the tracked state — refreshed first unless the caller has
+    /// just done so (the watcher, between log batches), and always again after a conflict.
+    @discardableResult
+    private func write(
+        refreshing: Bool = true, _ decide: @escaping @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision
+    ) async throws -> DeploymentService.Outcome {
+        let attempts = Shared(0)
+        return try await service.execute(context) { [self] in
+            let first = attempts.withLock { $0 += 1; return $0 == 1 }
+            let current = first && !refreshing ? await tracker.current : try await tracker.refresh()
+            guard let (state, progress) = current else { throw CommandRejection(.notFound, "no such deployment") }
             return .init(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
         }
     }

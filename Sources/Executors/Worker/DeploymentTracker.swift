@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 
 /// One deployment's state and progress, kept current by reading only the events after the
@@ -35,5 +36,26 @@ actor DeploymentTracker {
         }
         guard let state, let progress else { return nil }
         return (state, progress)
+    }
+
+    /// The state as last folded, without reading.
+    var current: (DeploymentState, DeploymentProgress)? {
+        guard let state, let progress else { return nil }
+        return (state, progress)
+    }
+
+    /// Folds an event this worker itself just appended as the stream's next version, without
+    /// reading it back (a chatty step writes hundreds of log events); anything else is left
+    /// to the next refresh.
+    func adopt(_ event: DomainEvent, appended result: AppendResult?) {
+        let stream = DomainIDs.deploymentStream(deploymentID)
+        guard let written = result?.streams.first(where: { $0.streamID == stream }), written.firstVersion == written.version,
+            let current = state?.version, written.version == current + 1
+        else { return }
+        let record = DomainRecord(
+            position: written.lastPosition, streamID: stream, streamVersion: written.version,
+            recordedAtMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000), event: event)
+        state?.apply(record)
+        progress?.apply(record)
     }
 }

@@ -73,13 +73,14 @@ final class LogBatcher: Sendable {
     private static func line(_ bytes: ArraySlice<UInt8>, stream: OutputChunk.Stream, step: DeploymentStep?) -> LogLine {
         var body = bytes
         if body.last == 0x0D { body = body.dropLast() }
-        var message: String
+        // NUL cannot be stored in PostgreSQL text: shown as U+FFFD like any unreadable byte.
+        if body.contains(0) { body = ArraySlice(body.flatMap { $0 == 0 ? [0xEF, 0xBF, 0xBD] : [$0] }) }
+        let message: String
         if body.count > maximumLineBytes {
             message = String(decoding: body.prefix(maximumLineBytes), as: UTF8.self) + " …[truncated \(body.count - maximumLineBytes) bytes]"
         } else {
             message = String(decoding: body, as: UTF8.self)
         }
-        if message.contains("\0") { message = message.replacingOccurrences(of: "\0", with: "\u{FFFD}") }
         return LogLine(level: stream == .stdout ? .info : .warning, step: step, message: message, atMicroseconds: now())
     }
 
