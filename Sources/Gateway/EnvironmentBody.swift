@@ -65,9 +65,11 @@ struct EnvironmentBody: Encodable, Sendable {
         var autoDeploy: Bool
         var pipeline: [String]
         var resources: ResourcesBody
+        var server: String?
+        var settings: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case host, branch, pipeline, resources
+            case host, branch, pipeline, resources, server, settings
             case sshUser = "ssh_user"
             case sshPort = "ssh_port"
             case autoDeploy = "auto_deploy"
@@ -115,7 +117,7 @@ struct EnvironmentBody: Encodable, Sendable {
         configuration = state.configuration.map {
             Configuration(
                 host: $0.host, sshUser: $0.sshUser, sshPort: $0.sshPort, branch: $0.branch, autoDeploy: $0.autoDeploy,
-                pipeline: $0.pipeline.map(\.rawValue), resources: ResourcesBody($0.resources))
+                pipeline: $0.pipeline.map(\.rawValue), resources: ResourcesBody($0.resources), server: $0.server, settings: $0.settings)
         }
         createdAt = Timestamps.format(state.createdAtMicroseconds)
         destroyedAt = state.destroyedAtMicroseconds.map(Timestamps.format)

@@ -187,7 +187,8 @@ public enum OpenAPIDocument {
             "ConfigurationRequest": object(
                 [
                     "host": string, "ssh_user": string, "ssh_port": integer, "pipeline": array(string), "cpu_millicores": integer, "memory_mb": integer,
-                    "disk_gb": integer, "branch": string, "auto_deploy": boolean,
+                    "disk_gb": integer, "branch": string, "auto_deploy": boolean, "server": string,
+                    "settings": ["type": "object", "additionalProperties": string],
                 ]),
             "Token": object(
                 ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],

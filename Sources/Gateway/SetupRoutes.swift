@@ -143,9 +143,11 @@ struct ConfigurationRequest: Decodable, Sendable {
     var diskGB: Int?
     var branch: String?
     var autoDeploy: Bool?
+    var server: String?
+    var settings: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case host, pipeline, branch
+        case host, pipeline, branch, server, settings
         case sshUser = "ssh_user"
         case sshPort = "ssh_port"
         case cpuMillicores = "cpu_millicores"
@@ -158,7 +160,8 @@ struct ConfigurationRequest: Decodable, Sendable {
         ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map(DeploymentStep.pipeline),
-            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch, autoDeploy: autoDeploy)
+            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch, autoDeploy: autoDeploy,
+            server: server, settings: settings)
     }
 }
 

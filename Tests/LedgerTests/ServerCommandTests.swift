@@ -61,6 +61,8 @@ struct ServerCommandTests {
             #expect(try await setup.service.server("web-1")?.allocations["shop-a"] != nil, "a host change alone keeps the server")
             try await setup.service.destroy(environment: "shop-a", deleteData: false, context: context)
             #expect(try await setup.service.server("web-1")?.allocations.isEmpty == true, "destroying releases the server's capacity")
+            try await setup.service.deploy(environment: "shop-a", git: GitReference(branch: "main"), context: context)
+            #expect(try await setup.service.server("web-1")?.allocations["shop-a"]?.memoryMB == 1_500, "deploying it again allocates again")
         }
     }
 

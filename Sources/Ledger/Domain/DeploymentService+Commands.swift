@@ -81,7 +81,8 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
-                    organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration)),
+                    organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration),
+                    server: try await capacityServer(of: environment, deploying: environment?.configuration)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }
@@ -96,7 +97,8 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.retry(
                     environment, original: original, request: request,
-                    organisation: try await quotaOrganisation(of: environment, deploying: original?.configuration)),
+                    organisation: try await quotaOrganisation(of: environment, deploying: original?.configuration),
+                    server: try await capacityServer(of: environment, deploying: original?.configuration)),
                 organisation: original?.organisationID, project: original?.projectID)
         }.starting(request.deploymentID)
     }
@@ -113,7 +115,8 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.rollback(
                     environment, target: target, request: request,
-                    organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration), restoring: restoring),
+                    organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration), restoring: restoring,
+                    server: try await capacityServer(of: environment, deploying: target?.configuration)),
                 organisation: target?.organisationID, project: target?.projectID)
         }.starting(request.deploymentID)
     }
@@ -150,6 +153,18 @@ extension DeploymentService {
         guard let environment, let configuration else { return nil }
         if environment.status != .destroyed, environment.configuration?.resources == configuration.resources { return nil }
         return try await organisationOf(environment.organisationID)
+    }
+
+    /// The server whose capacity a deployment must fit — loaded, like the organisation, only
+    /// when the deployment can change the environment's allocation there.
+    func capacityServer(of environment: EnvironmentState?, deploying configuration: EnvironmentConfiguration?) async throws -> ServerState? {
+        guard let environment, let configuration, let name = configuration.server else { return nil }
+        if environment.status != .destroyed, environment.configuration?.resources == configuration.resources,
+            environment.configuration?.server == name
+        {
+            return nil
+        }
+        return try await server(name)
     }
 
     /// A configuration naming a server gets that server's host, user and port.

@@ -46,6 +46,8 @@ struct WorkerOptions: ParsableArguments {
     @Option(name: .customLong("stop-grace"), help: "Seconds a stopped step has between TERM and KILL.") var stopGraceSeconds = 10
     @Option(name: .customLong("worker-name"), help: "The worker's name in events (default: worker-HOST-RANDOM).") var name: String?
     @Option(help: "Run steps of environments without a server as local processes in this directory (development).") var local: String?
+    @Option(name: .customLong("retry-delays"), help: "Seconds to wait before each new try after a transient error (connection refused, timeout), comma-separated; the deployment is abandoned after the last.")
+    var retryDelays = "5,15,45"
     @Option(name: .customLong("stuck-after"), help: "Minutes a deployment may record nothing before the watchdog times it out.")
     var stuckMinutes = 30
 
@@ -59,6 +61,7 @@ struct WorkerOptions: ParsableArguments {
         guard renewSeconds >= 1, leaseSeconds > renewSeconds else { throw ValidationError("--lease must be longer than --renew (both in seconds)") }
         guard stopGraceSeconds >= 0 else { throw ValidationError("--stop-grace must not be negative") }
         guard stuckMinutes >= 1 else { throw ValidationError("--stuck-after must be at least 1 minute") }
+        guard parsedRetryDelays != nil else { throw ValidationError("--retry-delays takes whole seconds separated by commas, e.g. 5,15,45 (got '\(retryDelays)')") }
     }
 
     func configuration() throws -> WorkerConfiguration {
@@ -67,7 +70,15 @@ struct WorkerOptions: ParsableArguments {
         configuration.leaseDuration = .seconds(leaseSeconds)
         configuration.renewInterval = .seconds(renewSeconds)
         configuration.stopGrace = .seconds(stopGraceSeconds)
+        configuration.transientRetries = (parsedRetryDelays ?? []).map { .seconds($0) }
         return configuration
+    }
+
+    var parsedRetryDelays: [Int]? {
+        if retryDelays.isEmpty { return [] }
+        let values = retryDelays.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 0) <= 3_600 }), values.count <= 10 else { return nil }
+        return values.compactMap { $0 }
     }
 
     func loadPipelines() throws -> [String: Pipeline] {

@@ -19,7 +19,7 @@ public enum DeploymentDecisions {
     /// reference is left alone; with it, it is redeployed.
     public static func deploy(
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
-        request: Request, organisation: OrganisationState? = nil
+        request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil
     ) throws -> Decision {
         guard git.namesSomething else {
             throw CommandRejection(.invalid, "a deployment names at least one of branch, commit or tag")
@@ -36,13 +36,14 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: trigger, git: git, configuration: environment.configuration!, force: force, request: request,
-            organisation: organisation)
+            organisation: organisation, server: server)
     }
 
     /// Retries a failed deployment: a new deployment with the next number, the same git
     /// reference and configuration snapshot, and `retry_of` naming the original.
     public static func retry(
-        _ environment: EnvironmentState?, original: DeploymentState?, request: Request, organisation: OrganisationState? = nil
+        _ environment: EnvironmentState?, original: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
+        server: ServerState? = nil
     ) throws -> Decision {
         guard let original else { throw CommandRejection(.notFound, "no such deployment") }
         guard original.status == .failed else {
@@ -51,14 +52,14 @@ public enum DeploymentDecisions {
         let environment = try available(environment)
         return try begin(
             environment, trigger: original.trigger, git: original.git, configuration: original.configuration, force: true,
-            request: request, organisation: organisation, retryOf: original.deploymentID)
+            request: request, organisation: organisation, server: server, retryOf: original.deploymentID)
     }
 
     /// Rolls back to an earlier successful deployment of the same environment: a new deployment
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
         _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
-        restoring: Bool = false
+        restoring: Bool = false, server: ServerState? = nil
     ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
@@ -75,7 +76,7 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: .rollback, git: target.git, configuration: target.configuration, force: true, request: request,
-            organisation: organisation, rollbackTo: target.deploymentID)
+            organisation: organisation, server: server, rollbackTo: target.deploymentID)
     }
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
@@ -141,11 +142,15 @@ public enum DeploymentDecisions {
 
     private static func begin(
         _ environment: EnvironmentState, trigger: DeploymentTrigger, git: GitReference, configuration: EnvironmentConfiguration,
-        force: Bool, request: Request, organisation: OrganisationState?, retryOf: String? = nil, rollbackTo: String? = nil
+        force: Bool, request: Request, organisation: OrganisationState?, server: ServerState? = nil, retryOf: String? = nil,
+        rollbackTo: String? = nil
     ) throws -> Decision {
         // What it deploys is what it is allocated: a deployment after a destroy, or of a
-        // snapshot with other resources, must fit the organisation's quota.
+        // snapshot with other resources, must fit the organisation's quota and its server.
         let allocation = try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
+        let placement = try server.flatMap {
+            try ServerDecisions.allocate(configuration.resources, to: environment.environmentID, organisation: environment.organisationID, on: $0)
+        }
         let number = environment.deploymentCount + 1
         let requested = DeploymentRequested(
             deploymentID: request.deploymentID, environmentID: environment.environmentID, projectID: environment.projectID,
@@ -157,6 +162,6 @@ public enum DeploymentDecisions {
                     environmentID: environment.environmentID, deploymentID: request.deploymentID, number: number, trigger: trigger))
             ]),
             .init(DomainIDs.deploymentStream(request.deploymentID), expectedVersion: .noStream, [.deploymentRequested(requested)]),
-        ] + [allocation].compactMap { $0 })
+        ] + [allocation, placement].compactMap { $0 })
     }
 }
