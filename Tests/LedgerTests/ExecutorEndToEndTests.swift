@@ -15,7 +15,7 @@ struct ExecutorEndToEndTests {
 
     @Test func theShippedPipelinesLoad() throws {
         let loaded = try PipelineLoader.loadAll(directory: Self.pipelines)
-        #expect(Set(loaded.keys) == ["deploy", "fast-deploy", "rollback"])
+        #expect(Set(loaded.keys) == ["deploy", "fast-deploy", "rollback", "destroy"])
         #expect(loaded["deploy"]?.steps.first(where: { $0.id.rawValue == "health_check" })?.onFailure == .rollback)
         #expect(loaded["fast-deploy"]?.steps.contains { $0.id.rawValue == "installing_dependencies" } == false)
     }
@@ -84,6 +84,22 @@ struct ExecutorEndToEndTests {
             #expect(try await host.logLines(rollback).contains { $0.contains("no longer on this host") })
             #expect(try host.currentRelease() == "releases/\(v2)", "current was not touched")
             #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v2")
+        }
+    }
+
+    @Test func destroyingTearsTheEnvironmentDownOnItsServer() async throws {
+        try await withHost(versions: [("v1", true)]) { host in
+            let v1 = try await host.deploy(commit: host.commits[0])
+            try await host.waitFor(v1, .success)
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v1")
+            let destroy = try #require(try await host.service.destroy(environment: "shop-prod", deleteData: true, context: .init(actor: "ana")).deploymentID)
+            #expect(try await host.service.environment("shop-prod")?.status == .destroyed, "destroyed in the ledger at once")
+            try await host.waitFor(destroy, .destroyed)
+            let progress = try #require(try await host.service.deploymentWithProgress(destroy)?.1)
+            #expect(progress.steps.map(\.step.rawValue) == ["locking", "stopping_app", "removing_releases"])
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == nil, "the application is stopped")
+            #expect(!FileManager.default.fileExists(atPath: host.deployPath), "its data is gone")
+            #expect(try await host.service.environment("shop-prod")?.status == .destroyed)
         }
     }
 

@@ -6,7 +6,7 @@ public enum CommandTemplate {
     /// Variables every deployment provides.
     public static let builtins: Set<String> = [
         "deployment_id", "release_id", "number", "environment", "project", "organisation", "commit", "branch", "tag",
-        "repository", "rollback_release", "previous_release",
+        "repository", "rollback_release", "previous_release", "delete_data",
     ]
 
     /// The placeholder names in `template`, in order; nil names an unclosed `{{`.

@@ -151,6 +151,7 @@ final class DeploymentJob: Sendable {
             }
         }
         try await write { [self] state, progress in
+            if state.trigger == .destroy { return try fence.finishDestroy(state, progress) }
             guard let environment = try await service.environment(state.environmentID) else { throw CommandRejection(.notFound, "environment vanished") }
             return try fence.succeed(state, progress, environment: environment)
         }

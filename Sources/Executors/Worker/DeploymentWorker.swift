@@ -108,7 +108,8 @@ struct RequestQueue {
             let page = try await store.readAll(after: position, filter: Self.filter, limit: 1_000)
             for event in page.events {
                 switch try DomainEvent(event) {
-                case .deploymentRequested(let requested) where requested.trigger != .destroy:
+                case .deploymentRequested(let requested):
+                    // A destroy recorded as final at once is dropped below with the other ended ones.
                     pending.append(requested.deploymentID)
                 case .deploymentSucceeded(let e): ended.insert(e.deploymentID)
                 case .deploymentFailed(let e): ended.insert(e.deploymentID)

@@ -20,6 +20,7 @@ public struct ExecutionPlan: Sendable {
             "environment": deployment.environmentID, "project": deployment.projectID, "organisation": deployment.organisationID,
             "commit": deployment.git.commit ?? "", "branch": deployment.git.branch ?? "", "tag": deployment.git.tag ?? "",
             "repository": repository ?? "", "rollback_release": deployment.rollbackTo ?? "", "previous_release": "",
+            "delete_data": deployment.deleteData == true ? "true" : "false",
         ]
         values.merge(builtins) { _, builtin in builtin }
         // A variable's value may itself name builtins (`/srv/{{environment}}`): expanded once, as plain text.

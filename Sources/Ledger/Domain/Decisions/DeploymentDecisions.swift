@@ -116,14 +116,17 @@ public enum DeploymentDecisions {
             deploymentID: id, environmentID: environment.environmentID, projectID: environment.projectID,
             organisationID: environment.organisationID, number: number, trigger: .destroy,
             git: environment.currentRelease?.git ?? GitReference(), requestedBy: request.actor,
-            configuration: environment.configuration ?? EnvironmentConfiguration(host: "-", resources: .zero))
+            configuration: environment.configuration ?? EnvironmentConfiguration(host: "-", resources: .zero), deleteData: deleteData)
+        // On a registered server there is something to tear down: the destroy record stays
+        // pending until an executor has run the destroy pipeline there. Elsewhere it is final at once.
+        let teardown = environment.configuration?.server != nil
         return Decision([
             .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
                 .environmentDestroyed(EnvironmentDestroyed(environmentID: environment.environmentID, deploymentID: id, number: number, deleteData: deleteData))
             ]),
-            .init(DomainIDs.deploymentStream(id), expectedVersion: .noStream, [
-                .deploymentRequested(record), .deploymentDestroyed(DeploymentDestroyed(deploymentID: id, deleteData: deleteData)),
-            ]),
+            .init(
+                DomainIDs.deploymentStream(id), expectedVersion: .noStream,
+                teardown ? [.deploymentRequested(record)] : [.deploymentRequested(record), .deploymentDestroyed(DeploymentDestroyed(deploymentID: id, deleteData: deleteData))]),
         ] + [QuotaDecisions.release(environment.environmentID, in: organisation), ServerDecisions.release(environment.environmentID, on: server)]
             .compactMap { $0 })
     }

@@ -99,6 +99,17 @@ public struct FencedExecution: Sendable {
         return try ExecutionDecisions.succeed(deployment, progress, environment: environment)
     }
 
+    /// Ends a destroy whose teardown ran on the server: the record becomes `destroyed`.
+    public func finishDestroy(_ deployment: DeploymentState, _ progress: DeploymentProgress) throws -> Decision {
+        try requireLease(deployment)
+        guard deployment.trigger == .destroy else { throw CommandRejection(.invalid, "deployment \(deployment.deploymentID) is not a destroy") }
+        if let open = progress.steps.first(where: { $0.status == .pending || $0.status == .running }) {
+            throw CommandRejection(.illegalTransition, "step \(open.step) is \(open.status.rawValue); every step must finish first")
+        }
+        try ExecutionDecisions.transition(deployment, to: .destroyed)
+        return write(deployment, [.deploymentDestroyed(DeploymentDestroyed(deploymentID: deployment.deploymentID, deleteData: deployment.deleteData ?? false))])
+    }
+
     public func fail(_ deployment: DeploymentState, step: DeploymentStep?, error: String) throws -> Decision {
         try requireLease(deployment)
         return try ExecutionDecisions.fail(deployment, step: step, error: error)

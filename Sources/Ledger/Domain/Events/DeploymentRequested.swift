@@ -24,12 +24,15 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
     /// Redeploy even when the environment already runs this reference.
     public var force: Bool
     public var configuration: EnvironmentConfiguration
+    /// For a destroy: whether its data goes too (the teardown removes the deploy path).
+    public var deleteData: Bool?
 
     public init(
         deploymentID: String, environmentID: String, projectID: String, organisationID: String, number: Int,
         trigger: DeploymentTrigger, git: GitReference, requestedBy: String, retryOf: String? = nil, rollbackTo: String? = nil,
-        force: Bool = false, configuration: EnvironmentConfiguration
+        force: Bool = false, configuration: EnvironmentConfiguration, deleteData: Bool? = nil
     ) {
+        self.deleteData = deleteData
         self.deploymentID = deploymentID
         self.environmentID = environmentID
         self.projectID = projectID

@@ -16,6 +16,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var rollbackTo: String?
     public var force: Bool
     public var configuration: EnvironmentConfiguration
+    /// For a destroy: whether its data goes too.
+    public var deleteData: Bool?
     public var status: DeploymentStatus
     /// The global position of the request: "newest first" sorts by it.
     public var requestedPosition: Int64
@@ -45,7 +47,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
         return DeploymentState(
             deploymentID: r.deploymentID, environmentID: r.environmentID, projectID: r.projectID,
             organisationID: r.organisationID, number: r.number, trigger: r.trigger, git: r.git, requestedBy: r.requestedBy,
-            retryOf: r.retryOf, rollbackTo: r.rollbackTo, force: r.force, configuration: r.configuration, status: .pending,
+            retryOf: r.retryOf, rollbackTo: r.rollbackTo, force: r.force, configuration: r.configuration, deleteData: r.deleteData,
+            status: .pending,
             requestedPosition: record.position, requestedAtMicroseconds: record.recordedAtMicroseconds,
             cancellationRequested: false, version: record.streamVersion)
     }

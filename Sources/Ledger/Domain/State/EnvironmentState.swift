@@ -54,13 +54,18 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
             active = true
             destroyedAtMicroseconds = nil
         case .environmentDeploymentEnded(let e):
-            if inFlight == e.deploymentID { inFlight = nil }
+            // Only the deployment in flight changes the environment: a destroy's teardown that
+            // ends after the environment was destroyed (or deployed again) leaves it be.
+            guard inFlight == e.deploymentID else { break }
+            inFlight = nil
             switch e.status {
             case .success:
                 let release = Release(
                     deploymentID: e.deploymentID, number: e.number, git: e.git, configuration: e.configuration,
                     deployedAtMicroseconds: record.recordedAtMicroseconds, rolledBack: false)
-                if e.rollbackTo != nil, let replaced = currentRelease,
+                // A rollback replaces the current release — unless it restores that very release
+                // (after a failed deployment the host may have switched away from it).
+                if let target = e.rollbackTo, let replaced = currentRelease, replaced.deploymentID != target,
                     let index = releases.firstIndex(where: { $0.deploymentID == replaced.deploymentID })
                 {
                     releases[index].rolledBack = true

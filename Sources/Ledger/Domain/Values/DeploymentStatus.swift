@@ -21,7 +21,8 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
     public var isInFlight: Bool { !isTerminal }
 
     /// The transition table: pending → queued → building → deploying → success / failed /
-    /// cancelled / timed_out; success → rolled_back; a destroy record goes pending → destroyed.
+    /// cancelled / timed_out; success → rolled_back; a destroy record goes pending → destroyed,
+    /// or — when an executor tears the environment down on its server — building/deploying → destroyed.
     public func canTransition(to next: DeploymentStatus) -> Bool {
         switch (self, next) {
         case (.pending, .queued), (.pending, .cancelled), (.pending, .failed), (.pending, .destroyed): true
@@ -30,6 +31,7 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
             (.building, .timedOut):
             true
         case (.deploying, .success), (.deploying, .failed), (.deploying, .cancelled), (.deploying, .timedOut): true
+        case (.building, .destroyed), (.deploying, .destroyed): true
         case (.success, .rolledBack): true
         default: false
         }
