@@ -87,6 +87,24 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    @Test func failedReleasesNeverPushTheLastGoodOneOut() async throws {
+        // Capistrano's #2120: failed deploys counted towards keep_releases and the last good release was deleted.
+        try await withHost(
+            versions: [("v1", true), ("v2", false), ("v3", false), ("v4", true)],
+            settings: ["keep_releases": "2", "rollback_on_failure": "false"]
+        ) { host in
+            var ids: [String] = []
+            for (index, status) in [DeploymentStatus.success, .failed, .failed, .success].enumerated() {
+                let id = try await host.deploy(commit: host.commits[index])
+                try await host.waitFor(id, status)
+                ids.append(id)
+            }
+            let releases = try FileManager.default.contentsOfDirectory(atPath: host.deployPath + "/releases")
+            #expect(Set(releases) == [ids[0], ids[3]], "the two releases that passed are kept, the failed ones removed")
+            #expect(try await SampleApp.fetch(port: host.port, into: host.directory) == "v4")
+        }
+    }
+
     @Test func destroyingTearsTheEnvironmentDownOnItsServer() async throws {
         try await withHost(versions: [("v1", true)]) { host in
             let v1 = try await host.deploy(commit: host.commits[0])
@@ -157,7 +175,7 @@ struct Host: Sendable {
 
 func withHost(
     versions: [(name: String, healthy: Bool)] = [("v1", true), ("v2", false)], installCommand: String = "true",
-    _ body: @Sendable (Host) async throws -> Void
+    settings extra: [String: String] = [:], _ body: @Sendable (Host) async throws -> Void
 ) async throws {
     try await TestDatabase.withDatabase { db in
         let server = try await SSHServer.start()
@@ -181,7 +199,7 @@ func withHost(
                 settings: [
                     "deploy_path": deployPath, "app_port": "\(port)", "health_url": "http://127.0.0.1:\(port)/", "health_attempts": "5",
                     "install_command": installCommand,
-                ]
+                ].merging(extra) { $1 }
             ).applied(to: nil),
             context: context)
         var configuration = WorkerConfiguration(name: "worker-e2e")
