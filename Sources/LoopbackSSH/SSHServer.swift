@@ -112,7 +112,7 @@ public struct SSHServerFailed: Error, CustomStringConvertible {
 }
 
 /// A free TCP port on loopback (bound, read, released).
-func freePort() throws -> Int {
+public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()

@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Ledger
+import LoopbackSSH
 
 /// A PostgreSQL cluster of one test's own, on a free port under a temporary directory, that the
 /// test may crash (`pg_ctl stop -m immediate`) and start again without disturbing the tests that
@@ -62,20 +63,7 @@ public struct PrivateCluster: Sendable {
         try await ShellCommand.run(getuid() == 0 ? "runuser -u postgres -- /bin/sh -c \(q(command))" : command)
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw LedgerError(.database, "no free port for a private cluster") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try LoopbackSSH.freePort() }
 
     private static func serverBinaries() throws -> String {
         var candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)

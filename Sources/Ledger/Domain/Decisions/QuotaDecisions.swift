@@ -11,19 +11,13 @@ public enum QuotaDecisions {
         guard let organisation else { return nil }
         let current = organisation.allocations[environmentID] ?? .zero
         guard current != resources else { return nil }
-        if let quota = organisation.quota {
-            let others = Self.subtract(organisation.used, current)
-            let checks: [(name: String, unit: String, used: Int, requested: Int, before: Int, limit: Int)] = [
-                ("CPU", "millicores", others.cpuMillicores, resources.cpuMillicores, current.cpuMillicores, quota.cpuMillicores),
-                ("RAM", "MB", others.memoryMB, resources.memoryMB, current.memoryMB, quota.memoryMB),
-                ("disk", "GB", others.diskGB, resources.diskGB, current.diskGB, quota.diskGB),
-            ]
-            for check in checks where check.limit > 0 && check.requested > check.before && check.used + check.requested > check.limit {
-                throw CommandRejection(
-                    .quotaExceeded,
-                    "organisation \(organisation.organisationID) is over its \(check.name) quota: \(check.used) \(check.unit) used by other "
-                        + "environments + \(check.requested) requested for \(environmentID) > \(check.limit) allowed")
-            }
+        if let quota = organisation.quota,
+            let over = ResourceOverrun.first(requested: resources, current: current, used: organisation.used, limits: quota, zeroMeansUnlimited: true)
+        {
+            throw CommandRejection(
+                .quotaExceeded,
+                "organisation \(organisation.organisationID) is over its \(over.name) quota: \(over.usedByOthers) \(over.unit) used by other "
+                    + "environments + \(over.requested) requested for \(environmentID) > \(over.limit) allowed")
         }
         return record(resources, for: environmentID, in: organisation)
     }
@@ -41,7 +35,4 @@ public enum QuotaDecisions {
         ])
     }
 
-    private static func subtract(_ total: Resources, _ part: Resources) -> Resources {
-        Resources(cpuMillicores: total.cpuMillicores - part.cpuMillicores, memoryMB: total.memoryMB - part.memoryMB, diskGB: total.diskGB - part.diskGB)
-    }
 }

@@ -61,20 +61,13 @@ public enum ServerDecisions {
         guard !server.removed, server.organisationID == organisation else { throw CommandRejection(.notFound, "no such server: \(server.serverID)") }
         let current = server.allocations[environmentID] ?? .zero
         guard current != resources else { return nil }
-        let capacity = server.registration.capacity
-        let used = server.used
-        let others = Resources(
-            cpuMillicores: used.cpuMillicores - current.cpuMillicores, memoryMB: used.memoryMB - current.memoryMB, diskGB: used.diskGB - current.diskGB)
-        let checks: [(String, String, Int, Int, Int, Int)] = [
-            ("CPU", "millicores", others.cpuMillicores, resources.cpuMillicores, current.cpuMillicores, capacity.cpuMillicores),
-            ("RAM", "MB", others.memoryMB, resources.memoryMB, current.memoryMB, capacity.memoryMB),
-            ("disk", "GB", others.diskGB, resources.diskGB, current.diskGB, capacity.diskGB),
-        ]
-        for (name, unit, usedByOthers, requested, before, limit) in checks where requested > before && usedByOthers + requested > limit {
+        if let over = ResourceOverrun.first(
+            requested: resources, current: current, used: server.used, limits: server.registration.capacity, zeroMeansUnlimited: false)
+        {
             throw CommandRejection(
                 .capacityExceeded,
-                "server \(server.serverID) is over its \(name) capacity: \(usedByOthers) \(unit) allocated to other environments + "
-                    + "\(requested) requested for \(environmentID) > \(limit) available")
+                "server \(server.serverID) is over its \(over.name) capacity: \(over.usedByOthers) \(over.unit) allocated to other environments + "
+                    + "\(over.requested) requested for \(environmentID) > \(over.limit) available")
         }
         return record(resources, for: environmentID, on: server)
     }
