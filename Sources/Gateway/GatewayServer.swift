@@ -113,6 +113,7 @@ public struct GatewayServer: Service {
         addReadRoutes(to: api)
         addSetupRoutes(to: api)
         addTokenRoutes(to: api)
+        addServerRoutes(to: api)
         api.get("/deployments/:id/logs") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)

@@ -54,6 +54,10 @@ public enum OpenAPIDocument {
         Operation(method: "post", path: "/api/v1/tokens", summary: "Issue a token (its secret is in this answer only)", permission: .manageTokens, body: "TokenRequest", answers: [201: "IssuedToken"]),
         Operation(method: "get", path: "/api/v1/tokens", summary: "List tokens (never their secrets)", permission: .manageTokens, query: ["organization_id"], answers: [200: "TokenList"]),
         Operation(method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: .manageTokens, answers: [204: "empty"]),
+        Operation(method: "get", path: "/api/v1/servers", summary: "List servers", permission: .viewQuota, query: ["organization_id"], answers: [200: "ServerList"]),
+        Operation(method: "post", path: "/api/v1/servers", summary: "Register a server, pinning the host key fingerprint given", permission: .manageServers, body: "ServerRequest", answers: [201: "Server"]),
+        Operation(method: "get", path: "/api/v1/servers/{id}", summary: "A server", permission: .viewQuota, answers: [200: "Server"]),
+        Operation(method: "delete", path: "/api/v1/servers/{id}", summary: "Remove a server no environment uses", permission: .manageServers, answers: [200: "Server"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
@@ -190,6 +194,18 @@ public enum OpenAPIDocument {
                     "disk_gb": integer, "branch": string, "auto_deploy": boolean, "server": string,
                     "settings": ["type": "object", "additionalProperties": string],
                 ]),
+            "Server": object(
+                [
+                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_path": string,
+                    "key_fingerprint": string, "host_key_type": string, "host_key_fingerprint": string, "capacity": resources, "allocated": resources,
+                    "environments": array(string), "removed": boolean,
+                ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
+            "ServerList": array(ref("Server")),
+            "ServerRequest": object(
+                [
+                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_path": string,
+                    "key_fingerprint": string, "host_key_fingerprint": string, "host_key_type": string, "capacity": resources,
+                ], required: ["id", "organization_id", "host", "key_path", "key_fingerprint", "host_key_fingerprint", "capacity"]),
             "Token": object(
                 ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
                 required: ["id", "role", "revoked"]),

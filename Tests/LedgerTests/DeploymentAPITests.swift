@@ -34,6 +34,10 @@ import Testing
             try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
             try await service.createOrganisation(id: "other", name: "Other", context: ops)
             try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            try await service.registerServer(ServerRegistered(
+                serverID: "web-1", organisationID: "acme", host: "10.0.0.5", port: 22, user: "deploy", keyPath: "/etc/ledger/key",
+                keyFingerprint: "SHA256:key", hostKeyType: "ssh-ed25519", hostKeyFingerprint: "SHA256:host",
+                capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)), context: ops)
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",
                 configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
@@ -233,6 +237,35 @@ import Testing
             #expect(over == 422 && (refusal["error"] as? [String: Any])?["code"] as? String == "quota_exceeded")
             let (badStep, _, _) = try await world.send("PATCH", "/api/v1/environments/site-prod", token: owner, body: #"{"pipeline": ["No Such Step"]}"#)
             #expect(badStep == 422)
+        }
+    }
+
+    @Test func serversAreRegisteredPlacedAndRemovedThroughTheAPIWithinTheirOrganisation() async throws {
+        try await withWorld { world in
+            let owner = try await GatewayTests.tokens(world.db).issue(
+                name: "owner", role: .orgOwner, organisation: "acme", project: nil, context: CommandContext(actor: "ops")).secret.text
+            let server = #"{"id": "web-2", "organization_id": "acme", "host": "10.0.0.7", "key_path": "/etc/ledger/key", "key_fingerprint": "SHA256:k", "host_key_fingerprint": "SHA256:h", "capacity": {"cpu_millicores": 2000, "memory_mb": 2048, "disk_gb": 20}}"#
+            let (created, body, raw) = try await world.send("POST", "/api/v1/servers", token: owner, body: server)
+            #expect(created == 201 && body["host_key_fingerprint"] as? String == "SHA256:h", "\(raw)")
+            let (badFingerprint, _, _) = try await world.send("POST", "/api/v1/servers", token: owner, body: server.replacingOccurrences(of: "web-2", with: "web-3").replacingOccurrences(of: "SHA256:h", with: "md5:h"))
+            #expect(badFingerprint == 422)
+            let (listed, _, list) = try await world.send("GET", "/api/v1/servers", token: owner)
+            #expect(listed == 200 && list.contains("web-1") && list.contains("web-2"))
+            let (strangerList, _, strangerRaw) = try await world.send("GET", "/api/v1/servers", token: world.stranger)
+            #expect(strangerList == 200 && !strangerRaw.contains("web-"), "another organisation sees none of them")
+            let (hidden, _, _) = try await world.send("GET", "/api/v1/servers/web-2", token: world.stranger)
+            #expect(hidden == 404)
+            // An environment placed on it must fit its capacity.
+            let (placed, environment, placedRaw) = try await world.send(
+                "PATCH", "/api/v1/environments/shop-prod", token: owner, body: #"{"server": "web-2", "memory_mb": 1024}"#)
+            let configuration = environment["configuration"] as? [String: Any]
+            #expect(placed == 200 && configuration?["server"] as? String == "web-2" && configuration?["host"] as? String == "10.0.0.7", "\(placedRaw)")
+            let (over, refusal, _) = try await world.send("PATCH", "/api/v1/environments/shop-prod", token: owner, body: #"{"memory_mb": 4096}"#)
+            #expect(over == 422 && (refusal["error"] as? [String: Any])?["code"] as? String == "capacity_exceeded")
+            let (inUse, _, _) = try await world.send("DELETE", "/api/v1/servers/web-2", token: owner)
+            #expect(inUse == 400, "a server in use is not removed")
+            let (removed, gone, _) = try await world.send("DELETE", "/api/v1/servers/web-1", token: owner)
+            #expect(removed == 200 && gone["removed"] as? Bool == true)
         }
     }
 

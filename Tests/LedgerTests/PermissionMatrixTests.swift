@@ -19,10 +19,13 @@ import Testing
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,
         "PATCH /api/v1/environments/{id}": #"{"ssh_port": 2200}"#,
         "POST /api/v1/tokens": #"{"name": "matrix", "role": "org_member", "organization_id": "acme"}"#,
+        "POST /api/v1/servers": #"{"id": "matrix-server", "organization_id": "acme", "host": "10.0.0.9", "key_path": "/etc/ledger/key", "key_fingerprint": "SHA256:k", "host_key_fingerprint": "SHA256:h", "capacity": {"cpu_millicores": 1000, "memory_mb": 1024, "disk_gb": 10}}"#,
     ]
 
     /// Endpoints that list what the caller may see: another organisation gets an empty answer, not 404.
-    static let collections: Set<String> = ["GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit", "GET /api/v1/tokens"]
+    static let collections: Set<String> = [
+        "GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit", "GET /api/v1/tokens", "GET /api/v1/servers",
+    ]
 
     @Test func everyEndpointTimesEveryRoleGetsItsStatus() async throws {
         try await DeploymentAPITests().withWorld { world in
@@ -53,11 +56,13 @@ import Testing
                 case let path where path.hasPrefix("/api/v1/deployments/environment") || path.hasPrefix("/api/v1/environments"): "shop-prod"
                 case let path where path.hasPrefix("/api/v1/organizations"): "acme"
                 case let path where path.hasPrefix("/api/v1/projects"): "shop"
+                case let path where path.hasPrefix("/api/v1/servers"): "web-1"
                 default: deployment
                 }
                 let path = operation.path.replacingOccurrences(of: "{id}", with: id)
                 // Destroying would change what the later rows see: its permission is checked with a missing environment.
-                let target = key.hasPrefix("DELETE") ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env") : path
+                let target = key.hasPrefix("DELETE")
+                    ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env").replacingOccurrences(of: "web-1", with: "no-such-server") : path
                 for principal in principals {
                     let (status, _, raw) = try await world.send(operation.method.uppercased(), target, token: principal.token, body: Self.bodies[key])
                     let label = "\(key) as \(principal.label)"

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ledger
+import NIOCore
+import Projections
+
+/// Servers over the API: register, list, get, remove. Registration pins the host key fingerprint
+/// the caller gives (the gateway does not reach into servers; `ledger servers add` shows the key a
+/// host presents for an operator to confirm). A server of another organisation is not found.
+extension GatewayServer {
+    func addServerRoutes(to api: RouterGroup<GatewayContext>) {
+        let logger = logger, timeout = requestTimeout, reader = reader
+        let service = DeploymentService(store: store, source: "api")
+        let keys = IdempotencyKeys(client: reader.client, logger: logger)
+
+        api.get("/servers") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.viewQuota)
+                let organisation = request.uri.queryParameters.get("organization_id")
+                let servers = try await service.servers(organisation: principal.organisation ?? organisation)
+                    .filter { principal.sees(organisation: $0.organisationID) && (organisation == nil || $0.organisationID == organisation) }
+                return try JSONResponse.encode(servers.map(ServerBody.init), status: .ok)
+            }
+        }
+        api.get("/servers/:id") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.viewQuota)
+                let id = context.parameters.get("id") ?? ""
+                guard let state = try await Self.server(id, service: service), principal.sees(organisation: state.organisationID) else {
+                    throw APIError.notFound("no server '\(id)'")
+                }
+                return try JSONResponse.encode(ServerBody(state), status: .ok)
+            }
+        }
+        api.post("/servers") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageServers)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(ServerRequest.self, raw, of: request)
+                try await service.registerServer(body.registration, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                guard let state = try await service.server(body.id) else { throw APIError.notFound("no server '\(body.id)'") }
+                return try JSONResponse.encode(ServerBody(state), status: .created)
+            }
+        }
+        api.delete("/servers/:id") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageServers)
+                let id = context.parameters.get("id") ?? ""
+                try await service.removeServer(id, context: try await context.commandContext(principal, request, body: ByteBuffer(string: id), keys: keys))
+                guard let state = try await service.server(id) else { throw APIError.notFound("no server '\(id)'") }
+                return try JSONResponse.encode(ServerBody(state), status: .ok)
+            }
+        }
+    }
+
+    /// A server by id; an id that cannot be one is simply not found.
+    static func server(_ id: String, service: DeploymentService) async throws -> ServerState? {
+        do { return try await service.server(id) } catch let rejection as CommandRejection where rejection.code == .invalid { return nil }
+    }
+}
+
+/// `POST /api/v1/servers`.
+struct ServerRequest: Decodable, Sendable {
+    var id: String
+    var organizationID: String
+    var host: String
+    var port: Int?
+    var user: String?
+    var keyPath: String
+    var keyFingerprint: String
+    var hostKeyFingerprint: String
+    var hostKeyType: String?
+    var capacity: ResourcesRequest
+
+    enum CodingKeys: String, CodingKey {
+        case id, host, port, user, capacity
+        case organizationID = "organization_id"
+        case keyPath = "key_path"
+        case keyFingerprint = "key_fingerprint"
+        case hostKeyFingerprint = "host_key_fingerprint"
+        case hostKeyType = "host_key_type"
+    }
+
+    var registration: ServerRegistered {
+        ServerRegistered(
+            serverID: id, organisationID: organizationID, host: host, port: port ?? 22, user: user ?? "deploy", keyPath: keyPath,
+            keyFingerprint: keyFingerprint, hostKeyType: hostKeyType ?? "unknown", hostKeyFingerprint: hostKeyFingerprint,
+            capacity: capacity.resources)
+    }
+}
+
+/// A server as the API shows it: never a key, only its path and fingerprint.
+struct ServerBody: Encodable, Sendable {
+    var id: String
+    var organizationID: String
+    var host: String
+    var port: Int
+    var user: String
+    var keyPath: String
+    var keyFingerprint: String
+    var hostKeyType: String
+    var hostKeyFingerprint: String
+    var capacity: ResourcesBody
+    var allocated: ResourcesBody
+    var environments: [String]
+    var removed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, host, port, user, capacity, allocated, environments, removed
+        case organizationID = "organization_id"
+        case keyPath = "key_path"
+        case keyFingerprint = "key_fingerprint"
+        case hostKeyType = "host_key_type"
+        case hostKeyFingerprint = "host_key_fingerprint"
+    }
+
+    init(_ state: ServerState) {
+        let r = state.registration
+        id = r.serverID
+        organizationID = r.organisationID
+        host = r.host
+        port = r.port
+        user = r.user
+        keyPath = r.keyPath
+        keyFingerprint = r.keyFingerprint
+        hostKeyType = r.hostKeyType
+        hostKeyFingerprint = r.hostKeyFingerprint
+        capacity = ResourcesBody(r.capacity)
+        allocated = ResourcesBody(state.used)
+        environments = state.allocations.keys.sorted()
+        removed = state.removed
+    }
+}
