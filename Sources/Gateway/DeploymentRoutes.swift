@@ -18,17 +18,16 @@ extension GatewayServer {
         @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
             guard let id else { throw APIError.notFound("nothing was deployed") }
             try await reader.awaitPosition(position, of: ["deployments", "progress"], store: store)
-            guard let state = try await reader.deployment(id) else { throw APIError.notFound("no deployment '\(id)'") }
-            let body = DeploymentBody(state, progress: try await reader.progress(id), position: try await reader.position(of: "deployments"))
-            return try JSONResponse.encode(body, status: status)
+            guard let view = try await reader.deploymentView(id) else { throw APIError.notFound("no deployment '\(id)'") }
+            return try JSONResponse.encode(DeploymentBody(view.state, progress: view.progress, position: view.position), status: status)
         }
 
-        /// The deployment `id` if this principal may see it (404 otherwise, as if it did not exist).
-        @Sendable func visible(_ id: String, to principal: Principal) async throws -> DeploymentState {
-            guard let state = try await reader.deployment(id), principal.sees(organisation: state.organisationID, project: state.projectID) else {
+        /// The deployment `id`, with its progress, if this principal may see it (404 otherwise, as if it did not exist).
+        @Sendable func visible(_ id: String, to principal: Principal) async throws -> DeploymentView {
+            guard let view = try await reader.deploymentView(id), principal.sees(organisation: view.state.organisationID, project: view.state.projectID) else {
                 throw APIError.notFound("no deployment '\(id)'")
             }
-            return state
+            return view
         }
 
         api.get("/deployments") { request, context in
@@ -54,18 +53,16 @@ extension GatewayServer {
         api.get("/deployments/:id") { _, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)
-                let state = try await visible(context.parameters.get("id") ?? "", to: principal)
-                let body = DeploymentBody(
-                    state, progress: try await reader.progress(state.deploymentID), position: try await reader.position(of: "deployments"))
-                return try JSONResponse.encode(body, status: .ok)
+                let view = try await visible(context.parameters.get("id") ?? "", to: principal)
+                return try JSONResponse.encode(DeploymentBody(view.state, progress: view.progress, position: view.position), status: .ok)
             }
         }
         api.get("/deployments/:id/progress") { _, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)
-                let state = try await visible(context.parameters.get("id") ?? "", to: principal)
-                guard let progress = try await reader.progress(state.deploymentID) else { throw APIError.notFound("no progress yet") }
-                return try JSONResponse.encode(ProgressBody(progress, position: try await reader.position(of: "progress")), status: .ok)
+                let view = try await visible(context.parameters.get("id") ?? "", to: principal)
+                guard let progress = view.progress else { throw APIError.notFound("no progress yet") }
+                return try JSONResponse.encode(ProgressBody(progress, position: view.position), status: .ok)
             }
         }
         api.post("/deployments") { request, context in
