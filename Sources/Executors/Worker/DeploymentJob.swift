@@ -176,150 +176,10 @@ final class DeploymentJob: Sendable {
         ])
     }
 
-    enum StepResult {
-        case succeeded(Duration)
-        /// The error, how long it took, and the number of tries when transient errors outlasted them all.
-        case failed(String, Duration, abandonedAfter: Int? = nil)
-        case stopped(StoppedCommand)
-    }
-
-    /// Runs a step with its retries, connecting first when need be (transient connection
-    /// failures are retried with the worker's backoff).
-    private func runStep(_ step: PipelineStep, plan: ExecutionPlan) async throws -> StepResult {
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            let connected: any CommandRunner
-            do {
-                connected = try await connect()
-            } catch let failure as TransientFailure {
-                return .failed(failure.message, started.duration(to: .now), abandonedAfter: failure.attempts)
-            }
-            let stop = StopSwitch(grace: configuration.stopGrace)
-            let outcome: CommandOutcome
-            do {
-                outcome = try await runWatched(plan.command(for: step), timeout: step.timeout, runner: connected, stop: stop)
-            } catch let error as SSHError where error.isTransient {
-                connection.withLock { $0 = nil }
-                await connected.close()
-                guard attempt <= configuration.transientRetries.count else {
-                    return .failed("\(error.message) (abandoned after \(attempt) attempts)", started.duration(to: .now), abandonedAfter: attempt)
-                }
-                logs.note(.warning, "\(error.message); trying again in \(Self.seconds(configuration.transientRetries[attempt - 1]))")
-                try await Task.sleep(for: configuration.transientRetries[attempt - 1])
-                continue
-            }
-            if let report = outcome.stop, !outcome.timedOut {
-                return .stopped(StoppedCommand(
-                    step: step.id, processGroup: report.processGroup, signal: report.signal, exitStatus: outcome.exitStatus,
-                    cleanupRan: false, elapsedMs: report.elapsedMs))
-            }
-            if outcome.succeeded { return .succeeded(started.duration(to: .now)) }
-            let why = outcome.timedOut
-                ? "timed out after \(Self.seconds(step.timeout)) (stopped with \(outcome.stop?.signal ?? "TERM"))"
-                : outcome.exitStatus.map { "exited with status \($0)" } ?? "ended by signal \(outcome.signal ?? "?")"
-            if attempt <= step.retries {
-                let pause = step.backoff[min(attempt - 1, step.backoff.count - 1)]
-                logs.note(.warning, "\(step.name) \(why); attempt \(attempt + 1) of \(step.retries + 1) in \(Self.seconds(pause))")
-                try await Task.sleep(for: pause)
-                continue
-            }
-            return .failed("\(step.name) \(why)", started.duration(to: .now))
-        }
-    }
-
-    /// Runs the command while a watcher writes its output every flush interval and pulls the
-    /// stop switch when a cancellation arrives or the lease is lost.
-    private func runWatched(_ command: String, timeout: Duration, runner: any CommandRunner, stop: StopSwitch) async throws -> CommandOutcome {
-        let finished = Flag()
-        let outcome = try await withThrowingTaskGroup(of: CommandOutcome?.self) { group in
-            group.addTask { [self] in
-                defer { finished.raise() }
-                return try await runner.run(command, timeout: timeout, stop: stop) { [logs] in logs.add($0) }
-            }
-            group.addTask { [self] in
-                while !finished.isRaised {
-                    // Sleeps in slices, so a step that ends does not wait out the interval.
-                    let wake = ContinuousClock.now + configuration.flushInterval
-                    while !finished.isRaised && ContinuousClock.now < wake { try await Task.sleep(for: .milliseconds(5)) }
-                    if leaseLost.isRaised { stop.pull(reason: "lease lost") }
-                    do {
-                        try await flushLogs()
-                        let state = try await tracker.refresh()?.0
-                        if state?.cancellationRequested == true { stop.pull(reason: "cancellation requested") }
-                        if state?.status.isTerminal == true {
-                            // Ended elsewhere (the watchdog timed it out): stop, and write nothing more.
-                            stop.pull(reason: "the deployment ended")
-                            leaseLost.raise()
-                        }
-                    } catch let rejection as CommandRejection where rejection.code == .staleLease {
-                        stop.pull(reason: "lease taken over")
-                        leaseLost.raise()
-                    }
-                }
-                return nil
-            }
-            var outcome: CommandOutcome?
-            for try await result in group { if let result { outcome = result } }
-            return outcome!
-        }
-        logs.flushPartialLines()
-        if !leaseLost.isRaised { try await flushLogs() }
-        return outcome
-    }
-
-    /// Writes the waiting log lines, in events of at most `linesPerEvent`.
-    private func flushLogs() async throws {
-        while true {
-            let lines = logs.take(limit: configuration.linesPerEvent)
-            if lines.isEmpty { return }
-            let outcome = try await write(refreshing: false) { [self] state, _ in try fence.appendLogs(state, lines: lines) }
-            await tracker.adopt(.logLinesAppended(LogLinesAppended(deploymentID: deploymentID, lines: lines)), appended: outcome.result)
-        }
-    }
-
-    /// Runs the pipeline's cleanup (release the host's deploy lock) after a failure or cancel.
-    private func cleanUp(_ plan: ExecutionPlan) async -> Bool {
-        guard let cleanup = plan.pipeline.cleanup, let runner = connection.withLock({ $0 }) else { return false }
-        let outcome = try? await runner.run(CommandTemplate.render(cleanup, values: plan.values), timeout: .seconds(60), stop: StopSwitch()) { _ in }
-        return outcome?.succeeded == true
-    }
-
-    /// Connecting failed for good: a refusal (wrong host key), or transient errors past every retry (`attempts`).
-    private struct TransientFailure: Error {
-        var message: String
-        var attempts: Int?
-    }
-
-    /// The open runner, or a new one, connecting with retries on transient failures.
-    private func connect() async throws -> any CommandRunner {
-        if let runner = connection.withLock({ $0 }) { return runner }
-        var attempt = 0
-        while true {
-            attempt += 1
-            guard let (state, _) = try await tracker.refresh() else { throw CommandRejection(.notFound, "deployment vanished") }
-            do {
-                let opened = try await openRunner(state)
-                connection.withLock { $0 = opened }
-                return opened
-            } catch let error as SSHError where error.isTransient && attempt <= configuration.transientRetries.count {
-                let pause = configuration.transientRetries[attempt - 1]
-                logs.note(.warning, "\(error.message); trying again in \(Self.seconds(pause)) (attempt \(attempt + 1) of \(configuration.transientRetries.count + 1))")
-                try await flushLogs()
-                try await Task.sleep(for: pause)
-            } catch let error as SSHError {
-                throw TransientFailure(
-                    message: error.isTransient ? "\(error.message) (abandoned after \(attempt) attempts)" : error.message,
-                    attempts: error.isTransient ? attempt : nil)
-            }
-        }
-    }
-
     /// One fenced write, decided on the tracked state — refreshed first unless the caller has
     /// just done so (the watcher, between log batches), and always again after a conflict.
     @discardableResult
-    private func write(
+    func write(
         refreshing: Bool = true, _ decide: @escaping @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision
     ) async throws -> DeploymentService.Outcome {
         let attempts = Shared(0)
@@ -330,6 +190,4 @@ final class DeploymentJob: Sendable {
             return .init(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
         }
     }
-
-    static func seconds(_ duration: Duration) -> String { String(format: "%.1f s", duration.seconds) }
 }
