@@ -94,6 +94,20 @@ public struct GatewayServer: Service {
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
         }
+        // Kubernetes-style probes: alive (the process answers), ready (PostgreSQL answers and
+        // every migration this build knows is applied).
+        router.get("/healthz") { _, _ in
+            try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
+        }
+        router.get("/readyz") { _, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let pending = try await SchemaMigrator(client: reader.client, logger: logger).pending()
+                guard pending.isEmpty else {
+                    throw APIError(.serviceUnavailable, "not_ready", "migrations not applied yet: \(pending.map(String.init).joined(separator: ", "))")
+                }
+                return try ContentEncoding.jsonResponse(Array(#"{"status":"ready"}"#.utf8), acceptEncoding: nil)
+            }
+        }
         router.get("/metrics") { _, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let statuses = try await reader.projectionStatuses(store: store)

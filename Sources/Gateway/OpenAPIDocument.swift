@@ -18,6 +18,8 @@ public enum OpenAPIDocument {
     public static let operations: [Operation] = [
         Operation(method: "get", path: "/health", summary: "Liveness", answers: [200: "object"]),
         Operation(method: "get", path: "/metrics", summary: "Prometheus metrics", answers: [200: "text"]),
+        Operation(method: "get", path: "/healthz", summary: "Alive", answers: [200: "object"]),
+        Operation(method: "get", path: "/readyz", summary: "Ready: the database answers and is migrated", answers: [200: "object"]),
         Operation(method: "get", path: "/openapi.json", summary: "This document", answers: [200: "object"]),
         Operation(
             method: "get", path: "/api/v1/deployments", summary: "List deployments, newest first", permission: .listDeployments,

@@ -211,6 +211,17 @@ import Testing
         }
     }
 
+    @Test func readyOnlyOnceTheDatabaseAnswersAndIsMigrated() async throws {
+        try await Self.withGateway { db, client, reader in
+            #expect(try await client.get("/healthz").status == 200)
+            #expect(try await client.get("/readyz").status == 200)
+            try await db.tamper("DELETE FROM ledger.schema_migrations WHERE version = (SELECT max(version) FROM ledger.schema_migrations)")
+            let unready = try await client.get("/readyz")
+            #expect(unready.status == 503)
+            #expect(String(decoding: unready.body, as: UTF8.self).contains("not_ready"))
+        }
+    }
+
     @Test func metricLabelsAreEscaped() {
         #expect(Metrics.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
     }
