@@ -128,6 +128,7 @@ public struct GatewayServer: Service {
         addSetupRoutes(to: api)
         addTokenRoutes(to: api)
         addServerRoutes(to: api)
+        addEventStreamRoutes(to: api)
         api.get("/deployments/:id/logs") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)

@@ -60,6 +60,9 @@ public enum OpenAPIDocument {
         Operation(method: "post", path: "/api/v1/servers", summary: "Register a server, pinning the host key fingerprint given", permission: .manageServers, body: "ServerRequest", answers: [201: "Server"]),
         Operation(method: "get", path: "/api/v1/servers/{id}", summary: "A server", permission: .viewQuota, answers: [200: "Server"]),
         Operation(method: "delete", path: "/api/v1/servers/{id}", summary: "Remove a server no environment uses", permission: .manageServers, answers: [200: "Server"]),
+        Operation(
+            method: "get", path: "/api/v1/events", summary: "Deployment events live (Server-Sent Events; resume with Last-Event-ID)",
+            permission: .viewDeployments, query: ["deployment_id", "environment_id", "project_id", "after", "follow"], answers: [200: "event-stream"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
@@ -111,7 +114,7 @@ public enum OpenAPIDocument {
         case "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)]
         case "level": ["type": "string", "enum": ["debug", "info", "warning", "error"]]
         case "format": ["type": "string", "enum": ["json", "csv", "ndjson"]]
-        case "delete_data": ["type": "boolean"]
+        case "delete_data", "follow": ["type": "boolean"]
         case "at", "from", "to", "created_from", "created_before", "finished_from", "finished_before": ["type": "string", "format": "date-time"]
         case "cursor": ["type": "integer", "minimum": 1]
         default: ["type": "string"]
@@ -126,6 +129,7 @@ public enum OpenAPIDocument {
     static func response(_ schema: String) -> [String: Any] {
         switch schema {
         case "text": ["description": "ok", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case "event-stream": ["description": "Server-Sent Events", "content": ["text/event-stream": ["schema": ["type": "string"]]]]
         case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
         case "empty": ["description": "done"]
         case "AuditPage":

@@ -1,0 +1,67 @@
+import Foundation
+import Ledger
+
+/// Committed deployment events as Server-Sent Events: `deployment.status`, `deployment.progress`
+/// and `deployment.log`, each with the event's global log position as its SSE `id`, so a client
+/// that reconnects with `Last-Event-ID` resumes exactly after the last event it got.
+enum ServerSentEvents {
+    /// How long a client waits before reconnecting, sent once at the start.
+    static let retryMilliseconds = 3_000
+
+    /// The SSE message for one recorded event, or nil for events a dashboard does not follow.
+    static func message(for record: DomainRecord) -> String? {
+        guard let (name, data) = payload(for: record), let json = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]) else {
+            return nil
+        }
+        return "id: \(record.position)\nevent: \(name)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
+    }
+
+    /// A comment line: keeps proxies from closing an idle stream.
+    static let heartbeat = ": heartbeat\n\n"
+
+    static func payload(for record: DomainRecord) -> (String, [String: Any])? {
+        let at = Timestamps.format(record.recordedAtMicroseconds)
+        func status(_ id: String, _ status: String, _ extra: [String: Any] = [:]) -> (String, [String: Any]) {
+            ("deployment.status", ["deployment_id": id, "status": status, "timestamp": at].merging(extra) { $1 })
+        }
+        func step(_ id: String, _ step: DeploymentStep, _ status: String, _ extra: [String: Any] = [:]) -> (String, [String: Any]) {
+            ("deployment.progress", ["deployment_id": id, "step": step.rawValue, "step_status": status, "timestamp": at].merging(extra) { $1 })
+        }
+        switch record.event {
+        case .deploymentRequested(let e):
+            return status(e.deploymentID, "pending", ["environment_id": e.environmentID, "trigger": e.trigger.rawValue, "number": e.number])
+        case .deploymentQueued(let e): return status(e.deploymentID, "queued")
+        case .deploymentStarted(let e):
+            return status(e.deploymentID, "building", ["executor": e.executor, "steps": (e.steps ?? []).map(\.rawValue)])
+        case .deploymentCancellationRequested(let e): return status(e.deploymentID, "cancelling", ["reason": e.reason ?? ""])
+        case .deploymentSucceeded(let e): return status(e.deploymentID, "success")
+        case .deploymentFailed(let e): return status(e.deploymentID, "failed", ["error": e.error])
+        case .deploymentCancelled(let e): return status(e.deploymentID, "cancelled")
+        case .deploymentTimedOut(let e): return status(e.deploymentID, "timed_out")
+        case .deploymentRolledBack(let e): return status(e.deploymentID, "rolled_back", ["replaced_by": e.replacedBy])
+        case .deploymentDestroyed(let e): return status(e.deploymentID, "destroyed")
+        case .deploymentTakenOver(let e): return status(e.deploymentID, "taken_over", ["executor": e.executor])
+        case .stepStarted(let e): return step(e.deploymentID, e.step, "running")
+        case .stepCompleted(let e): return step(e.deploymentID, e.step, "completed", ["duration_ms": e.durationMs])
+        case .stepFailed(let e): return step(e.deploymentID, e.step, "failed", ["duration_ms": e.durationMs, "error": e.error])
+        case .stepSkipped(let e): return step(e.deploymentID, e.step, "skipped")
+        case .logLinesAppended(let e):
+            let lines: [[String: Any]] = e.lines.map { line in
+                [
+                    "deployment_id": e.deploymentID, "level": line.level.rawValue, "message": line.message,
+                    "step": line.step?.rawValue as Any? ?? NSNull(), "timestamp": Timestamps.format(line.atMicroseconds),
+                ]
+            }
+            return ("deployment.log", ["deployment_id": e.deploymentID, "lines": lines])
+        default: return nil
+        }
+    }
+
+    /// Whether a deployment is over for good with this event (a stream scoped to it then ends).
+    static func ends(_ record: DomainRecord) -> Bool {
+        switch record.event {
+        case .deploymentSucceeded, .deploymentFailed, .deploymentCancelled, .deploymentTimedOut, .deploymentDestroyed: true
+        default: false
+        }
+    }
+}
