@@ -30,12 +30,13 @@ run_tests() {
   return "$status"
 }
 # The crash tests restart clusters and run many `ledger` processes (workers with 3-second leases
-# among them), the executor's end-to-end suites run sshd, git and web apps, and the API suites run a whole service each and hundreds of curl requests: they
+# among them), the executor's suites run shells, sshd, git and web apps, and the API suites run a whole service each and hundreds of curl requests: they
 # get the machine to themselves after the rest, so their load cannot make other tests miss
 # their bounds, nor theirs be missed.
 if [ $# -eq 0 ]; then
-  run_tests --skip 'CrashRecoveryTests|WorkerCrashTests|ExecutorEndToEndTests|ServerCommandTests|DeploymentAPITests|PermissionMatrixTests'
-  run_tests --filter 'CrashRecoveryTests|WorkerCrashTests|ExecutorEndToEndTests|ServerCommandTests'
+  executor='WorkerTests|WorkerFailureTests|WorkerCrashTests|LocalRunnerTests|SSHRunnerTests|ExecutorEndToEndTests|ServerCommandTests'
+  run_tests --skip "CrashRecoveryTests|$executor|DeploymentAPITests|PermissionMatrixTests"
+  run_tests --filter "CrashRecoveryTests|$executor"
   run_tests --filter 'DeploymentAPITests|PermissionMatrixTests'
 else
   run_tests "$@"

@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import LedgerTestSupport
 import Projections
+import Synchronization
 import Testing
 
 /// What the executor does when things go wrong: hosts that cannot be reached (retried, then
@@ -47,10 +48,13 @@ struct WorkerFailureTests {
             try await setup.service.execute(deployment: id, context: .init(actor: "worker")) { state, _ in
                 try silent.claim(state, pipeline: "deploy", steps: [DeploymentStep(rawValue: "only")!])
             }
-            let watchdog = Watchdog(service: setup.service, silence: .milliseconds(300), logger: TestDatabase.logger)
-            #expect(try await watchdog.check(id) == false, "not silent for long enough yet")
-            try await Task.sleep(for: .milliseconds(400))
-            #expect(try await watchdog.check(id))
+            let claimedAt = try #require(try await setup.store.read(stream: DomainIDs.deploymentStream(id), direction: .backward, limit: 1).first)
+                .recordedAtMicroseconds
+            let clock = Shared(claimedAt + 29 * 60 * 1_000_000)
+            let watchdog = Watchdog(service: setup.service, logger: TestDatabase.logger) { clock.value }
+            #expect(try await watchdog.check(id) == false, "silent for 29 minutes: not yet")
+            clock.value = claimedAt + 31 * 60 * 1_000_000
+            #expect(try await watchdog.check(id), "silent for 31 minutes: timed out")
             #expect(try await setup.service.deployment(id)?.status == .timedOut)
             #expect(try await setup.service.environment("shop-dev")?.inFlight == nil, "the environment is free again")
             #expect(try await watchdog.check(id) == false, "a finished deployment is left alone")
@@ -108,4 +112,14 @@ func ownerOnlyKey(_ directory: String) throws -> String {
     _ = FileManager.default.createFile(atPath: path, contents: Data("-----BEGIN OPENSSH PRIVATE KEY-----\n-----END OPENSSH PRIVATE KEY-----\n".utf8))
     try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     return path
+}
+
+/// A value a test changes while code under test reads it.
+final class Shared<Value: Sendable>: Sendable {
+    private let state: Mutex<Value>
+    init(_ value: Value) { state = Mutex(value) }
+    var value: Value {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
 }

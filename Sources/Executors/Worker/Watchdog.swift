@@ -14,12 +14,18 @@ public struct Watchdog: Service {
     public var interval: Duration
     let service: DeploymentService
     let logger: Logger
+    /// Now, in microseconds since 1970 (a test passes its own clock).
+    let now: @Sendable () -> Int64
 
-    public init(service: DeploymentService, silence: Duration = .seconds(30 * 60), interval: Duration = .seconds(60), logger: Logger) {
+    public init(
+        service: DeploymentService, silence: Duration = .seconds(30 * 60), interval: Duration = .seconds(60), logger: Logger,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+    ) {
         self.service = service
         self.silence = silence
         self.interval = interval
         self.logger = logger
+        self.now = now
     }
 
     public func run() async throws {
@@ -43,14 +49,15 @@ public struct Watchdog: Service {
     @discardableResult
     public func check(_ id: String) async throws -> Bool {
         guard let last = try await service.store.read(stream: DomainIDs.deploymentStream(id), direction: .backward, limit: 1).first else { return false }
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        let silentFor = Duration.microseconds(now - last.recordedAtMicroseconds)
+        let silentFor = Duration.microseconds(now() - last.recordedAtMicroseconds)
         guard silentFor > silence else { return false }
         do {
-            try await service.execute(deployment: id, context: CommandContext(actor: "watchdog", source: "executor")) { state, progress in
+            let outcome = try await service.execute(deployment: id, context: CommandContext(actor: "watchdog", source: "executor")) { state, progress in
                 guard !state.status.isTerminal else { return .nothing }
                 return try ExecutionDecisions.timeOut(state, step: progress.steps.first { $0.status == .running }?.step)
             }
+            // It ended meanwhile: nothing was written.
+            if outcome.result == nil { return false }
             logger.warning("timed out a deployment that recorded nothing for too long", metadata: [
                 "deploy.id": "\(id)", "deploy.silent_seconds": "\(Int(silentFor.seconds))",
             ])
