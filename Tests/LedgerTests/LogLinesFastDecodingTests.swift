@@ -162,3 +162,20 @@ import Testing
             == DeploymentStarted(deploymentID: "d", executor: "e", lease: "l"))
     }
 }
+
+/// The hand-written encoding of log lines: the same bytes `LedgerJSON.encode` writes, whatever
+/// the lines hold (quotes, backslashes, control characters, non-ASCII, structured data).
+@Suite struct LogLinesFastEncodingTests {
+    @Test func theFastEncodingIsTheSameDocumentAsJSONEncoders() throws {
+        let step = DeploymentStep(rawValue: "building")!
+        let event = LogLinesAppended(deploymentID: "d-1", lines: [
+            LogLine(level: .info, step: step, message: "plain", atMicroseconds: 1_795_000_000_000_000),
+            LogLine(level: .warning, step: nil, message: "quote \" backslash \\ slash / tab \t newline \n cr \r bell \u{07} backspace \u{08} formfeed \u{0C} del \u{7F} é 日本 🚀", atMicroseconds: 2),
+            LogLine(level: .error, step: step, message: "", data: ["vm_ip": "192.168.1.100", "a\"key": "v\u{01}"], atMicroseconds: -3),
+        ])
+        let fast = event.fastEncode()
+        #expect(try LedgerJSON.decode(LogLinesAppended.self, from: fast) == event)
+        #expect(String(decoding: fast, as: UTF8.self) == String(decoding: try LedgerJSON.encode(event), as: UTF8.self))
+        #expect(LogLinesAppended.fastDecode(fast) == event)
+    }
+}

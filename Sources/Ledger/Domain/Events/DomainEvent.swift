@@ -75,7 +75,10 @@ public enum DomainEvent: Sendable, Equatable {
 
     /// Encodes it for appending.
     public func newEvent(id: UUID = UUID(), metadata: EventMetadata) throws -> NewEvent {
-        try NewEvent(payload, id: id, metadata: metadata)
+        if case .logLinesAppended(let e) = self {
+            return try NewEvent(id: id, type: LogLinesAppended.eventType, schemaVersion: LogLinesAppended.schemaVersion, data: e.fastEncode(), metadata: metadata)
+        }
+        return try NewEvent(payload, id: id, metadata: metadata)
     }
 
     /// Decodes a stored event, upcasting older schema versions. Unknown types and versions
