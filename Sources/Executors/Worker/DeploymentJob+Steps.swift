@@ -69,9 +69,12 @@ extension DeploymentJob {
             }
             group.addTask { [self] in
                 while !finished.isRaised {
-                    // Sleeps in slices, so a step that ends does not wait out the interval.
+                    // Sleeps in slices, so a step that ends does not wait out the interval, and a
+                    // full batch is written at once rather than at the next tick.
                     let wake = ContinuousClock.now + configuration.flushInterval
-                    while !finished.isRaised && ContinuousClock.now < wake { try await Task.sleep(for: .milliseconds(5)) }
+                    while !finished.isRaised && ContinuousClock.now < wake && logs.waiting < configuration.linesPerEvent {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
                     if leaseLost.isRaised { stop.pull(reason: "lease lost") }
                     do {
                         try await flushLogs()
