@@ -22,7 +22,7 @@ public struct WorkerConfiguration: Sendable {
     /// How often waiting log lines are written as one event, and cancellation looked for.
     public var flushInterval: Duration = .milliseconds(250)
     /// The most log lines in one event.
-    public var linesPerEvent = 2_000
+    public var linesPerEvent = 4_000
 
     public init(name: String = WorkerConfiguration.defaultName()) { self.name = name }
 
