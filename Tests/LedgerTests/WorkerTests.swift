@@ -114,6 +114,57 @@ struct WorkerTests {
             #expect(state.error?.contains("stopped renewing its lease during step only") == true)
         }
     }
+
+    @Test func aStaleWorkerDecidingOnTheStateItLastSawCannotSlipALogLineIn() async throws {
+        try await withWorkerSetup("steps:\n  - id: only\n    run: 'true'\n") { setup in
+            let id = try await setup.deploy()
+            let stale = FencedExecution(executor: "worker-a", lease: "lease-a")
+            let fresh = FencedExecution(executor: "worker-b", lease: "lease-b")
+            let context = CommandContext(actor: "worker")
+            try await setup.service.execute(deployment: id, context: context) { state, _ in
+                try stale.claim(state, pipeline: "deploy", steps: [DeploymentStep(rawValue: "only")!])
+            }
+            // What the stale worker last saw: running, under its own lease.
+            let (seen, _) = try #require(try await setup.service.deploymentWithProgress(id))
+            try await setup.service.execute(deployment: id, context: context) { state, progress in try fresh.takeOver(state, progress, expiredLease: "lease-a") }
+            let head = try await setup.store.headPosition()
+            var service = setup.service
+            service.maximumAttempts = 2
+            let line = LogLine(level: .info, step: nil, message: "zombie", atMicroseconds: 0)
+            // Its decision passes on that old state; only the exact stream version it appends at stops it.
+            await #expect(throws: CommandRejection.self) {
+                try await service.execute(context) { .init(try stale.appendLogs(seen, lines: [line]), organisation: "acme", project: "shop") }
+            }
+            #expect(try await setup.store.headPosition() == head, "the stale line was not written")
+        }
+    }
+
+    @Test func aWriteUnderAnotherLeaseIsRefusedEvenWhileTheDeploymentRuns() throws {
+        let id = "d-1"
+        let requested = DeploymentRequested(
+            deploymentID: id, environmentID: "shop-dev", projectID: "shop", organisationID: "acme", number: 1, trigger: .manual,
+            git: GitReference(branch: "main"), requestedBy: "ana",
+            configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)))
+        let events: [DomainEvent] = [
+            .deploymentRequested(requested), .deploymentQueued(DeploymentQueued(deploymentID: id)),
+            .deploymentStarted(DeploymentStarted(deploymentID: id, executor: "worker-a", lease: "lease-a")),
+            .deploymentTakenOver(DeploymentTakenOver(
+                deploymentID: id, executor: "worker-b", lease: "lease-b", previousExecutor: "worker-a", previousLease: "lease-a", interruptedStep: nil)),
+        ]
+        let records = events.enumerated().map { index, event in
+            DomainRecord(position: Int64(index + 1), streamID: DomainIDs.deploymentStream(id), streamVersion: Int64(index + 1), recordedAtMicroseconds: 0, event: event)
+        }
+        let state = try #require(DeploymentState.fold(records))
+        #expect(state.status == .building && state.lease == "lease-b")
+        let line = LogLine(level: .info, step: nil, message: "x", atMicroseconds: 0)
+        do {
+            _ = try FencedExecution(executor: "worker-a", lease: "lease-a").appendLogs(state, lines: [line])
+            Issue.record("a write under the old lease was accepted")
+        } catch let rejection as CommandRejection {
+            #expect(rejection.code == .staleLease)
+        }
+        #expect(try FencedExecution(executor: "worker-b", lease: "lease-b").appendLogs(state, lines: [line]).writes.count == 1)
+    }
 }
 
 /// A database, an organisation with one environment, a pipeline file and a worker on the local runner.
