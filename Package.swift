@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Executors",
             dependencies: [
-                "Ledger", "CSSH2",
+                "Ledger", "CSSH2", "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -76,7 +76,7 @@ extension GatewayServer {
             let page = try await store.readAll(after: position, filter: filter, limit: 500)
             for event in page.events {
                 let record = try DomainRecord(event)
-                guard try await scope.includes(record, metadata: event.metadataJSON, reader: reader), let message = ServerSentEvents.message(for: record) else {
+                guard try await scope.includes(record, metadata: (try? event.metadata()) ?? EventMetadata(), reader: reader), let message = ServerSentEvents.message(for: record) else {
                     continue
                 }
                 try await write(message)
@@ -111,17 +111,11 @@ struct EventStreamScope: Sendable {
         self.project = project
     }
 
-    private struct Owner: Decodable {
-        var organisation: String?
-        var project: String?
-    }
-
-    mutating func includes(_ record: DomainRecord, metadata: Data, reader: ProjectionReader) async throws -> Bool {
+    mutating func includes(_ record: DomainRecord, metadata: EventMetadata, reader: ProjectionReader) async throws -> Bool {
         let id = DomainIDs.id(of: record.streamID)
         if let deployment, deployment != id { return false }
-        let owner = (try? JSONDecoder().decode(Owner.self, from: metadata)) ?? Owner()
-        guard principal.sees(organisation: owner.organisation, project: owner.project) else { return false }
-        if let project, owner.project != project { return false }
+        guard principal.sees(organisation: metadata.organisation, project: metadata.project) else { return false }
+        if let project, metadata.project != project { return false }
         if let environment {
             if case .deploymentRequested(let e) = record.event { environmentOf[id] = e.environmentID }
             if environmentOf[id] == nil { environmentOf[id] = try await reader.deployment(id)?.environmentID ?? "" }

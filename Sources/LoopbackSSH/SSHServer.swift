@@ -77,9 +77,6 @@ public struct SSHServer: Sendable {
         return path
     }
 
-    /// Runs a command on the host as the test user would see it (here: locally), returning its exit status.
-    public func shell(_ command: String) async throws -> Int32 { try await ShellCommand.run(command) }
-
     /// Stops sshd (sessions in progress end) and removes the directory.
     public func stop() async {
         await stopServer()

@@ -24,7 +24,7 @@ import Testing
             collected.add($0)
         }
         try await waitUntil("the command started", within: .seconds(10)) { collected.text(.stdout).contains("started") }
-        stop.pull(reason: "test")
+        stop.pull()
         let result = try await outcome
         let group = try #require(result.processGroup)
         #expect(result.stop?.signal == "KILL")
@@ -38,7 +38,7 @@ import Testing
             collected.add($0)
         }
         try await waitUntil("the command started", within: .seconds(10)) { collected.text(.stdout).contains("started") }
-        stop.pull(reason: "test")
+        stop.pull()
         let result = try await outcome
         #expect(result.stop?.signal == "TERM")
         #expect((result.stop?.elapsedMs ?? 10_000) < 5_000)

@@ -64,7 +64,7 @@ struct SSHRunnerTests {
         // A shell that ignores TERM, with a child: KILL must follow after the grace period.
         async let outcome = connection.run("trap '' TERM; sleep 300 & echo started; wait", timeout: .seconds(60), stop: stop) { collected.add($0) }
         try await waitUntil("the step started", within: .seconds(10)) { collected.text(.stdout).contains("started") }
-        stop.pull(reason: "cancelled")
+        stop.pull()
         let result = try await outcome
         let group = try #require(result.processGroup)
         #expect(result.stop?.signal == "KILL")

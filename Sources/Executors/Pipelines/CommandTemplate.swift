@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 /// `{{variable}}` placeholders in step commands: found when a pipeline is loaded (so an unknown
@@ -29,7 +30,7 @@ public enum CommandTemplate {
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
             output += rest[..<open.lowerBound]
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            output += ProcessGroupWrapper.quote(values[name] ?? "")
+            output += ShellCommand.quote(values[name] ?? "")
             rest = rest[close.upperBound...]
         }
         return output + rest

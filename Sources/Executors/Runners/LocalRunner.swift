@@ -1,3 +1,4 @@
+import ChildProcess
 import Dispatch
 import Foundation
 import Glibc
@@ -14,7 +15,7 @@ public struct LocalRunner: CommandRunner {
     public func run(
         _ command: String, timeout: Duration, stop: StopSwitch, output: @escaping @Sendable (OutputChunk) -> Void
     ) async throws -> CommandOutcome {
-        let wrapped = "cd \(ProcessGroupWrapper.quote(workingDirectory)) && " + ProcessGroupWrapper.wrap(command)
+        let wrapped = "cd \(ShellCommand.quote(workingDirectory)) && " + ProcessGroupWrapper.wrap(command)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue(label: "ledger.local-runner").async {
@@ -22,7 +23,7 @@ public struct LocalRunner: CommandRunner {
                 }
             }
         } onCancel: {
-            stop.pull(reason: "the worker is stopping")
+            stop.pull()
         }
     }
 

@@ -1,18 +1,15 @@
+import ChildProcess
+
 /// Wraps a step's command so it runs in a process group of its own and reports the group's id
 /// first thing on stderr — the handle a stop needs to reach every process the step started
 /// (without it, killing the shell leaves its children running on the host).
-public enum ProcessGroupWrapper {
+enum ProcessGroupWrapper {
     static let marker = "ledger-pgid "
 
     /// `setsid -w` makes the inner shell a session (and group) leader, so its pid is the group id,
     /// and still waits for it, so the exit status is the command's own.
     static func wrap(_ command: String) -> String {
-        "exec setsid -w /bin/sh -c 'printf \"\(marker)%s\\n\" \"$$\" >&2; exec /bin/sh -c \"$0\"' " + quote(command)
-    }
-
-    /// `word` quoted for `/bin/sh`.
-    public static func quote(_ word: String) -> String {
-        "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        "exec setsid -w /bin/sh -c 'printf \"\(marker)%s\\n\" \"$$\" >&2; exec /bin/sh -c \"$0\"' " + ShellCommand.quote(command)
     }
 
     /// Reads the group id off the head of stderr, passing on what follows it.

@@ -10,7 +10,7 @@ extension SSHConnection {
         try await withTaskCancellationHandler {
             try await Self.onQueue(queue) { try self.runOnQueue(command, timeout: timeout, stop: stop, output: output) }
         } onCancel: {
-            stop.pull(reason: "the worker is stopping")
+            stop.pull()
         }
     }
 

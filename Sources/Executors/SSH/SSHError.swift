@@ -11,8 +11,10 @@ public struct SSHError: Error, Sendable, CustomStringConvertible {
         public static let hostKeyMismatch = Code(name: "host_key_mismatch")
         /// The server refused the key.
         public static let authenticationFailed = Code(name: "ssh_authentication_failed")
-        /// The private key file is missing or readable by others, or there is no server to reach.
+        /// The private key file is missing or readable by others.
         public static let keyFileRefused = Code(name: "ssh_key_file_refused")
+        /// The environment names no registered server (and the worker runs nothing locally).
+        public static let noServer = Code(name: "ssh_no_server")
         /// The SSH protocol failed mid-way (handshake, channel, lost connection).
         public static let protocolFailed = Code(name: "ssh_failed")
     }

@@ -75,18 +75,18 @@ extension DeploymentJob {
                     while !finished.isRaised && ContinuousClock.now < wake && logs.waiting < configuration.linesPerEvent {
                         try await Task.sleep(for: .milliseconds(5))
                     }
-                    if leaseLost.isRaised { stop.pull(reason: "lease lost") }
+                    if leaseLost.isRaised { stop.pull() }
                     do {
                         try await flushLogs()
                         let state = try await tracker.refresh()?.0
-                        if state?.cancellationRequested == true { stop.pull(reason: "cancellation requested") }
+                        if state?.cancellationRequested == true { stop.pull() }
                         if state?.status.isTerminal == true {
                             // Ended elsewhere (the watchdog timed it out): stop, and write nothing more.
-                            stop.pull(reason: "the deployment ended")
+                            stop.pull()
                             leaseLost.raise()
                         }
                     } catch let rejection as CommandRejection where rejection.code == .staleLease {
-                        stop.pull(reason: "lease taken over")
+                        stop.pull()
                         leaseLost.raise()
                     }
                 }

@@ -8,7 +8,7 @@ public enum RunnerChoice {
         { deployment in
             if let name = deployment.configuration.server {
                 guard let server = try await service.server(name), !server.removed else {
-                    throw SSHError(.keyFileRefused, "server \(name) is not registered (any more); nothing was run")
+                    throw SSHError(.noServer, "server \(name) is not registered (any more); nothing was run")
                 }
                 let registration = server.registration
                 return try await SSHConnection.connect(SSHTarget(
@@ -17,7 +17,7 @@ public enum RunnerChoice {
             }
             guard let localDirectory else {
                 throw SSHError(
-                    .keyFileRefused,
+                    .noServer,
                     "environment \(deployment.environmentID) names no server: register one with `ledger servers add` and configure the "
                         + "environment with --server (or run the worker with --local DIR for development); nothing was run")
             }

@@ -150,18 +150,21 @@ extension DeploymentService {
     /// change the environment's allocation (deploying it again after a destroy, or a snapshot
     /// with other resources): an ordinary deploy reads no organisation stream at all.
     func quotaOrganisation(of environment: EnvironmentState?, deploying configuration: EnvironmentConfiguration?) async throws -> OrganisationState? {
-        guard let environment, let configuration else { return nil }
-        if environment.status != .destroyed, environment.configuration?.resources == configuration.resources { return nil }
+        guard let environment, let configuration, Self.changesAllocation(environment, configuration) else { return nil }
         return try await organisationOf(environment.organisationID)
+    }
+
+    /// Whether deploying `configuration` can change what `environment` is allocated: after a
+    /// destroy (it allocates nothing then), or a snapshot with other resources or another server.
+    static func changesAllocation(_ environment: EnvironmentState, _ configuration: EnvironmentConfiguration) -> Bool {
+        environment.status == .destroyed || environment.configuration?.resources != configuration.resources
+            || environment.configuration?.server != configuration.server
     }
 
     /// The server whose capacity a deployment must fit — loaded, like the organisation, only
     /// when the deployment can change the environment's allocation there.
     func capacityServer(of environment: EnvironmentState?, deploying configuration: EnvironmentConfiguration?) async throws -> ServerState? {
-        guard let environment, let configuration, let name = configuration.server else { return nil }
-        if environment.status != .destroyed, environment.configuration?.resources == configuration.resources,
-            environment.configuration?.server == name
-        {
+        guard let environment, let configuration, let name = configuration.server, Self.changesAllocation(environment, configuration) else {
             return nil
         }
         return try await server(name)

@@ -69,7 +69,7 @@ public struct LeaseStore: Sendable {
         }
     }
 
-    /// The deployments held right now and by whom, for `ledger work --status` and tests.
+    /// The deployments held right now and by whom (tests check that a finished job released its lease).
     public func held() async throws -> [String: String] {
         let rows = try await client.liveQuery(
             "SELECT deployment_id, worker FROM executor.leases WHERE expires_at >= clock_timestamp()", logger: logger)

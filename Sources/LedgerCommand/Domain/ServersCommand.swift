@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Executors
 import Foundation
 import Ledger
@@ -153,7 +154,7 @@ struct ServersCommand: AsyncParsableCommand {
                 let ssh = try await SSHConnection.connect(SSHTarget(
                     host: registration.host, port: registration.port, user: registration.user, privateKeyPath: registration.keyPath,
                     hostKeyFingerprint: registration.hostKeyFingerprint))
-                let lockFile = ProcessGroupWrapper.quote(deployPath + "/.deploy-lock")
+                let lockFile = ShellCommand.quote(deployPath + "/.deploy-lock")
                 let output = LockedText()
                 let read = try await ssh.run("cat \(lockFile)/info", timeout: .seconds(30), stop: StopSwitch()) { output.add($0.bytes) }
                 guard read.succeeded else {
