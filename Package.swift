@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The numbered SQL migrations in schema/, embedded in the binary so it never needs the source tree.
@@ -45,6 +47,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,10 +94,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libhiredis from the system (Debian's libhiredis-dev): Redis is a helper for live
+        // streams and shared rate limits, never a store of record.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        .target(name: "LedgerRedis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
         .target(
             name: "Gateway",
             dependencies: [
-                "Ledger", "Projections", "LedgerZstd",
+                "Ledger", "Projections", "LedgerZstd", "LedgerRedis",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -110,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive", "LoopbackSSH",
+                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive", "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", .product(name: "PostgresNIO", package: "postgres-nio"),
+            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

@@ -8,6 +8,8 @@ public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Seconds the client should wait before trying again (`Retry-After`), for 429 and 503.
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -43,6 +45,7 @@ public struct APIError: Error, Sendable {
         let body = (try? JSONEncoder().encode(Body(error: .init(code: code, message: message, requestID: requestID)))) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -13,6 +13,7 @@ extension GatewayServer {
         let reader = reader, store = store, logger = logger, timeout = requestTimeout
         let service = DeploymentService(store: store, source: "api")
         let keys = IdempotencyKeys(client: reader.client, logger: logger)
+        let limiter = live.limiter
 
         /// Answers with deployment `id` as the projections have it after `position`.
         @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
@@ -77,6 +78,7 @@ extension GatewayServer {
                 {
                     throw APIError(.unprocessableContent, "invalid", "environment_id \(body.environmentID) is not in project_id \(project)")
                 }
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.deploy(
                     environment: body.environmentID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
                     context: try await context.commandContext(principal, request, body: raw, keys: keys))
@@ -90,6 +92,7 @@ extension GatewayServer {
                 var body = try RequestBody.decode(EnvironmentDeployRequest.self, raw, of: request, allowEmpty: true)
                 let id = context.parameters.get("id") ?? ""
                 if !body.git.namesSomething, let branch = try await service.environment(id)?.configuration?.branch { body.gitBranch = branch }
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.deploy(
                     environment: id, git: body.git, trigger: .manual, force: body.force ?? false,
                     context: try await context.commandContext(principal, request, body: raw, keys: keys))
@@ -100,6 +103,7 @@ extension GatewayServer {
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.retry(
                     context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
@@ -109,6 +113,7 @@ extension GatewayServer {
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.rollback(
                     to: context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
@@ -120,6 +125,7 @@ extension GatewayServer {
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(CancelRequest.self, raw, of: request, allowEmpty: true)
                 let id = context.parameters.get("id") ?? ""
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.cancel(
                     id, reason: body.reason, context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 return try await written(id, at: outcome.position, status: .ok)
@@ -129,6 +135,7 @@ extension GatewayServer {
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
                 let deleteData = try BooleanQuery.value(request.uri.queryParameters["delete_data"], name: "delete_data") ?? false
+                try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.destroy(
                     environment: context.parameters.get("id") ?? "", deleteData: deleteData,
                     context: try await context.commandContext(principal, request, body: ByteBuffer(string: request.uri.description), keys: keys))

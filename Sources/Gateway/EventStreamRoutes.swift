@@ -12,7 +12,7 @@ import Projections
 /// stream of one deployment ends after its final event; `follow=false` ends once caught up.
 extension GatewayServer {
     func addEventStreamRoutes(to api: RouterGroup<GatewayContext>) {
-        let reader = reader, store = store, logger = logger, timeout = requestTimeout
+        let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
 
         api.get("/events") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
@@ -43,11 +43,23 @@ extension GatewayServer {
                     else { throw APIError.notFound("no environment '\(id)'") }
                     scope.environment = id
                 }
-                let body = ResponseBody { [scope] writer in
-                    try await Self.stream(after: after, scope: scope, follow: follow, store: store, reader: reader) { text in
-                        try await writer.write(ByteBuffer(string: text))
+                let body: ResponseBody
+                if follow {
+                    let subscription = try await live.feed.subscribe(scope: scope, after: after, within: timeout)
+                    body = ResponseBody { [scope] writer in
+                        defer { live.feed.unsubscribe(subscription.id) }
+                        try await Self.streamLive(subscription, after: after, scope: scope, store: store, reader: reader) { text in
+                            try await writer.write(ByteBuffer(string: text))
+                        }
+                        try await writer.finish(nil)
                     }
-                    try await writer.finish(nil)
+                } else {
+                    body = ResponseBody { [scope] writer in
+                        try await Self.streamFromLog(after: after, through: nil, scope: scope, store: store, reader: reader) { text in
+                            try await writer.write(ByteBuffer(string: text))
+                        }
+                        try await writer.finish(nil)
+                    }
                 }
                 return Self.eventStreamResponse(body)
             }
@@ -61,66 +73,69 @@ extension GatewayServer {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Writes the scope's events after `position` until the scoped deployment ends, the client
-    /// goes away (a write fails) or the task is cancelled.
-    static func stream(
-        after position: Int64, scope: EventStreamScope, follow: Bool = true, store: EventStore, reader: ProjectionReader,
+    /// Writes a live stream: what the client missed (from the feed's recent events, or from the
+    /// log when it is further behind), then the feed's items as they come, until the scoped
+    /// deployment ends, the client goes away (a write fails), the client fell too far behind
+    /// (the feed cut it off; it resumes by `Last-Event-ID`) or the task is cancelled.
+    static func streamLive(
+        _ subscription: LiveFeed.Subscription, after: Int64, scope: EventStreamScope, store: EventStore, reader: ProjectionReader,
         write: (String) async throws -> Void
     ) async throws {
         try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n")
+        var last = after
+        switch subscription.catchUp {
+        case .recent(let events):
+            for event in events {
+                guard let message = event.message else { continue }
+                try await write(message)
+                last = event.position
+                if scope.deployment != nil, event.ends { return }
+            }
+        case .log(let through):
+            guard let reached = try await streamFromLog(after: after, through: through, scope: scope, store: store, reader: reader, write: write, retry: false)
+            else { return }
+            last = reached
+        }
+        for await item in subscription.items {
+            switch item {
+            case .heartbeat:
+                try await write(ServerSentEvents.heartbeat)
+            case .event(let event):
+                guard event.position > last, let message = event.message else { continue }
+                try await write(message)
+                last = event.position
+                if scope.deployment != nil, event.ends { return }
+            }
+        }
+    }
+
+    /// Writes the scope's events after `position` from the log, up to `through` (or the head,
+    /// waiting for nothing). Returns the position reached, or nil when the scoped deployment
+    /// ended on the way.
+    @discardableResult
+    static func streamFromLog(
+        after position: Int64, through: Int64?, scope: EventStreamScope, store: EventStore, reader: ProjectionReader,
+        write: (String) async throws -> Void, retry: Bool = true
+    ) async throws -> Int64? {
+        if retry { try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n") }
         var position = position
-        var scope = scope
-        var lastWrite = ContinuousClock.now
+        var directory = EnvironmentDirectory()
         let filter = EventFilter(categories: ["deployment"])
         while !Task.isCancelled {
             let page = try await store.readAll(after: position, filter: filter, limit: 500)
-            for event in page.events {
-                let record = try DomainRecord(event)
-                guard try await scope.includes(record, metadata: (try? event.metadata()) ?? EventMetadata(), reader: reader), let message = ServerSentEvents.message(for: record) else {
-                    continue
-                }
+            for recorded in page.events {
+                if let through, recorded.position > through { return position }
+                guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, reader: reader) }),
+                    scope.includes(event), let message = event.message
+                else { continue }
                 try await write(message)
-                lastWrite = .now
-                if scope.deployment != nil, ServerSentEvents.ends(record) { return }
+                position = event.position
+                if scope.deployment != nil, event.ends { return nil }
             }
-            position = max(position, page.scannedThrough)
-            guard page.events.count < 500 else { continue }
-            if !follow { return }
-            let heartbeatDue = lastWrite + .seconds(15)
-            try await store.waitForAppend(after: position, timeout: max(.milliseconds(10), ContinuousClock.now.duration(to: heartbeatDue)))
-            if ContinuousClock.now >= heartbeatDue {
-                try await write(ServerSentEvents.heartbeat)
-                lastWrite = .now
-            }
+            position = max(position, through.map { min($0, page.scannedThrough) } ?? page.scannedThrough)
+            if page.events.count < 500 { return position }
         }
+        return position
     }
 }
 
-/// Which deployment events a stream shows: those of the caller's organisation (and project),
-/// narrowed to a project, environment or deployment when asked.
-struct EventStreamScope: Sendable {
-    let principal: Principal
-    var project: String?
-    var environment: String?
-    var deployment: String?
-    /// Deployments known to belong (or not) to the asked environment.
-    private var environmentOf: [String: String] = [:]
-
-    init(principal: Principal, project: String?) {
-        self.principal = principal
-        self.project = project
-    }
-
-    mutating func includes(_ record: DomainRecord, metadata: EventMetadata, reader: ProjectionReader) async throws -> Bool {
-        let id = DomainIDs.id(of: record.streamID)
-        if let deployment, deployment != id { return false }
-        guard principal.sees(organisation: metadata.organisation, project: metadata.project) else { return false }
-        if let project, metadata.project != project { return false }
-        if let environment {
-            if case .deploymentRequested(let e) = record.event { environmentOf[id] = e.environmentID }
-            if environmentOf[id] == nil { environmentOf[id] = try await reader.deployment(id)?.environmentID ?? "" }
-            return environmentOf[id] == environment
-        }
-        return true
-    }
-}

@@ -23,11 +23,23 @@ public struct GatewayServer: Service {
     public let tokens: TokenStore
     public let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    let live: GatewayLive
 
     public init(
         reader: ProjectionReader, store: EventStore, tokens: TokenStore, host: String = "127.0.0.1", port: Int = 8480,
-        requestTimeout: Duration = .seconds(10), logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        requestTimeout: Duration = .seconds(10), options: GatewayOptions = .init(), logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
+        self.init(
+            reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout,
+            live: GatewayLive(options: options, store: store, reader: reader, logger: logger), logger: logger, onListening: onListening)
+    }
+
+    private init(
+        reader: ProjectionReader, store: EventStore, tokens: TokenStore, host: String, port: Int, requestTimeout: Duration,
+        live: GatewayLive, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void
+    ) {
+        self.live = live
         self.reader = reader
         self.store = store
         self.tokens = tokens
@@ -48,7 +60,11 @@ public struct GatewayServer: Service {
                 await onListening(channel.localAddress?.port ?? port)
             }, logger: logger)
         do {
-            try await application.run()
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await self.live.run() }
+                try await application.run()
+                group.cancelAll()
+            }
         } catch where !listening.isSet {
             let reason = (error as? IOError)?.errnoCode == EADDRINUSE ? "the address is in use" : "\(error)"
             throw LedgerError(
@@ -60,7 +76,7 @@ public struct GatewayServer: Service {
     /// `onListening` gets the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let server = GatewayServer(
-            reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout, logger: logger,
+            reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout, live: live, logger: logger,
             onListening: onListening)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
@@ -90,7 +106,8 @@ public struct GatewayServer: Service {
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestIDMiddleware())
-        let reader = reader, store = store, logger = logger, timeout = requestTimeout
+        router.add(middleware: MetricsMiddleware())
+        let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
         }
@@ -113,8 +130,10 @@ public struct GatewayServer: Service {
                 let statuses = try await reader.projectionStatuses(store: store)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-                let text = Metrics.render(head: try await store.headPosition(), projections: statuses)
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+                let text = live.metrics.render(
+                    head: try await store.headPosition(), projections: statuses, jobs: try await reader.executorJobCounts(),
+                    streams: live.feed.subscriberCount, redis: live.redisAvailable)
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
             }
         }
         let document = try? OpenAPIDocument.json()

@@ -137,10 +137,10 @@ import Testing
         try await Self.withGateway { db, client, _ in
             let head = try await db.store.headPosition()
             let healthy = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
-            #expect(healthy.contains("ledger_head_position \(head)\n"))
+            #expect(healthy.contains("ledger_head_position \(head).0\n"))
             for projection in ProjectionCatalog.all {
-                #expect(healthy.contains("ledger_projection_position{projection=\"\(projection.name)\"} \(head)\n"), "\(projection.name)")
-                #expect(healthy.contains("ledger_projection_failed{projection=\"\(projection.name)\"} 0\n"))
+                #expect(healthy.contains("ledger_projection_position{projection=\"\(projection.name)\"} \(head).0\n"), "\(projection.name)")
+                #expect(healthy.contains("ledger_projection_failed{projection=\"\(projection.name)\"} 0.0\n"))
             }
             #expect(!healthy.contains("ledger_projection_failure_info{"))
 
@@ -149,10 +149,13 @@ import Testing
             let caughtUp = try await ProjectionRebuildTests.runner(ProjectionCatalog.named("deployments")!, db).catchUp()
             #expect(!caughtUp)
             let failing = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
-            #expect(failing.contains("ledger_projection_failed{projection=\"deployments\"} 1\n"))
+            #expect(failing.contains("ledger_projection_failed{projection=\"deployments\"} 1.0\n"))
             #expect(failing.contains(
-                "ledger_projection_failure_info{projection=\"deployments\",position=\"\(bad.firstPosition)\",event_type=\"DeploymentQueued\"} 1\n"))
-            #expect(failing.contains("ledger_projection_lag_events{projection=\"deployments\"} 1\n"))
+                "ledger_projection_failure_info{projection=\"deployments\",position=\"\(bad.firstPosition)\",event_type=\"DeploymentQueued\"} 1.0\n"))
+            #expect(failing.contains("ledger_projection_lag_events{projection=\"deployments\"} 1.0\n"))
+            // Requests are counted by route pattern and status, with a latency histogram.
+            #expect(failing.contains(#"ledger_http_requests_total{route="/metrics",method="GET",status="200"}"#))
+            #expect(failing.contains(#"ledger_http_request_duration_seconds_bucket{route="/metrics",method="GET",status="200",le="+Inf"}"#))
         }
     }
 
@@ -222,7 +225,9 @@ import Testing
         }
     }
 
-    @Test func metricLabelsAreEscaped() {
-        #expect(Metrics.escape(#"a"b\c"# + "\n") == #"a\"b\\c\n"#)
+    @Test func metricNamesAreValidPrometheusNames() {
+        #expect(GatewayMetrics.prometheusName("hb.requests") == "ledger_http_requests_total")
+        #expect(GatewayMetrics.prometheusName("some.thing-else") == "some_thing_else")
+        #expect(GatewayMetrics.prometheusLabel("http.response.status_code") == "status")
     }
 }

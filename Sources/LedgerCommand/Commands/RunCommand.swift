@@ -40,6 +40,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
 
+    @OptionGroup var live: LiveOptions
+
     @Option(name: .customLong("demo-app-port"), help: "The port the demo application listens on.")
     var demoAppPort = 8490
 
@@ -64,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             let demoApplication = DemoApplication(
                 directory: URL(fileURLWithPath: connection.resolvedDataDirectory).appendingPathComponent("demo").standardizedFileURL.path)
             let localDirectory = demo ? demoApplication.deployPath : worker.local
-            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval, work, demoAppPort, workerConfiguration, worker] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [sealInterval, demo, demoInterval, work, demoAppPort, workerConfiguration, worker, live, connection] session in
                 printError("ledger is running on \(session.url) (Ctrl-C to stop)")
                 // A pruning cut short before its event was appended gets the event now.
                 try await ArchivePruner(store: session.store, client: session.client, logger: session.logger).recordMissingEvents()
@@ -72,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
                     ProjectionCatalog.groupRunner(session),
                     Sealer(store: session.store, interval: .seconds(sealInterval), logger: session.logger),
                 ]
-                if let address { services.append(session.gatewayServer(address)) }
+                if let address { services.append(session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection))) }
                 if demo, address != nil {
                     // The demo's visitor needs a token to call the API: a portal admin one for a day.
                     let (secret, _) = try await session.tokens.issue(
@@ -115,10 +117,10 @@ extension LedgerSession {
     }
 
     /// The HTTP API on `address`, announcing where it listens.
-    func gatewayServer(_ address: (host: String, port: Int)) -> GatewayServer {
+    func gatewayServer(_ address: (host: String, port: Int), options: GatewayOptions) -> GatewayServer {
         GatewayServer(
             reader: ProjectionReader(client: client, logger: logger), store: store, tokens: tokens, host: address.host, port: address.port,
-            logger: logger,
+            options: options, logger: logger,
             onListening: { port in printError("HTTP API on http://\(address.host):\(port)/api/v1") })
     }
 }

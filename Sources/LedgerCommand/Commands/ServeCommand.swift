@@ -9,6 +9,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var live: LiveOptions
+
     @Option(help: "Where the HTTP API listens, HOST:PORT (plain HTTP: put TLS in front of it beyond loopback).")
     var listen = "127.0.0.1:8480"
 
@@ -19,8 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard let address = try ListenAddress.parse(listen) else { return }
-            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { session in
-                try await session.runServices([session.gatewayServer(address)])
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [live, connection] session in
+                try await session.runServices([session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection))])
             }
         }
     }

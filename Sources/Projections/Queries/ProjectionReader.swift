@@ -43,6 +43,23 @@ public struct ProjectionReader: Sendable {
     }
 
     /// Deployments, newest first.
+    /// Deployments waiting for an executor (`queued`: pending or queued), being run
+    /// (`running`: building or deploying) and `failed`, for the executor metrics.
+    public func executorJobCounts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let rows = try await client.liveQuery(
+            """
+            SELECT CASE WHEN state->>'status' IN ('pending', 'queued') THEN 'queued'
+                        WHEN state->>'status' IN ('building', 'deploying') THEN 'running' ELSE 'failed' END, count(*)::int8
+            FROM proj_deployments.state WHERE state->>'status' IN ('pending', 'queued', 'building', 'deploying', 'failed') GROUP BY 1
+            """, logger: logger)
+        for row in rows {
+            let (state, count) = try row.decode((String, Int64).self)
+            counts[state] = Int(count)
+        }
+        return counts
+    }
+
     public func deployments(_ filter: DeploymentFilter) async throws -> [DeploymentState] {
         let limit = min(max(filter.limit, 1), 500), skip = max(filter.skip, 0)
         return try await states(

@@ -1,0 +1,74 @@
+import Foundation
+import Ledger
+import LedgerRedis
+import Logging
+import Projections
+
+/// How a gateway's live side runs: where Redis is (nil: no Redis; each process then counts its
+/// own rate limits and wakes its streams from PostgreSQL alone), the rate limits, and the live
+/// feed's limits.
+public struct GatewayOptions: Sendable {
+    public var redis: RedisAddress?
+    public var limits: RateLimiter.Limits
+    public var feed: LiveFeed.Configuration
+
+    public init(redis: RedisAddress? = nil, limits: RateLimiter.Limits = .none, feed: LiveFeed.Configuration = .init()) {
+        self.redis = redis
+        self.limits = limits
+        self.feed = feed
+    }
+}
+
+/// A gateway's live parts, made once per server: the feed its event streams share, the Redis
+/// client, subscription and relay behind it, the rate limiter and the metrics.
+final class GatewayLive: Sendable {
+    let feed: LiveFeed
+    let redis: RedisClient?
+    let limiter: RateLimiter
+    let metrics: GatewayMetrics
+    private let signal: LiveSignal?
+    private let subscriber: RedisSubscriber?
+    private let relay: LiveRelay?
+
+    init(options: GatewayOptions, store: EventStore, reader: ProjectionReader, logger: Logger) {
+        metrics = GatewayMetrics.bootstrap()
+        if let address = options.redis {
+            let redis = RedisClient(address: address)
+            let signal = LiveSignal()
+            self.redis = redis
+            self.signal = signal
+            subscriber = RedisSubscriber(
+                address: address, channel: LiveRelay.channel,
+                onState: { up in
+                    if !up, signal.isHealthy { logger.warning("Redis subscription lost; live streams wake from PostgreSQL until it returns") }
+                    signal.setHealthy(up)
+                },
+                onMessage: { payload in if let position = Int64(payload) { signal.announce(position) } })
+            relay = LiveRelay(redis: redis, store: store, instance: UUID().uuidString, logger: logger)
+        } else {
+            redis = nil
+            signal = nil
+            subscriber = nil
+            relay = nil
+        }
+        feed = LiveFeed(store: store, reader: reader, signal: signal, configuration: options.feed, logger: logger)
+        limiter = RateLimiter(limits: options.limits, redis: redis, metrics: metrics, logger: logger)
+    }
+
+    /// Whether Redis answered last time (nil without Redis).
+    var redisAvailable: Bool? {
+        guard let redis else { return nil }
+        return redis.isAvailable && (signal?.isHealthy ?? false)
+    }
+
+    /// Runs the feed and, with Redis, the subscription and relay, until cancelled or shut down.
+    func run() async throws {
+        subscriber?.start()
+        defer { subscriber?.stop() }
+        try await withThrowingDiscardingTaskGroup { group in
+            if let relay { group.addTask { await relay.run() } }
+            try await feed.run()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Ledger
+import Projections
+
+/// One committed deployment event as live streams serve it: its SSE message rendered once, and
+/// what a stream's scope is checked against (organisation, project, environment, deployment),
+/// so that a thousand clients share one decoding and one rendering.
+struct LiveEvent: Sendable {
+    let position: Int64
+    let organisation: String?
+    let project: String?
+    let environment: String?
+    let deployment: String
+    /// The SSE message (`id:`, `event:`, `data:`), or nil for an event streams do not show.
+    let message: String?
+    /// Whether the deployment is over for good with this event.
+    let ends: Bool
+    /// When it was committed (for measuring delivery delay).
+    let recordedAtMicroseconds: Int64
+
+    /// Rough size in memory, for bounding the feed's recent-event buffer.
+    var approximateBytes: Int { (message?.utf8.count ?? 0) + 128 }
+
+    /// Reads one recorded event; `environmentOf` says which environment a deployment belongs to
+    /// (from memory, or the read model for a deployment first seen mid-way).
+    static func make(
+        _ event: RecordedEvent, environmentOf: (String, DomainRecord) async throws -> String?
+    ) async throws -> LiveEvent? {
+        guard let record = try? DomainRecord(event) else { return nil }
+        let metadata = (try? event.metadata()) ?? EventMetadata()
+        let deployment = DomainIDs.id(of: record.streamID)
+        return LiveEvent(
+            position: record.position, organisation: metadata.organisation, project: metadata.project,
+            environment: try await environmentOf(deployment, record), deployment: deployment,
+            message: ServerSentEvents.message(for: record), ends: ServerSentEvents.ends(record),
+            recordedAtMicroseconds: record.recordedAtMicroseconds)
+    }
+}
+
+/// Which environment each deployment belongs to, learned from `DeploymentRequested` as it
+/// streams past and from the read model for deployments that began before the stream did.
+struct EnvironmentDirectory: Sendable {
+    private var known: [String: String] = [:]
+    private let capacity: Int
+
+    init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    mutating func environment(of deployment: String, _ record: DomainRecord, reader: ProjectionReader) async throws -> String? {
+        if case .deploymentRequested(let requested) = record.event { remember(deployment, requested.environmentID) }
+        if let environment = known[deployment] { return environment.isEmpty ? nil : environment }
+        let environment = try await reader.deployment(deployment)?.environmentID
+        remember(deployment, environment ?? "")
+        return environment
+    }
+
+    private mutating func remember(_ deployment: String, _ environment: String) {
+        // Old deployments rarely stream again; forgetting all at once keeps this bounded and simple.
+        if known.count >= capacity { known.removeAll(keepingCapacity: true) }
+        known[deployment] = environment
+    }
+}
