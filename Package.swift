@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "Ledger", "ChildProcess", "LoopbackSSH",
+                "Ledger", "ChildProcess", "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -35,9 +35,10 @@ run_tests() {
 # their bounds, nor theirs be missed.
 if [ $# -eq 0 ]; then
   executor='WorkerTests|WorkerFailureTests|WorkerCrashTests|LocalRunnerTests|SSHRunnerTests|ExecutorEndToEndTests|ServerCommandTests'
-  run_tests --skip "CrashRecoveryTests|$executor|DeploymentAPITests|PermissionMatrixTests"
-  run_tests --filter "CrashRecoveryTests|$executor"
-  run_tests --filter 'DeploymentAPITests|PermissionMatrixTests'
+  api='DeploymentAPITests|PermissionMatrixTests|WebhookTests'
+  run_tests --skip "CrashRecoveryTests|LiveStreamTests|$executor|$api"
+  run_tests --filter "CrashRecoveryTests|LiveStreamTests|$executor"
+  run_tests --filter "$api"
 else
   run_tests "$@"
 fi

@@ -141,6 +141,8 @@ public struct GatewayServer: Service {
             guard let document else { throw APIError(.internalServerError, "internal", "the API document could not be built") }
             return try ContentEncoding.jsonResponse(document, acceptEncoding: nil)
         }
+        // Signed by the project's webhook secret rather than an API token.
+        addWebhookRoutes(to: router)
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
         addDeploymentRoutes(to: api)
         addReadRoutes(to: api)

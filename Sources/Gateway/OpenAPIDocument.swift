@@ -63,6 +63,17 @@ public enum OpenAPIDocument {
         Operation(
             method: "get", path: "/api/v1/events", summary: "Deployment events live (Server-Sent Events; resume with Last-Event-ID)",
             permission: .viewDeployments, query: ["deployment_id", "environment_id", "project_id", "after", "follow"], answers: [200: "event-stream"]),
+        Operation(
+            method: "put", path: "/api/v1/projects/{id}/webhook-secret", summary: "Set the project's git webhook secret (never shown again)",
+            permission: .manageEnvironments, body: "WebhookSecretRequest", answers: [200: "object"]),
+        Operation(
+            method: "post", path: "/api/v1/webhooks/github",
+            summary: "A GitHub push (signed with X-Hub-Signature-256) deploys the environments that auto-deploy its branch",
+            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 401: "Error", 429: "Error"]),
+        Operation(
+            method: "post", path: "/api/v1/webhooks/gitlab",
+            summary: "A GitLab push (X-Gitlab-Token) deploys the environments that auto-deploy its branch",
+            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 401: "Error", 429: "Error"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
@@ -81,13 +92,14 @@ public enum OpenAPIDocument {
                 entry["security"] = []
             }
             if let body = operation.body {
-                entry["requestBody"] = ["required": false, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(body)"]]]]
+                let schema: [String: Any] = body == "object" ? ["type": "object"] : ["$ref": "#/components/schemas/\(body)"]
+                entry["requestBody"] = ["required": false, "content": ["application/json": ["schema": schema]]]
             }
             var responses: [String: Any] = [:]
             for (status, schema) in operation.answers {
                 responses["\(status)"] = response(schema)
             }
-            for status in operation.permission == nil ? [503] : [400, 401, 403, 404, 409, 413, 415, 422, 503] {
+            for status in operation.permission == nil ? [503] : [400, 401, 403, 404, 409, 413, 415, 422, 429, 503] {
                 responses["\(status)"] = ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
             }
             entry["responses"] = responses
@@ -222,6 +234,13 @@ public enum OpenAPIDocument {
                     "name": string, "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": string, "project_id": string,
                     "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
                 ], required: ["name", "role"]),
+            "WebhookSecretRequest": object(["secret": ["type": "string", "minLength": 16, "maxLength": 256]], required: ["secret"]),
+            "WebhookAnswer": object(
+                [
+                    "delivery_id": string, "project_id": string, "event": string, "branch": string, "commit": string, "mode": string,
+                    "deployments": array(object(["environment_id": string, "deployment_id": string, "mode": string])),
+                    "skipped": array(object(["environment_id": string, "code": string, "message": string])),
+                ], required: ["delivery_id", "deployments"]),
             "EnvironmentRequest": object(["id": string, "project_id": string, "name": string, "configuration": ref("ConfigurationRequest")], required: ["id", "project_id"]),
         ]
     }

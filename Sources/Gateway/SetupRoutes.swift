@@ -53,6 +53,18 @@ extension GatewayServer {
                 return try JSONResponse.encode(ProjectBody(state), status: .ok)
             }
         }
+        api.put("/projects/:id/webhook-secret") { request, context in
+            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                let principal = try context.require(.manageEnvironments)
+                let raw = try await RequestBody.read(request)
+                let body = try RequestBody.decode(WebhookSecretRequest.self, raw, of: request)
+                let id = context.parameters.get("id") ?? ""
+                try await WebhookSecrets(service: service, client: reader.client, logger: logger).set(
+                    project: id, secret: body.secret, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                // The secret is never sent back.
+                return try JSONResponse.encode(WebhookSecretAnswer(projectID: id), status: .ok)
+            }
+        }
         api.post("/environments") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.manageEnvironments)
@@ -197,5 +209,21 @@ struct ProjectBody: Encodable, Sendable {
         organizationID = state.organisationID
         name = state.name
         repository = state.repository
+    }
+}
+
+/// The body of `PUT /api/v1/projects/{id}/webhook-secret`.
+struct WebhookSecretRequest: Decodable {
+    var secret: String
+}
+
+/// The answer to setting a webhook secret: that it is set, never what it is.
+struct WebhookSecretAnswer: Encodable {
+    var projectID: String
+    var webhookSecretSet = true
+
+    enum CodingKeys: String, CodingKey {
+        case projectID = "project_id"
+        case webhookSecretSet = "webhook_secret_set"
     }
 }

@@ -27,13 +27,13 @@ import Testing
 
     /// `acme/shop/shop-prod` configured, tokens of a project admin and a project member of
     /// `acme/shop` and an owner of another organisation, and a gateway on a free port.
-    func withWorld(_ body: @escaping @Sendable (World) async throws -> Void) async throws {
+    func withWorld(options: GatewayOptions = .init(), _ body: @escaping @Sendable (World) async throws -> Void) async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
             let ops = CommandContext(actor: "ops")
             try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
             try await service.createOrganisation(id: "other", name: "Other", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: "https://git.example/acme/shop", context: ops)
             try await service.registerServer(ServerRegistered(
                 serverID: "web-1", organisationID: "acme", host: "10.0.0.5", port: 22, user: "deploy", keyPath: "/etc/ledger/key",
                 keyFingerprint: "SHA256:key", hostKeyType: "ssh-ed25519", hostKeyFingerprint: "SHA256:host",
@@ -47,7 +47,7 @@ import Testing
             let stranger = try await tokens.issue(name: "stranger", role: .orgOwner, organisation: "other", project: nil, context: ops).secret
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
             // A generous deadline: these tests check answers, not speed, on a machine shared with other suites.
-            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, requestTimeout: .seconds(60), logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, requestTimeout: .seconds(60), options: options, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // As `ledger run` serves: the head listener and the projections beside the API.

@@ -37,7 +37,10 @@ public final class EventStore: Sendable {
     ///   Resending a request whose events were all written returns the original result.
     public func append(_ request: AppendRequest) async throws -> AppendResult {
         try request.validate()
-        return try await coordinator.submit(request)
+        let started = ContinuousClock.now
+        let result = try await coordinator.submit(request)
+        AppendMetrics.record(events: request.streams.reduce(0) { $0 + $1.events.count }, since: started)
+        return result
     }
 
     /// How this store's batches were written so far.

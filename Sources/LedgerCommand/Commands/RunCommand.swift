@@ -58,6 +58,8 @@ struct RunCommand: AsyncParsableCommand {
     func listenAddress() throws -> (host: String, port: Int)? { try ListenAddress.parse(listen) }
 
     func run() async throws {
+        // Before anything records a metric: what is made earlier would record nowhere.
+        _ = GatewayMetrics.bootstrap()
         try await reportingErrors {
             let address = try listenAddress()
             let pipelines = demo || work ? try worker.loadPipelines() : [:]

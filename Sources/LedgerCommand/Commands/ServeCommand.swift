@@ -19,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before anything records a metric: what is made earlier would record nowhere.
+        _ = GatewayMetrics.bootstrap()
         try await reportingErrors {
             guard let address = try ListenAddress.parse(listen) else { return }
             _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [live, connection] session in

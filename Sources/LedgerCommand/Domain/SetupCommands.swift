@@ -51,7 +51,7 @@ struct OrgsCommand: AsyncParsableCommand {
 /// `ledger projects create|list`.
 struct ProjectsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "projects", abstract: "Create and list projects.", subcommands: [Create.self, List.self])
+        commandName: "projects", abstract: "Create, configure and list projects.", subcommands: [Create.self, Configure.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a project in an organisation.")
@@ -69,6 +69,45 @@ struct ProjectsCommand: AsyncParsableCommand {
                         id: id, organisation: organisation, name: name ?? id, repository: repository, context: options.context)
                 }
                 printLine("created project \(id) in \(organisation)")
+            }
+        }
+    }
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a project's git webhook secret (checked on every delivery to /api/v1/webhooks/github and /gitlab).",
+            discussion: """
+                The secret is kept out of the log, responses and log lines; the audit trail only records that it was set. \
+                Prefer --webhook-secret-file or LEDGER_WEBHOOK_SECRET: a secret on the command line is visible to other users in ps.
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
+        @Argument(help: "The project's id.") var id: String
+        @Option(name: .customLong("webhook-secret"), help: "The secret (16–256 characters).") var webhookSecret: String?
+        @Option(name: .customLong("webhook-secret-file"), help: "A file holding the secret (its first line).") var webhookSecretFile: String?
+
+        func secret() throws -> String {
+            if let webhookSecret { return webhookSecret }
+            if let webhookSecretFile {
+                guard let text = try? String(contentsOfFile: webhookSecretFile, encoding: .utf8) else {
+                    throw ValidationError("cannot read \(webhookSecretFile)")
+                }
+                return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            }
+            if let fromEnvironment = Environment.value("LEDGER_WEBHOOK_SECRET") { return fromEnvironment }
+            throw ValidationError("give the secret with --webhook-secret, --webhook-secret-file or LEDGER_WEBHOOK_SECRET")
+        }
+
+        func validate() throws { _ = try secret() }
+
+        func run() async throws {
+            try await reportingErrors {
+                let secret = try secret()
+                _ = try await DomainSession.run(connection) { [id, options] session in
+                    try await WebhookSecrets(service: session.service, client: session.session.client, logger: session.session.logger)
+                        .set(project: id, secret: secret, context: options.context)
+                }
+                printLine("set the webhook secret of project \(id)")
             }
         }
     }

@@ -92,6 +92,7 @@ public enum AuditSummary {
         case .apiTokenCreated(let e):
             "issued token \(e.name) (\(e.hint)) as \(e.role.rawValue)" + (e.organisationID.map { " in \($0)" } ?? "") + (e.projectID.map { "/\($0)" } ?? "")
         case .apiTokenRevoked(let e): "revoked token \(e.tokenID)"
+        case .projectWebhookSecretSet(let e): "set the webhook secret of project \(e.projectID)"
         case .deploymentRequested(let e):
             "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")

@@ -17,6 +17,7 @@ public enum DomainEvent: Sendable, Equatable {
     case deployLockBroken(DeployLockBroken)
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
+    case projectWebhookSecretSet(ProjectWebhookSecretSet)
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
     case deploymentStarted(DeploymentStarted)
@@ -51,6 +52,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deployLockBroken(let e): e
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
+        case .projectWebhookSecretSet(let e): e
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
         case .deploymentStarted(let e): e
@@ -137,6 +139,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(DeployLockBroken.self) { .deployLockBroken($0) },
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
+        current(ProjectWebhookSecretSet.self) { .projectWebhookSecretSet($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
             case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)

@@ -29,3 +29,14 @@ public struct ProjectCreated: LedgerEvent, Equatable {
         self.repository = repository
     }
 }
+
+/// A project's git webhook secret was set or replaced. Says only that: the secret itself is
+/// kept out of the log (it must stay readable to check signatures, so it is never hashed away).
+public struct ProjectWebhookSecretSet: LedgerEvent, Equatable {
+    public static let eventType = "ProjectWebhookSecretSet"
+    public var projectID: String
+
+    public init(projectID: String) {
+        self.projectID = projectID
+    }
+}

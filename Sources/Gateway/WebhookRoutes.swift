@@ -1,0 +1,128 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ledger
+import Projections
+
+/// `POST /api/v1/webhooks/github` and `/gitlab`: git pushes that deploy. No API token: a
+/// delivery proves itself with the project's webhook secret (GitHub's HMAC-SHA256 signature of
+/// the raw body, GitLab's token header), checked before anything is read from the payload or
+/// written. A push to a branch deploys every environment of the project that auto-deploys that
+/// branch (trigger `git_push`, no person as `triggered_by`, the commit's message and author),
+/// and its changed files choose a fast or a full deploy. A delivery sent again is answered as
+/// the first time and starts nothing.
+extension GatewayServer {
+    /// The git host a webhook comes from, and the headers it uses.
+    enum WebhookProvider: String, Sendable {
+        case github, gitlab
+
+        var eventHeader: String { self == .github ? "X-GitHub-Event" : "X-Gitlab-Event" }
+        var deliveryHeader: String { self == .github ? "X-GitHub-Delivery" : "X-Gitlab-Event-UUID" }
+        var isPush: (String) -> Bool { self == .github ? { $0 == "push" } : { $0 == "Push Hook" } }
+        var isPing: (String) -> Bool { self == .github ? { $0 == "ping" } : { _ in false } }
+    }
+
+    static let maximumWebhookBytes = 5 << 20
+
+    func addWebhookRoutes(to router: Router<GatewayContext>) {
+        let reader = reader, logger = logger, timeout = requestTimeout, limiter = live.limiter
+        let service = DeploymentService(store: store, source: "webhook")
+        let secrets = WebhookSecrets(service: service, client: reader.client, logger: logger)
+        for provider in [WebhookProvider.github, .gitlab] {
+            router.post("/api/v1/webhooks/\(provider.rawValue)") { request, context in
+                await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                    let receiver = WebhookReceiver(provider: provider, service: service, secrets: secrets, reader: reader, limiter: limiter)
+                    return try await receiver.receive(request, requestID: context.requestID)
+                }
+            }
+        }
+    }
+}
+
+/// Handles one webhook delivery; see ``GatewayServer/addWebhookRoutes(to:)``.
+struct WebhookReceiver: Sendable {
+    let provider: GatewayServer.WebhookProvider
+    let service: DeploymentService
+    let secrets: WebhookSecrets
+    let reader: ProjectionReader
+    let limiter: RateLimiter
+
+    func receive(_ request: Request, requestID: String) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: GatewayServer.maximumWebhookBytes)
+        } catch {
+            throw APIError(.contentTooLarge, "payload_too_large", "a webhook payload may be at most \(GatewayServer.maximumWebhookBytes >> 20) MB")
+        }
+        let payload = Data(body.readableBytesView)
+        let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
+        // The signature first: until it holds, the delivery is nobody's and nothing is said about projects.
+        let unauthenticated = APIError(
+            .unauthorized, "invalid_signature",
+            "the delivery is not signed with the webhook secret of a project (name it with ?project_id=; set the secret with `ledger projects configure ID --webhook-secret`)")
+        guard let project = try await project(for: request, payload: payload), let secret = try await secrets.secret(of: project.projectID) else {
+            throw unauthenticated
+        }
+        let valid =
+            switch provider {
+            case .github: WebhookSignature.gitHubValid(header("X-Hub-Signature-256"), body: payload, secret: secret)
+            case .gitlab: WebhookSignature.gitLabValid(header("X-Gitlab-Token"), secret: secret)
+            }
+        guard valid else { throw unauthenticated }
+        guard let delivery = header(provider.deliveryHeader), (1...128).contains(delivery.count) else {
+            throw APIError.badRequest("the delivery id (\(provider.deliveryHeader)) is missing")
+        }
+        if let first = try await secrets.answer(provider: provider.rawValue, delivery: delivery) {
+            var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: first)))
+            response.headers[HTTPField.Name("X-Ledger-Duplicate-Delivery")!] = "true"
+            return response
+        }
+        try await limiter.admit(.webhooks, organisation: project.organisationID)
+        let event = header(provider.eventHeader) ?? ""
+        var answer: [String: Any] = ["delivery_id": delivery, "project_id": project.projectID, "event": event, "deployments": [[String: Any]](), "skipped": [[String: Any]]()]
+        if provider.isPush(event) {
+            guard let push = GitPush(payload: payload) else { throw APIError(.unprocessableContent, "invalid", "a push payload needs a JSON object with ref") }
+            answer.merge(try await deploy(push, project: project, delivery: delivery, requestID: requestID)) { $1 }
+        } else if !provider.isPing(event) {
+            answer["ignored"] = "only push events deploy"
+        }
+        let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
+        try await secrets.record(provider: provider.rawValue, delivery: delivery, project: project.projectID, answer: data)
+        return Response(status: .accepted, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The project named by `?project_id=`, or else the one with a secret whose repository the payload names.
+    private func project(for request: Request, payload: Data) async throws -> ProjectState? {
+        if let id = request.uri.queryParameters.get("project_id") { return try await service.project(id) }
+        guard let push = GitPush.repositories(in: payload), !push.isEmpty else { return nil }
+        for id in try await secrets.projectsWithSecrets() {
+            if let project = try await service.project(id), GitPush.repositories(push, include: project.repository) { return project }
+        }
+        return nil
+    }
+
+    /// Deploys the push to every environment that auto-deploys its branch.
+    private func deploy(_ push: GitPush, project: ProjectState, delivery: String, requestID: String) async throws -> [String: Any] {
+        var deployments: [[String: Any]] = []
+        var skipped: [[String: Any]] = []
+        guard let branch = push.branch, !push.deleted else {
+            return ["ignored": push.deleted ? "the branch was deleted" : "not a branch push"]
+        }
+        let mode = DeployMode.choose(trigger: .gitPush, git: push.reference)
+        let environments = try await reader.environments(project: project.projectID)
+            .filter { $0.status != .destroyed && $0.configuration?.autoDeploy == true && $0.configuration?.branch == branch }
+        for environment in environments {
+            let context = CommandContext(
+                actor: "", source: provider.rawValue, requestID: requestID,
+                idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
+                scope: .init(organisation: project.organisationID, project: project.projectID))
+            do {
+                let outcome = try await service.deploy(environment: environment.environmentID, git: push.reference, trigger: .gitPush, context: context)
+                deployments.append(["environment_id": environment.environmentID, "deployment_id": outcome.deploymentID ?? "", "mode": mode.rawValue])
+            } catch let rejection as CommandRejection {
+                skipped.append(["environment_id": environment.environmentID, "code": rejection.code.description, "message": rejection.message])
+            }
+        }
+        return ["branch": branch, "commit": push.commit ?? "", "mode": mode.rawValue, "deployments": deployments, "skipped": skipped]
+    }
+}
