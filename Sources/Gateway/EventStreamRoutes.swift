@@ -27,13 +27,15 @@ extension GatewayServer {
                 }
                 var scope = EventStreamScope(principal: principal, project: query.get("project_id"))
                 if let id = query.get("deployment_id") {
-                    guard let view = try await reader.deploymentView(id), principal.sees(organisation: view.state.organisationID, project: view.state.projectID)
+                    // From the deployment's own stream, so that streams never wait for a read model.
+                    let stream = DomainIDs.deploymentStream(id)
+                    guard let first = try await store.read(stream: stream, limit: 1).first,
+                        let metadata = try? first.metadata(), principal.sees(organisation: metadata.organisation, project: metadata.project)
                     else { throw APIError.notFound("no deployment '\(id)'") }
                     scope.deployment = id
                     // Already over, and the caller has its last event: nothing will come.
-                    if view.state.status.isTerminal,
-                        let last = try await store.read(stream: DomainIDs.deploymentStream(id), direction: .backward, limit: 1).first,
-                        after >= last.position
+                    if let last = try await store.read(stream: stream, direction: .backward, limit: 1).first,
+                        let record = try? DomainRecord(last), ServerSentEvents.ends(record), after >= last.position
                     {
                         return Self.eventStreamResponse(ResponseBody { writer in try await writer.finish(nil) })
                     }
@@ -120,12 +122,32 @@ extension GatewayServer {
         if retry { try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n") }
         var position = position
         var directory = EnvironmentDirectory()
+        // One deployment's events are its own stream's: read that, not the whole log.
+        if let deployment = scope.deployment {
+            var version: Int64 = 1
+            while !Task.isCancelled {
+                let page = try await store.read(stream: DomainIDs.deploymentStream(deployment), from: version, limit: 500)
+                for recorded in page {
+                    version = recorded.streamVersion + 1
+                    guard recorded.position > position else { continue }
+                    if let through, recorded.position > through { return position }
+                    guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, store: store) }),
+                        scope.includes(event), let message = event.message
+                    else { continue }
+                    try await write(message)
+                    position = event.position
+                    if event.ends { return nil }
+                }
+                if page.count < 500 { return max(position, through ?? position) }
+            }
+            return position
+        }
         let filter = EventFilter(categories: ["deployment"])
         while !Task.isCancelled {
             let page = try await store.readAll(after: position, filter: filter, limit: 500)
             for recorded in page.events {
                 if let through, recorded.position > through { return position }
-                guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, reader: reader) }),
+                guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, store: store) }),
                     scope.includes(event), let message = event.message
                 else { continue }
                 try await write(message)

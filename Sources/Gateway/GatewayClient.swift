@@ -11,7 +11,12 @@ public struct GatewayClient: Sendable {
     /// A failed exchange: the server could not be reached, or answered with something unreadable.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
-        public init(description: String) { self.description = description }
+        /// Whether trying again may help (the server could not be reached, or cut the answer off).
+        public var retryable: Bool
+        public init(description: String, retryable: Bool = false) {
+            self.description = description
+            self.retryable = retryable
+        }
     }
 
     /// What the server answered, body already decoded from its content encoding.
@@ -46,11 +51,10 @@ public struct GatewayClient: Sendable {
         port = parsed.port ?? 80
     }
 
-    /// GETs `path` (with its query string); `acceptZstd` sends `Accept-Encoding: zstd`.
-    public func get(_ path: String, acceptZstd: Bool = true) async throws -> Reply {
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    /// A new HTTP/1.1 connection to the server (5 s to connect).
+    func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -61,8 +65,13 @@ public struct GatewayClient: Sendable {
         } catch {
             let refused = (error as? NIOConnectionError)?.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED } ?? false
             let reason = refused || (error as? IOError)?.errnoCode == ECONNREFUSED ? "connection refused" : "\(error)"
-            throw Failure(description: "cannot reach the ledger server at \(host):\(port) (\(reason)); is `ledger run` serving there?")
+            throw Failure(description: "cannot reach the ledger server at \(host):\(port) (\(reason)); is `ledger run` serving there?", retryable: true)
         }
+    }
+
+    /// GETs `path` (with its query string); `acceptZstd` sends `Accept-Encoding: zstd`.
+    public func get(_ path: String, acceptZstd: Bool = true) async throws -> Reply {
+        let channel = try await connect()
         let (status, encoding, wire) = try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
             head.headers.add(name: "Host", value: "\(host):\(port)")

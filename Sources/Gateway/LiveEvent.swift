@@ -37,17 +37,23 @@ struct LiveEvent: Sendable {
 }
 
 /// Which environment each deployment belongs to, learned from `DeploymentRequested` as it
-/// streams past and from the read model for deployments that began before the stream did.
+/// streams past, and for deployments that began before the stream did, from the first event of
+/// their own stream (the log itself: no read model needs to be there or caught up).
 struct EnvironmentDirectory: Sendable {
     private var known: [String: String] = [:]
     private let capacity: Int
 
     init(capacity: Int = 100_000) { self.capacity = capacity }
 
-    mutating func environment(of deployment: String, _ record: DomainRecord, reader: ProjectionReader) async throws -> String? {
+    mutating func environment(of deployment: String, _ record: DomainRecord, store: EventStore) async throws -> String? {
         if case .deploymentRequested(let requested) = record.event { remember(deployment, requested.environmentID) }
         if let environment = known[deployment] { return environment.isEmpty ? nil : environment }
-        let environment = try await reader.deployment(deployment)?.environmentID
+        var environment: String?
+        if let first = try await store.read(stream: DomainIDs.deploymentStream(deployment), limit: 1).first,
+            case .deploymentRequested(let requested)? = try? DomainRecord(first).event
+        {
+            environment = requested.environmentID
+        }
         remember(deployment, environment ?? "")
         return environment
     }

@@ -118,7 +118,7 @@ public final class LiveFeed: Service, Sendable {
             var events: [LiveEvent] = []
             for recorded in page.events {
                 let made = try await LiveEvent.make(recorded) { deployment, record in
-                    try await directory.environment(of: deployment, record, reader: self.reader)
+                    try await directory.environment(of: deployment, record, store: self.store)
                 }
                 if let made { events.append(made) }
             }

@@ -1,6 +1,8 @@
 import ChildProcess
 import Foundation
+import Gateway
 import Ledger
+import Projections
 import LedgerTestSupport
 import Testing
 
@@ -60,6 +62,63 @@ import Testing
             #expect(outsider.status == 200 && Self.messages(outsider.body).isEmpty)
             let bad = try await HTTP.get(world.port, "/api/v1/events", headers: ["Authorization: Bearer \(world.admin)", "Last-Event-ID: yesterday"])
             #expect(bad.status == 400)
+        }
+    }
+
+    /// A stream that starts mid-deployment needs no read model: the deployment's environment
+    /// comes from its own stream. Followed here by the CLI's client, which ends with the deployment.
+    @Test func aStreamResumedMidDeploymentNeedsNoReadModelAndTheClientFollowsItToTheEnd() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            let ops = CommandContext(actor: "ops")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
+            let token = try await GatewayTests.tokens(db).issue(name: "ops", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
+            let id = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: ops).deploymentID)
+            let worker = FencedExecution(executor: "w", lease: "l")
+            let step = DeploymentStep(rawValue: "build")!
+            let started = try await service.execute(deployment: id, context: ops) { state, _ in try worker.claim(state, pipeline: "deploy", steps: [step]) }
+            let afterStart = try #require(started.position)
+            for n in 0..<3 {
+                try await service.execute(deployment: id, context: ops) { state, _ in
+                    try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "line \(n)", atMicroseconds: Int64(n))])
+                }
+            }
+            // No projection has run: there is no read model at all.
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, logger: TestDatabase.logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { port in continuation.yield(port) } }
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next())
+                let rest = try await HTTP.get(port, "/api/v1/events?follow=false&after=\(afterStart)", headers: ["Authorization: Bearer \(token)"])
+                #expect(Self.messages(rest.body).map(\.event) == ["deployment.log", "deployment.log", "deployment.log"], "\(rest.body)")
+
+                var client = try GatewayClient(url: "http://127.0.0.1:\(port)")
+                client.token = token
+                let following = Task { [client] in
+                    var seen: [ServerSentEvent] = []
+                    try await client.followEvents(query: "deployment_id=\(id)") { seen.append($0) }
+                    return seen
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                try await service.execute(deployment: id, context: ops) { state, progress in try worker.startStep(state, progress, step: step) }
+                try await service.execute(deployment: id, context: ops) { state, progress in
+                    try worker.completeStep(state, progress, step: step, durationMs: 1, summary: nil)
+                }
+                try await service.execute(deployment: id, context: ops) { state, progress in
+                    try worker.succeed(state, progress, environment: try #require(try await service.environment("shop-prod")))
+                }
+                let seen = try await withTimeout(.seconds(20)) { try await following.value }
+                let expected = try await db.store.read(stream: DomainIDs.deploymentStream(id)).map(\.position)
+                #expect(seen.compactMap(\.id) == expected, "every event of the deployment, then the stream ended")
+                #expect(seen.last?.data.contains(#""status":"success""#) == true)
+                group.cancelAll()
+            }
         }
     }
 

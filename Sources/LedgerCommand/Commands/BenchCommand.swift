@@ -8,6 +8,6 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure the ledger against raw PostgreSQL baselines on this machine.",
         subcommands: [
             AppendBenchCommand.self, ReadBenchCommand.self, RebuildBenchCommand.self, ArchiveBenchCommand.self, HTTPBenchCommand.self,
-            ExecutorBenchCommand.self,
+            ExecutorBenchCommand.self, LiveBenchCommand.self,
         ])
 }

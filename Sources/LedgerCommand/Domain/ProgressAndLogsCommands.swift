@@ -11,9 +11,19 @@ struct ProgressCommand: AsyncParsableCommand {
     @OptionGroup var options: DomainOptions
     @Argument var id: String
     @Flag(help: "Keep printing as it changes, until the deployment finishes.") var follow = false
+    @Option(help: "Read through a ledger server's HTTP API and its live event stream, e.g. http://127.0.0.1:8480 (default: $LEDGER_SERVER).")
+    var server: String?
+    @Option(help: "The API token for --server (default: $LEDGER_TOKEN).")
+    var token: String?
 
     func run() async throws {
         try await reportingErrors {
+            if let server = server ?? Environment.value("LEDGER_SERVER") {
+                var client = try GatewayClient(url: server)
+                client.token = token ?? Environment.value("LEDGER_TOKEN")
+                try await followThroughServer(client)
+                return
+            }
             _ = try await DomainSession.run(connection, deadline: follow ? .longRunning : .command) { [id, follow, options] session in
                 var last: DeploymentProgress?
                 while true {
@@ -27,6 +37,47 @@ struct ProgressCommand: AsyncParsableCommand {
                     try await session.session.store.waitForAppend(after: try await session.session.store.headPosition(), timeout: .seconds(2))
                 }
             }
+        }
+    }
+
+    /// `GET …/progress` once, then again on every status and progress event of the live stream.
+    private func followThroughServer(_ client: GatewayClient) async throws {
+        let path = "/api/v1/deployments/\(id)/progress"
+        var last: String?
+        func show() async throws -> Bool {
+            let reply = try await client.get(path)
+            try Self.check(reply)
+            guard let body = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any] else {
+                throw GatewayClient.Failure(description: "the server's answer is not a deployment's progress")
+            }
+            let status = body["status"] as? String ?? "?"
+            let current = (body["current_step"] as? String).map { " — \($0)" } ?? ""
+            let line = "\(status): step \(body["step_number"] as? Int ?? 0) of \(body["total_steps"] as? Int ?? 0), \(body["percent"] as? Int ?? 0) %\(current)"
+            if last != line {
+                printLine(options.json ? String(decoding: reply.body, as: UTF8.self) : line)
+                last = line
+            }
+            return DeploymentStatus(rawValue: status)?.isTerminal ?? false
+        }
+        if try await show() || !follow { return }
+        try await client.followEvents(query: "deployment_id=\(id)") { event in
+            if event.event == "deployment.progress" || event.event == "deployment.status" { _ = try await show() }
+        }
+        // The stream ends with the final event; the read model follows within moments.
+        for _ in 0..<50 {
+            if try await show() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Turns an error answer into the CLI's errors.
+    static func check(_ reply: GatewayClient.Reply) throws {
+        switch reply.status {
+        case 200: return
+        case 404: throw CommandRejection(.notFound, reply.errorMessage)
+        case 401, 403: throw GatewayClient.Failure(description: "the server refused: \(reply.errorMessage); give an API token with --token or LEDGER_TOKEN")
+        case 400..<500: throw CommandRejection(.invalid, reply.errorMessage)
+        default: throw GatewayClient.Failure(description: "the server failed: \(reply.errorMessage)")
         }
     }
 
@@ -94,8 +145,27 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 
-    /// The same pages through `GET /api/v1/deployments/{id}/logs`, zstd-compressed on the wire.
+    /// The same pages through `GET /api/v1/deployments/{id}/logs`, zstd-compressed on the wire;
+    /// with --follow, the deployment's live event stream (from its first line, resumed after a
+    /// dropped connection without a gap or a repeat) until it ends.
     private func followThroughServer(_ client: GatewayClient) async throws {
+        if follow {
+            var seen = 0
+            let json = options.json
+            try await client.followEvents(query: "deployment_id=\(id)") { event in
+                guard event.event == "deployment.log", let batch = try? LedgerJSON.decode(LiveLogBatch.self, from: Data(event.data.utf8)) else { return }
+                for line in batch.lines where (level == nil || line.level == level) && (step == nil || line.step == step) {
+                    seen += 1
+                    guard seen > skip else { continue }
+                    if json {
+                        printLine(String(decoding: try JSONEncoder().encode(line), as: UTF8.self))
+                    } else {
+                        printLine("\(line.timestamp) \(line.level.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) [\(line.step ?? "-")] \(line.message)")
+                    }
+                }
+            }
+            return
+        }
         var offset = skip
         while true {
             var query = [URLQueryItem(name: "skip", value: "\(offset)"), URLQueryItem(name: "limit", value: "\(limit)")]
@@ -106,11 +176,7 @@ struct LogsCommand: AsyncParsableCommand {
             components.queryItems = query
             let reply = try await client.get(components.percentEncodedPath + "?" + (components.percentEncodedQuery ?? ""))
             switch reply.status {
-            case 200: break
-            case 404: throw CommandRejection(.notFound, reply.errorMessage)
-            case 401, 403: throw GatewayClient.Failure(description: "the server refused: \(reply.errorMessage); give an API token with --token or LEDGER_TOKEN")
-            case 400..<500: throw CommandRejection(.invalid, reply.errorMessage)
-            default: throw GatewayClient.Failure(description: "the server failed: \(reply.errorMessage)")
+            default: try ProgressCommand.check(reply)
             }
             guard let page = try? LedgerJSON.decode(LogsPage.self, from: Data(reply.body)), let lines = page.entries else {
                 throw GatewayClient.Failure(description: "the server's answer is not a page of log lines")
@@ -128,4 +194,15 @@ struct LogsCommand: AsyncParsableCommand {
             printLine("\(Output.time(line.atMicroseconds)) \(line.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) [\(line.step ?? "-")] \(line.message)")
         }
     }
+}
+
+/// A `deployment.log` message of the live stream: a batch of lines as the seed's SSE shape has them.
+struct LiveLogBatch: Codable {
+    struct Line: Codable {
+        var level: String
+        var message: String
+        var step: String?
+        var timestamp: String
+    }
+    var lines: [Line]
 }
