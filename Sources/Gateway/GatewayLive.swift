@@ -2,7 +2,6 @@ import Foundation
 import Ledger
 import LedgerRedis
 import Logging
-import Projections
 
 /// How a gateway's live side runs: where Redis is (nil: no Redis; each process then counts its
 /// own rate limits and wakes its streams from PostgreSQL alone), the rate limits, and the live
@@ -30,7 +29,7 @@ final class GatewayLive: Sendable {
     private let subscriber: RedisSubscriber?
     private let relay: LiveRelay?
 
-    init(options: GatewayOptions, store: EventStore, reader: ProjectionReader, logger: Logger) {
+    init(options: GatewayOptions, store: EventStore, logger: Logger) {
         metrics = GatewayMetrics.bootstrap()
         if let address = options.redis {
             let redis = RedisClient(address: address)
@@ -51,7 +50,7 @@ final class GatewayLive: Sendable {
             subscriber = nil
             relay = nil
         }
-        feed = LiveFeed(store: store, reader: reader, signal: signal, configuration: options.feed, logger: logger)
+        feed = LiveFeed(store: store, signal: signal, configuration: options.feed, logger: logger)
         limiter = RateLimiter(limits: options.limits, redis: redis, metrics: metrics, logger: logger)
     }
 

@@ -32,7 +32,7 @@ public struct GatewayServer: Service {
     ) {
         self.init(
             reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout,
-            live: GatewayLive(options: options, store: store, reader: reader, logger: logger), logger: logger, onListening: onListening)
+            live: GatewayLive(options: options, store: store, logger: logger), logger: logger, onListening: onListening)
     }
 
     private init(
@@ -131,7 +131,7 @@ public struct GatewayServer: Service {
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 let text = live.metrics.render(
-                    head: try await store.headPosition(), projections: statuses, jobs: try await reader.executorJobCounts(),
+                    head: try await store.headPosition(), projections: statuses, jobs: (try? await reader.executorJobCounts()) ?? [:],
                     streams: live.feed.subscriberCount, redis: live.redisAvailable)
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
             }

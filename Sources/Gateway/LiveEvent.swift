@@ -1,5 +1,4 @@
 import Ledger
-import Projections
 
 /// One committed deployment event as live streams serve it: its SSE message rendered once, and
 /// what a stream's scope is checked against (organisation, project, environment, deployment),

@@ -1,6 +1,5 @@
 import Ledger
 import Logging
-import Projections
 import ServiceLifecycle
 import Synchronization
 
@@ -65,15 +64,13 @@ public final class LiveFeed: Service, Sendable {
     }
 
     private let store: EventStore
-    private let reader: ProjectionReader
     private let signal: LiveSignal?
     private let configuration: Configuration
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(store: EventStore, reader: ProjectionReader, signal: LiveSignal?, configuration: Configuration, logger: Logger) {
+    init(store: EventStore, signal: LiveSignal?, configuration: Configuration, logger: Logger) {
         self.store = store
-        self.reader = reader
         self.signal = signal
         self.configuration = configuration
         self.logger = logger

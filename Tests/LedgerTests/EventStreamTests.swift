@@ -122,6 +122,86 @@ import Testing
         }
     }
 
+    /// A client that stops reading is cut off once its buffer fills, without slowing anyone:
+    /// a client reading alongside gets every event, and the slow one resumes by Last-Event-ID.
+    @Test func aClientThatFallsBehindIsCutOffAndResumesWhileOthersGetEverything() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            let ops = CommandContext(actor: "ops")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
+            let token = try await GatewayTests.tokens(db).issue(name: "ops", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
+            let id = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: ops).deploymentID)
+            let worker = FencedExecution(executor: "w", lease: "l")
+            try await service.execute(deployment: id, context: ops) { state, _ in try worker.claim(state, pipeline: "deploy", steps: nil) }
+            let head = try await db.store.headPosition()
+            var options = GatewayOptions()
+            options.feed.clientBuffer = 10
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, options: options, logger: TestDatabase.logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { port in continuation.yield(port) } }
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next())
+                let path = "/api/v1/events?after=\(head)"
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-slow-\(UUID().uuidString.prefix(8))").path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                // A client with a tiny receive buffer that reads nothing until told to, then everything.
+                let script = """
+                    import os, socket, time
+                    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    s.connect(("127.0.0.1", \(port)))
+                    s.sendall(b"GET \(path) HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer \(token)\\r\\n\\r\\n")
+                    open("\(directory)/connected", "w").close()
+                    while not os.path.exists("\(directory)/go"): time.sleep(0.05)
+                    s.settimeout(20); data = b""
+                    while True:
+                        chunk = s.recv(65536)
+                        data += chunk
+                        if not chunk or data.endswith(b"\\r\\n0\\r\\n\\r\\n"): break
+                    open("\(directory)/slow", "wb").write(data)
+                    """
+                try script.write(toFile: directory + "/slow.py", atomically: true, encoding: .utf8)
+                let slow = Task { (try? await ShellCommand.run("python3 \(directory)/slow.py > \(directory)/slow.err 2>&1")) ?? -1 }
+                try await waitUntil("the slow client connected", within: .seconds(10)) { FileManager.default.fileExists(atPath: directory + "/connected") }
+                let fast = Task { try await ShellCommand.run("curl -sN -m 60 -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)\(path)' > \(directory)/fast") }
+                try await waitUntil("both streams are open", within: .seconds(10)) {
+                    (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 2.0")
+                }
+                // Far more than the kernel's buffers and the slow client's 10 events hold.
+                let bulk = String(repeating: "x", count: 4_000)
+                for n in 0..<400 {
+                    try await service.execute(deployment: id, context: ops) { state, _ in
+                        try worker.appendLogs(state, lines: (0..<4).map { _ in LogLine(level: .info, step: nil, message: "\(n) \(bulk)", atMicroseconds: Int64(n)) })
+                    }
+                }
+                let final = try await db.store.headPosition()
+                try await waitUntil("the fast client has every event", within: .seconds(60)) {
+                    Self.messages((try? String(contentsOfFile: directory + "/fast", encoding: .utf8)) ?? "").last?.id == final
+                }
+                try await waitUntil("the slow client was cut off", within: .seconds(30)) {
+                    (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 1.0")
+                }
+                FileManager.default.createFile(atPath: directory + "/go", contents: nil)
+                #expect(await slow.value == 0)
+                let slowText = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: directory + "/slow"))) ?? Data(), as: UTF8.self)
+                let got = Self.messages(slowText.replacingOccurrences(of: "\r\n", with: "\n"))
+                let lastSeen = try #require(got.last?.id)
+                #expect(lastSeen < final, "the slow client's stream ended before the end")
+                let expected = try await db.store.read(stream: DomainIDs.deploymentStream(id), limit: 10_000).map(\.position).filter { $0 > head }
+                let resumed = try await HTTP.get(port, "/api/v1/events?follow=false", headers: ["Authorization: Bearer \(token)", "Last-Event-ID: \(lastSeen)"])
+                #expect(got.map(\.id) + Self.messages(resumed.body).map(\.id) == expected, "cut off, then resumed: no gap, no duplicate")
+                fast.cancel()
+                group.cancelAll()
+            }
+        }
+    }
+
     struct Message: Equatable {
         var id: Int64
         var event: String
