@@ -114,6 +114,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The dashboard page, served from the binary.
+            resources: [.embedInCode("Dashboard")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

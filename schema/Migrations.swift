@@ -23,5 +23,6 @@ public enum Migrations {
         Migration(4, "004_api_tokens.sql", PackageResources._04_api_tokens_sql),
         Migration(5, "005_executor_leases.sql", PackageResources._05_executor_leases_sql),
         Migration(6, "006_webhooks.sql", PackageResources._06_webhooks_sql),
+        Migration(7, "007_verifications.sql", PackageResources._07_verifications_sql),
     ]
 }

@@ -35,7 +35,7 @@ run_tests() {
 # their bounds, nor theirs be missed.
 if [ $# -eq 0 ]; then
   executor='WorkerTests|WorkerFailureTests|WorkerCrashTests|LocalRunnerTests|SSHRunnerTests|ExecutorEndToEndTests|ServerCommandTests'
-  api='DeploymentAPITests|PermissionMatrixTests|WebhookTests'
+  api='DeploymentAPITests|PermissionMatrixTests|WebhookTests|EventStreamTests'
   run_tests --skip "CrashRecoveryTests|LiveStreamTests|$executor|$api"
   run_tests --filter "CrashRecoveryTests|LiveStreamTests|$executor"
   run_tests --filter "$api"
@@ -46,6 +46,11 @@ fi
 # The HTTP API fuzzed against its OpenAPI document (schemathesis from PyPI).
 if [ $# -eq 0 ]; then
   tools/fuzz-api.sh "$LEDGER_TEST_DATABASE_URL"
+fi
+
+# The dashboard in headless Chromium (Selenium from PyPI); a screenshot goes to test-artifacts/.
+if [ $# -eq 0 ]; then
+  tools/dashboard-test.sh "$LEDGER_TEST_DATABASE_URL"
 fi
 
 # A PostgreSQL restart cannot share a server with tests running in parallel, so the one test

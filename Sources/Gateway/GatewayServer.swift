@@ -78,7 +78,10 @@ public struct GatewayServer: Service {
         let server = GatewayServer(
             reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout, live: live, logger: logger,
             onListening: onListening)
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [server], logger: logger)
+        // A client that stopped reading must not hold the shutdown: past this, connections are cut.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         // Its own task, so that cancelling the caller becomes a graceful shutdown rather than
         // a cancellation torn through every open connection.
         let serving = Task { try await group.run() }
@@ -143,6 +146,7 @@ public struct GatewayServer: Service {
         }
         // Signed by the project's webhook secret rather than an API token.
         addWebhookRoutes(to: router)
+        addDashboardRoutes(to: router)
         let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
         addDeploymentRoutes(to: api)
         addReadRoutes(to: api)
@@ -150,6 +154,7 @@ public struct GatewayServer: Service {
         addTokenRoutes(to: api)
         addServerRoutes(to: api)
         addEventStreamRoutes(to: api)
+        addSessionRoutes(to: api)
         api.get("/deployments/:id/logs") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)

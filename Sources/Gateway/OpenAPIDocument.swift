@@ -21,6 +21,12 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/healthz", summary: "Alive", answers: [200: "object"]),
         Operation(method: "get", path: "/readyz", summary: "Ready: the database answers and is migrated", answers: [200: "object"]),
         Operation(method: "get", path: "/openapi.json", summary: "This document", answers: [200: "object"]),
+        Operation(method: "get", path: "/", summary: "Redirects to the dashboard", answers: [302: "empty"]),
+        Operation(method: "get", path: "/dashboard", summary: "The dashboard page (also at /dashboard/)", answers: [200: "html", 304: "empty"]),
+        Operation(method: "get", path: "/dashboard/app.js", summary: "The dashboard's script", answers: [200: "javascript", 304: "empty"]),
+        Operation(method: "get", path: "/dashboard/app.css", summary: "The dashboard's style sheet", answers: [200: "css", 304: "empty"]),
+        Operation(method: "get", path: "/api/v1/me", summary: "The token's name, role, scope and permissions", permission: .listDeployments, answers: [200: "Me"]),
+        Operation(method: "get", path: "/api/v1/integrity", summary: "Head position, last seal and last verification", permission: .viewAudit, answers: [200: "Integrity"]),
         Operation(
             method: "get", path: "/api/v1/deployments", summary: "List deployments, newest first", permission: .listDeployments,
             query: [
@@ -141,6 +147,9 @@ public enum OpenAPIDocument {
     static func response(_ schema: String) -> [String: Any] {
         switch schema {
         case "text": ["description": "ok", "content": ["text/plain": ["schema": ["type": "string"]]]]
+        case "html": ["description": "ok", "content": ["text/html": ["schema": ["type": "string"]]]]
+        case "javascript": ["description": "ok", "content": ["text/javascript": ["schema": ["type": "string"]]]]
+        case "css": ["description": "ok", "content": ["text/css": ["schema": ["type": "string"]]]]
         case "event-stream": ["description": "Server-Sent Events", "content": ["text/event-stream": ["schema": ["type": "string"]]]]
         case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
         case "empty": ["description": "done"]
@@ -234,6 +243,18 @@ public enum OpenAPIDocument {
                     "name": string, "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": string, "project_id": string,
                     "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
                 ], required: ["name", "role"]),
+            "Me": object(
+                ["token_id": string, "name": string, "role": string, "organization_id": nullableString, "project_id": nullableString, "permissions": array(string)],
+                required: ["token_id", "role", "permissions"]),
+            "Integrity": object(
+                [
+                    "head_position": integer, "unsealed_events": integer,
+                    "last_seal": ["type": ["object", "null"], "properties": ["seal_number": integer, "to_position": integer, "sealed_at": string]],
+                    "last_verification": [
+                        "type": ["object", "null"],
+                        "properties": ["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger, "verified_at": string],
+                    ],
+                ], required: ["head_position", "unsealed_events"]),
             "WebhookSecretRequest": object(["secret": ["type": "string", "minLength": 16, "maxLength": 256]], required: ["secret"]),
             "WebhookAnswer": object(
                 [

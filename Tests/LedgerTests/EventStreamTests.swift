@@ -150,7 +150,10 @@ import Testing
                 let path = "/api/v1/events?after=\(head)"
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-slow-\(UUID().uuidString.prefix(8))").path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: directory) }
+                defer {
+                    Task { [directory] in _ = try? await ShellCommand.run("pkill -f \(directory)") }
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
                 // A client with a tiny receive buffer that reads nothing until told to, then everything.
                 let script = """
                     import os, socket, time
@@ -158,7 +161,8 @@ import Testing
                     s.connect(("127.0.0.1", \(port)))
                     s.sendall(b"GET \(path) HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer \(token)\\r\\n\\r\\n")
                     open("\(directory)/connected", "w").close()
-                    while not os.path.exists("\(directory)/go"): time.sleep(0.05)
+                    waited = 0
+                    while not os.path.exists("\(directory)/go") and waited < 3000: time.sleep(0.1); waited += 1
                     s.settimeout(20); data = b""
                     while True:
                         chunk = s.recv(65536)
@@ -169,7 +173,7 @@ import Testing
                 try script.write(toFile: directory + "/slow.py", atomically: true, encoding: .utf8)
                 let slow = Task { (try? await ShellCommand.run("python3 \(directory)/slow.py > \(directory)/slow.err 2>&1")) ?? -1 }
                 try await waitUntil("the slow client connected", within: .seconds(10)) { FileManager.default.fileExists(atPath: directory + "/connected") }
-                let fast = Task { try await ShellCommand.run("curl -sN -m 60 -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)\(path)' > \(directory)/fast") }
+                let fast = Task { try await ShellCommand.run("curl -sN -m 600 -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)\(path)' > \(directory)/fast") }
                 try await waitUntil("both streams are open", within: .seconds(10)) {
                     (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 2.0")
                 }
@@ -181,13 +185,13 @@ import Testing
                     }
                 }
                 let final = try await db.store.headPosition()
-                try await waitUntil("the fast client has every event", within: .seconds(60)) {
+                try await waitUntil("the fast client has every event", within: .seconds(180)) {
                     Self.messages((try? String(contentsOfFile: directory + "/fast", encoding: .utf8)) ?? "").last?.id == final
                 }
-                try await waitUntil("the slow client was cut off", within: .seconds(30)) {
+                try await waitUntil("the slow client was cut off", within: .seconds(120)) {
                     (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 1.0")
                 }
-                FileManager.default.createFile(atPath: directory + "/go", contents: nil)
+                _ = FileManager.default.createFile(atPath: directory + "/go", contents: nil)
                 #expect(await slow.value == 0)
                 let slowText = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: directory + "/slow"))) ?? Data(), as: UTF8.self)
                 let got = Self.messages(slowText.replacingOccurrences(of: "\r\n", with: "\n"))

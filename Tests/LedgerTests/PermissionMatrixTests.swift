@@ -27,6 +27,8 @@ import Testing
     static let collections: Set<String> = [
         "GET /api/v1/deployments", "GET /api/v1/environments", "GET /api/v1/audit", "GET /api/v1/tokens", "GET /api/v1/servers",
         "GET /api/v1/events",
+        // About the token itself, and the whole log's proof (head, seals): nothing of another organisation's.
+        "GET /api/v1/me", "GET /api/v1/integrity",
     ]
 
     @Test func everyEndpointTimesEveryRoleGetsItsStatus() async throws {

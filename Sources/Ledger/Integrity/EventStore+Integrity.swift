@@ -119,9 +119,15 @@ extension EventStore {
         verifier.finish(headPosition: try await headPosition(), streamHeads: streamHeads)
         var problems = verifier.problems
         problems += try await pruningProblems()
-        return VerificationReport(
+        let report = VerificationReport(
             eventsChecked: verifier.eventsChecked, sealsChecked: verifier.sealsChecked,
             lastPosition: verifier.lastPosition, problems: problems)
+        _ = try await client.liveQuery(
+            """
+            INSERT INTO ledger.verifications (ok, events_checked, seals_checked, last_position, first_bad_position)
+            VALUES (\(report.isClean), \(report.eventsChecked), \(report.sealsChecked), \(report.lastPosition), \(report.firstProblem?.position))
+            """, logger: logger)
+        return report
     }
 
     /// The next events and pruning stubs after `position`, merged in position order.

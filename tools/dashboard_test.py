@@ -1,0 +1,137 @@
+"""The dashboard in headless Chromium (see tools/dashboard-test.sh). Exits non-zero, saying why,
+when any check fails. Arguments: BASE_URL INSIDER_TOKEN OUTSIDER_TOKEN DEPLOYMENT_ID ARTIFACTS_DIR"""
+import os
+import shutil
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, insider, outsider, deployment, artifacts = sys.argv[1:6]
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for binary in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(binary):
+            options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def sign_in(driver, token):
+    driver.get(base + "/dashboard/")
+    WebDriverWait(driver, 20).until(EC.visibility_of_element_located((By.ID, "token"))).send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+    WebDriverWait(driver, 20).until(EC.visibility_of_element_located((By.ID, "nav")))
+
+
+def percent(driver):
+    text = driver.execute_script("const e = document.getElementById('progress-percent'); return e ? e.textContent : null")
+    return int(text.split()[0]) if text else None
+
+
+def log_lines(driver):
+    return driver.execute_script("return document.querySelectorAll('.steps details[open] .log > div').length")
+
+
+driver = browser()
+
+
+def dump(what):
+    print("---- " + what + ": page text ----\n" + driver.find_element(By.TAG_NAME, "body").text[:1500], file=sys.stderr)
+    print("---- console ----\n" + "\n".join(str(e) for e in driver.get_log("browser")[-20:]), file=sys.stderr)
+    driver.save_screenshot(os.path.join(artifacts, "dashboard-failure.png"))
+
+
+try:
+    sign_in(driver, insider)
+    # The first load: the page, its script and its style sheet, as transferred.
+    first_load = driver.execute_script(
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".filter(e => e.name.includes('/dashboard/')).reduce((n, e) => n + (e.transferSize || e.encodedBodySize || 0), 0)")
+    check(0 < first_load < 100_000, f"first load is under 100 KB transferred ({first_load} bytes)")
+    try:
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table tbody tr a[href*='environments/shop-prod']"))
+        check(True, "the environments panel lists shop-prod")
+    except Exception:
+        check(False, "the environments panel lists shop-prod: " + driver.find_element(By.ID, "view").text[:300])
+
+    driver.get(f"{base}/dashboard/#/deployments/{deployment}")
+    driver.execute_script("window.__notReloaded = true")
+    WebDriverWait(driver, 30).until(lambda d: percent(d) is not None)
+    start = percent(driver)
+    # Open the step that is running now; its log lines then arrive live.
+    WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".steps details .s-running"))
+    running = driver.find_element(By.XPATH, "//div[@class='steps']/details[.//span[contains(@class,'s-running')]]")
+    running.find_element(By.TAG_NAME, "summary").click()
+    WebDriverWait(driver, 30).until(lambda d: log_lines(d) > 0)
+    lines = log_lines(driver)
+    advanced = False
+    deadline = time.time() + 90
+    while time.time() < deadline and not advanced:
+        time.sleep(0.5)
+        now = percent(driver)
+        advanced = now is not None and start is not None and now > start
+    check(advanced, f"the progress advanced without a reload ({start} % → {percent(driver)} %)")
+    more = False
+    deadline = time.time() + 60
+    while time.time() < deadline and not more:
+        # Keep a running step open: lines of the step now running arrive into it.
+        for details in driver.find_elements(By.XPATH, "//div[@class='steps']/details[.//span[contains(@class,'s-running')]][not(@open)]"):
+            details.find_element(By.TAG_NAME, "summary").click()
+        time.sleep(0.5)
+        more = log_lines(driver) > lines
+    check(more, f"log lines appeared without a reload ({lines} → {log_lines(driver)})")
+    check(driver.execute_script("return window.__notReloaded === true"), "the page was never reloaded")
+    driver.save_screenshot(os.path.join(artifacts, "dashboard-deployment.png"))
+
+    # Cancel from the page: the confirmation, then the executor's cancellation arriving live.
+    driver.find_element(By.ID, "cancel").click()
+    WebDriverWait(driver, 10).until(EC.visibility_of_element_located((By.ID, "confirm-ok"))).click()
+    WebDriverWait(driver, 90).until(lambda d: "cancelled" in (d.execute_script("const h = document.querySelector('#view h1'); return h ? h.textContent : ''") or ""))
+    check(True, "a cancel from the page ended with the deployment cancelled")
+    driver.save_screenshot(os.path.join(artifacts, "dashboard-cancelled.png"))
+
+    # At a phone's width nothing is wider than the screen.
+    driver.set_window_size(390, 844)
+    time.sleep(0.5)
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    check(overflow <= 0, f"fits a phone's width (overflow {overflow} px)")
+
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    check(not severe, "no console errors" + (f": {severe[:3]}" if severe else ""))
+
+    # Another organisation's token sees none of it.
+    driver.execute_script("sessionStorage.clear()")
+    sign_in(driver, outsider)
+    driver.get(f"{base}/dashboard/#/deployments/{deployment}")
+    WebDriverWait(driver, 20).until(lambda d: "No such deployment" in (d.execute_script("return document.getElementById('view').textContent") or ""))
+    check(True, "another organisation's token is told the deployment does not exist")
+    driver.get(f"{base}/dashboard/#/deployments")
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#view table"))
+    check("shop-prod" not in driver.find_element(By.ID, "view").text, "another organisation's token lists none of its deployments")
+except Exception as error:
+    dump(f"{type(error).__name__}")
+    raise
+finally:
+    driver.quit()
+
+if failures:
+    print(f"{len(failures)} dashboard check(s) failed", file=sys.stderr)
+    sys.exit(1)
+print("dashboard: every check passed")
