@@ -36,8 +36,15 @@ $ledger run --listen "127.0.0.1:$port" --seal-every 5 --deploy-rate-limit off >"
 service=$!
 for _ in $(seq 1 150); do curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.2; done
 deployment=$($ledger deploy --environment shop-prod --branch main --commit 5e1f0a9b3c7d | tail -n 1)
+# A deployment with 10,000 log lines in one step, for the page's paging.
+$ledger environments create shop-logs --project shop --host 10.0.0.6 --cpu 1 --ram 1024 --disk 10 >/dev/null
+chatty=$($ledger deploy --environment shop-logs --branch main --commit 0c4a77e2d1f0 | tail -n 1)
+for batch in $(seq 0 9); do
+  lines=$(python3 -c "import json,sys; b=int(sys.argv[1]); print(json.dumps({'deploymentID': sys.argv[2], 'lines': [{'atMicroseconds': 1795000000000000 + b*1000 + i, 'level': 'info', 'step': 'initializing', 'message': f'line {b*1000+i}'} for i in range(1000)]}))" "$batch" "$chatty")
+  $ledger append "deployment-$chatty" --type LogLinesAppended --data "$lines" >/dev/null
+done
 # One slow deployment (about a minute and a half at speed 1) that never fails by chance.
 $ledger simulate --speed 1 --failure-rate 0 --concurrency 1 >"$work/simulate.log" 2>&1 &
 simulator=$!
 mkdir -p test-artifacts
-python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts
+python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts "$chatty"

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, insider, outsider, deployment, artifacts = sys.argv[1:6]
+base, insider, outsider, deployment, artifacts, chatty = sys.argv[1:7]
 failures = []
 
 
@@ -112,6 +112,20 @@ try:
     time.sleep(0.5)
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     check(overflow <= 0, f"fits a phone's width (overflow {overflow} px)")
+
+    # 10,000 lines in one step: the page shows them a page of 500 at a time, never all at once.
+    driver.set_window_size(1280, 1000)
+    driver.get(f"{base}/dashboard/#/deployments/{chatty}")
+    # The page of this deployment, not the one before it still on screen.
+    WebDriverWait(driver, 30).until(lambda d: "shop-logs" in (d.execute_script("const h = document.querySelector('#view h1'); return h ? h.textContent : ''") or ""))
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".steps details[data-step='initializing'] summary"))
+    driver.find_element(By.CSS_SELECTOR, ".steps details[data-step='initializing'] summary").click()
+    WebDriverWait(driver, 30).until(lambda d: log_lines(d) >= 500)
+    shown = log_lines(driver)
+    check(shown == 500, f"a step with 10,000 lines shows its first 500 ({shown})")
+    driver.find_element(By.XPATH, "//details[@data-step='initializing']//button[text()='Load more']").click()
+    WebDriverWait(driver, 30).until(lambda d: log_lines(d) >= 1000)
+    check(log_lines(driver) == 1000, f"and 500 more on request ({log_lines(driver)})")
 
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     check(not severe, "no console errors" + (f": {severe[:3]}" if severe else ""))

@@ -29,6 +29,8 @@ struct ReleaseBody: Encodable, Sendable {
     var gitCommit: String?
     var gitTag: String?
     var gitMessage: String?
+    /// The commit's author, when the deployment knew it (a git push does).
+    var gitAuthor: String?
     var deployedAt: String
     var rollbackTarget: Bool
 
@@ -39,6 +41,7 @@ struct ReleaseBody: Encodable, Sendable {
         case gitCommit = "git_commit"
         case gitTag = "git_tag"
         case gitMessage = "git_message"
+        case gitAuthor = "git_author"
         case deployedAt = "deployed_at"
         case rollbackTarget = "rollback_target"
     }
@@ -50,6 +53,7 @@ struct ReleaseBody: Encodable, Sendable {
         gitCommit = release.git.commit
         gitTag = release.git.tag
         gitMessage = release.git.message
+        gitAuthor = release.git.author
         deployedAt = Timestamps.format(release.deployedAtMicroseconds)
         rollbackTarget = !release.rolledBack
     }

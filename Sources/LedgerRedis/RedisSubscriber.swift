@@ -55,8 +55,10 @@ public final class RedisSubscriber: Sendable {
                         continue
                     }
                 }
-                onState(false)
+                if !isStopped { onState(false) }
             } catch {
+                // Stopped meanwhile: the server going away with us is no news.
+                if isStopped { return }
                 onState(false)
                 Thread.sleep(forTimeInterval: Double(retryDelay.components.seconds) + Double(retryDelay.components.attoseconds) / 1e18)
             }

@@ -92,7 +92,7 @@ import Testing
             try await waitUntil("the projections catch up after the restart") {
                 let metrics = (try? await HTTP.get(port, "/metrics").body) ?? ""
                 let lags = metrics.split(separator: "\n").filter { $0.hasPrefix("ledger_projection_lag_events{") }
-                return !lags.isEmpty && lags.allSatisfy { $0.hasSuffix(" 0") }
+                return !lags.isEmpty && lags.allSatisfy { Double($0.split(separator: " ").last ?? "") == 0 }
             }
 
             service.signal(SIGTERM)

@@ -138,7 +138,8 @@ async function showEnvironments() {
     return el('tr', {},
       el('td', {}, el('a', { href: `#/environments/${encodeURIComponent(e.id)}` }, e.id), el('div', { class: 'muted' }, `${e.project_id}`)),
       el('td', {}, badge(e.status || (e.active ? 'active' : 'inactive'))),
-      el('td', {}, current ? [el('a', { href: `#/deployments/${current.deployment_id}` }, `#${current.version}`), ' ', el('span', { class: 'mono' }, gitText(current)), ' ', ago(current.deployed_at)] : '—'),
+      el('td', {}, current ? [el('a', { href: `#/deployments/${current.deployment_id}` }, `#${current.version}`), ' ', el('span', { class: 'mono' }, gitText(current)),
+        current.git_author ? ` by ${current.git_author}` : '', ' ', ago(current.deployed_at)] : '—'),
       el('td', { class: 'optional' }, stable ? [el('a', { href: `#/deployments/${stable.deployment_id}` }, `#${stable.version}`), ' ', el('span', { class: 'mono' }, gitText(stable))] : '—'));
   });
   view(mine, el('h1', {}, 'Environments'), gauges,

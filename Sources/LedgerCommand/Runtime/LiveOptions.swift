@@ -58,7 +58,7 @@ extension LedgerSession {
         case let text?: options.redis = try RedisAddress(parsing: text)
         case nil where connection.resolvedDatabaseURLText == nil:
             let embedded = EmbeddedRedis(dataDirectory: connection.resolvedDataDirectory)
-            let log: @Sendable (String) -> Void = { message in if !connection.quiet { printError("ledger: \(message)") } }
+            let log: @Sendable (String) -> Void = { message in if !connection.quiet { printError(message) } }
             if try await embedded.start(log: log) {
                 stopper.atExit {
                     log("Stopping the embedded Redis")
