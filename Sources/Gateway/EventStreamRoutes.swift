@@ -122,6 +122,15 @@ extension GatewayServer {
         if retry { try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n") }
         var position = position
         var directory = EnvironmentDirectory()
+        /// Writes one recorded event if the scope shows it; true when the scoped deployment ended with it.
+        func send(_ recorded: RecordedEvent) async throws -> Bool {
+            guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, store: store) }),
+                scope.includes(event), let message = event.message
+            else { return false }
+            try await write(message)
+            position = event.position
+            return scope.deployment != nil && event.ends
+        }
         // One deployment's events are its own stream's: read that, not the whole log.
         if let deployment = scope.deployment {
             var version: Int64 = 1
@@ -131,12 +140,7 @@ extension GatewayServer {
                     version = recorded.streamVersion + 1
                     guard recorded.position > position else { continue }
                     if let through, recorded.position > through { return position }
-                    guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, store: store) }),
-                        scope.includes(event), let message = event.message
-                    else { continue }
-                    try await write(message)
-                    position = event.position
-                    if event.ends { return nil }
+                    if try await send(recorded) { return nil }
                 }
                 if page.count < 500 { return max(position, through ?? position) }
             }
@@ -147,12 +151,7 @@ extension GatewayServer {
             let page = try await store.readAll(after: position, filter: filter, limit: 500)
             for recorded in page.events {
                 if let through, recorded.position > through { return position }
-                guard let event = try await LiveEvent.make(recorded, environmentOf: { try await directory.environment(of: $0, $1, store: store) }),
-                    scope.includes(event), let message = event.message
-                else { continue }
-                try await write(message)
-                position = event.position
-                if scope.deployment != nil, event.ends { return nil }
+                if try await send(recorded) { return nil }
             }
             position = max(position, through.map { min($0, page.scannedThrough) } ?? page.scannedThrough)
             if page.events.count < 500 { return position }

@@ -75,11 +75,11 @@ public enum OpenAPIDocument {
         Operation(
             method: "post", path: "/api/v1/webhooks/github",
             summary: "A GitHub push (signed with X-Hub-Signature-256) deploys the environments that auto-deploy its branch",
-            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 401: "Error", 429: "Error"]),
+            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 400: "Error", 401: "Error", 413: "Error", 422: "Error", 429: "Error"]),
         Operation(
             method: "post", path: "/api/v1/webhooks/gitlab",
             summary: "A GitLab push (X-Gitlab-Token) deploys the environments that auto-deploy its branch",
-            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 401: "Error", 429: "Error"]),
+            query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 400: "Error", 401: "Error", 413: "Error", 422: "Error", 429: "Error"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 

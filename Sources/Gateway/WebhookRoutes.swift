@@ -93,7 +93,8 @@ struct WebhookReceiver: Sendable {
 
     /// The project named by `?project_id=`, or else the one with a secret whose repository the payload names.
     private func project(for request: Request, payload: Data) async throws -> ProjectState? {
-        if let id = request.uri.queryParameters.get("project_id") { return try await service.project(id) }
+        // A malformed id names no project: the same 401 as any unknown one, nothing more said.
+        if let id = request.uri.queryParameters.get("project_id") { return (try? DomainIDs.validate(id, kind: "project")) == nil ? nil : try await service.project(id) }
         guard let push = GitPush.repositories(in: payload), !push.isEmpty else { return nil }
         for id in try await secrets.projectsWithSecrets() {
             if let project = try await service.project(id), GitPush.repositories(push, include: project.repository) { return project }

@@ -69,16 +69,9 @@ import Testing
     /// comes from its own stream. Followed here by the CLI's client, which ends with the deployment.
     @Test func aStreamResumedMidDeploymentNeedsNoReadModelAndTheClientFollowsItToTheEnd() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
+            let (service, token, id) = try await Self.deploymentInProgress(db)
             let ops = CommandContext(actor: "ops")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
-            try await service.createEnvironment(
-                id: "shop-prod", project: "shop", name: "prod",
-                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
-            let token = try await GatewayTests.tokens(db).issue(name: "ops", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
-            let id = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: ops).deploymentID)
-            let worker = FencedExecution(executor: "w", lease: "l")
+            let worker = Self.worker
             let step = DeploymentStep(rawValue: "build")!
             let started = try await service.execute(deployment: id, context: ops) { state, _ in try worker.claim(state, pipeline: "deploy", steps: [step]) }
             let afterStart = try #require(started.position)
@@ -126,16 +119,9 @@ import Testing
     /// a client reading alongside gets every event, and the slow one resumes by Last-Event-ID.
     @Test func aClientThatFallsBehindIsCutOffAndResumesWhileOthersGetEverything() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
+            let (service, token, id) = try await Self.deploymentInProgress(db)
             let ops = CommandContext(actor: "ops")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
-            try await service.createEnvironment(
-                id: "shop-prod", project: "shop", name: "prod",
-                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
-            let token = try await GatewayTests.tokens(db).issue(name: "ops", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
-            let id = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: ops).deploymentID)
-            let worker = FencedExecution(executor: "w", lease: "l")
+            let worker = Self.worker
             try await service.execute(deployment: id, context: ops) { state, _ in try worker.claim(state, pipeline: "deploy", steps: nil) }
             let head = try await db.store.headPosition()
             var options = GatewayOptions()
@@ -204,6 +190,22 @@ import Testing
                 group.cancelAll()
             }
         }
+    }
+
+    static let worker = FencedExecution(executor: "w", lease: "l")
+
+    /// `acme/shop/shop-prod` with one deployment requested, and an org admin's token.
+    static func deploymentInProgress(_ db: TestContext) async throws -> (DeploymentService, String, String) {
+        let service = DeploymentService(store: db.store, source: "test")
+        let ops = CommandContext(actor: "ops")
+        try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+        try await service.createEnvironment(
+            id: "shop-prod", project: "shop", name: "prod",
+            configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
+        let token = try await GatewayTests.tokens(db).issue(name: "ops", role: .orgAdmin, organisation: "acme", project: nil, context: ops).secret.text
+        let id = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: ops).deploymentID)
+        return (service, token, id)
     }
 
     struct Message: Equatable {

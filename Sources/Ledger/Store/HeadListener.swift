@@ -11,27 +11,13 @@ import Synchronization
 /// Run it in the process's `ServiceGroup`; ``EventStore/waitForAppend(after:timeout:)`` uses it
 /// while it runs and falls back to a LISTEN of its own otherwise.
 public final class HeadListener: Service, Sendable {
-    private struct Waiter {
-        let after: Int64
-        let continuation: CheckedContinuation<Void, Never>
-        /// Ends the wait after its timeout; cancelled when the wait ends sooner.
-        var timer: Task<Void, Never>?
-
-        func resume() {
-            timer?.cancel()
-            continuation.resume()
-        }
-    }
-
     private struct State {
         var running = false
         var listening = false
-        var head: Int64 = 0
-        var waiters: [Int: Waiter] = [:]
-        var nextWaiter = 0
     }
 
     private let state = Mutex(State())
+    private let waiters = PositionWaiters()
     private let client: PostgresClient
     private let logger: Logger
     private let reconnectDelay: Duration
@@ -47,9 +33,9 @@ public final class HeadListener: Service, Sendable {
     /// Whether it is connected and listening now (false while PostgreSQL is away).
     public var isListening: Bool { state.withLock { $0.listening } }
     /// The highest head position it has heard of.
-    public var head: Int64 { state.withLock { $0.head } }
+    public var head: Int64 { waiters.head }
     /// How many are waiting (for metrics and tests).
-    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+    public var waiterCount: Int { waiters.count }
 
     /// Listens until cancelled or the service group shuts down, reconnecting after failures.
     public func run() async throws {
@@ -96,59 +82,20 @@ public final class HeadListener: Service, Sendable {
     /// Returns once the head is known to be past `position`, or after `timeout`, or when the
     /// caller is cancelled — whichever comes first.
     public func wait(after position: Int64, timeout: Duration) async {
-        let id = state.withLock { state -> Int in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> Bool in
-                    if state.head > position || Task.isCancelled { return true }
-                    state.waiters[id] = Waiter(after: position, continuation: continuation)
-                    return false
-                }
-                if ready {
-                    continuation.resume()
-                    return
-                }
-                let timer = Task {
-                    do { try await Task.sleep(for: timeout) } catch { return }
-                    self.resume(id)
-                }
-                let stillWaiting = state.withLock { state -> Bool in
-                    guard state.waiters[id] != nil else { return false }
-                    state.waiters[id]?.timer = timer
-                    return true
-                }
-                if !stillWaiting { timer.cancel() }
-            }
-        } onCancel: {
-            self.resume(id)
-        }
-    }
-
-    private func resume(_ id: Int) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        await waiters.wait(after: position, timeout: timeout)
     }
 
     func publish(_ position: Int64) {
-        let ready = state.withLock { state -> [Waiter] in
-            state.head = max(state.head, position)
-            let ready = state.waiters.filter { $0.value.after < state.head }
-            for id in ready.keys { state.waiters.removeValue(forKey: id) }
-            return Array(ready.values)
-        }
-        for waiter in ready { waiter.resume() }
+        waiters.advance(to: position)
     }
 
     /// Losing or regaining the connection wakes everyone: events may have been missed meanwhile.
     private func setListening(_ listening: Bool) {
-        let everyone = state.withLock { state -> [Waiter] in
-            guard state.listening != listening else { return [] }
+        let changed = state.withLock { state -> Bool in
+            guard state.listening != listening else { return false }
             state.listening = listening
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            return true
         }
-        for waiter in everyone { waiter.resume() }
+        if changed { waiters.wakeAll() }
     }
 }
