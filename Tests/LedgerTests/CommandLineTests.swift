@@ -3,6 +3,8 @@ import Foundation
 import Gateway
 import Testing
 import Ledger
+import PostgresNIO
+import Projections
 import LedgerTestSupport
 
 /// The `ledger` binary as people and scripts use it: its exit codes and messages.
@@ -85,6 +87,43 @@ import LedgerTestSupport
             #expect(missing.status == 2 && missing.errors.contains("no deployment 'no-such-deployment'"))
             let unreachable = try await ledger("logs \(id) --server http://127.0.0.1:1", on: db)
             #expect(unreachable.status == 1 && unreachable.errors.contains("cannot reach the ledger server"))
+        }
+    }
+
+    @Test func followingThroughTheServerPrintsEveryLineAndEndsWithTheDeployment() async throws {
+        try await GatewayTests.withGateway { db, client, reader in
+            let id = try await GatewayTests.busiestDeployment(db)
+            // A finished deployment: its stream ends after its final event, and so do the commands.
+            try #require(try await reader.deployment(id)?.status.isTerminal == true)
+            let server = "http://\(client.host):\(client.port) --token \(client.token!)"
+            func messages(_ output: String) -> [String] {
+                output.split(separator: "\n").compactMap { line in line.range(of: "] ").map { String(line[$0.upperBound...]) } }
+            }
+            let direct = try await ledger("logs \(id) --level info", on: db)
+            let followed = try await ledger("logs \(id) --level info --follow --server \(server)", on: db)
+            #expect(followed.status == 0, "\(followed.errors)")
+            #expect(messages(direct.output).count > 5)
+            #expect(messages(followed.output) == messages(direct.output), "the live stream carries every line the database has")
+            let progress = try await ledger("progress \(id) --follow --server \(server)", on: db)
+            let final = try #require(try await reader.deployment(id)?.status.rawValue)
+            #expect(progress.status == 0 && progress.output.hasPrefix("\(final): step"), "\(progress.output) \(progress.errors)")
+        }
+    }
+
+    @Test func aWebhookSecretIsSetButNeverShown() async throws {
+        try await TestDatabase.withDatabase { db in
+            _ = try await ledger("orgs create acme --name Acme", on: db)
+            _ = try await ledger("projects create shop --org acme", on: db)
+            let short = try await ledger("projects configure shop --webhook-secret tooshort", on: db)
+            #expect(short.status == 2 && short.errors.contains("16–256 characters"), "\(short.errors)")
+            let secret = "a-long-enough-webhook-secret"
+            let set = try await ledger("projects configure shop --webhook-secret \(secret)", on: db)
+            #expect(set.status == 0 && set.output.contains("set the webhook secret of project shop"))
+            #expect(!(set.output + set.errors).contains(secret))
+            let log = try await ledger("read project-shop", on: db)
+            #expect(log.output.contains(ProjectWebhookSecretSet.eventType) && !log.output.contains(secret))
+            let stored = try await db.client.liveQuery("SELECT secret FROM hooks.secrets WHERE project_id = 'shop'", logger: TestDatabase.logger)
+            #expect(try stored.first?.decode(String.self) == secret)
         }
     }
 
