@@ -2,10 +2,10 @@
 # Fuzzes the HTTP API with schemathesis (PyPI) against its own OpenAPI document: a `ledger run
 # --demo` on a fresh database of the given server, every operation called with a valid
 # portal-admin token (rate limits off, so that generated requests reach the domain). Checks: no 5xx, status codes, content types and response bodies as the
-# document declares. (Left out: schema-valid requests the domain refuses — unknown ids, illegal
-# states — are expected 4xx, not failures; and 405 for undeclared methods, which the router
-# answers 404. The live event stream is left out too: it answers for as long as the client
-# listens, which a fuzzer's request never ends.) Usage: tools/fuzz-api.sh postgres://user@host:port/db  (bounded to minutes).
+# document declares, and 405 for the methods a path does not take. (Left out: schema-valid
+# requests the domain refuses — unknown ids, illegal states — are expected 4xx, not failures; and
+# the live event stream, which answers for as long as the client listens, which a fuzzer's
+# request never ends.) Usage: tools/fuzz-api.sh postgres://user@host:port/db  (bounded to minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/postgres-lib.sh
@@ -30,4 +30,4 @@ token=$(grep -o 'ldg_[A-Za-z0-9]*' "$log" | head -n 1)
 cd "$(mktemp -d)"
 timeout 600 schemathesis run "http://127.0.0.1:$port/openapi.json" -H "Authorization: Bearer $token" \
   --max-examples 30 --seed 1 --exclude-path /api/v1/events \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method

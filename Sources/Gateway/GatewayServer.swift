@@ -110,6 +110,7 @@ public struct GatewayServer: Service {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(operations: OpenAPIDocument.operations))
         let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
         router.get("/health") { _, _ in
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)

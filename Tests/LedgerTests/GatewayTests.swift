@@ -225,6 +225,18 @@ import Testing
         }
     }
 
+    @Test func aMethodAPathDoesNotTakeIs405WithAllowAndAnUnknownPathAJSON404() async throws {
+        try await Self.withGateway { _, client, _ in
+            let wrong = try await HTTP.send("PUT", client.port, "/api/v1/deployments")
+            #expect(wrong.status == 405 && wrong.body.contains(#""code":"method_not_allowed""#), "\(wrong.body)")
+            #expect(wrong.headers.lowercased().contains("allow: get, post"))
+            let withID = try await HTTP.send("DELETE", client.port, "/api/v1/deployments/some-id/progress")
+            #expect(withID.status == 405 && withID.headers.lowercased().contains("allow: get"))
+            let unknown = try await HTTP.get(client.port, "/api/v1/no-such-thing")
+            #expect(unknown.status == 404 && unknown.body.contains(#""code":"not_found""#))
+        }
+    }
+
     @Test func metricNamesAreValidPrometheusNames() {
         #expect(GatewayMetrics.prometheusName("hb.requests") == "ledger_http_requests_total")
         #expect(GatewayMetrics.prometheusName("some.thing-else") == "some_thing_else")
