@@ -43,6 +43,8 @@ for batch in $(seq 0 9); do
   lines=$(python3 -c "import json,sys; b=int(sys.argv[1]); print(json.dumps({'deploymentID': sys.argv[2], 'lines': [{'atMicroseconds': 1795000000000000 + b*1000 + i, 'level': 'info', 'step': 'initializing', 'message': f'line {b*1000+i}'} for i in range(1000)]}))" "$batch" "$chatty")
   $ledger append "deployment-$chatty" --type LogLinesAppended --data "$lines" >/dev/null
 done
+# Cancelled before any executor takes it, so that no live line joins the 10,000 while the page pages them.
+$ledger cancel "$chatty" >/dev/null
 # One slow deployment (about a minute and a half at speed 1) that never fails by chance.
 $ledger simulate --speed 1 --failure-rate 0 --concurrency 1 >"$work/simulate.log" 2>&1 &
 simulator=$!

@@ -137,7 +137,8 @@ async function showEnvironments() {
     const current = e.current_release, stable = e.last_stable_release;
     return el('tr', {},
       el('td', {}, el('a', { href: `#/environments/${encodeURIComponent(e.id)}` }, e.id), el('div', { class: 'muted' }, `${e.project_id}`)),
-      el('td', {}, badge(e.status || (e.active ? 'active' : 'inactive'))),
+      el('td', {}, badge(e.status || (e.active ? 'active' : 'inactive')), e.active ? '' : el('div', { class: 'muted' }, 'inactive'),
+        e.in_flight ? el('div', {}, el('a', { href: `#/deployments/${e.in_flight}` }, 'deployment in flight')) : null),
       el('td', {}, current ? [el('a', { href: `#/deployments/${current.deployment_id}` }, `#${current.version}`), ' ', el('span', { class: 'mono' }, gitText(current)),
         current.git_author ? ` by ${current.git_author}` : '', ' ', ago(current.deployed_at)] : '—'),
       el('td', { class: 'optional' }, stable ? [el('a', { href: `#/deployments/${stable.deployment_id}` }, `#${stable.version}`), ' ', el('span', { class: 'mono' }, gitText(stable))] : '—'));
