@@ -97,7 +97,7 @@ let package = Package(
         // libhiredis from the system (Debian's libhiredis-dev): Redis is a helper for live
         // streams and shared rate limits, never a store of record.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
-        .target(name: "LedgerRedis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        .target(name: "LedgerRedis", dependencies: ["CHiredis", "ChildProcess"], swiftSettings: swiftSettings),
         .target(
             name: "Gateway",
             dependencies: [

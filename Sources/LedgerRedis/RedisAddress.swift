@@ -38,6 +38,8 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
     case unavailable(String)
     case replyError(String)
     case unexpectedReply(String)
+    /// `redis-server` is not installed, so no private one can start.
+    case missingServer
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum RedisError: Error, Sendable, CustomStringConvertible {
         case .unavailable(let reason): "Redis is unavailable: \(reason)"
         case .replyError(let message): "Redis refused the command: \(message)"
         case .unexpectedReply(let what): "Redis answered unexpectedly: \(what)"
+        case .missingServer:
+            "redis-server was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server), set REDIS_URL to use an existing server, or pass --redis off."
         }
     }
 }

@@ -3,6 +3,7 @@ import ChildProcess
 import Foundation
 import Ledger
 import Logging
+import LedgerRedis
 import LoopbackSSH
 import NIOCore
 import NIOPosix
@@ -67,7 +68,7 @@ struct LiveBench: Sendable {
             .issue(name: "bench", role: .orgAdmin, organisation: "bench", project: nil, context: ops).secret.text
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-live-\(UUID().uuidString.prefix(8))").path
-        let redis = EmbeddedRedis(dataDirectory: scratch)
+        let redis = PrivateRedisServer(directory: URL(fileURLWithPath: scratch).appendingPathComponent("redis"))
         _ = try await redis.start(log: status)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let port = try freePort()

@@ -1,5 +1,7 @@
+import Foundation
 import ArgumentParser
 import Gateway
+import Ledger
 import LedgerRedis
 import Logging
 
@@ -57,9 +59,15 @@ extension LedgerSession {
         case "off": break
         case let text?: options.redis = try RedisAddress(parsing: text)
         case nil where connection.resolvedDatabaseURLText == nil:
-            let embedded = EmbeddedRedis(dataDirectory: connection.resolvedDataDirectory)
+            let embedded = PrivateRedisServer(directory: URL(fileURLWithPath: connection.resolvedDataDirectory).appendingPathComponent("redis"))
             let log: @Sendable (String) -> Void = { message in if !connection.quiet { printError(message) } }
-            if try await embedded.start(log: log) {
+            let started: Bool
+            do {
+                started = try await embedded.start(log: log)
+            } catch RedisError.missingServer {
+                throw LedgerError(.missingDependency, "\(RedisError.missingServer)")
+            }
+            if started {
                 stopper.atExit {
                     log("Stopping the embedded Redis")
                     await embedded.stop()

@@ -1,41 +1,35 @@
 import ChildProcess
 import Foundation
-import Ledger
-import LedgerRedis
 
-/// The embedded Redis: a private `redis-server` under `.ledger/redis`, on a Unix socket in its
-/// own directory (no TCP port), keeping nothing on disk — Redis is only a helper here. It is
-/// reused when already running and stopped on exit by the process that started it.
-struct EmbeddedRedis {
-    let directory: URL
+/// A private `redis-server` of this machine's, in `directory` on a Unix socket (no TCP port),
+/// keeping nothing on disk — Redis is only a helper here. The embedded default of `ledger run`
+/// (under `.ledger/redis`) and the tests' own Redis are both one of these.
+public struct PrivateRedisServer: Sendable {
+    public let directory: URL
 
-    init(dataDirectory: String) {
-        directory = URL(fileURLWithPath: dataDirectory, isDirectory: true).appendingPathComponent("redis").standardizedFileURL
+    public init(directory: URL) {
+        self.directory = directory.standardizedFileURL
     }
 
     /// The socket, in the directory unless that path is too long for a socket name.
-    var socketPath: String {
+    public var socketPath: String {
         let preferred = directory.appendingPathComponent("redis.sock").path
         if preferred.utf8.count < 100 { return preferred }
         return "/tmp/ledger-redis-\(getuid())-\(UInt32(truncatingIfNeeded: preferred.hashValue)).sock"
     }
 
-    var address: RedisAddress { .unix(path: socketPath) }
+    public var address: RedisAddress { .unix(path: socketPath) }
     private var pidFile: String { directory.appendingPathComponent("redis.pid").path }
     private var logFile: String { directory.appendingPathComponent("redis.log").path }
 
-    /// Starts the server unless one answers on the socket already; true when this call started it.
-    func start(log: (String) -> Void) async throws -> Bool {
+    /// Starts the server unless one answers on the socket already; true when this call started
+    /// it. Throws ``RedisError/missingServer`` when `redis-server` is not installed.
+    public func start(log: (String) -> Void = { _ in }) async throws -> Bool {
         if await answers() {
             log("Using the embedded Redis already running in \(directory.path)")
             return false
         }
-        guard let server = Self.serverBinary() else {
-            throw LedgerError(.missingDependency, """
-                redis-server was not found. Install it (Debian/Ubuntu: apt-get install -y redis-server), \
-                set REDIS_URL to use an existing server, or pass --redis off.
-                """)
-        }
+        guard let server = Self.serverBinary() else { throw RedisError.missingServer }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: socketPath)
         log("Starting the embedded Redis in \(directory.path)")
@@ -45,19 +39,19 @@ struct EmbeddedRedis {
             "--save", "''", "--appendonly", "no", "--daemonize", "yes", "--pidfile", q(pidFile), "--logfile", q(logFile),
         ].joined(separator: " ")
         guard try await ShellCommand.run("\(command) > /dev/null 2>&1") == 0 else {
-            throw LedgerError(.unavailable, "the embedded Redis did not start; see \(logFile)")
+            throw RedisError.unavailable("redis-server did not start; see \(logFile)")
         }
         for _ in 0..<100 {
             if await answers() { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LedgerError(.unavailable, "the embedded Redis did not answer within 5 s; see \(logFile)")
+        throw RedisError.unavailable("redis-server did not answer within 5 s; see \(logFile)")
     }
 
-    /// Stops the server this process started (it keeps nothing worth saving).
-    func stop() async {
+    /// Stops the server at once (it keeps nothing worth saving) and waits for its socket to go.
+    public func stop() async {
         _ = try? await RedisClient(address: address).command("SHUTDOWN", "NOSAVE")
-        for _ in 0..<50 where FileManager.default.fileExists(atPath: socketPath) {
+        for _ in 0..<250 where FileManager.default.fileExists(atPath: socketPath) {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
