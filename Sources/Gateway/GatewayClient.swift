@@ -41,6 +41,8 @@ public struct GatewayClient: Sendable {
     public var token: String?
     /// Bodies larger than this (on the wire or decompressed) are refused.
     public var maximumBodyBytes = 64 << 20
+    /// How long the server may send nothing before the connection is given up.
+    public var readTimeout: TimeAmount = .seconds(45)
 
     /// `url` like `http://127.0.0.1:8480` (https is not spoken yet).
     public init(url: String) throws {
@@ -56,8 +58,11 @@ public struct GatewayClient: Sendable {
         do {
             return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
-                .connect(host: host, port: port) { channel in
+                .connect(host: host, port: port) { [readTimeout] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // Nothing waits for ever: a server silent for this long is treated as gone
+                        // (a live stream's heartbeat comes every 15 s).
+                        try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(readTimeout: readTimeout), CloseWhenIdle()])
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
                     }
@@ -109,6 +114,19 @@ public struct GatewayClient: Sendable {
             return Reply(status: status, contentEncoding: encoding, wireBodyBytes: wire.count, body: body)
         case let other?:
             throw Failure(description: "unsupported Content-Encoding '\(other)'")
+        }
+    }
+}
+
+/// Closes a connection its `IdleStateHandler` found silent; the reader then sees it end.
+private final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }

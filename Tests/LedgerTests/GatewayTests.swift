@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Gateway
 import Ledger
@@ -234,6 +235,22 @@ import Testing
             #expect(withID.status == 405 && withID.headers.lowercased().contains("allow: get"))
             let unknown = try await HTTP.get(client.port, "/api/v1/no-such-thing")
             #expect(unknown.status == 404 && unknown.body.contains(#""code":"not_found""#))
+        }
+    }
+
+    @Test func theClientGivesUpOnAServerThatSaysNothing() async throws {
+        let port = try freePort()
+        let silent = Task {
+            try await ShellCommand.run(
+                "python3 -c \"import socket,time; s=socket.socket(); s.bind(('127.0.0.1',\(port))); s.listen(); c,_=s.accept(); time.sleep(20)\"")
+        }
+        defer { silent.cancel() }
+        var client = try GatewayClient(url: "http://127.0.0.1:\(port)")
+        client.readTimeout = .seconds(1)
+        try await waitUntil("the silent server listens", within: .seconds(10)) { (try? await ShellCommand.run("bash -c '</dev/tcp/127.0.0.1/\(port)'")) == 0 }
+        // Ended by the client's read timeout (a Failure), not by the test's own (TimedOut).
+        await #expect(throws: GatewayClient.Failure.self) {
+            try await withTimeout(.seconds(10)) { [client] in _ = try await client.get("/api/v1/deployments") }
         }
     }
 
