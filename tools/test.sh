@@ -35,7 +35,7 @@ run_tests() {
 # their bounds, nor theirs be missed.
 if [ $# -eq 0 ]; then
   executor='WorkerTests|WorkerFailureTests|WorkerCrashTests|LocalRunnerTests|SSHRunnerTests|ExecutorEndToEndTests|ServerCommandTests'
-  api='DeploymentAPITests|PermissionMatrixTests|WebhookTests|EventStreamTests'
+  api='DeploymentAPITests|PermissionMatrixTests|WebhookTests|EventStreamTests|RateLimitAPITests'
   run_tests --skip "CrashRecoveryTests|LiveStreamTests|$executor|$api"
   run_tests --filter "CrashRecoveryTests|LiveStreamTests|$executor"
   run_tests --filter "$api"
