@@ -24,5 +24,6 @@ public enum Migrations {
         Migration(5, "005_executor_leases.sql", PackageResources._05_executor_leases_sql),
         Migration(6, "006_webhooks.sql", PackageResources._06_webhooks_sql),
         Migration(7, "007_verifications.sql", PackageResources._07_verifications_sql),
+        Migration(8, "008_head_hash.sql", PackageResources._08_head_hash_sql),
     ]
 }

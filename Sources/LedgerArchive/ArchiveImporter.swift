@@ -121,9 +121,9 @@ public struct ArchiveImporter: Sendable {
             FROM ledger.events ORDER BY stream_id, stream_version DESC
             """, logger: logger)
         try await connection.query("""
-            UPDATE ledger.head SET position = e.position,
+            UPDATE ledger.head SET position = e.position, last_hash = e.hash,
                 recorded_at_us = (extract(epoch FROM e.recorded_at) * 1000000)::bigint
-            FROM (SELECT position, recorded_at FROM ledger.events WHERE position = \(last)) e
+            FROM (SELECT position, recorded_at, hash FROM ledger.events WHERE position = \(last)) e
             """, logger: logger)
         for seal in seals { try await connection.query(seal.insertQuery, logger: logger) }
         var streams: Int64 = 0

@@ -94,9 +94,11 @@ import LedgerTestSupport
         try await TestDatabase.withDatabase { db in
             _ = try await db.store.append(to: Fixture.stream("order-1"), events: [Fixture.event()])
             let head = try await db.store.headPosition()
+            let headHash = try #require(try await db.store.read(stream: Fixture.stream("order-1")).last).hash
             func gate(assumingAbsent streams: [String]) async throws -> Bool {
                 let statement = AppendPlannedStatement(
-                    expectedHead: head, newHead: head, recordedAtMicroseconds: 0, holdMilliseconds: 0,
+                    expectedHead: head, expectedHeadHash: headHash, newHead: head, newHeadHash: headHash,
+                    recordedAtMicroseconds: 0, holdMilliseconds: 0,
                     assumedAbsent: streams, columns: EventColumns(rows: [], metadata: [], streamUpdates: []))
                 var accepted = false
                 for try await row in try await db.client.execute(statement, logger: TestDatabase.logger) { accepted = row }

@@ -4,20 +4,23 @@ import PostgresNIO
 /// The one-round-trip append, as a prepared statement (parsed and planned once per connection).
 ///
 /// The writer planned the batch — versions, positions, hashes — from the head and stream states
-/// it last saw. The statement moves the head only if it is still where the plan assumed
-/// (`WHERE position = expected`; a writer that waited for the row lock re-checks against the
-/// head the other writer committed), and every insert is gated on that move: either the whole
-/// plan is written, or nothing is and the answer is `false`, so the writer re-reads and
-/// re-plans. Streams the writer had not seen and planned as new (`assumedAbsent`) must not exist
-/// either: the head check makes the statement's snapshot the one the plan assumed, so that read
-/// is exact. An event id that already exists fails the unique index and rolls everything back;
+/// it last saw. The statement moves the head only if it is still where the plan assumed: the
+/// same position and the same hash of the event there (a writer that waited for the row lock
+/// re-checks against the head the other writer committed). The hash tells apart two histories
+/// that reach one position: a plan made on top of a batch that was prepared but never committed
+/// must not land after another batch of the same size took its place. Every insert is gated on
+/// that move: either the whole plan is written, or nothing is and the answer is `false`, so the
+/// writer re-reads and re-plans. Streams the writer had not seen and planned as new
+/// (`assumedAbsent`) must not exist either: the head check makes the statement's snapshot the
+/// one the plan assumed, so that read is exact. An event id that already exists fails the unique index and rolls everything back;
 /// the writer then takes the locked path, which answers retries with their original result.
 /// Holding the head row's lock until commit keeps positions gapless and visible in order.
 struct AppendPlannedStatement: PostgresPreparedStatement {
     static let sql = """
         WITH moved AS (
-            UPDATE ledger.head SET position = $2, recorded_at_us = $3
-            WHERE position = $1 AND NOT EXISTS (SELECT 1 FROM ledger.streams WHERE stream_id = ANY($23::text[]))
+            UPDATE ledger.head SET position = $2, recorded_at_us = $3, last_hash = $25
+            WHERE position = $1 AND last_hash IS NOT DISTINCT FROM $24::bytea
+                AND NOT EXISTS (SELECT 1 FROM ledger.streams WHERE stream_id = ANY($23::text[]))
             RETURNING position
         ), inserted AS (
             INSERT INTO ledger.events (position, event_id, stream_id, stream_version, category, event_type, schema_version,
@@ -47,7 +50,11 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
     typealias Row = Bool
 
     var expectedHead: Int64
+    /// The hash of the event at `expectedHead` (nil for an empty log, or one migrated before the head kept it).
+    var expectedHeadHash: EventHash?
     var newHead: Int64
+    /// The hash of the batch's last event, which the head records.
+    var newHeadHash: EventHash
     var recordedAtMicroseconds: Int64
     /// Test-only: keep the transaction open this long before it commits.
     var holdMilliseconds: Int32
@@ -56,7 +63,7 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
     var columns: EventColumns
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 23)
+        var bindings = PostgresBindings(capacity: 25)
         bindings.append(expectedHead)
         bindings.append(newHead)
         bindings.append(recordedAtMicroseconds)
@@ -80,6 +87,8 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
         bindings.append(columns.headHashes)
         bindings.append(columns.headPositions)
         bindings.append(assumedAbsent)
+        bindings.append(expectedHeadHash.map { ByteBuffer(bytes: $0.bytes) })
+        bindings.append(ByteBuffer(bytes: newHeadHash.bytes))
         return bindings
     }
 

@@ -23,7 +23,7 @@ extension BatchWriter {
             }
         }
         if let last = plan.rows.last {
-            cache.update(head: plan.newHead, lastRecordedAt: last.recordedAtMicroseconds, streams: plan.streamUpdates, replacing: true)
+            cache.replace(with: .init(head: plan.newHead, headHash: last.hash, lastRecordedAt: last.recordedAtMicroseconds, streams: plan.streamUpdates))
         }
         return plan.outcomes
     }
@@ -63,6 +63,7 @@ extension BatchWriter {
             let updates = end == plan.rows.count ? plan.streamUpdates.sorted { $0.key < $1.key } : []
             let columns = EventColumns(rows: plan.rows[start..<end], metadata: plan.metadata[start..<end], streamUpdates: updates)
             let head = plan.rows[end - 1].position
+            let headHash = ByteBuffer(bytes: plan.rows[end - 1].hash.bytes)
             let recordedAt = plan.rows[end - 1].recordedAtMicroseconds
             try await connection.query("""
                 WITH inserted AS (
@@ -85,7 +86,7 @@ extension BatchWriter {
                     ON CONFLICT (stream_id) DO UPDATE
                         SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash, last_position = EXCLUDED.last_position
                 ), moved AS (
-                    UPDATE ledger.head SET position = \(head), recorded_at_us = \(recordedAt)
+                    UPDATE ledger.head SET position = \(head), recorded_at_us = \(recordedAt), last_hash = \(headHash)
                 )
                 SELECT pg_notify('\(unescaped: EventStore.notificationChannel)', \(String(head)))
                 """, logger: logger)

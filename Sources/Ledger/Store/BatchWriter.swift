@@ -81,13 +81,17 @@ struct BatchWriter: Sendable {
         let recordedAt = plan.rows[0].recordedAtMicroseconds
         let holdMilliseconds = configuration.holdTransactionsOpen.map { Int32(Int.random(in: $0)) } ?? 0
         let byCopy = plan.rows.count >= Self.copyPathRowThreshold
+        let newHeadHash = plan.rows[plan.rows.count - 1].hash
         let statement = AppendPlannedStatement(
-            expectedHead: known.snapshot.head, newHead: plan.newHead, recordedAtMicroseconds: recordedAt,
+            expectedHead: known.snapshot.head, expectedHeadHash: known.snapshot.headHash,
+            newHead: plan.newHead, newHeadHash: newHeadHash, recordedAtMicroseconds: recordedAt,
             holdMilliseconds: byCopy ? 0 : holdMilliseconds, assumedAbsent: known.assumedAbsent.map(\.rawValue),
             columns: byCopy
                 ? EventColumns(rows: [], metadata: [], streamUpdates: streamUpdates)
                 : EventColumns(rows: plan.rows[...], metadata: plan.metadata[...], streamUpdates: streamUpdates))
-        cache.update(head: plan.newHead, lastRecordedAt: recordedAt, streams: plan.streamUpdates, replacing: false)
+        cache.advance(
+            from: (known.snapshot.head, known.snapshot.headHash),
+            to: .init(head: plan.newHead, headHash: newHeadHash, lastRecordedAt: recordedAt, streams: plan.streamUpdates))
         let write: Write = byCopy
             ? .copy(gate: statement, rows: plan.rows, metadata: plan.metadata, holdMilliseconds: holdMilliseconds)
             : .statement(statement)
@@ -221,27 +225,27 @@ struct BatchWriter: Sendable {
         // cached states are stale, and all planned states must come from this one snapshot.
         let names = wanted.map(\.rawValue)
         // One statement, one snapshot: the streams are read as of exactly this head.
-        let (head, lastRecordedAt, read) = try await client.withLiveConnection { connection in
-            var head: Int64 = 0
-            var lastRecordedAt: Int64 = 0
-            var found: [StreamID: AppendPlanner.StreamState] = [:]
+        var read = try await client.withLiveConnection { connection in
+            var snapshot = WriterCache.Snapshot(head: 0, headHash: nil, lastRecordedAt: 0, streams: [:])
             let rows = try await connection.query("""
-                SELECT h.position, h.recorded_at_us, s.stream_id, s.version, s.last_hash, s.last_position
+                SELECT h.position, h.last_hash, h.recorded_at_us, s.stream_id, s.version, s.last_hash, s.last_position
                 FROM ledger.head h LEFT JOIN ledger.streams s ON s.stream_id = ANY(\(names)::text[])
                 """, logger: self.logger)
-            for try await (position, recordedAt, stream, version, hash, last) in rows.decode((Int64, Int64, String?, Int64?, ByteBuffer?, Int64?).self) {
-                head = position
-                lastRecordedAt = recordedAt
+            for try await (position, headHash, recordedAt, stream, version, hash, last)
+                in rows.decode((Int64, ByteBuffer?, Int64, String?, Int64?, ByteBuffer?, Int64?).self) {
+                snapshot.head = position
+                snapshot.headHash = try headHash.map { try EventHash(bytes: $0.readableBytesView) }
+                snapshot.lastRecordedAt = recordedAt
                 if let stream, let version, let hash, let last {
-                    found[StreamID(unchecked: stream)] = .init(version: version, lastHash: try EventHash(bytes: hash.readableBytesView), lastPosition: last)
+                    snapshot.streams[StreamID(unchecked: stream)] = .init(
+                        version: version, lastHash: try EventHash(bytes: hash.readableBytesView), lastPosition: last)
                 }
             }
-            return (head, lastRecordedAt, found)
+            return snapshot
         }
-        var found = read
-        for stream in wanted where found[stream] == nil { found[stream] = .absent }
-        cache.update(head: head, lastRecordedAt: lastRecordedAt, streams: found, replacing: cached?.snapshot.head != head)
-        return KnownState(snapshot: .init(head: head, lastRecordedAt: lastRecordedAt, streams: found), assumedAbsent: [])
+        for stream in wanted where read.streams[stream] == nil { read.streams[stream] = .absent }
+        cache.record(read: read)
+        return KnownState(snapshot: read, assumedAbsent: [])
     }
 
     static func nowMicroseconds() -> Int64 {

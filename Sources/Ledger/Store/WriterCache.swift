@@ -1,13 +1,24 @@
 import Synchronization
 
-/// What one process's writer last knew of the log: the head, the time of its last event, and
-/// the state of streams it touched. Valid exactly as long as the head has not moved since, which
-/// ``AppendPlannedStatement`` checks under the head lock; any doubt clears it.
+/// What one process's writer last knew of the log: the head, the hash of the event there, the
+/// time of its last event, and the state of streams it touched.
+///
+/// Every snapshot it holds describes one history: either the log as read or committed, or that
+/// plus batches prepared on top of it and not yet answered. ``AppendPlannedStatement`` writes a
+/// plan only if the head still has the position and the hash the plan assumed, so a plan made
+/// on a batch that never committed cannot land. An update that does not follow on from the
+/// snapshot it was based on replaces or clears it, never mixes two histories.
 final class WriterCache: Sendable {
     struct Snapshot {
         var head: Int64
+        /// The hash of the event at `head`; nil for an empty log (or a head recorded before it kept one).
+        var headHash: EventHash?
         var lastRecordedAt: Int64
         var streams: [StreamID: AppendPlanner.StreamState]
+
+        func isAt(_ head: Int64, _ headHash: EventHash?) -> Bool {
+            self.head == head && self.headHash == headHash
+        }
     }
 
     /// Beyond this many streams the cache starts over (it is only a shortcut).
@@ -20,7 +31,7 @@ final class WriterCache: Sendable {
     func lookup(_ wanted: some Sequence<StreamID>) -> (snapshot: Snapshot, missing: [StreamID])? {
         state.withLock { cached -> (Snapshot, [StreamID])? in
             guard let cached else { return nil }
-            var found = Snapshot(head: cached.head, lastRecordedAt: cached.lastRecordedAt, streams: [:])
+            var found = Snapshot(head: cached.head, headHash: cached.headHash, lastRecordedAt: cached.lastRecordedAt, streams: [:])
             var missing: [StreamID] = []
             for stream in wanted {
                 if let known = cached.streams[stream] { found.streams[stream] = known } else { missing.append(stream) }
@@ -31,16 +42,39 @@ final class WriterCache: Sendable {
 
     func clear() { state.withLock { $0 = nil } }
 
-    /// Records the log as it stands after a commit, or as just read.
-    func update(head: Int64, lastRecordedAt: Int64, streams: [StreamID: AppendPlanner.StreamState], replacing: Bool) {
+    /// Records the log as read in one snapshot: added to what is cached if that is at the same
+    /// head, otherwise in its place.
+    func record(read: Snapshot) {
         state.withLock { snapshot in
-            if replacing || snapshot == nil || (snapshot?.streams.count ?? 0) + streams.count > Self.maximumStreams {
-                snapshot = Snapshot(head: head, lastRecordedAt: lastRecordedAt, streams: streams)
+            if let current = snapshot, current.isAt(read.head, read.headHash),
+                current.streams.count + read.streams.count <= Self.maximumStreams {
+                snapshot!.streams.merge(read.streams) { _, new in new }
             } else {
-                snapshot!.head = head
-                snapshot!.lastRecordedAt = max(snapshot!.lastRecordedAt, lastRecordedAt)
-                snapshot!.streams.merge(streams) { _, new in new }
+                snapshot = read
             }
+        }
+    }
+
+    /// Records the log as a committed batch left it, in place of whatever was cached.
+    func replace(with committed: Snapshot) {
+        state.withLock { $0 = committed }
+    }
+
+    /// Moves the cache on by a batch planned on the snapshot at `base`: the batch's head and
+    /// stream states go on top of it. If the cache has meanwhile moved elsewhere (another batch
+    /// was planned, or it was cleared), the two cannot be combined and it is cleared instead.
+    func advance(from base: (head: Int64, headHash: EventHash?), to planned: Snapshot) {
+        state.withLock { snapshot in
+            guard let current = snapshot, current.isAt(base.head, base.headHash),
+                current.streams.count + planned.streams.count <= Self.maximumStreams
+            else {
+                snapshot = nil
+                return
+            }
+            snapshot!.head = planned.head
+            snapshot!.headHash = planned.headHash
+            snapshot!.lastRecordedAt = max(current.lastRecordedAt, planned.lastRecordedAt)
+            snapshot!.streams.merge(planned.streams) { _, new in new }
         }
     }
 }
