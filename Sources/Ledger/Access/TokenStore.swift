@@ -64,17 +64,21 @@ public struct TokenStore: Sendable {
         let created = ApiTokenCreated(
             tokenID: tokenID, name: name, role: role, organisationID: organisation, projectID: project, hint: secret.hint,
             expiresAtMicroseconds: expires)
-        try await service.execute(context) {
+        // The hash's row commits with the creation event: no usable token without its audit
+        // record, and no record of a token that cannot be used.
+        let (logger, actor) = (logger, context.actor)
+        try await service.execute(context, alongside: { connection in
+            try await connection.query(
+                """
+                INSERT INTO auth.tokens (token_id, secret_hash, hint, name, role, organisation, project, created_by, expires_at)
+                VALUES (\(UUID(uuidString: tokenID)!), \(ByteBuffer(bytes: secret.hash)), \(secret.hint), \(name), \(role.rawValue),
+                        \(organisation), \(project), \(actor), to_timestamp(\(Double(expires) / 1_000_000)))
+                """, logger: logger)
+        }) {
             .init(
                 Decision([.init(DomainIDs.tokenStream(tokenID), expectedVersion: .noStream, [.apiTokenCreated(created)])]),
                 organisation: organisation, project: project)
         }
-        _ = try await client.liveQuery(
-            """
-            INSERT INTO auth.tokens (token_id, secret_hash, hint, name, role, organisation, project, created_by, expires_at)
-            VALUES (\(UUID(uuidString: tokenID)!), \(ByteBuffer(bytes: secret.hash)), \(secret.hint), \(name), \(role.rawValue),
-                    \(organisation), \(project), \(context.actor), to_timestamp(\(Double(expires) / 1_000_000)))
-            """, logger: logger)
         let record = Record(
             tokenID: tokenID, name: name, hint: secret.hint, role: role, organisationID: organisation, projectID: project,
             expiresAtMicroseconds: expires, revoked: false, lastUsedAtMicroseconds: nil)
@@ -111,8 +115,12 @@ public struct TokenStore: Sendable {
         let (organisation, project, revoked) = try row.decode((String?, String?, Bool).self)
         try context.requireInScope(organisation: organisation, project: nil)
         if revoked { return }
-        _ = try await client.liveQuery("UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)
-        try await service.execute(context) {
+        // The revocation commits with its event, and takes effect from the next request on.
+        let logger = logger
+        try await service.execute(context, alongside: { connection in
+            try await connection.query(
+                "UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id) AND revoked_at IS NULL", logger: logger)
+        }) {
             .init(
                 Decision([.init(DomainIDs.tokenStream(id.uuidString.lowercased()), expectedVersion: .any, [.apiTokenRevoked(ApiTokenRevoked(tokenID: id.uuidString.lowercased()))])]),
                 organisation: organisation, project: project)

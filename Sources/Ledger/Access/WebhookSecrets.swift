@@ -26,16 +26,20 @@ public struct WebhookSecrets: Sendable {
         }
         guard let project = try await service.project(id) else { throw CommandRejection(.notFound, "no such project") }
         try context.requireInScope(organisation: project.organisationID, project: project.projectID)
-        try await service.execute(context) {
+        // The secret's row commits with its event: the audit trail never misses a change, nor
+        // records one that did not happen.
+        let logger = logger
+        try await service.execute(context, alongside: { connection in
+            try await connection.query(
+                """
+                INSERT INTO hooks.secrets (project_id, secret) VALUES (\(id), \(secret))
+                ON CONFLICT (project_id) DO UPDATE SET secret = excluded.secret, updated_at = clock_timestamp()
+                """, logger: logger)
+        }) {
             .init(
                 Decision([.init(DomainIDs.projectStream(id), expectedVersion: .any, [.projectWebhookSecretSet(ProjectWebhookSecretSet(projectID: id))])]),
                 organisation: project.organisationID, project: project.projectID)
         }
-        _ = try await client.liveQuery(
-            """
-            INSERT INTO hooks.secrets (project_id, secret) VALUES (\(id), \(secret))
-            ON CONFLICT (project_id) DO UPDATE SET secret = excluded.secret, updated_at = clock_timestamp()
-            """, logger: logger)
     }
 
     /// The project's secret, if one is set.

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 
 /// Runs deployment commands: loads the streams a decision needs, folds them, asks the pure
 /// decision, and appends its events atomically at the versions it saw. When another writer
@@ -57,9 +58,13 @@ public struct DeploymentService: Sendable {
     /// Decides and appends with `context` in every event's metadata, deciding again after a
     /// version conflict. A target outside the context's scope is refused as not found. With an
     /// idempotency key, event ids derive from it: a command sent again after it was carried
-    /// out answers the first outcome (`replayed`) and writes nothing.
+    /// out answers the first outcome (`replayed`) and writes nothing. `alongside`, when given,
+    /// writes in the same transaction as the events (see ``EventStore/append(_:alongside:)``).
     @discardableResult
-    public func execute(_ context: CommandContext, _ decide: @Sendable () async throws -> Decided) async throws -> Outcome {
+    public func execute(
+        _ context: CommandContext, alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil,
+        _ decide: @Sendable () async throws -> Decided
+    ) async throws -> Outcome {
         var attempt = 0
         while true {
             attempt += 1
@@ -89,7 +94,8 @@ public struct DeploymentService: Sendable {
                     })
             })
             do {
-                return Outcome(decision: decided.decision, result: try await store.append(request))
+                let result = if let alongside { try await store.append(request, alongside: alongside) } else { try await store.append(request) }
+                return Outcome(decision: decided.decision, result: result)
             } catch let conflict as AppendConflict {
                 if attempt >= maximumAttempts {
                     throw CommandRejection(.conflict, "\(conflict.description); gave up after \(attempt) attempts, try again")

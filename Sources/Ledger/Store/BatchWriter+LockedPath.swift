@@ -7,7 +7,12 @@ import PostgresNIO
 /// alone answers resent event ids, and serves batches the planned path gave up on.
 extension BatchWriter {
 
-    func writeLocked(_ requests: [AppendRequest]) async throws -> [AppendPlanner.Outcome] {
+    /// `alongside` runs in the same transaction, after the inserts, when the first request was
+    /// appended (not when it was refused or is the resend of one already written): whatever it
+    /// writes commits exactly when those events do.
+    func writeLocked(
+        _ requests: [AppendRequest], alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
+    ) async throws -> [AppendPlanner.Outcome] {
         counters.countLocked()
         let plan = try await client.withLiveConnection { connection in
             try await connection.inTransaction(logger: self.logger) { connection in
@@ -15,6 +20,7 @@ extension BatchWriter {
                 let plan = planner.plan(requests)
                 if !plan.rows.isEmpty {
                     try await self.insert(plan, on: connection)
+                    if let alongside, case .appended = plan.outcomes.first { try await alongside(connection) }
                     if let hold = self.configuration.holdTransactionsOpen {
                         try await Task.sleep(for: .milliseconds(Int.random(in: hold)))
                     }

@@ -43,6 +43,36 @@ public final class EventStore: Sendable {
         return result
     }
 
+    /// Appends `request` and, in the same transaction, runs `alongside` (on the transaction's
+    /// connection): for a row that must exist exactly when its event does, such as a token's
+    /// hash beside the token's creation event. `alongside` does not run when the request was
+    /// already written (a resend answered with its first result) or is refused, and its failure
+    /// writes nothing. Takes the locked path, outside the group commit: for rare commands only.
+    public func append(
+        _ request: AppendRequest, alongside: @escaping @Sendable (PostgresConnection) async throws -> Void
+    ) async throws -> AppendResult {
+        try request.validate()
+        let started = ContinuousClock.now
+        let outcome: AppendPlanner.Outcome
+        do {
+            outcome = try await coordinator.writer.writeLocked([request], alongside: alongside)[0]
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as PSQLError {
+            coordinator.writer.invalidate()
+            throw LedgerError(.database, "the append could not be written: \(PostgresErrorText.safe(error))", underlying: error)
+        }
+        switch outcome {
+        case .appended(let result), .alreadyAppended(let result):
+            AppendMetrics.record(events: request.eventCount, since: started)
+            return result
+        case .rejected(let error):
+            throw error
+        case .deferred:
+            throw LedgerError(.database, "the append could not be planned alone; try again")
+        }
+    }
+
     /// How this store's batches were written so far.
     public var appendPathCounts: AppendPathCounts { coordinator.writer.counters.current }
 
