@@ -62,6 +62,8 @@ public struct GatewayServer: Service {
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await self.live.run() }
+                // Tokens are checked from memory while revocations are heard.
+                group.addTask { await self.tokens.cache.run() }
                 try await application.run()
                 group.cancelAll()
             }

@@ -26,11 +26,14 @@ public struct TokenStore: Sendable {
     let service: DeploymentService
     let client: PostgresClient
     let logger: Logger
+    /// Principals of tokens seen lately; in use while its ``TokenCache/run()`` runs.
+    public let cache: TokenCache
 
     public init(service: DeploymentService, client: PostgresClient, logger: Logger) {
         self.service = service
         self.client = client
         self.logger = logger
+        self.cache = TokenCache(client: client, logger: logger)
     }
 
     /// Issues a token and returns its secret (to show once) with its record.
@@ -86,24 +89,36 @@ public struct TokenStore: Sendable {
     }
 
     /// The principal a presented token stands for, or nil when it is malformed, unknown,
-    /// expired or revoked. Records its use (at most once a minute per token).
+    /// expired or revoked. Records its use (at most once a minute per token). Served from the
+    /// cache while it hears revocations; otherwise, and on a miss, read from the database.
     public func verify(_ presented: String) async throws -> Principal? {
         guard let secret = TokenSecret(parsing: presented) else { return nil }
-        // A plain read on every request; the use is recorded (a write) at most once a minute.
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        if let (principal, useDue) = cache.principal(forHash: secret.hash, nowMicroseconds: now) {
+            if useDue { try await recordUse(of: principal.tokenID) }
+            return principal
+        }
+        let generation = cache.generation()
+        // A plain read; the use is recorded (a write) at most once a minute.
         let found = try await client.liveQuery(
             """
-            SELECT token_id, name, role, organisation, project,
+            SELECT token_id, name, role, organisation, project, (extract(epoch FROM expires_at) * 1000000)::int8,
                    last_used_at IS NULL OR last_used_at < clock_timestamp() - interval '60 seconds'
             FROM auth.tokens
             WHERE secret_hash = \(ByteBuffer(bytes: secret.hash)) AND revoked_at IS NULL AND expires_at > clock_timestamp()
             """, logger: logger)
         guard let row = found.first else { return nil }
-        let (id, name, role, organisation, project, stale) = try row.decode((UUID, String, String, String?, String?, Bool).self)
+        let (id, name, role, organisation, project, expires, stale) = try row.decode((UUID, String, String, String?, String?, Int64, Bool).self)
         guard let role = Role(rawValue: role) else { return nil }
-        if stale {
-            _ = try await client.liveQuery("UPDATE auth.tokens SET last_used_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)
-        }
-        return Principal(tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project)
+        let principal = Principal(tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project)
+        if stale { try await recordUse(of: principal.tokenID) }
+        if let generation { cache.keep(principal, hash: secret.hash, expiresAtMicroseconds: expires, since: generation) }
+        return principal
+    }
+
+    private func recordUse(of tokenID: String) async throws {
+        guard let id = UUID(uuidString: tokenID) else { return }
+        _ = try await client.liveQuery("UPDATE auth.tokens SET last_used_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)
     }
 
     /// Revokes a token; from the next request on it is refused. Revoking a revoked token changes nothing.
@@ -115,16 +130,21 @@ public struct TokenStore: Sendable {
         let (organisation, project, revoked) = try row.decode((String?, String?, Bool).self)
         try context.requireInScope(organisation: organisation, project: nil)
         if revoked { return }
-        // The revocation commits with its event, and takes effect from the next request on.
+        // The revocation commits with its event, and takes effect from the next request on:
+        // every process caching tokens hears the NOTIFY (sent at commit); this one forgets it
+        // before answering.
         let logger = logger
+        let notified = id.uuidString.lowercased()
         try await service.execute(context, alongside: { connection in
             try await connection.query(
                 "UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id) AND revoked_at IS NULL", logger: logger)
+            try await connection.query("SELECT pg_notify(\(TokenCache.channel), \(notified))", logger: logger)
         }) {
             .init(
                 Decision([.init(DomainIDs.tokenStream(id.uuidString.lowercased()), expectedVersion: .any, [.apiTokenRevoked(ApiTokenRevoked(tokenID: id.uuidString.lowercased()))])]),
                 organisation: organisation, project: project)
         }
+        cache.forget(tokenID: notified)
     }
 
     /// The tokens of an organisation (every token with nil), newest first.
