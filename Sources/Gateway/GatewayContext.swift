@@ -80,13 +80,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let tokens = tokens
         let principal: Principal
-        do {
-            guard let verified = try await GatewayServer.bounded(timeout, { try await tokens.verify(presented) }) else {
-                return APIError.unauthenticated.response(requestID: context.requestID)
+        if let cached = tokens.cachedPrincipal(presented) {
+            principal = cached
+        } else {
+            do {
+                guard let verified = try await GatewayServer.bounded(timeout, { try await tokens.verify(presented) }) else {
+                    return APIError.unauthenticated.response(requestID: context.requestID)
+                }
+                principal = verified
+            } catch {
+                return GatewayServer.errorResponse(error, logger: context.logger, requestID: context.requestID)
             }
-            principal = verified
-        } catch {
-            return GatewayServer.errorResponse(error, logger: context.logger, requestID: context.requestID)
         }
         var context = context
         context.principal = principal

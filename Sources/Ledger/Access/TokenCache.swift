@@ -46,8 +46,9 @@ public final class TokenCache: Sendable {
     /// Whether revocations are heard now (and so the cache is in use).
     public var isListening: Bool { state.withLock { $0.listening } }
 
-    /// The cached principal of a token hash, and whether its use is due to be recorded.
-    func principal(forHash hash: [UInt8], nowMicroseconds: Int64) -> (principal: Principal, recordUse: Bool)? {
+    /// The cached principal of a token hash, and whether its use is due to be recorded. With
+    /// `claimingUse`, a due use is claimed (the caller records it; no other caller will).
+    func principal(forHash hash: [UInt8], nowMicroseconds: Int64, claimingUse: Bool = true) -> (principal: Principal, recordUse: Bool)? {
         state.withLock { state in
             guard state.listening, var entry = state.entries[hash] else { return nil }
             guard entry.expiresAtMicroseconds > nowMicroseconds else {
@@ -56,7 +57,7 @@ public final class TokenCache: Sendable {
             }
             let now = ContinuousClock.now
             let recordUse = now - entry.useRecordedAt >= Self.useRecordingInterval
-            if recordUse {
+            if recordUse && claimingUse {
                 entry.useRecordedAt = now
                 state.entries[hash] = entry
             }

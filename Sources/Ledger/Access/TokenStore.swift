@@ -116,6 +116,17 @@ public struct TokenStore: Sendable {
         return principal
     }
 
+    /// The principal of a token served from the cache with no work to do (its use recorded
+    /// lately), without suspending; nil means ask ``verify(_:)``.
+    public func cachedPrincipal(_ presented: String) -> Principal? {
+        guard let secret = TokenSecret(parsing: presented),
+            let (principal, useDue) = cache.principal(
+                forHash: secret.hash, nowMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000), claimingUse: false),
+            !useDue
+        else { return nil }
+        return principal
+    }
+
     private func recordUse(of tokenID: String) async throws {
         guard let id = UUID(uuidString: tokenID) else { return }
         _ = try await client.liveQuery("UPDATE auth.tokens SET last_used_at = clock_timestamp() WHERE token_id = \(id)", logger: logger)

@@ -22,25 +22,40 @@ extension PostgresClient {
     /// body fails with ``ConnectionClosed`` as soon as the connection closes under it (see
     /// ``PostgresConnection/failingWhenClosed(_:)``).
     public func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = OnceFlag()
         let limit = DatabaseTimeouts.lease
-        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
-            group.addTask {
-                try await .answered(self.withConnection { connection in
-                    leased.set()
-                    return try await connection.failingWhenClosed { try await body(connection) }
-                })
+        let tasks = TaskList()
+        // One task per request (every read of the API takes this path): the lease deadline is
+        // a process-wide timer, and the close of the connection answers the waiting caller
+        // directly, instead of a task group with a sleeping timer and a worker task per call.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let answer = FirstAnswer(continuation)
+                let leased = OnceFlag()
+                let timer = DeadlineTimers.shared.schedule(at: .now + limit) {
+                    guard !leased.isSet else { return }
+                    answer.give(.failure(LedgerError(.unavailable, "PostgreSQL did not accept a connection within \(limit.seconds) s")))
+                    tasks.cancelAll()
+                }
+                tasks.add([Task {
+                    let result = await Result {
+                        try await self.withConnection { connection in
+                            leased.set()
+                            DeadlineTimers.shared.cancel(timer)
+                            if connection.isClosed { throw ConnectionClosed() }
+                            // A request on a connection that closes may never be answered: the
+                            // caller is answered at the close, and this task, should it ever
+                            // wake, answers no one (see `PostgresConnection.failingWhenClosed`).
+                            let watch = ClosingConnections.shared.whenClosed(connection) { answer.give(.failure(ConnectionClosed())) }
+                            defer { ClosingConnections.shared.forget(watch) }
+                            return try await body(connection)
+                        }
+                    }
+                    DeadlineTimers.shared.cancel(timer)
+                    answer.give(result)
+                }])
             }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                if leased.isSet { return .leasedInTime }
-                throw LedgerError(.unavailable, "PostgreSQL did not accept a connection within \(limit.seconds) s")
-            }
-            defer { group.cancelAll() }
-            while let outcome = try await group.next() {
-                if case .answered(let value) = outcome { return value }
-            }
-            throw CancellationError()
+        } onCancel: {
+            tasks.cancelAll()
         }
     }
 
@@ -51,12 +66,6 @@ extension PostgresClient {
             try await connection.query(query, logger: logger).collect()
         }
     }
-}
-
-/// What finished first in ``PostgresClient/withLiveConnection(_:)``.
-private enum LeaseOutcome<T: Sendable>: Sendable {
-    case answered(T)
-    case leasedInTime
 }
 
 /// Runs `body` and returns its answer, or throws `timeoutError()` once `limit` has passed,
@@ -70,20 +79,68 @@ public func withDeadline<T: Sendable>(
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             let answer = FirstAnswer(continuation)
-            let work = Task { answer.give(await Result(awaiting: body)) }
-            let timer = Task {
-                do { try await Task.sleep(for: limit) } catch { return }
+            // One process-wide timer rather than a sleeping task per call: this bounds every
+            // HTTP request, so its cost is paid thousands of times a second.
+            let timer = DeadlineTimers.shared.schedule(at: .now + limit) {
                 answer.give(.failure(timeoutError()))
-                work.cancel()
+                tasks.cancelAll()
             }
-            tasks.add([work, timer])
-            Task {
-                _ = await work.result
-                timer.cancel()
-            }
+            tasks.add([Task {
+                answer.give(await Result(awaiting: body))
+                DeadlineTimers.shared.cancel(timer)
+            }])
         }
     } onCancel: {
         tasks.cancelAll()
+    }
+}
+
+/// The deadlines of every ``withDeadline(_:_:_:)`` in the process, fired by one task that
+/// ticks while any is pending (a deadline fires at most ``tick`` late) and ends when none is.
+final class DeadlineTimers: Sendable {
+    static let shared = DeadlineTimers()
+    static let tick: Duration = .milliseconds(20)
+
+    private struct State {
+        var nextID: UInt64 = 0
+        var pending: [UInt64: (deadline: ContinuousClock.Instant, fire: @Sendable () -> Void)] = [:]
+        var ticking = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Calls `fire` once `deadline` has passed, unless cancelled first.
+    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, startTicking) = state.withLock { state -> (UInt64, Bool) in
+            state.nextID &+= 1
+            state.pending[state.nextID] = (deadline, fire)
+            defer { state.ticking = true }
+            return (state.nextID, !state.ticking)
+        }
+        if startTicking { Task { await self.tickWhilePending() } }
+        return id
+    }
+
+    func cancel(_ id: UInt64) {
+        _ = state.withLock { $0.pending.removeValue(forKey: id) }
+    }
+
+    private func tickWhilePending() async {
+        while true {
+            try? await Task.sleep(for: Self.tick)
+            let now = ContinuousClock.now
+            let (due, done) = state.withLock { state -> ([@Sendable () -> Void], Bool) in
+                var due: [@Sendable () -> Void] = []
+                for (id, entry) in state.pending where entry.deadline <= now {
+                    due.append(entry.fire)
+                    state.pending[id] = nil
+                }
+                if state.pending.isEmpty { state.ticking = false }
+                return (due, state.pending.isEmpty)
+            }
+            for fire in due { fire() }
+            if done { return }
+        }
     }
 }
 
