@@ -14,10 +14,33 @@ extension GatewayServer {
         let service = DeploymentService(store: store, source: "api")
         let keys = IdempotencyKeys(client: reader.client, logger: logger)
         let limiter = live.limiter
+        let hotReads = live.feed.hotReads
+
+        /// A kept answer for `key` that this principal may see (a list page's key carries its scope).
+        @Sendable func fromMemory(_ key: HotReadCache.Key, _ context: GatewayContext, _ permission: Permission) -> Response? {
+            guard let principal = try? context.require(permission), let answer = hotReads.answer(key) else { return nil }
+            if answer.deployment != nil, !principal.sees(organisation: answer.organisation, project: answer.project) { return nil }
+            return answer.response()
+        }
+
+        /// Encodes an answer of a hot read and keeps it for the next caller.
+        @Sendable func keeping(
+            _ key: HotReadCache.Key, _ value: some Encodable & Sendable, position: Int64, of state: DeploymentState?, headers extra: HTTPFields = [:]
+        ) throws -> Response {
+            var headers = extra
+            headers[.contentType] = "application/json; charset=utf-8"
+            let answer = HotReadCache.Answer(
+                body: ByteBuffer(bytes: try LedgerJSON.encode(value)), headers: headers, position: position,
+                deployment: state?.deploymentID, organisation: state?.organisationID, project: state?.projectID)
+            hotReads.keep(key, answer)
+            return answer.response()
+        }
 
         /// Answers with deployment `id` as the projections have it after `position`.
         @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
             guard let id else { throw APIError.notFound("nothing was deployed") }
+            // The caller may read its write next: answers kept from before it are dropped.
+            if let position { hotReads.noteWrite(at: position) }
             try await reader.awaitPosition(position, of: ["deployments", "progress"], store: store)
             guard let view = try await reader.deploymentView(id) else { throw APIError.notFound("no deployment '\(id)'") }
             return try JSONResponse.encode(DeploymentBody(view.state, progress: view.progress, position: view.position), status: status)
@@ -32,7 +55,9 @@ extension GatewayServer {
         }
 
         api.get("/deployments") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            let scope = "\(context.principal?.organisation ?? "*")|\(context.principal?.project ?? "*")|\(request.uri.query ?? "")"
+            if let kept = fromMemory(.list(scope), context, .listDeployments) { return kept }
+            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.listDeployments)
                 var filter = try DeploymentListQuery(request.uri.queryParameters).filter
                 filter.organisation = principal.organisation ?? filter.organisation
@@ -42,28 +67,34 @@ extension GatewayServer {
                 }
                 let position = try await reader.position(of: "deployments")
                 let states = try await reader.deployments(filter)
-                var response = try JSONResponse.encode(states.map { DeploymentBody($0, position: position) }, status: .ok)
                 // A full page may have a next one: its cursor (keyset paging) travels in a header,
                 // so the body keeps the seed's shape (a plain array).
+                var headers = HTTPFields()
                 if states.count == filter.limit, let last = states.last {
-                    response.headers[HTTPField.Name("X-Next-Cursor")!] = String(last.requestedPosition)
+                    headers[HTTPField.Name("X-Next-Cursor")!] = String(last.requestedPosition)
                 }
-                return response
+                return try keeping(.list(scope), states.map { DeploymentBody($0, position: position) }, position: position, of: nil, headers: headers)
             }
         }
         api.get("/deployments/:id") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            let id = context.parameters.get("id") ?? ""
+            if let kept = fromMemory(.deployment(id), context, .viewDeployments) { return kept }
+            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)
-                let view = try await visible(context.parameters.get("id") ?? "", to: principal)
-                return try JSONResponse.encode(DeploymentBody(view.state, progress: view.progress, position: view.position), status: .ok)
+                let view = try await visible(id, to: principal)
+                return try keeping(
+                    .deployment(id), DeploymentBody(view.state, progress: view.progress, position: view.position), position: view.position,
+                    of: view.state)
             }
         }
         api.get("/deployments/:id/progress") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            let id = context.parameters.get("id") ?? ""
+            if let kept = fromMemory(.progress(id), context, .viewDeployments) { return kept }
+            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.viewDeployments)
-                let view = try await visible(context.parameters.get("id") ?? "", to: principal)
+                let view = try await visible(id, to: principal)
                 guard let progress = view.progress else { throw APIError.notFound("no progress yet") }
-                return try JSONResponse.encode(ProgressBody(progress, position: view.position), status: .ok)
+                return try keeping(.progress(id), ProgressBody(progress, position: view.position), position: view.position, of: view.state)
             }
         }
         api.post("/deployments") { request, context in

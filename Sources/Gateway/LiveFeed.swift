@@ -22,6 +22,8 @@ public final class LiveFeed: Service, Sendable {
         public var heartbeat: Duration = .seconds(15)
         /// How long the feed waits without a wake-up before it looks at the log anyway.
         public var idlePoll: Duration = .seconds(5)
+        /// How long an answer of a hot read is kept at most (see ``HotReadCache``).
+        public var hotReadTimeToLive: Duration = HotReadCache.defaultTimeToLive
 
         public init() {}
     }
@@ -68,11 +70,14 @@ public final class LiveFeed: Service, Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let state = Mutex(State())
+    /// Told of every deployment event the feed reads, so that kept answers are dropped in time.
+    let hotReads: HotReadCache
 
     init(store: EventStore, signal: LiveSignal?, configuration: Configuration, logger: Logger) {
         self.store = store
         self.signal = signal
         self.configuration = configuration
+        self.hotReads = HotReadCache(timeToLive: configuration.hotReadTimeToLive)
         self.logger = logger
     }
 
@@ -89,6 +94,7 @@ public final class LiveFeed: Service, Sendable {
                 do {
                     try await self.follow(&directory)
                 } catch {
+                    self.hotReads.suspend()
                     if Task.isCancelled { break }
                     failures += 1
                     self.logger.warning("live feed lost the log; retrying", metadata: ["error": "\(PostgresErrorText.safe(error))"])
@@ -96,6 +102,7 @@ public final class LiveFeed: Service, Sendable {
                 }
             }
         }
+        hotReads.suspend()
         finishAll()
     }
 
@@ -120,6 +127,9 @@ public final class LiveFeed: Service, Sendable {
                 if let made { events.append(made) }
             }
             publish(events, through: max(position, page.scannedThrough))
+            hotReads.noteEvents(
+                page.events.map { (DomainIDs.id(of: $0.streamID), $0.position) }, through: max(position, page.scannedThrough),
+                caughtUp: page.events.count < 1_000)
             if page.events.count == 1_000 { continue }
             if ContinuousClock.now >= nextHeartbeat {
                 broadcast(.heartbeat)

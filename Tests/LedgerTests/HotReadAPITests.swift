@@ -1,0 +1,49 @@
+import Foundation
+import Gateway
+import Ledger
+import LedgerTestSupport
+import Testing
+
+/// A deployment polled over the API is answered from the gateway's memory, and a change made
+/// anywhere else (here, straight through the service, as a worker or the CLI would) still shows:
+/// the answers are kept for an hour in this test, so only the live feed's notice can drop them.
+@Suite(.serialized) struct HotReadAPITests {
+    @Test func aPolledDeploymentIsServedFromMemoryUntilItChangesElsewhere() async throws {
+        var options = GatewayOptions()
+        options.feed.hotReadTimeToLive = .seconds(3_600)
+        try await DeploymentAPITests().withWorld(options: options) { world in
+            let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: DeploymentAPITests.deploy)
+            try #require(status == 201, "\(raw)")
+            let id = try #require(body["id"] as? String)
+
+            let before = try await Self.hotReads(world.port)
+            try await waitUntil("polls are answered from memory", within: .seconds(30)) {
+                let (progressed, progress, _) = try await world.send("GET", "/api/v1/deployments/\(id)/progress", token: world.member)
+                #expect(progressed == 200 && progress["percent"] as? Int == 0)
+                let (got, deployment, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)
+                #expect(got == 200 && deployment["status"] as? String == "pending")
+                return try await Self.hotReads(world.port) >= before + 2
+            }
+            // What the member's token may not see stays unseen, kept answer or not.
+            let (hidden, _, _) = try await world.send("GET", "/api/v1/deployments/\(id)/progress", token: world.stranger)
+            #expect(hidden == 404)
+
+            // Cancelled elsewhere: the next polls show it.
+            _ = try await DeploymentService(store: world.db.store, source: "test").cancel(id, reason: "elsewhere", context: CommandContext(actor: "ops"))
+            try await waitUntil("the change shows through the API", within: .seconds(30)) {
+                let (_, deployment, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)
+                let (_, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
+                return deployment["status"] as? String == "cancelled" && list.contains(#""status":"cancelled""#)
+            }
+            let (_, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
+            #expect(list.contains(id) && !list.contains(#""status":"pending""#))
+        }
+    }
+
+    /// Answers served from memory so far, as `/metrics` counts them.
+    static func hotReads(_ port: Int) async throws -> Double {
+        let metrics: HTTP.Answer = try await HTTP.get(port, "/metrics")
+        let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("ledger_http_hot_reads_total") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+}
