@@ -39,7 +39,7 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.requestID = Self.wellFormed(request.headers[.xRequestID]) ?? UUID().uuidString.lowercased()
         context.logger[metadataKey: "request.id"] = "\(context.requestID)"
         // No identifier or filter may hold NUL: PostgreSQL text cannot, and it is never meaningful.
-        if request.uri.path.contains("\0") || request.uri.queryParameters.contains(where: { $0.key.contains("\0") || $0.value.contains("\0") }) {
+        if request.uri.path.utf8.contains(0) || request.uri.queryParameters.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }) {
             var refused = APIError.badRequest("the path and query may not contain NUL characters").response(requestID: context.requestID)
             refused.headers[.xRequestID] = context.requestID
             return refused
@@ -59,8 +59,8 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     /// The caller's id when it is 1–128 characters of letters, digits, `.`, `_`, `-`.
     static func wellFormed(_ text: String?) -> String? {
-        guard let text, (1...128).contains(text.count),
-            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+        guard let text, (1...128).contains(text.utf8.count),
+            text.utf8.allSatisfy({ TokenSecret.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
         else { return nil }
         return text
     }

@@ -23,12 +23,20 @@ public struct TokenSecret: Sendable, CustomStringConvertible {
 
     /// The token a caller sent, if it has the right shape and checksum.
     public init?(parsing text: String) {
-        guard text.hasPrefix(Self.prefix), text.count == Self.prefix.count + Self.randomLength + Self.checksumLength,
-            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        // Checked as bytes: this runs on every API request.
+        let bytes = text.utf8
+        guard bytes.count == Self.prefix.utf8.count + Self.randomLength + Self.checksumLength, bytes.starts(with: Self.prefix.utf8),
+            bytes.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: "_") })
         else { return nil }
         let body = text.dropFirst(Self.prefix.count)
         guard Self.checksum(String(body.prefix(Self.randomLength))) == String(body.suffix(Self.checksumLength)) else { return nil }
         self.text = text
+    }
+
+    /// Whether a byte is an ASCII letter or digit.
+    package static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
     }
 
     private init(text: String) {
@@ -36,7 +44,7 @@ public struct TokenSecret: Sendable, CustomStringConvertible {
     }
 
     /// What is stored and looked up: SHA-256 of the text.
-    public var hash: [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
+    public var hash: [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
 
     /// The first characters, safe to show in listings and logs (`ldg_AbCd…`).
     public var hint: String { String(text.prefix(Self.prefix.count + 4)) + "…" }
