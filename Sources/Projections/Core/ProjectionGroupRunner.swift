@@ -58,10 +58,16 @@ public struct ProjectionGroupRunner: Service {
         do {
             try await loop(&active, on: connection)
         } catch {
-            for entry in active.values { await entry.runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection) }
+            for entry in active.values { await release(entry.runner, on: connection) }
             throw error
         }
-        for entry in active.values { await entry.runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection) }
+        for entry in active.values { await release(entry.runner, on: connection) }
+    }
+
+    /// Gives up being the active runner of `runner`'s projection.
+    private func release(_ runner: ProjectionRunner, on connection: PostgresConnection) async {
+        ProjectionCheckpoints.shared.deactivate(runner.projection.name, of: store)
+        await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
     }
 
     private func loop(_ active: inout [Int: Active], on connection: PostgresConnection) async throws {
@@ -81,6 +87,7 @@ public struct ProjectionGroupRunner: Service {
                         throw error
                     }
                     standingBy.remove(index)
+                    ProjectionCheckpoints.shared.activate(runner.projection.name, of: store, at: active[index]!.checkpoint.position)
                     runner.logger.info("active")
                 } else {
                     if standingBy.insert(index).inserted { runner.logger.info("another runner is active; standing by") }
@@ -94,7 +101,7 @@ public struct ProjectionGroupRunner: Service {
                 let runner = entry.runner
                 if try await runner.registry.handoverRequested(on: connection) {
                     runner.logger.info("handing over to a rebuild")
-                    await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                    await release(runner, on: connection)
                     active[index] = nil
                     nextTry[index] = .now + configuration.standbyInterval
                     continue
@@ -111,7 +118,7 @@ public struct ProjectionGroupRunner: Service {
                     runner.logger.error(
                         "stopped by a bad event; will retry",
                         metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
-                    await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                    await release(runner, on: connection)
                     active[index] = nil
                     nextTry[index] = .now + configuration.failureRetryInterval
                     continue
@@ -128,8 +135,12 @@ public struct ProjectionGroupRunner: Service {
                 case .idle(let position):
                     if entry.checkpoint.position == position { entry.lastIdleSave = .now }
                     idleAt = min(idleAt ?? position, position)
+                    // Nothing of this projection's up to there: its state reflects the log that far,
+                    // though the checkpoint row is saved only now and then.
+                    ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: position)
                 }
                 active[index] = entry
+                ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: entry.checkpoint.position)
             }
             if busy { continue }
             // Idle: wait for a commit, but no longer than the next standby or retry attempt.

@@ -112,6 +112,8 @@ public struct ProjectionReader: Sendable {
     /// Read-your-writes: waits until the named projections have applied the log through
     /// `position` (what a write returned), so that what it wrote reads back at once.
     public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore) async throws {
+        // Woken by the commit itself when this process runs those projections.
+        if let position, await ProjectionCheckpoints.shared.wait(projections, of: store, reach: position, timeout: .seconds(10)) { return }
         let behind = try await ProjectionCatalog.catchUp(projections, through: position, store: store, client: client, logger: logger)
         if !behind.isEmpty {
             throw LedgerError(.unavailable, "projection \(behind.joined(separator: ", ")) is behind the log; the write is recorded, try reading again")
