@@ -36,19 +36,40 @@ extension GatewayServer {
             return answer.response()
         }
 
-        /// Answers with deployment `id` as the projections have it after `position`.
+        /// Answers with deployment `id` as its own stream has it after the write at `position`
+        /// (folded as the projections fold it, so the answer does not wait for them), and keeps
+        /// that answer for the reads that follow.
         @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
             guard let id else { throw APIError.notFound("nothing was deployed") }
-            // The caller may read its write next: answers kept from before it are dropped.
+            // The caller may read its write next: answers kept from before it are dropped, and
+            // reads of the projections wait until they hold it.
             if let position { hotReads.noteWrite(at: position) }
-            try await reader.awaitPosition(position, of: ["deployments", "progress"], store: store)
-            guard let view = try await reader.deploymentView(id) else { throw APIError.notFound("no deployment '\(id)'") }
-            return try JSONResponse.encode(DeploymentBody(view.state, progress: view.progress, position: view.position), status: status)
+            let records = try await service.records(of: DomainIDs.deploymentStream(id))
+            guard let last = records.last, let view = DeploymentView.folding(records, through: max(position ?? 0, last.position)) else {
+                throw APIError.notFound("no deployment '\(id)'")
+            }
+            if let progress = view.progress {
+                _ = try keeping(.progress(id), ProgressBody(progress, position: view.position), position: view.position, of: view.state)
+            }
+            let body = DeploymentBody(view.state, progress: view.progress, position: view.position)
+            _ = try keeping(.deployment(id), body, position: view.position, of: view.state)
+            return try JSONResponse.encode(body, status: status)
+        }
+
+        /// Waits, when a write answered through this gateway lies past `position`, until the
+        /// projections hold it; true if it waited (the caller reads again).
+        @Sendable func caughtUpWithWrites(from position: Int64) async throws -> Bool {
+            let lastWrite = hotReads.lastWrite
+            guard position < lastWrite else { return false }
+            try await reader.awaitPosition(lastWrite, of: ["deployments", "progress"], store: store)
+            return true
         }
 
         /// The deployment `id`, with its progress, if this principal may see it (404 otherwise, as if it did not exist).
         @Sendable func visible(_ id: String, to principal: Principal) async throws -> DeploymentView {
-            guard let view = try await reader.deploymentView(id), principal.sees(organisation: view.state.organisationID, project: view.state.projectID) else {
+            var view = try await reader.deploymentView(id)
+            if try await caughtUpWithWrites(from: view?.position ?? 0) { view = try await reader.deploymentView(id) }
+            guard let view, principal.sees(organisation: view.state.organisationID, project: view.state.projectID) else {
                 throw APIError.notFound("no deployment '\(id)'")
             }
             return view
@@ -65,7 +86,8 @@ extension GatewayServer {
                     if let asked = filter.project, asked != only { return try JSONResponse.encode([DeploymentBody](), status: .ok) }
                     filter.project = only
                 }
-                let position = try await reader.position(of: "deployments")
+                var position = try await reader.position(of: "deployments")
+                if try await caughtUpWithWrites(from: position) { position = try await reader.position(of: "deployments") }
                 let states = try await reader.deployments(filter)
                 // A full page may have a next one: its cursor (keyset paging) travels in a header,
                 // so the body keeps the seed's shape (a plain array).

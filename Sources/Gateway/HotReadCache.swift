@@ -57,6 +57,8 @@ final class HotReadCache: Sendable {
         var latestAny: Int64 = 0
         var answers: [Key: Answer] = [:]
         var hits = 0
+        /// The position of the newest write answered through this gateway.
+        var lastWrite: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -121,8 +123,15 @@ final class HotReadCache: Sendable {
     /// A write made through this gateway was answered at `position`: its caller may read it
     /// next, whatever streams it touched, so nothing kept from before it is used again.
     func noteWrite(at position: Int64) {
-        state.withLock { state in state.floor = max(state.floor, position) }
+        state.withLock { state in
+            state.floor = max(state.floor, position)
+            state.lastWrite = max(state.lastWrite, position)
+        }
     }
+
+    /// The position of the newest write answered through this gateway: a read of the
+    /// projections behind it waits for them, so that the writer reads its write.
+    var lastWrite: Int64 { state.withLock { $0.lastWrite } }
 
     /// The feed stopped: nothing is served until it is caught up again.
     func suspend() {

@@ -27,7 +27,8 @@ import Testing
 
     /// `acme/shop/shop-prod` configured, tokens of a project admin and a project member of
     /// `acme/shop` and an owner of another organisation, and a gateway on a free port.
-    func withWorld(options: GatewayOptions = .init(), _ body: @escaping @Sendable (World) async throws -> Void) async throws {
+    /// Without `projections`, no runner keeps the read models current: reads catch them up themselves.
+    func withWorld(options: GatewayOptions = .init(), projections: Bool = true, _ body: @escaping @Sendable (World) async throws -> Void) async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
             let ops = CommandContext(actor: "ops")
@@ -52,9 +53,11 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // As `ledger run` serves: the head listener and the projections beside the API.
                 group.addTask { try await db.store.headListener.run() }
-                group.addTask {
-                    let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: db.store, client: db.client, logger: TestDatabase.logger) }
-                    try await ProjectionGroupRunner(runners: runners, logger: TestDatabase.logger).run()
+                if projections {
+                    group.addTask {
+                        let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: db.store, client: db.client, logger: TestDatabase.logger) }
+                        try await ProjectionGroupRunner(runners: runners, logger: TestDatabase.logger).run()
+                    }
                 }
                 group.addTask { try await server.run { port in continuation.yield(port) } }
                 var iterator = ports.makeAsyncIterator()

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import Ledger
 import LedgerTestSupport
+import Projections
 import Testing
 
 /// A deployment polled over the API is answered from the gateway's memory, and a change made
@@ -37,6 +38,47 @@ import Testing
             }
             let (_, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
             #expect(list.contains(id) && !list.contains(#""status":"pending""#))
+        }
+    }
+
+    /// A write answers from the deployment's own stream, folded as the projections fold it: once
+    /// they caught up, they show exactly that.
+    @Test func aWriteAnswersWhatTheProjectionsWillShow() async throws {
+        try await DeploymentAPITests().withWorld { world in
+            let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: DeploymentAPITests.deploy)
+            try #require(status == 201, "\(raw)")
+            let first = try #require(body["id"] as? String)
+            let (cancelled, cancel, _) = try await world.send("POST", "/api/v1/deployments/\(first)/cancel", token: world.admin, body: #"{"reason":"test"}"#)
+            #expect(cancelled == 200 && cancel["status"] as? String == "cancelled")
+            let (again, next, nextRaw) = try await world.send("POST", "/api/v1/environments/shop-prod/deploy", token: world.admin, body: "{}")
+            #expect(again == 201, "\(nextRaw)")
+            let second = try #require(next["id"] as? String)
+
+            let reader = ProjectionReader(client: world.db.client, logger: TestDatabase.logger)
+            try await reader.awaitPosition(nil, of: ["deployments", "progress"], store: world.db.store)
+            let service = DeploymentService(store: world.db.store, source: "test")
+            for id in [first, second] {
+                let records = try await service.records(of: DomainIDs.deploymentStream(id))
+                let folded = try #require(DeploymentView.folding(records, through: records.last?.position ?? 0))
+                let projected = try #require(try await reader.deploymentView(id))
+                #expect(folded.state == projected.state)
+                #expect(folded.progress == projected.progress)
+            }
+        }
+    }
+
+    /// A write answers without waiting for the projections; a read of them that follows waits
+    /// until they hold it. No runner keeps them current here: only that wait brings them there.
+    @Test func aReadAfterAWriteWaitsForTheProjectionsToHoldIt() async throws {
+        try await DeploymentAPITests().withWorld(projections: false) { world in
+            let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: DeploymentAPITests.deploy)
+            try #require(status == 201, "\(raw)")
+            let id = try #require(body["id"] as? String)
+            #expect(body["status"] as? String == "pending")
+            let (listed, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
+            #expect(listed == 200 && list.contains(id), "\(list)")
+            let (got, deployment, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)
+            #expect(got == 200 && deployment["id"] as? String == id)
         }
     }
 

@@ -19,7 +19,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds per measurement.") var seconds = 5
     @Option(help: "Concurrent connections.") var connections = 16
-    @Option(help: "Environments made for the deploy measurements (each deploy goes to a fresh one).") var environments = 4_000
+    @Option(help: "Environments made for the deploy measurements (each deploy goes to a fresh one).") var environments = 20_000
 
     func validate() throws {
         guard seconds > 0, connections > 0, environments >= 100 else { throw ValidationError("--seconds and --connections must be positive, --environments ≥ 100") }
@@ -37,13 +37,26 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     let ops = CommandContext(actor: "bench")
                     let status: @Sendable (String) -> Void = { if !quiet { printError("bench: \($0)") } }
                     status("setting up \(environments) environments…")
-                    try await service.createOrganisation(id: "bench", name: "Bench", context: ops)
-                    try await service.createProject(id: "app", organisation: "bench", name: "App", context: ops)
                     let configuration = EnvironmentConfiguration(host: "10.0.0.1", resources: Resources(cpuMillicores: 10, memoryMB: 10, diskGB: 1))
-                    // One at a time: every environment records its allocation on the organisation
-                    // stream, which concurrent creators of one organisation contend for.
-                    for index in 0..<environments {
-                        try await service.createEnvironment(id: "env-\(index)", project: "app", name: "env \(index)", configuration: configuration, context: ops)
+                    // Every environment records its allocation on its organisation's stream, which
+                    // creators of one organisation contend for: a few hundred per organisation,
+                    // the organisations side by side, one creator each.
+                    let perOrganisation = 250
+                    let organisations = (environments + perOrganisation - 1) / perOrganisation
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for organisation in 0..<organisations {
+                            if organisation >= 8 { try await group.next() }
+                            group.addTask {
+                                try await service.createOrganisation(id: "bench-\(organisation)", name: "Bench \(organisation)", context: ops)
+                                try await service.createProject(
+                                    id: "app-\(organisation)", organisation: "bench-\(organisation)", name: "App \(organisation)", context: ops)
+                                for index in stride(from: organisation * perOrganisation, to: min(environments, (organisation + 1) * perOrganisation), by: 1) {
+                                    try await service.createEnvironment(
+                                        id: "env-\(index)", project: "app-\(organisation)", name: "env \(index)", configuration: configuration, context: ops)
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
                     }
                     let seeded = try await service.deploy(environment: "env-0", git: GitReference(branch: "main", commit: "abcdef1"), context: ops)
                     let deployment = seeded.deploymentID!
@@ -78,7 +91,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         }
 
                         status("POST deployments through the API, each to a fresh environment…")
-                        let script = try Self.deployScript(environments: environments / 2, offset: 1)
+                        let script = try Self.deployScript(environments: environments / 2, offset: 1, threads: wrk.threads)
                         defer { try? FileManager.default.removeItem(atPath: script) }
                         let posted = try await wrk.run(api + "/api/v1/deployments", token: token, script: script)
                         status("the same deploys in-process through the service…")
@@ -113,15 +126,21 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         return ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? Int) ?? 0
     }
 
-    /// A wrk script that POSTs a deploy of env-(offset…offset+environments-1) in turn.
-    static func deployScript(environments: Int, offset: Int) throws -> String {
+    /// A wrk script that POSTs a deploy of env-(offset…offset+environments-1) in turn; each of
+    /// wrk's `threads` (a Lua state each) takes every `threads`-th one, so no two send the same.
+    static func deployScript(environments: Int, offset: Int, threads: Int) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-deploy-\(UUID().uuidString).lua").path
         let script = """
+            local threads = 0
+            setup = function(thread)
+              thread:set("first", threads)
+              threads = threads + 1
+            end
             local n = 0
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/json"
             request = function()
-              local env = \(offset) + (n % \(environments))
+              local env = \(offset) + ((first + n * \(threads)) % \(environments))
               n = n + 1
               return wrk.format(nil, nil, nil, '{"environment_id": "env-' .. env .. '", "git_branch": "main", "git_commit": "abc1234"}')
             end

@@ -38,3 +38,29 @@ extension ProjectionReader {
         }
     }
 }
+
+extension KeyedFold {
+    /// The state the projection holds for the key whose stream's records these are, folded
+    /// the way the projection folds them (only its event types, from the record that starts it).
+    public static func fold(_ records: [DomainRecord]) -> State? {
+        var state: State?
+        for record in records where eventTypes.contains(record.event.eventType) {
+            if state != nil {
+                apply(record, to: &state!)
+            } else {
+                state = start(record)
+            }
+        }
+        return state
+    }
+}
+
+extension DeploymentView {
+    /// A deployment as the projections will show it once they reach `position`, folded from
+    /// its own stream's records (read through `position`): what a write answers without
+    /// waiting for the projections.
+    public static func folding(_ records: [DomainRecord], through position: Int64) -> DeploymentView? {
+        guard let state = DeploymentsFold.fold(records) else { return nil }
+        return DeploymentView(state: state, progress: ProgressFold.fold(records), position: position)
+    }
+}
