@@ -48,12 +48,11 @@ extension GatewayServer {
             guard let last = records.last, let view = DeploymentView.folding(records, through: max(position ?? 0, last.position)) else {
                 throw APIError.notFound("no deployment '\(id)'")
             }
-            if let progress = view.progress {
-                _ = try keeping(.progress(id), ProgressBody(progress, position: view.position), position: view.position, of: view.state)
-            }
-            let body = DeploymentBody(view.state, progress: view.progress, position: view.position)
-            _ = try keeping(.deployment(id), body, position: view.position, of: view.state)
-            return try JSONResponse.encode(body, status: status)
+            var response = try keeping(
+                .deployment(id), DeploymentBody(view.state, progress: view.progress, position: view.position), position: view.position,
+                of: view.state)
+            response.status = status
+            return response
         }
 
         /// Waits, when a write answered through this gateway lies past `position`, until the
