@@ -104,7 +104,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         report.add("peak resident memory", ledger: String(format: "%.0f MB", peak), baseline: "target < 150 MB", ratio: nil, target: nil)
                         report.notes = [
                             "Rates count answers below 400 only. The static baseline is a Hummingbird server in this process answering the same number of bytes.",
-                            "An API deploy answers after the projections reached its write (read-your-writes); the in-process deploy returns once appended.",
+                            "An API deploy answers from its deployment's stream (reads that follow wait for the projections to hold it); the in-process deploy returns once appended.",
                             "POST: \(posted.requests) requests, \(posted.failures) not 2xx (environments already deploying once the script wraps round).",
                         ]
                         printLine(report.render())
