@@ -169,6 +169,16 @@ public enum OpenAPIDocument {
         ["type": "object", "properties": properties, "required": required]
     }
 
+    /// An object with exactly these properties (an answer with another is not as documented).
+    static func closed(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
+        ["type": "object", "properties": properties, "required": required, "additionalProperties": false]
+    }
+
+    static var deploymentStatus: [String: Any] { ["type": "string", "enum": DeploymentStatus.allCases.map(\.rawValue)] }
+    static var timestamp: [String: Any] { ["type": "string", "format": "date-time"] }
+    static var nullableTimestamp: [String: Any] { ["type": ["string", "null"], "format": "date-time"] }
+    static var percent: [String: Any] { ["type": "integer", "minimum": 0, "maximum": 100] }
+    static var position: [String: Any] { ["type": "integer", "minimum": 0] }
     static var string: [String: Any] { ["type": "string"] }
     static var nullableString: [String: Any] { ["type": ["string", "null"]] }
     static var integer: [String: Any] { ["type": "integer"] }
@@ -183,16 +193,36 @@ public enum OpenAPIDocument {
         [
             "Error": object(
                 ["error": object(["code": string, "message": string, "request_id": nullableString], required: ["code", "message"])], required: ["error"]),
-            "Deployment": object(
+            // Every field the hottest answers carry, typed, and nothing else: schemathesis
+            // checks each answer against these.
+            "Deployment": closed(
                 [
-                    "id": string, "organization_id": string, "project_id": string, "environment_id": string, "version": integer, "status": string,
-                    "trigger": string, "triggered_by": string, "git_branch": nullableString, "git_commit": nullableString, "created_at": string,
-                    "position": integer,
-                ], required: ["id", "environment_id", "status", "position"]),
+                    "id": string, "organization_id": string, "project_id": string, "environment_id": string, "version": integer,
+                    "status": deploymentStatus, "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)],
+                    "triggered_by": string, "git_branch": nullableString, "git_commit": nullableString, "git_tag": nullableString,
+                    "git_message": nullableString,
+                    "extra_data": closed(["retry_of": nullableString, "rollback_to": nullableString]),
+                    "force": boolean, "created_at": timestamp, "started_at": nullableTimestamp, "completed_at": nullableTimestamp,
+                    "duration_seconds": ["type": ["number", "null"], "minimum": 0], "error": nullableString,
+                    "progress_percent": percent, "current_step": nullableString, "steps": array(ref("Step")), "position": position,
+                ],
+                required: [
+                    "id", "organization_id", "project_id", "environment_id", "version", "status", "trigger", "triggered_by", "extra_data",
+                    "force", "created_at", "position",
+                ]),
             "DeploymentList": array(ref("Deployment")),
-            "Progress": object(
-                ["deployment_id": string, "status": string, "step_number": integer, "total_steps": integer, "percent": integer, "position": integer],
-                required: ["deployment_id", "percent"]),
+            "Step": closed(
+                [
+                    "id": string, "name": string, "status": ["type": "string", "enum": ["pending", "running", "completed", "failed", "skipped"]],
+                    "duration_ms": ["type": ["integer", "null"], "minimum": 0], "latest_message": nullableString,
+                ], required: ["id", "name", "status"]),
+            "Progress": closed(
+                [
+                    "deployment_id": string, "status": deploymentStatus, "step_number": ["type": "integer", "minimum": 0],
+                    "total_steps": ["type": "integer", "minimum": 0], "percent": percent, "current_step": nullableString,
+                    "steps": array(ref("Step")), "position": position,
+                ],
+                required: ["deployment_id", "status", "step_number", "total_steps", "percent", "steps", "position"]),
             "LogsPage": object(["deployment_id": string, "skip": integer, "limit": integer, "logs": array(["type": "object"])], required: ["logs"]),
             "History": object(["as_of_position": integer, "as_of": string, "state": ["type": "object"]], required: ["as_of_position", "state"]),
             "Environment": object(
