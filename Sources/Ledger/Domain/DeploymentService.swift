@@ -121,9 +121,9 @@ public struct DeploymentService: Sendable {
     // MARK: Loading
 
     /// Every event of a stream, decoded, optionally only up to a position (for time travel).
-    public func records(of stream: StreamID, throughPosition: Int64? = nil) async throws -> [DomainRecord] {
+    public func records(of stream: StreamID, throughPosition: Int64? = nil, afterVersion: Int64 = 0) async throws -> [DomainRecord] {
         var records: [DomainRecord] = []
-        var next: Int64 = 1
+        var next: Int64 = afterVersion + 1
         while true {
             let page = try await store.read(stream: stream, from: next, limit: 1_000)
             for event in page {
@@ -135,9 +135,16 @@ public struct DeploymentService: Sendable {
         }
     }
 
+    /// Every deployment and environment decision reads its organisation, whose stream records
+    /// each allocation: it is folded once, then only what was appended since.
     public func organisation(_ id: String) async throws -> OrganisationState? {
         try DomainIDs.validate(id, kind: "organisation")
-        return OrganisationState.fold(try await records(of: DomainIDs.organisationStream(id)))
+        let stream = DomainIDs.organisationStream(id)
+        let kept = store.folds.value(OrganisationState.self, of: stream)
+        let records = try await records(of: stream, afterVersion: kept?.version ?? 0)
+        guard let state = OrganisationState.fold(records, onto: kept?.value) else { return nil }
+        store.folds.keep(state, of: stream, through: state.version)
+        return state
     }
 
     public func project(_ id: String) async throws -> ProjectState? {

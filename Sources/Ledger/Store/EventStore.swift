@@ -18,6 +18,8 @@ public final class EventStore: Sendable {
     let coordinator: AppendCoordinator
     /// The process's one LISTEN connection; run it as a service to let waiters share it.
     public let headListener: HeadListener
+    /// Values its callers folded from its streams, so that the next fold reads only what is new.
+    public let folds = StreamFoldCache()
 
     public init(client: PostgresClient, configuration: EventStoreConfiguration = .init(), logger: Logger) {
         self.client = client

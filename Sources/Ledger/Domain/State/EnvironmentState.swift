@@ -119,9 +119,16 @@ public struct OrganisationState: Codable, Sendable, Equatable {
     /// The sum of the allocations.
     public var used: Resources { allocations.values.reduce(.zero, +) }
 
-    public static func fold(_ records: [DomainRecord]) -> OrganisationState? {
-        guard case .organisationCreated(let e)? = records.first?.event else { return nil }
-        var state = OrganisationState(organisationID: e.organisationID, name: e.name, quota: e.quota)
+    /// The organisation after `records`; with `earlier`, the state folded from the records
+    /// before them (only what was appended since is applied).
+    public static func fold(_ records: [DomainRecord], onto earlier: OrganisationState? = nil) -> OrganisationState? {
+        var state: OrganisationState
+        if let earlier {
+            state = earlier
+        } else {
+            guard case .organisationCreated(let e)? = records.first?.event else { return nil }
+            state = OrganisationState(organisationID: e.organisationID, name: e.name, quota: e.quota)
+        }
         for record in records {
             state.version = record.streamVersion
             if case .organisationAllocationChanged(let change) = record.event {
