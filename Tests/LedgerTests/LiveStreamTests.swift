@@ -164,6 +164,13 @@ import Testing
 
     @Test func aRateLimitIsSharedByTwoGatewaysAndFailsOpenWithoutRedis() async throws {
         try await withGateways("--deploy-rate-limit 3") { setup in
+            // A gateway counts in Redis once it has reached it; before, a just-started (or, on a
+            // loaded machine, slow) connection makes the limit fail open, which is tested below.
+            try await waitUntil("both gateways reach Redis", within: .seconds(30)) {
+                let a = try await setup.metric(0, "ledger_redis_available")
+                let b = try await setup.metric(1, "ledger_redis_available")
+                return a == 1 && b == 1
+            }
             var statuses: [Int] = []
             for n in 0..<6 {
                 statuses.append(try await setup.post(n % 2, "/api/v1/environments/shop-prod/deploy").status)
