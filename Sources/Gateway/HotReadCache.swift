@@ -56,7 +56,6 @@ final class HotReadCache: Sendable {
         /// The newest deployment event noted, of any deployment.
         var latestAny: Int64 = 0
         var answers: [Key: Answer] = [:]
-        var hits = 0
         /// The position of the newest write answered through this gateway.
         var lastWrite: Int64 = 0
     }
@@ -77,7 +76,6 @@ final class HotReadCache: Sendable {
                 state.answers[key] = nil
                 return nil
             }
-            state.hits += 1
             return answer
         }
         if found != nil { served.increment() }
@@ -146,7 +144,4 @@ final class HotReadCache: Sendable {
         state.latest.removeAll()
         state.floor = max(state.floor, state.seen, state.latestAny)
     }
-
-    /// Answers served from memory so far (for tests and metrics).
-    var hits: Int { state.withLock { $0.hits } }
 }
