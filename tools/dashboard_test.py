@@ -7,6 +7,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -19,6 +20,18 @@ def check(condition, what):
     print(("ok   " if condition else "FAIL ") + what, flush=True)
     if not condition:
         failures.append(what)
+
+
+def click(driver, by, value, within=10):
+    """Clicks an element, finding it again if the page replaced it between finding and clicking."""
+    deadline = time.time() + within
+    while True:
+        try:
+            WebDriverWait(driver, max(1, deadline - time.time())).until(EC.element_to_be_clickable((by, value))).click()
+            return
+        except StaleElementReferenceException:
+            if time.time() > deadline:
+                raise
 
 
 def browser():
@@ -101,8 +114,8 @@ try:
     driver.save_screenshot(os.path.join(artifacts, "dashboard-deployment.png"))
 
     # Cancel from the page: the confirmation, then the executor's cancellation arriving live.
-    driver.find_element(By.ID, "cancel").click()
-    WebDriverWait(driver, 10).until(EC.visibility_of_element_located((By.ID, "confirm-ok"))).click()
+    click(driver, By.ID, "cancel")
+    click(driver, By.ID, "confirm-ok")
     WebDriverWait(driver, 90).until(lambda d: "cancelled" in (d.execute_script("const h = document.querySelector('#view h1'); return h ? h.textContent : ''") or ""))
     check(True, "a cancel from the page ended with the deployment cancelled")
     driver.save_screenshot(os.path.join(artifacts, "dashboard-cancelled.png"))

@@ -291,7 +291,12 @@ async function showDeployment(id) {
     return el('div', { class: `l-${line.level}` }, `${(line.timestamp || '').slice(11, 23)} ${line.level.toUpperCase().padEnd(7)} ${line.message}`);
   }
 
+  // Rebuilt only when the status changes, not on every live event: a button stays put under
+  // the pointer (and stays disabled once pressed) while the deployment streams on.
+  let actionsFor = null;
   function renderActions() {
+    if (actionsFor === deployment.status) return;
+    actionsFor = deployment.status;
     const buttons = [];
     if (IN_FLIGHT.includes(deployment.status) && may('project.deployments.cancel')) {
       buttons.push(el('button', { type: 'button', class: 'danger', id: 'cancel', onclick: async (event) => {
