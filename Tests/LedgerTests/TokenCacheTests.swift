@@ -45,4 +45,21 @@ import Testing
             #expect(try await gateway.verify(brief.text) == nil, "expired")
         }
     }
+
+    @Test func tokensRevokedTwiceAtOnceAreRecordedAsRevokedOnce() async throws {
+        try await TestDatabase.withDatabase { db in
+            let service = DeploymentService(store: db.store, source: "test")
+            let ops = CommandContext(actor: "ops")
+            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+            let tokens = TokenStore(service: service, client: db.client, logger: TestDatabase.logger)
+            let (secret, record) = try await tokens.issue(name: "ci", role: .orgMember, organisation: "acme", project: nil, context: ops)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await tokens.revoke(record.tokenID, context: ops) } }
+                try await group.waitForAll()
+            }
+            #expect(try await tokens.verify(secret.text) == nil)
+            let types = try await db.store.read(stream: DomainIDs.tokenStream(record.tokenID)).map(\.type)
+            #expect(types == [ApiTokenCreated.eventType, ApiTokenRevoked.eventType])
+        }
+    }
 }

@@ -144,17 +144,28 @@ public struct TokenStore: Sendable {
         // The revocation commits with its event, and takes effect from the next request on:
         // every process caching tokens hears the NOTIFY (sent at commit); this one forgets it
         // before answering.
+        // A revocation racing another for the same token finds it revoked, and the whole
+        // transaction — its event too — is dropped: the audit trail records one revocation.
+        struct RevokedMeanwhile: Error {}
         let logger = logger
         let notified = id.uuidString.lowercased()
-        try await service.execute(context, alongside: { connection in
-            try await connection.query(
-                "UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id) AND revoked_at IS NULL", logger: logger)
-            try await connection.query("SELECT pg_notify(\(TokenCache.channel), \(notified))", logger: logger)
-        }) {
-            .init(
-                Decision([.init(DomainIDs.tokenStream(id.uuidString.lowercased()), expectedVersion: .any, [.apiTokenRevoked(ApiTokenRevoked(tokenID: id.uuidString.lowercased()))])]),
-                organisation: organisation, project: project)
-        }
+        do {
+            try await service.execute(context, alongside: { connection in
+                var updated = false
+                for try await _ in try await connection.query(
+                    "UPDATE auth.tokens SET revoked_at = clock_timestamp() WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
+                    logger: logger)
+                {
+                    updated = true
+                }
+                guard updated else { throw RevokedMeanwhile() }
+                try await connection.query("SELECT pg_notify(\(TokenCache.channel), \(notified))", logger: logger)
+            }) {
+                .init(
+                    Decision([.init(DomainIDs.tokenStream(notified), expectedVersion: .any, [.apiTokenRevoked(ApiTokenRevoked(tokenID: notified))])]),
+                    organisation: organisation, project: project)
+            }
+        } catch is RevokedMeanwhile {}
         cache.forget(tokenID: notified)
     }
 
