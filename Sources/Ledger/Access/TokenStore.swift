@@ -143,9 +143,8 @@ public struct TokenStore: Sendable {
         if revoked { return }
         // The revocation commits with its event, and takes effect from the next request on:
         // every process caching tokens hears the NOTIFY (sent at commit); this one forgets it
-        // before answering.
-        // A revocation racing another for the same token finds it revoked, and the whole
-        // transaction — its event too — is dropped: the audit trail records one revocation.
+        // before answering. One racing another for the same token finds it revoked and drops
+        // its whole transaction, event included: the audit trail records one revocation.
         struct RevokedMeanwhile: Error {}
         let logger = logger
         let notified = id.uuidString.lowercased()

@@ -12,8 +12,9 @@ import PostgresNIO
 /// that move: either the whole plan is written, or nothing is and the answer is `false`, so the
 /// writer re-reads and re-plans. Streams the writer had not seen and planned as new
 /// (`assumedAbsent`) must not exist either: the head check makes the statement's snapshot the
-/// one the plan assumed, so that read is exact. An event id that already exists fails the unique index and rolls everything back;
-/// the writer then takes the locked path, which answers retries with their original result.
+/// one the plan assumed, so that read is exact. An event id that already exists fails the
+/// unique index and rolls everything back; the writer then takes the locked path, which answers
+/// retries with their original result.
 /// Holding the head row's lock until commit keeps positions gapless and visible in order.
 struct AppendPlannedStatement: PostgresPreparedStatement {
     static let sql = """

@@ -58,8 +58,6 @@ public final class EventStore: Sendable {
         let outcome: AppendPlanner.Outcome
         do {
             outcome = try await coordinator.writer.writeLocked([request], alongside: alongside)[0]
-        } catch let error as LedgerError {
-            throw error
         } catch let error as PSQLError {
             coordinator.writer.invalidate()
             throw LedgerError(.database, "the append could not be written: \(PostgresErrorText.safe(error))", underlying: error)
