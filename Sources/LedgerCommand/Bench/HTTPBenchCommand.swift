@@ -28,7 +28,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [seconds, connections, environments, quiet = connection.quiet] session in
-                try await BenchDatabase.with(server: session.url, logger: session.logger) { _, client in
+                try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     var quietLogger = session.logger
                     quietLogger.logLevel = .error
                     let logger = quietLogger
@@ -43,21 +43,21 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     // the organisations side by side, one creator each.
                     let perOrganisation = 250
                     let organisations = (environments + perOrganisation - 1) / perOrganisation
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for organisation in 0..<organisations {
-                            if organisation >= 8 { try await group.next() }
-                            group.addTask {
-                                try await service.createOrganisation(id: "bench-\(organisation)", name: "Bench \(organisation)", context: ops)
-                                try await service.createProject(
-                                    id: "app-\(organisation)", organisation: "bench-\(organisation)", name: "App \(organisation)", context: ops)
-                                for index in stride(from: organisation * perOrganisation, to: min(environments, (organisation + 1) * perOrganisation), by: 1) {
-                                    try await service.createEnvironment(
-                                        id: "env-\(index)", project: "app-\(organisation)", name: "env \(index)", configuration: configuration, context: ops)
-                                }
-                            }
-                        }
-                        try await group.waitForAll()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for organisation in 0..<organisations {
+                if organisation >= 8 { try await group.next() }
+                group.addTask {
+                    try await service.createOrganisation(id: "bench-\(organisation)", name: "Bench \(organisation)", context: ops)
+                    try await service.createProject(
+                        id: "app-\(organisation)", organisation: "bench-\(organisation)", name: "App \(organisation)", context: ops)
+                    for index in stride(from: organisation * perOrganisation, to: min(environments, (organisation + 1) * perOrganisation), by: 1) {
+                        try await service.createEnvironment(
+                            id: "env-\(index)", project: "app-\(organisation)", name: "env \(index)", configuration: configuration, context: ops)
                     }
+                }
+            }
+            try await group.waitForAll()
+        }
                     let seeded = try await service.deploy(environment: "env-0", git: GitReference(branch: "main", commit: "abcdef1"), context: ops)
                     let deployment = seeded.deploymentID!
                     let tokens = TokenStore(service: service, client: client, logger: logger)
@@ -65,52 +65,69 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     let reader = ProjectionReader(client: client, logger: logger)
                     try await reader.awaitPosition(nil, of: ProjectionCatalog.all.map(\.name), store: store)
 
-                    let ports = PortBox()
-                    let server = GatewayServer(reader: reader, store: store, tokens: tokens, port: 0, logger: logger) { ports.set(api: $0) }
-                    return try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await store.headListener.run() }
-                        group.addTask {
-                            let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: store, client: client, logger: logger) }
-                            try await ProjectionGroupRunner(runners: runners, logger: logger).run()
-                        }
-                        group.addTask { try await server.run { ports.set(api: $0) } }
-                        defer { group.cancelAll() }
-                        while ports.api == nil { try await Task.sleep(for: .milliseconds(20)) }
-                        let api = "http://127.0.0.1:\(ports.api!)"
-                        let wrk = Wrk(connections: connections, threads: 2, seconds: seconds)
-
-                        var report = BenchReport(title: "ledger bench http — \(connections) connections, \(seconds) s each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-                        for (label, path) in [("GET progress", "/api/v1/deployments/\(deployment)/progress"), ("GET deployments?limit=50", "/api/v1/deployments?limit=50")] {
-                            let size = try await Self.bodySize(api + path, token: token)
-                            status("\(label): the API, then a static \(size)-byte body from the same framework…")
-                            let measured = try await wrk.run(api + path, token: token)
-                            let ceiling = try await StaticServer.measure(bytes: size, wrk: wrk, token: token, logger: logger)
-                            report.add(
-                                label, ledger: Self.describe(measured), baseline: Self.describe(ceiling) + " static \(size) B",
-                                ratio: measured.successesPerSecond / ceiling.successesPerSecond, target: 0.5)
-                        }
-
-                        status("POST deployments through the API, each to a fresh environment…")
-                        let script = try Self.deployScript(environments: environments / 2, offset: 1, threads: wrk.threads)
-                        defer { try? FileManager.default.removeItem(atPath: script) }
-                        let posted = try await wrk.run(api + "/api/v1/deployments", token: token, script: script)
-                        status("the same deploys in-process through the service…")
-                        let inProcess = try await Self.deployInProcess(
-                            service, from: environments / 2 + 1, to: environments, concurrency: connections, seconds: seconds)
-                        report.add(
-                            "POST deployments", ledger: Self.describe(posted), baseline: BenchReport.rate(inProcess, "deploys/s") + " in-process",
-                            ratio: posted.successesPerSecond / inProcess, target: 0.7)
-                        let peak = Self.peakResidentMegabytes()
-                        report.add("peak resident memory", ledger: String(format: "%.0f MB", peak), baseline: "target < 150 MB", ratio: nil, target: nil)
-                        report.notes = [
-                            "Rates count answers below 400 only. The static baseline is a Hummingbird server in this process answering the same number of bytes.",
-                            "An API deploy answers from its deployment's stream (reads that follow wait for the projections to hold it); the in-process deploy returns once appended.",
-                            "POST: \(posted.requests) requests, \(posted.failures) not 2xx (environments already deploying once the script wraps round).",
-                        ]
-                        printLine(report.render())
+                    // The server runs as `ledger serve`, a process of its own; this one keeps the
+                    // projections current, as `ledger project` would.
+                    let served = try await ServedGateway.start(database: database.url)
+                    do {
+                        try await Self.measure(
+                            served, deployment: deployment, token: token, service: service, store: store, client: client, status: status,
+                            seconds: seconds, connections: connections, environments: environments, logger: logger)
+                    } catch {
+                        await served.stop()
+                        throw error
                     }
                 }
             }
+        }
+    }
+
+    /// The measurements against the served API, with the projections kept current in this process.
+    static func measure(
+        _ served: ServedGateway, deployment: String, token: String, service: DeploymentService, store: EventStore, client: PostgresClient,
+        status: @escaping @Sendable (String) -> Void, seconds: Int, connections: Int, environments: Int, logger: Logger
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.headListener.run() }
+            group.addTask {
+                let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: store, client: client, logger: logger) }
+                try await ProjectionGroupRunner(runners: runners, logger: logger).run()
+            }
+            defer { group.cancelAll() }
+            let api = served.url
+            let wrk = Wrk(connections: connections, threads: 2, seconds: seconds)
+
+            var report = BenchReport(title: "ledger bench http — \(connections) connections, \(seconds) s each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            for (label, path) in [("GET progress", "/api/v1/deployments/\(deployment)/progress"), ("GET deployments?limit=50", "/api/v1/deployments?limit=50")] {
+                let size = try await Self.bodySize(api + path, token: token)
+                status("\(label): the API, then a static \(size)-byte body from the same framework…")
+                let measured = try await wrk.run(api + path, token: token)
+                let ceiling = try await StaticServer.measure(bytes: size, wrk: wrk, token: token, logger: logger)
+                report.add(
+                    label, ledger: Self.describe(measured), baseline: Self.describe(ceiling) + " static \(size) B",
+                    ratio: measured.successesPerSecond / ceiling.successesPerSecond, target: 0.5)
+            }
+
+            status("POST deployments through the API, each to a fresh environment…")
+            let script = try Self.deployScript(environments: environments / 2, offset: 1, threads: wrk.threads)
+            defer { try? FileManager.default.removeItem(atPath: script) }
+            let posted = try await wrk.run(api + "/api/v1/deployments", token: token, script: script)
+            status("the same deploys in-process through the service…")
+            let inProcess = try await Self.deployInProcess(
+                service, from: environments / 2 + 1, to: environments, concurrency: connections, seconds: seconds)
+            report.add(
+                "POST deployments", ledger: Self.describe(posted), baseline: BenchReport.rate(inProcess, "deploys/s") + " in-process",
+                ratio: posted.successesPerSecond / inProcess, target: 0.7)
+            let peak = served.peakResidentMegabytes()
+            await served.stop()
+            report.add(
+                "peak resident memory", ledger: String(format: "%.0f MB (ledger serve)", peak), baseline: "target < 150 MB", ratio: nil,
+                target: nil)
+            report.notes = [
+                "Rates count answers below 400 only. The API is `ledger serve` in a process of its own (peak memory is its own); the static baseline is a Hummingbird server answering the same number of bytes.",
+                "An API deploy answers from its deployment's stream (reads that follow wait for the projections to hold it); the in-process deploy returns once appended.",
+                "POST: \(posted.requests) requests, \(posted.failures) not 2xx (environments already deploying once the script wraps round).",
+            ]
+            printLine(report.render())
         }
     }
 
@@ -170,11 +187,6 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         return Double(done) / (ContinuousClock.now - started).seconds
     }
 
-    /// The process's peak resident set (VmHWM), in MB.
-    static func peakResidentMegabytes() -> Double {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        return (Wrk.number(after: "VmHWM:", in: status) ?? 0) / 1_024
-    }
 }
 
 /// The framework's ceiling: a Hummingbird server in this process answering a fixed body.
@@ -187,10 +199,13 @@ enum StaticServer {
             headers[.contentType] = "application/json; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
         }
+        // Its shutdown at the end of each measurement is not worth an error line.
+        var quiet = logger
+        quiet.logLevel = .critical
         let ports = PortBox()
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { ports.set(api: $0.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: quiet)
         return try await withThrowingTaskGroup(of: Wrk.Result?.self) { group in
             group.addTask { try await application.runService(); return nil }
             while ports.api == nil { try await Task.sleep(for: .milliseconds(20)) }
