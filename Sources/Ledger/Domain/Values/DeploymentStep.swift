@@ -41,10 +41,13 @@ public struct DeploymentStep: Hashable, Sendable, Codable, CustomStringConvertib
 
     public var description: String { rawValue }
 
-    /// A display name: `pulling_image` → `Pulling image`.
+    /// A display name: `pulling_image` → `Pulling image`. (On bytes: an id is ASCII, and every
+    /// deployment answer names each of its steps.)
     public var displayName: String {
-        let words = rawValue.replacingOccurrences(of: "_", with: " ")
-        return words.prefix(1).uppercased() + words.dropFirst()
+        var bytes = Array(rawValue.utf8)
+        for index in bytes.indices where bytes[index] == 0x5F { bytes[index] = 0x20 }
+        if let first = bytes.first, (0x61...0x7A).contains(first) { bytes[0] = first - 0x20 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether running this step means the deployment is `deploying` rather than `building`.
