@@ -1,23 +1,29 @@
 import Ledger
+import Synchronization
 
-/// One committed deployment event as live streams serve it: its SSE message rendered once, and
-/// what a stream's scope is checked against (organisation, project, environment, deployment),
-/// so that a thousand clients share one decoding and one rendering.
+/// One committed deployment event as live streams serve it: its SSE message, rendered once when
+/// the first stream needs it, and what a stream's scope is checked against (organisation,
+/// project, environment, deployment), so that a thousand clients share one decoding and one
+/// rendering — and a gateway no stream listens to renders nothing.
 struct LiveEvent: Sendable {
     let position: Int64
     let organisation: String?
     let project: String?
     let environment: String?
     let deployment: String
-    /// The SSE message (`id:`, `event:`, `data:`), or nil for an event streams do not show.
-    let message: String?
+    /// Whether streams show this event at all (known without rendering it).
+    let isShown: Bool
+    private let rendering: LazyMessage
     /// Whether the deployment is over for good with this event.
     let ends: Bool
     /// When it was committed (for measuring delivery delay).
     let recordedAtMicroseconds: Int64
+    /// Rough size in memory, for bounding the feed's recent-event buffer: the stored event's
+    /// size, which its message follows closely.
+    let approximateBytes: Int
 
-    /// Rough size in memory, for bounding the feed's recent-event buffer.
-    var approximateBytes: Int { (message?.utf8.count ?? 0) + 128 }
+    /// The SSE message (`id:`, `event:`, `data:`), or nil for an event streams do not show.
+    var message: String? { rendering.text }
 
     /// Reads one recorded event; `environmentOf` says which environment a deployment belongs to
     /// (from memory, or the read model for a deployment first seen mid-way).
@@ -27,11 +33,37 @@ struct LiveEvent: Sendable {
         guard let record = try? DomainRecord(event) else { return nil }
         let metadata = (try? event.metadata()) ?? EventMetadata()
         let deployment = DomainIDs.id(of: record.streamID)
+        let isShown = ServerSentEvents.name(of: record.event) != nil
         return LiveEvent(
             position: record.position, organisation: metadata.organisation, project: metadata.project,
             environment: try await environmentOf(deployment, record), deployment: deployment,
-            message: ServerSentEvents.message(for: record), ends: ServerSentEvents.ends(record),
-            recordedAtMicroseconds: record.recordedAtMicroseconds)
+            isShown: isShown, rendering: LazyMessage(isShown ? record : nil), ends: ServerSentEvents.ends(record),
+            recordedAtMicroseconds: record.recordedAtMicroseconds, approximateBytes: event.data.count + 192)
+    }
+}
+
+/// An event's SSE message, rendered the first time it is asked for; the decoded event is let go
+/// once it is.
+final class LazyMessage: Sendable {
+    private enum State {
+        case pending(DomainRecord)
+        case rendered(String?)
+    }
+    private let state: Mutex<State>
+
+    /// Nil for an event that has no message.
+    init(_ record: DomainRecord?) { state = Mutex(record.map { .pending($0) } ?? .rendered(nil)) }
+
+    var text: String? {
+        state.withLock { state in
+            switch state {
+            case .rendered(let text): return text
+            case .pending(let record):
+                let text = ServerSentEvents.message(for: record)
+                state = .rendered(text)
+                return text
+            }
+        }
     }
 }
 

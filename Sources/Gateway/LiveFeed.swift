@@ -148,7 +148,7 @@ public final class LiveFeed: Service, Sendable {
     /// Hands new events to the streams whose scope shows them and keeps them as recent.
     private func publish(_ events: [LiveEvent], through position: Int64) {
         state.withLock { state in
-            for event in events where event.message != nil {
+            for event in events where event.isShown {
                 state.recent.append(event)
                 state.recentBytes += event.approximateBytes
                 for (id, subscriber) in state.subscribers where subscriber.scope.includes(event) {

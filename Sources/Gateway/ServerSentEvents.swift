@@ -10,22 +10,36 @@ enum ServerSentEvents {
 
     /// The SSE message for one recorded event, or nil for events a dashboard does not follow.
     static func message(for record: DomainRecord) -> String? {
-        guard let (name, data) = payload(for: record), let json = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]) else {
-            return nil
-        }
+        guard let name = name(of: record.event), let data = payload(for: record),
+            let json = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
+        else { return nil }
         return "id: \(record.position)\nevent: \(name)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
+    }
+
+    /// The SSE event name an event is shown under, or nil for events a dashboard does not follow
+    /// (cheap: whether to keep an event is decided before, and without, rendering it).
+    static func name(of event: DomainEvent) -> String? {
+        switch event {
+        case .deploymentRequested, .deploymentQueued, .deploymentStarted, .deploymentCancellationRequested, .deploymentSucceeded,
+            .deploymentFailed, .deploymentCancelled, .deploymentTimedOut, .deploymentRolledBack, .deploymentDestroyed, .deploymentTakenOver:
+            "deployment.status"
+        case .stepStarted, .stepCompleted, .stepFailed, .stepSkipped: "deployment.progress"
+        case .logLinesAppended: "deployment.log"
+        default: nil
+        }
     }
 
     /// A comment line: keeps proxies from closing an idle stream.
     static let heartbeat = ": heartbeat\n\n"
 
-    static func payload(for record: DomainRecord) -> (String, [String: Any])? {
+    /// The `data:` object of an event `name(of:)` shows.
+    static func payload(for record: DomainRecord) -> [String: Any]? {
         let at = Timestamps.format(record.recordedAtMicroseconds)
-        func status(_ id: String, _ status: String, _ extra: [String: Any] = [:]) -> (String, [String: Any]) {
-            ("deployment.status", ["deployment_id": id, "status": status, "timestamp": at].merging(extra) { $1 })
+        func status(_ id: String, _ status: String, _ extra: [String: Any] = [:]) -> [String: Any] {
+            ["deployment_id": id, "status": status, "timestamp": at].merging(extra) { $1 }
         }
-        func step(_ id: String, _ step: DeploymentStep, _ status: String, _ extra: [String: Any] = [:]) -> (String, [String: Any]) {
-            ("deployment.progress", ["deployment_id": id, "step": step.rawValue, "step_status": status, "timestamp": at].merging(extra) { $1 })
+        func step(_ id: String, _ step: DeploymentStep, _ status: String, _ extra: [String: Any] = [:]) -> [String: Any] {
+            ["deployment_id": id, "step": step.rawValue, "step_status": status, "timestamp": at].merging(extra) { $1 }
         }
         switch record.event {
         case .deploymentRequested(let e):
@@ -52,7 +66,7 @@ enum ServerSentEvents {
                     "step": line.step?.rawValue as Any? ?? NSNull(), "timestamp": Timestamps.format(line.atMicroseconds),
                 ]
             }
-            return ("deployment.log", ["deployment_id": e.deploymentID, "lines": lines])
+            return ["deployment_id": e.deploymentID, "lines": lines]
         default: return nil
         }
     }
