@@ -36,15 +36,21 @@ extension GatewayServer {
             return answer.response()
         }
 
-        /// Answers with deployment `id` as its own stream has it after the write at `position`
+        /// Answers with deployment `id` as its own stream has it after `outcome`'s write
         /// (folded as the projections fold it, so the answer does not wait for them), and keeps
         /// that answer for the reads that follow.
-        @Sendable func written(_ id: String?, at position: Int64?, status: HTTPResponse.Status) async throws -> Response {
+        @Sendable func written(
+            _ id: String?, by outcome: DeploymentService.Outcome, status: HTTPResponse.Status
+        ) async throws -> Response {
+            let position = outcome.position
             guard let id else { throw APIError.notFound("nothing was deployed") }
             // The caller may read its write next: answers kept from before it are dropped, and
             // reads of the projections wait until they hold it.
             if let position { hotReads.noteWrite(at: position) }
-            let records = try await service.records(of: DomainIDs.deploymentStream(id))
+            // A new deployment's stream is what the command just wrote: no need to read it back.
+            let stream = DomainIDs.deploymentStream(id)
+            let records: [DomainRecord]
+            if let begun = outcome.records(ofStreamBegun: stream) { records = begun } else { records = try await service.records(of: stream) }
             guard let last = records.last, let view = DeploymentView.folding(records, through: max(position ?? 0, last.position)) else {
                 throw APIError.notFound("no deployment '\(id)'")
             }
@@ -134,7 +140,7 @@ extension GatewayServer {
                 let outcome = try await service.deploy(
                     environment: body.environmentID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
                     context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/environments/:id/deploy") { request, context in
@@ -148,7 +154,7 @@ extension GatewayServer {
                 let outcome = try await service.deploy(
                     environment: id, git: body.git, trigger: .manual, force: body.force ?? false,
                     context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/retry") { request, context in
@@ -158,7 +164,7 @@ extension GatewayServer {
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.retry(
                     context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/rollback") { request, context in
@@ -168,7 +174,7 @@ extension GatewayServer {
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.rollback(
                     to: context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, at: outcome.position, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
             }
         }
         api.post("/deployments/:id/cancel") { request, context in
@@ -180,7 +186,7 @@ extension GatewayServer {
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.cancel(
                     id, reason: body.reason, context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(id, at: outcome.position, status: .ok)
+                return try await written(id, by: outcome, status: .ok)
             }
         }
         api.delete("/deployments/environment/:id/destroy") { request, context in
@@ -191,7 +197,7 @@ extension GatewayServer {
                 let outcome = try await service.destroy(
                     environment: context.parameters.get("id") ?? "", deleteData: deleteData,
                     context: try await context.commandContext(principal, request, body: ByteBuffer(string: request.uri.description), keys: keys))
-                return try await written(outcome.deploymentID, at: outcome.position, status: .ok)
+                return try await written(outcome.deploymentID, by: outcome, status: .ok)
             }
         }
     }

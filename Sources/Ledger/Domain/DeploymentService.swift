@@ -41,6 +41,24 @@ public struct DeploymentService: Sendable {
             self.deploymentID = deploymentID
             self.replayed = replayed
         }
+
+        /// The whole of `stream` as recorded, when this command began it (a new deployment's
+        /// stream) — known from what was written, without reading it back. Nil when the
+        /// stream had events before, or this outcome wrote nothing.
+        public func records(ofStreamBegun stream: StreamID) -> [DomainRecord]? {
+            guard let result, !result.wasAlreadyAppended, let recordedAt = result.recordedAtMicroseconds,
+                let written = result.streams.first(where: { $0.streamID == stream }), written.firstVersion == 1
+            else { return nil }
+            let events = decision.events(for: stream)
+            guard !events.isEmpty, written.version == Int64(events.count) else { return nil }
+            // A request's events of one stream take consecutive positions, ending at the stream's last.
+            let firstPosition = written.lastPosition - Int64(events.count - 1)
+            return events.enumerated().map { index, event in
+                DomainRecord(
+                    position: firstPosition + Int64(index), streamID: stream, streamVersion: Int64(index + 1), recordedAtMicroseconds: recordedAt,
+                    event: event)
+            }
+        }
     }
 
     /// A decision and the organisation and project its events belong to (for their metadata).

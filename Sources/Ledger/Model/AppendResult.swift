@@ -7,6 +7,9 @@ public struct AppendResult: Sendable, Hashable, Codable {
     public var lastPosition: Int64
     /// True when every event id was already in the log and nothing was written this time.
     public var wasAlreadyAppended: Bool
+    /// When the events were recorded (every event of a request gets the same time), if this
+    /// append wrote them; nil for a retried request. Not part of the result's JSON.
+    public var recordedAtMicroseconds: Int64?
 
     /// The outcome for one stream.
     public struct StreamResult: Sendable, Hashable, Codable {

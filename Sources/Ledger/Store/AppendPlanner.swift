@@ -106,8 +106,9 @@ struct AppendPlanner {
             }
             // Only later requests of the batch are checked against these ids.
             if index < requests.count - 1 { idsInBatch.formUnion(ids) }
-            plan.outcomes.append(.appended(AppendResult(
-                streams: results, firstPosition: firstPosition, lastPosition: plan.newHead, wasAlreadyAppended: false)))
+            var appended = AppendResult(streams: results, firstPosition: firstPosition, lastPosition: plan.newHead, wasAlreadyAppended: false)
+            appended.recordedAtMicroseconds = nowMicroseconds
+            plan.outcomes.append(.appended(appended))
         }
         return plan
     }
