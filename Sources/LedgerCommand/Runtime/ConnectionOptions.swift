@@ -55,7 +55,7 @@ struct ConnectionOptions: ParsableArguments {
     var resolvedLogLevelText: String? { logLevel ?? Environment.value("LOG_LEVEL") }
 
     func makeLogger() -> Logger {
-        var logger = Logger(label: "ledger")
+        var logger = Logger(label: "ledger") { LedgerLogHandler(label: $0, metadataProvider: $1) }
         logger.logLevel = resolvedLogLevelText.flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }
