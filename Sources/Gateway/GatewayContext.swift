@@ -36,7 +36,7 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.requestID = Self.wellFormed(request.headers[.xRequestID]) ?? UUID().uuidString.lowercased()
+        context.requestID = Self.wellFormed(request.headers[.xRequestID]) ?? RequestIDs.next()
         context.logger[metadataKey: "request.id"] = "\(context.requestID)"
         // No identifier or filter may hold NUL: PostgreSQL text cannot, and it is never meaningful.
         if request.uri.path.utf8.contains(0) || request.uri.queryParameters.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }) {
@@ -74,10 +74,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let timeout: Duration
 
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        // The scheme's name is case-insensitive (RFC 9110).
-        guard header.lowercased().hasPrefix("bearer ") else { return APIError.unauthenticated.response(requestID: context.requestID) }
-        let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let presented = Self.bearerToken(request.headers[.authorization]) else {
+            return APIError.unauthenticated.response(requestID: context.requestID)
+        }
         let tokens = tokens
         let principal: Principal
         if let cached = tokens.cachedPrincipal(presented) {
@@ -96,6 +95,25 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.principal = principal
         context.logger[metadataKey: "token.id"] = "\(principal.tokenID)"
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header — the scheme's name in any case
+    /// (RFC 9110), spaces and tabs around the token ignored — or nil. On bytes: every API
+    /// request comes through here.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let scheme = "bearer ".utf8
+        var bytes = header.utf8[...]
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ given, expected in
+                ((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(given) ? given + 0x20 : given) == expected
+            })
+        else { return nil }
+        bytes = bytes.dropFirst(scheme.count)
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        while let first = bytes.first, blank(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, blank(last) { bytes = bytes.dropLast() }
+        return bytes.isEmpty ? nil : String(Substring(bytes))
     }
 }
 

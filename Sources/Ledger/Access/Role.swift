@@ -11,14 +11,18 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     /// Whether the role is bound to one project (a token with it must name the project).
     public var isProjectRole: Bool { self == .projectAdmin || self == .projectMember }
 
-    /// What the role may do.
-    public var permissions: Set<Permission> {
+    /// What the role may do (looked up: every API request asks).
+    public var permissions: Set<Permission> { Self.granted[self] ?? [] }
+
+    private static let granted = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.grants) })
+
+    private var grants: Set<Permission> {
         switch self {
         case .portalAdmin: Set(Permission.allCases)
-        case .orgOwner: Role.orgAdmin.permissions.union([.manageTokens])
-        case .orgAdmin: Role.projectAdmin.permissions.union([.manageProjects, .viewAudit, .viewQuota, .manageServers])
+        case .orgOwner: Role.orgAdmin.grants.union([.manageTokens])
+        case .orgAdmin: Role.projectAdmin.grants.union([.manageProjects, .viewAudit, .viewQuota, .manageServers])
         case .orgMember: [.listDeployments, .viewDeployments, .viewQuota]
-        case .projectAdmin: Role.projectMember.permissions.union([.deploy, .cancelDeployments, .manageEnvironments])
+        case .projectAdmin: Role.projectMember.grants.union([.deploy, .cancelDeployments, .manageEnvironments])
         case .projectMember: [.listDeployments, .viewDeployments]
         }
     }

@@ -8,6 +8,7 @@ import Foundation
 public struct TokenSecret: Sendable, CustomStringConvertible {
     public static let prefix = "ldg_"
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    static let alphabetBytes = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
     static let randomLength = 30
     static let checksumLength = 6
 
@@ -28,8 +29,8 @@ public struct TokenSecret: Sendable, CustomStringConvertible {
         guard bytes.count == Self.prefix.utf8.count + Self.randomLength + Self.checksumLength, bytes.starts(with: Self.prefix.utf8),
             bytes.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: "_") })
         else { return nil }
-        let body = text.dropFirst(Self.prefix.count)
-        guard Self.checksum(String(body.prefix(Self.randomLength))) == String(body.suffix(Self.checksumLength)) else { return nil }
+        let body = bytes.dropFirst(Self.prefix.utf8.count)
+        guard Self.checksumDigits(of: body.prefix(Self.randomLength)).elementsEqual(body.suffix(Self.checksumLength)) else { return nil }
         self.text = text
     }
 
@@ -53,13 +54,18 @@ public struct TokenSecret: Sendable, CustomStringConvertible {
     public var description: String { hint }
 
     static func checksum(_ body: String) -> String {
-        var crc = CRC32.checksum(Array(body.utf8))
-        var digits: [Character] = []
-        for _ in 0..<checksumLength {
-            digits.append(alphabet[Int(crc % UInt32(alphabet.count))])
-            crc /= UInt32(alphabet.count)
+        String(decoding: checksumDigits(of: body.utf8), as: UTF8.self)
+    }
+
+    /// The checksum's base62 digits, most significant first.
+    static func checksumDigits(of body: some Collection<UInt8>) -> [UInt8] {
+        var crc = CRC32.checksum(body)
+        var digits = [UInt8](repeating: 0, count: checksumLength)
+        for index in digits.indices.reversed() {
+            digits[index] = alphabetBytes[Int(crc % UInt32(alphabetBytes.count))]
+            crc /= UInt32(alphabetBytes.count)
         }
-        return String(digits.reversed())
+        return digits
     }
 }
 
@@ -71,7 +77,7 @@ enum CRC32 {
         return value
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         return crc ^ 0xFFFF_FFFF
