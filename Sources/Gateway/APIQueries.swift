@@ -16,6 +16,8 @@ enum JSONResponse {
 /// The query of `GET /api/v1/deployments`, checked: a bad value is a 400 naming it.
 struct DeploymentListQuery {
     static let maximumLimit = 100
+    /// `X-Total-Count` is given while at most this many deployments match (counting more costs more).
+    static let countedTotal = 10_000
     var filter = ProjectionReader.DeploymentFilter()
 
     init(_ parameters: Parameters) throws {
@@ -48,10 +50,7 @@ struct DeploymentListQuery {
                 filter[keyPath: keyPath] = micros
             }
         }
-        if let text = parameters["cursor"] {
-            guard let position = Int64(text), position > 0 else { throw APIError.badRequest("cursor must be a next_cursor this API gave (got '\(text)')") }
-            filter.beforePosition = position
-        }
+        if let text = parameters["cursor"] { filter.beforePosition = try ListCursor.position(text, of: "deployments") }
         if let text = parameters["limit"] {
             guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
                 throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit) (got '\(text)')")

@@ -21,7 +21,8 @@ enum HistoryQuery {
     }
 }
 
-/// The query of `GET /api/v1/audit`: filters, a cursor (`after`, a position), a page size and the format.
+/// The query of `GET /api/v1/audit`: filters, where to start (the opaque `cursor` of the page
+/// before, or `after`, a log position), a page size and the format.
 struct AuditQuery {
     enum Format: String { case json, csv, ndjson }
     static let maximumLimit = 500
@@ -45,6 +46,10 @@ struct AuditQuery {
         if let text = parameters["after"] {
             guard let after = Int64(text), after >= 0 else { throw APIError.badRequest("after must be a position ≥ 0 (got '\(text)')") }
             filter.afterPosition = after
+        }
+        if let text = parameters["cursor"] {
+            guard parameters["after"] == nil else { throw APIError.badRequest("give cursor or after, not both") }
+            filter.afterPosition = try ListCursor.position(text, of: "audit")
         }
         filter.limit = 100
         if let text = parameters["limit"] {

@@ -94,11 +94,14 @@ extension GatewayServer {
                 var position = try await reader.position(of: "deployments")
                 if try await caughtUpWithWrites(from: position) { position = try await reader.position(of: "deployments") }
                 let states = try await reader.deployments(filter)
-                // A full page may have a next one: its cursor (keyset paging) travels in a header,
-                // so the body keeps the seed's shape (a plain array).
+                // A full page may have a next one: its cursor (keyset paging) and the total travel
+                // in headers, so the body keeps the seed's shape (a plain array).
                 var headers = HTTPFields()
                 if states.count == filter.limit, let last = states.last {
-                    headers[HTTPField.Name("X-Next-Cursor")!] = String(last.requestedPosition)
+                    headers[.xNextCursor] = ListCursor.make("deployments", position: last.requestedPosition)
+                }
+                if let total = try await reader.deploymentCount(filter, upTo: DeploymentListQuery.countedTotal) {
+                    headers[.xTotalCount] = String(total)
                 }
                 return try keeping(.list(scope), states.map { DeploymentBody($0, position: position) }, position: position, of: nil, headers: headers)
             }

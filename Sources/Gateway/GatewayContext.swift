@@ -120,4 +120,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     /// `X-Request-Id`: the id a caller gives a request, echoed on its response.
     static let xRequestID = HTTPField.Name("X-Request-Id")!
+    /// `X-Next-Cursor`: the opaque cursor of a list's next page.
+    static let xNextCursor = HTTPField.Name("X-Next-Cursor")!
+    /// `X-Total-Count`: how many items a list's filters match in all (where that is cheap to count).
+    static let xTotalCount = HTTPField.Name("X-Total-Count")!
 }

@@ -58,7 +58,7 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/api/v1/projects/{id}", summary: "A project", permission: .listDeployments, answers: [200: "Project"]),
         Operation(
             method: "get", path: "/api/v1/audit", summary: "The audit trail (JSON pages; CSV or NDJSON downloads)", permission: .viewAudit,
-            query: ["actor", "action", "target", "organization_id", "from", "to", "after", "limit", "format"], answers: [200: "AuditPage"]),
+            query: ["actor", "action", "target", "organization_id", "from", "to", "cursor", "after", "limit", "format"], answers: [200: "AuditPage"]),
         Operation(method: "post", path: "/api/v1/tokens", summary: "Issue a token (its secret is in this answer only)", permission: .manageTokens, body: "TokenRequest", answers: [201: "IssuedToken"]),
         Operation(method: "get", path: "/api/v1/tokens", summary: "List tokens (never their secrets)", permission: .manageTokens, query: ["organization_id"], answers: [200: "TokenList"]),
         Operation(method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: .manageTokens, answers: [204: "empty"]),
@@ -105,6 +105,9 @@ public enum OpenAPIDocument {
             for (status, schema) in operation.answers {
                 responses["\(status)"] = response(schema)
             }
+            if operation.answers[200] == "DeploymentList" {
+                responses["200"] = response("DeploymentList").merging(["headers": listHeaders]) { $1 }
+            }
             for status in operation.permission == nil ? [503] : [400, 401, 403, 404, 409, 413, 415, 422, 429, 503] {
                 responses["\(status)"] = ["description": "error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
             }
@@ -134,7 +137,7 @@ public enum OpenAPIDocument {
         case "format": ["type": "string", "enum": ["json", "csv", "ndjson"]]
         case "delete_data", "follow": ["type": "boolean"]
         case "at", "from", "to", "created_from", "created_before", "finished_from", "finished_before": ["type": "string", "format": "date-time"]
-        case "cursor": ["type": "integer", "minimum": 1]
+        case "cursor": ["type": "string", "description": "the opaque cursor of the page before (X-Next-Cursor, or next_cursor)"]
         default: ["type": "string"]
         }
     }
@@ -165,6 +168,17 @@ public enum OpenAPIDocument {
         }
     }
 
+    /// The paging headers of a deployment list.
+    static var listHeaders: [String: Any] {
+        [
+            "X-Next-Cursor": ["description": "the cursor of the next page, when this page is full", "schema": string],
+            "X-Total-Count": [
+                "description": "how many deployments the filters match in all, when at most \(DeploymentListQuery.countedTotal)",
+                "schema": ["type": "integer", "minimum": 0],
+            ],
+        ]
+    }
+
     static func object(_ properties: [String: [String: Any]], required: [String] = []) -> [String: Any] {
         ["type": "object", "properties": properties, "required": required]
     }
@@ -188,6 +202,11 @@ public enum OpenAPIDocument {
     static func array(_ items: [String: Any]) -> [String: Any] { ["type": "array", "items": items] }
 
     static var resources: [String: Any] { object(["cpu_millicores": integer, "memory_mb": integer, "disk_gb": integer]) }
+    /// Resources as answers carry them: all three, nothing else.
+    static var resourcesAnswer: [String: Any] {
+        closed(["cpu_millicores": count, "memory_mb": count, "disk_gb": count], required: ["cpu_millicores", "memory_mb", "disk_gb"])
+    }
+    static var count: [String: Any] { ["type": "integer", "minimum": 0] }
 
     static var schemas: [String: Any] {
         [
@@ -223,15 +242,51 @@ public enum OpenAPIDocument {
                     "steps": array(ref("Step")), "position": position,
                 ],
                 required: ["deployment_id", "status", "step_number", "total_steps", "percent", "steps", "position"]),
-            "LogsPage": object(["deployment_id": string, "skip": integer, "limit": integer, "logs": array(["type": "object"])], required: ["logs"]),
+            "LogsPage": closed(
+                [
+                    "deployment_id": string, "deployment_status": deploymentStatus, "skip": count, "limit": count, "logs": array(ref("LogLine")),
+                ], required: ["deployment_id", "deployment_status", "skip", "limit", "logs"]),
+            "LogLine": closed(
+                [
+                    "id": string, "position": position, "line": count, "step": nullableString,
+                    "level": ["type": "string", "enum": LogLevel.allCases.map(\.rawValue)], "message": string, "timestamp": timestamp,
+                    "data": ["type": ["object", "null"], "additionalProperties": string],
+                ], required: ["id", "position", "line", "level", "message", "timestamp"]),
             "History": object(["as_of_position": integer, "as_of": string, "state": ["type": "object"]], required: ["as_of_position", "state"]),
-            "Environment": object(
-                ["id": string, "organization_id": string, "project_id": string, "status": string, "active": boolean, "position": integer],
-                required: ["id", "status"]),
+            "Environment": closed(
+                [
+                    "id": string, "organization_id": string, "project_id": string, "name": string,
+                    "status": ["type": "string", "enum": EnvironmentStatus.allCases.map(\.rawValue)], "active": boolean, "deployment_count": count,
+                    "in_flight": nullableString, "current_release": ref("Release"), "last_stable_release": ref("Release"),
+                    "configuration": ref("Configuration"), "created_at": timestamp, "destroyed_at": nullableTimestamp, "position": position,
+                ],
+                required: ["id", "organization_id", "project_id", "name", "status", "active", "deployment_count", "created_at", "position"]),
+            "Configuration": closed(
+                [
+                    "host": string, "ssh_user": string, "ssh_port": ["type": "integer", "minimum": 1, "maximum": 65_535], "branch": string,
+                    "auto_deploy": boolean, "pipeline": array(string), "resources": resourcesAnswer, "server": nullableString,
+                    "settings": ["type": ["object", "null"], "additionalProperties": string],
+                ], required: ["host", "ssh_user", "ssh_port", "branch", "auto_deploy", "pipeline", "resources"]),
             "EnvironmentList": array(ref("Environment")),
-            "ReleaseList": array(object(["deployment_id": string, "version": integer, "rollback_target": boolean])),
-            "Quota": object(["organization_id": string, "used": resources, "active_environments": integer], required: ["organization_id", "used"]),
-            "AuditPage": object(["entries": array(["type": "object"]), "next_cursor": nullableString], required: ["entries"]),
+            "Release": closed(
+                [
+                    "deployment_id": string, "version": integer, "git_branch": nullableString, "git_commit": nullableString,
+                    "git_tag": nullableString, "git_message": nullableString, "git_author": nullableString, "deployed_at": timestamp,
+                    "rollback_target": boolean,
+                ], required: ["deployment_id", "version", "deployed_at", "rollback_target"]),
+            "ReleaseList": array(ref("Release")),
+            "Quota": closed(
+                [
+                    "organization_id": string, "quota": resourcesAnswer, "used": resourcesAnswer, "active_environments": count,
+                    "inactive_environments": count, "position": position,
+                ], required: ["organization_id", "used", "active_environments", "inactive_environments", "position"]),
+            "AuditPage": closed(["entries": array(ref("AuditEntry")), "next_cursor": nullableString], required: ["entries"]),
+            "AuditEntry": closed(
+                [
+                    "position": position, "at": timestamp, "actor": nullableString, "action": string, "target": string,
+                    "organization_id": nullableString, "project_id": nullableString, "request_id": nullableString,
+                    "correlation_id": nullableString, "summary": string,
+                ], required: ["position", "at", "action", "target", "summary"]),
             "Verify": object(["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger], required: ["ok"]),
             "Organization": object(["id": string, "name": string], required: ["id"]),
             "Project": object(["id": string, "organization_id": string, "name": string], required: ["id"]),

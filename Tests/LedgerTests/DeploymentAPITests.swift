@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+@testable import Gateway
 import Ledger
 import LedgerTestSupport
 import Projections
@@ -203,6 +203,19 @@ import Testing
             let entries = try #require(audit["entries"] as? [[String: Any]])
             #expect(audited == 200 && !entries.isEmpty)
             #expect(entries.allSatisfy { $0["organization_id"] as? String == "acme" }, "only its own organisation's trail")
+            // Paged by the opaque cursor of the page before: the pages together are the whole trail.
+            var paged: [Int] = []
+            var cursor: String?
+            repeat {
+                let (status, page, raw) = try await world.send("GET", "/api/v1/audit?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: orgAdmin)
+                #expect(status == 200, "\(raw)")
+                paged += (page["entries"] as? [[String: Any]] ?? []).compactMap { $0["position"] as? Int }
+                cursor = page["next_cursor"] as? String
+                #expect(cursor.map { Int($0) == nil } ?? true, "a cursor is opaque, not a position")
+            } while cursor != nil && paged.count <= entries.count
+            #expect(paged == entries.compactMap { $0["position"] as? Int })
+            let (foreign, _, _) = try await world.send("GET", "/api/v1/audit?cursor=\(ListCursor.make("deployments", position: 1))", token: orgAdmin)
+            #expect(foreign == 400, "a cursor of another list")
             let csv = try await HTTP.get(world.port, "/api/v1/audit?format=csv", headers: ["Authorization: Bearer \(orgAdmin)"])
             #expect(csv.status == 200 && csv.body.hasPrefix(AuditExport.csvHeader) && csv.body.split(separator: "\n").count == entries.count + 1)
 
@@ -330,9 +343,20 @@ import Testing
             #expect(try await listed("finished_before=2000-01-01T00:00:00Z").isEmpty)
 
             let first = try await HTTP.get(world.port, "/api/v1/deployments?limit=2", headers: ["Authorization: Bearer \(world.member)"])
-            let cursor = try #require(first.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-next-cursor:") }?
-                .split(separator: ":").last?.trimmingCharacters(in: .whitespaces))
+            func header(_ name: String, of answer: HTTP.Answer) -> String? {
+                answer.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name + ":") }?
+                    .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces)
+            }
+            let cursor = try #require(header("x-next-cursor", of: first))
+            #expect(Int64(cursor) == nil, "the cursor is opaque")
+            #expect(header("x-total-count", of: first) == "3", "the total of the whole list, not of the page")
             #expect(try await listed("limit=2&cursor=\(cursor)") == [ids[0]], "the next page by keyset")
+            let hotfixes = try await HTTP.get(world.port, "/api/v1/deployments?git_branch=hotfix", headers: ["Authorization: Bearer \(world.member)"])
+            #expect(header("x-total-count", of: hotfixes) == "1" && header("x-next-cursor", of: hotfixes) == nil)
+            for bad in ["12", "bm9wZQ", ListCursor.make("audit", position: 5), "%00"] {
+                let (status, _, _) = try await world.send("GET", "/api/v1/deployments?cursor=\(bad)", token: world.member)
+                #expect(status == 400, "cursor \(bad)")
+            }
             let (bad, _, _) = try await world.send("GET", "/api/v1/deployments?git_commit=xyz", token: world.member)
             #expect(bad == 400)
         }

@@ -435,7 +435,7 @@ async function showEnvironment(id) {
 async function showAudit(params) {
   const mine = state.routeId;
   const query = new URLSearchParams({ limit: '100' });
-  for (const key of ['actor', 'action', 'target', 'from', 'to', 'after']) if (params.get(key)) query.set(key, params.get(key));
+  for (const key of ['actor', 'action', 'target', 'from', 'to', 'after', 'cursor']) if (params.get(key)) query.set(key, params.get(key));
   const answer = await api(`/api/v1/audit?${query}`);
   const field = (name, label, type = 'text') => el('label', {}, label, el('input', { name, type, value: params.get(name) || '', size: 14 }));
   const filters = el('form', { class: 'filters', onsubmit: (event) => {
@@ -445,7 +445,7 @@ async function showAudit(params) {
   } }, field('actor', 'actor'), field('action', 'action'), field('target', 'target'), field('from', 'from (ISO time)'), field('to', 'to (ISO time)'), el('button', { type: 'submit' }, 'Filter'));
   async function download(format) {
     const selection = new URLSearchParams(query);
-    selection.delete('after'); selection.delete('limit'); selection.set('format', format);
+    selection.delete('after'); selection.delete('cursor'); selection.delete('limit'); selection.set('format', format);
     const response = await fetch(`/api/v1/audit?${selection}`, { headers: { Authorization: `Bearer ${state.token}` } });
     const blob = await response.blob();
     const link = el('a', { href: URL.createObjectURL(blob), download: `audit.${format}` });
@@ -460,7 +460,7 @@ async function showAudit(params) {
     el('div', { class: 'actions' }, el('button', { type: 'button', onclick: () => download('csv') }, 'Download CSV'), el('button', { type: 'button', onclick: () => download('ndjson') }, 'Download NDJSON')),
     el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, ['#', 'When', 'Who', 'Action', 'What'].map((h, i) => el('th', { class: i === 3 ? 'optional' : null }, h)))),
       el('tbody', {}, rows.length ? rows : el('tr', {}, el('td', { colspan: 5 }, 'Nothing recorded that you may see.'))))),
-    next ? el('p', {}, el('a', { href: `#/audit?${new URLSearchParams([...[...params].filter(([k]) => k !== 'after'), ['after', next]])}` }, 'More →')) : null);
+    next ? el('p', {}, el('a', { href: `#/audit?${new URLSearchParams([...[...params].filter(([k]) => k !== 'cursor' && k !== 'after'), ['cursor', next]])}` }, 'More →')) : null);
 }
 
 // ---- integrity -----------------------------------------------------------------------------------

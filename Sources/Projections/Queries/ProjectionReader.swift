@@ -42,7 +42,6 @@ public struct ProjectionReader: Sendable {
         public init() {}
     }
 
-    /// Deployments, newest first.
     /// Deployments waiting for an executor (`queued`: pending or queued), being run
     /// (`running`: building or deploying) and `failed`, for the executor metrics.
     public func executorJobCounts() async throws -> [String: Int] {
@@ -60,28 +59,52 @@ public struct ProjectionReader: Sendable {
         return counts
     }
 
+    /// Deployments, newest first.
     public func deployments(_ filter: DeploymentFilter) async throws -> [DeploymentState] {
         let limit = min(max(filter.limit, 1), 500), skip = max(filter.skip, 0)
-        return try await states(
-            DeploymentState.self,
-            """
-            SELECT state::text FROM proj_deployments.state
-            WHERE (\(filter.organisation)::text IS NULL OR state->>'organisationID' = \(filter.organisation))
-              AND (\(filter.project)::text IS NULL OR state->>'projectID' = \(filter.project))
-              AND (\(filter.environment)::text IS NULL OR state->>'environmentID' = \(filter.environment))
-              AND (\(filter.status?.rawValue)::text IS NULL OR state->>'status' = \(filter.status?.rawValue))
-              AND (\(filter.trigger?.rawValue)::text IS NULL OR state->>'trigger' = \(filter.trigger?.rawValue))
-              AND (\(filter.gitBranch)::text IS NULL OR state->'git'->>'branch' = \(filter.gitBranch))
-              AND (\(filter.gitCommit)::text IS NULL OR starts_with(state->'git'->>'commit', \(filter.gitCommit)))
-              AND (\(filter.actor)::text IS NULL OR state->>'requestedBy' = \(filter.actor))
-              AND (\(filter.createdFromMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 >= \(filter.createdFromMicroseconds))
-              AND (\(filter.createdBeforeMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 < \(filter.createdBeforeMicroseconds))
-              AND (\(filter.finishedFromMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 >= \(filter.finishedFromMicroseconds))
-              AND (\(filter.finishedBeforeMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 < \(filter.finishedBeforeMicroseconds))
-              AND (\(filter.beforePosition)::int8 IS NULL OR (state->>'requestedPosition')::bigint < \(filter.beforePosition))
-              AND (NOT \(filter.abandoned) OR state->>'abandonedAfterAttempts' IS NOT NULL)
-            ORDER BY (state->>'requestedPosition')::bigint DESC OFFSET \(skip) LIMIT \(limit)
-            """)
+        var query = Self.deploymentsMatching(filter, "SELECT state::text FROM proj_deployments.state")
+        query.sql += " ORDER BY (state->>'requestedPosition')::bigint DESC OFFSET $\(query.binds.count + 1) LIMIT $\(query.binds.count + 2)"
+        query.binds.append(Int64(skip))
+        query.binds.append(Int64(limit))
+        return try await states(DeploymentState.self, query)
+    }
+
+    /// How many deployments `filter` matches in all, whatever the page (cursor, skip and limit
+    /// are not counted): counted up to `cap`, nil beyond it — a total only where it is cheap.
+    public func deploymentCount(_ filter: DeploymentFilter, upTo cap: Int) async throws -> Int? {
+        var whole = filter
+        whole.beforePosition = nil
+        var query = Self.deploymentsMatching(whole, "SELECT count(*)::int8 FROM (SELECT 1 FROM proj_deployments.state")
+        query.sql += " LIMIT $\(query.binds.count + 1)) matching"
+        query.binds.append(Int64(cap + 1))
+        do {
+            var count: Int64 = 0
+            for value in try await client.liveQuery(query, logger: logger).decode(Int64.self) { count = value }
+            return count > cap ? nil : Int(count)
+        } catch {
+            throw ProjectionReader.readFailure(error, "counting deployments failed")
+        }
+    }
+
+    /// `select` over the deployments `filter` matches (every value a bound parameter).
+    static func deploymentsMatching(_ filter: DeploymentFilter, _ select: String) -> PostgresQuery {
+        """
+        \(unescaped: select)
+        WHERE (\(filter.organisation)::text IS NULL OR state->>'organisationID' = \(filter.organisation))
+          AND (\(filter.project)::text IS NULL OR state->>'projectID' = \(filter.project))
+          AND (\(filter.environment)::text IS NULL OR state->>'environmentID' = \(filter.environment))
+          AND (\(filter.status?.rawValue)::text IS NULL OR state->>'status' = \(filter.status?.rawValue))
+          AND (\(filter.trigger?.rawValue)::text IS NULL OR state->>'trigger' = \(filter.trigger?.rawValue))
+          AND (\(filter.gitBranch)::text IS NULL OR state->'git'->>'branch' = \(filter.gitBranch))
+          AND (\(filter.gitCommit)::text IS NULL OR starts_with(state->'git'->>'commit', \(filter.gitCommit)))
+          AND (\(filter.actor)::text IS NULL OR state->>'requestedBy' = \(filter.actor))
+          AND (\(filter.createdFromMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 >= \(filter.createdFromMicroseconds))
+          AND (\(filter.createdBeforeMicroseconds)::int8 IS NULL OR (state->>'requestedAtMicroseconds')::int8 < \(filter.createdBeforeMicroseconds))
+          AND (\(filter.finishedFromMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 >= \(filter.finishedFromMicroseconds))
+          AND (\(filter.finishedBeforeMicroseconds)::int8 IS NULL OR (state->>'finishedAtMicroseconds')::int8 < \(filter.finishedBeforeMicroseconds))
+          AND (\(filter.beforePosition)::int8 IS NULL OR (state->>'requestedPosition')::bigint < \(filter.beforePosition))
+          AND (NOT \(filter.abandoned) OR state->>'abandonedAfterAttempts' IS NOT NULL)
+        """
     }
 
     /// Every projection's position, lag, rate and failure (what `/metrics` exports).
