@@ -1,23 +1,24 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 @testable import Ledger
 import LedgerTestSupport
 
-/// `failingWhenClosed`: a request on a connection the server dropped fails instead of waiting
+/// `withLiveConnection`: a request on a connection the server dropped fails instead of waiting
 /// forever, and only requests on that very connection fail.
 @Suite struct ConnectionClosedTests {
     @Test func aRequestOnADroppedConnectionFailsInsteadOfWaiting() async throws {
         try await TestDatabase.withDatabase(migrate: false) { db in
             try await TestDatabase.withClient(db.url, maximumConnections: 1) { other in
-                try await other.withConnection { connection in
-                    try await db.terminateOtherBackends()
-                    try await withTimeout(.seconds(30)) {
-                        while !connection.isClosed { try await Task.sleep(for: .milliseconds(10)) }
-                        // NIO has taken the channel down by now: a bare query here would never return.
-                        try await Task.sleep(for: .milliseconds(100))
-                        await #expect(throws: ConnectionClosed.self) {
-                            try await connection.failingWhenClosed { try await connection.query("SELECT 1", logger: TestDatabase.logger) }
+                _ = try await withTimeout(.seconds(30)) {
+                    await #expect(throws: ConnectionClosed.self) {
+                        try await other.withLiveConnection { connection in
+                            try await db.terminateOtherBackends()
+                            while !connection.isClosed { try await Task.sleep(for: .milliseconds(10)) }
+                            // NIO has taken the channel down by now: this query is never answered.
+                            try await Task.sleep(for: .milliseconds(100))
+                            return try await connection.query("SELECT 1", logger: TestDatabase.logger).collect().count
                         }
                     }
                 }
@@ -28,15 +29,13 @@ import LedgerTestSupport
     @Test func aRequestInFlightWhenTheServerDropsTheConnectionFails() async throws {
         try await TestDatabase.withDatabase(migrate: false) { db in
             try await TestDatabase.withClient(db.url, maximumConnections: 1) { other in
-                try await other.withConnection { connection in
-                    let sleeping = Task {
-                        try await connection.failingWhenClosed { try await Self.value(of: "SELECT 1 FROM pg_sleep(30)", on: connection) }
-                    }
-                    try await Self.waitUntilSleeping(db.client)
-                    try await db.terminateOtherBackends()
-                    _ = try await withTimeout(.seconds(10)) {
-                        await #expect(throws: (any Error).self) { try await sleeping.value }
-                    }
+                let sleeping = Task {
+                    try await other.withLiveConnection { connection in try await Self.value(of: "SELECT 1 FROM pg_sleep(30)", on: connection) }
+                }
+                try await Self.waitUntilSleeping(db.client)
+                try await db.terminateOtherBackends()
+                _ = try await withTimeout(.seconds(10)) {
+                    await #expect(throws: (any Error).self) { try await sleeping.value }
                 }
             }
         }
@@ -48,28 +47,40 @@ import LedgerTestSupport
         try await TestDatabase.withDatabase(migrate: false) { db in
             try await TestDatabase.withClient(db.url, maximumConnections: 1) { first in
                 try await TestDatabase.withClient(db.url, maximumConnections: 1) { second in
-                    try await first.withConnection { doomed in
-                        try await second.withConnection { survivor in
-                            #expect(doomed.id == survivor.id, "both clients number their first connection alike")
-                            let doomedPID = try await Self.backendPID(of: doomed)
-                            let lost = Task {
-                                try await doomed.failingWhenClosed { try await Self.value(of: "SELECT 1 FROM pg_sleep(30)", on: doomed) }
-                            }
-                            let kept = Task {
-                                try await survivor.failingWhenClosed { try await Self.value(of: "SELECT 7 FROM pg_sleep(1)", on: survivor) }
-                            }
-                            try await Self.waitUntilSleeping(db.client, backends: 2)
-                            try await db.client.query("SELECT pg_terminate_backend(\(doomedPID)::int4)", logger: TestDatabase.logger)
-                            let answer = try await withTimeout(.seconds(10)) {
-                                await #expect(throws: (any Error).self) { try await lost.value }
-                                return try await kept.value
-                            }
-                            #expect(answer == 7)
+                    let seen = Seen()
+                    let lost = Task {
+                        try await first.withLiveConnection { doomed in
+                            seen.ids.withLock { $0.append(doomed.id) }
+                            let pid = try await Self.backendPID(of: doomed)
+                            seen.doomedPID.withLock { $0 = pid }
+                            return try await Self.value(of: "SELECT 1 FROM pg_sleep(30)", on: doomed)
                         }
                     }
+                    let kept = Task {
+                        try await second.withLiveConnection { survivor in
+                            seen.ids.withLock { $0.append(survivor.id) }
+                            return try await Self.value(of: "SELECT 7 FROM pg_sleep(1)", on: survivor)
+                        }
+                    }
+                    try await Self.waitUntilSleeping(db.client, backends: 2)
+                    let ids = seen.ids.withLock { $0 }
+                    #expect(ids.count == 2 && ids[0] == ids[1], "both clients number their first connection alike")
+                    let pid = try #require(seen.doomedPID.withLock { $0 })
+                    try await db.client.query("SELECT pg_terminate_backend(\(pid)::int4)", logger: TestDatabase.logger)
+                    let answer = try await withTimeout(.seconds(10)) {
+                        await #expect(throws: (any Error).self) { try await lost.value }
+                        return try await kept.value
+                    }
+                    #expect(answer == 7)
                 }
             }
         }
+    }
+
+    /// What the connections of the last test saw: their ids, and the doomed one's server process.
+    private final class Seen: Sendable {
+        let ids = Mutex<[Int]>([])
+        let doomedPID = Mutex<Int?>(nil)
     }
 
     /// Waits until `backends` backends of this database sleep in `pg_sleep`.

@@ -101,7 +101,7 @@ struct BatchWriter: Sendable {
     /// Sends a prepared batch in one transaction, committed when it returns (one round trip for a
     /// small batch; BEGIN, gate, COPY and COMMIT for a large one).
     /// Uses `connection` when given, else one from the pool. A request on a given connection that
-    /// closes just as it is sent may never be answered (see ``failingWhenClosed(_:)``): the caller
+    /// closes just as it is sent may never be answered (see ``ClosingConnections``): the caller
     /// must watch that connection's close, as the group commit does.
     func commit(_ batch: PreparedBatch, on connection: PostgresConnection? = nil) async -> CommitResult {
         do {

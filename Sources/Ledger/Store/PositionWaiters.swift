@@ -8,11 +8,12 @@ public final class PositionWaiters: Sendable {
     private struct Waiter {
         let after: Int64
         let continuation: CheckedContinuation<Void, Never>
-        /// Ends the wait after its timeout; cancelled when the wait ends sooner.
-        var timer: Task<Void, Never>?
+        /// Ends the wait after its timeout (a deadline of the process-wide timer); cancelled
+        /// when the wait ends sooner.
+        var timer: UInt64?
 
         func resume() {
-            timer?.cancel()
+            if let timer { DeadlineTimers.shared.cancel(timer) }
             continuation.resume()
         }
     }
@@ -51,16 +52,13 @@ public final class PositionWaiters: Sendable {
                     continuation.resume()
                     return
                 }
-                let timer = Task {
-                    do { try await Task.sleep(for: timeout) } catch { return }
-                    self.resume(id)
-                }
+                let timer = DeadlineTimers.shared.schedule(at: .now + timeout) { self.resume(id) }
                 let waiting = state.withLock { state -> Bool in
                     guard state.waiters[id] != nil else { return false }
                     state.waiters[id]?.timer = timer
                     return true
                 }
-                if !waiting { timer.cancel() }
+                if !waiting { DeadlineTimers.shared.cancel(timer) }
             }
         } onCancel: {
             self.resume(id)

@@ -19,8 +19,8 @@ public enum DatabaseTimeouts {
 extension PostgresClient {
     /// `withConnection`, but never waiting for ever: the lease fails with
     /// ``LedgerError/Code/unavailable`` after ``DatabaseTimeouts/lease``, and once leased the
-    /// body fails with ``ConnectionClosed`` as soon as the connection closes under it (see
-    /// ``PostgresConnection/failingWhenClosed(_:)``).
+    /// caller is answered with ``ConnectionClosed`` as soon as the connection closes under the
+    /// body (see ``ClosingConnections``); the body, should it ever wake, answers no one.
     public func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let limit = DatabaseTimeouts.lease
         let tasks = TaskList()
@@ -44,7 +44,7 @@ extension PostgresClient {
                             if connection.isClosed { throw ConnectionClosed() }
                             // A request on a connection that closes may never be answered: the
                             // caller is answered at the close, and this task, should it ever
-                            // wake, answers no one (see `PostgresConnection.failingWhenClosed`).
+                            // wake, answers no one (see `ClosingConnections`).
                             let watch = ClosingConnections.shared.whenClosed(connection) { answer.give(.failure(ConnectionClosed())) }
                             defer { ClosingConnections.shared.forget(watch) }
                             return try await body(connection)
@@ -95,7 +95,8 @@ public func withDeadline<T: Sendable>(
     }
 }
 
-/// The deadlines of every ``withDeadline(_:_:_:)`` in the process, fired by one task that
+/// The deadlines of the process — every ``withDeadline(_:_:_:)``, pooled query and position
+/// wait — fired by one task that
 /// ticks while any is pending (a deadline fires at most ``tick`` late) and ends when none is.
 final class DeadlineTimers: Sendable {
     static let shared = DeadlineTimers()

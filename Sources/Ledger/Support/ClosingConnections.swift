@@ -9,71 +9,18 @@ public struct ConnectionClosed: Error, CustomStringConvertible {
     public var description: String { "the connection to PostgreSQL closed before the request was answered" }
 }
 
-extension PostgresConnection {
-    /// Runs `operation` (which uses this connection), or fails with ``ConnectionClosed`` as soon as
-    /// the connection closes, whichever comes first.
-    ///
-    /// postgres-nio 1.33 loses a request written to a connection after the server dropped it and
-    /// NIO took the channel's handlers down: nothing ever answers it, and its caller waits forever,
-    /// deaf to cancellation, however closely `isClosed` was checked just before. A pooled
-    /// connection meets that when the pool hands it out in the instant between the drop and the
-    /// pool hearing of it; a connection held across many requests meets it whenever the server
-    /// restarts or terminates backends (the group commit guards its own differently, without a
-    /// task per request: see `AppendCoordinator`). The operation runs in a new task, cancelled
-    /// with the caller, and abandoned if the connection closes first; it either fails on its own
-    /// soon after or stays suspended, holding nothing but the closed connection.
-    public func failingWhenClosed<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        if isClosed { throw ConnectionClosed() }
-        let worker = WorkerTask()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let answer = FirstAnswer(continuation)
-                let token = ClosingConnections.shared.whenClosed(self) { answer.give(.failure(ConnectionClosed())) }
-                worker.start {
-                    let result = await Result(awaiting: operation)
-                    ClosingConnections.shared.forget(token)
-                    answer.give(result)
-                }
-            }
-        } onCancel: {
-            // Only cancelled, never abandoned: the operation may still be using the connection,
-            // which must not go back to the pool under it.
-            worker.cancel()
-        }
-    }
-}
-
-/// The unstructured task that runs a guarded operation, cancellable from the caller's handler
-/// even when the cancellation arrives before the task exists.
-private final class WorkerTask: Sendable {
-    private struct State {
-        var task: Task<Void, Never>?
-        var cancelled = false
-    }
-
-    private let state = Mutex(State())
-
-    func start(_ body: @escaping @Sendable () async -> Void) {
-        let task = Task { await body() }
-        let cancelled = state.withLock { state in
-            state.task = task
-            return state.cancelled
-        }
-        if cancelled { task.cancel() }
-    }
-
-    func cancel() {
-        let task = state.withLock { state in
-            state.cancelled = true
-            return state.task
-        }
-        task?.cancel()
-    }
-}
-
 /// What to do when each open connection closes (fail the requests waiting on it, replace the
 /// task that holds it). A connection's close is watched once, however many callers watch it,
 /// and forgotten when it fires.
+///
+/// Why requests need it: postgres-nio 1.33 loses a request written to a connection after the
+/// server dropped it and NIO took the channel's handlers down — nothing ever answers it, and its
+/// caller waits for ever, deaf to cancellation, however closely `isClosed` was checked just
+/// before. A pooled connection meets that when the pool hands it out in the instant between the
+/// drop and the pool hearing of it (``PostgresClient/withLiveConnection(_:)`` answers its caller
+/// at the close); a connection held across many requests meets it whenever the server restarts
+/// or terminates backends (the group commit watches its own: see `AppendCoordinator`).
+///
 /// Connections are told apart by identity: their `id` is only unique within one client.
 final class ClosingConnections: Sendable {
     static let shared = ClosingConnections()
