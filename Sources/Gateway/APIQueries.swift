@@ -50,7 +50,7 @@ struct DeploymentListQuery {
                 filter[keyPath: keyPath] = micros
             }
         }
-        if let text = parameters["cursor"] { filter.beforePosition = try ListCursor.position(text, of: "deployments") }
+        if let text = parameters["cursor"], !text.isEmpty { filter.beforePosition = try ListCursor.position(text, of: "deployments") }
         if let text = parameters["limit"] {
             guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
                 throw APIError.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit) (got '\(text)')")

@@ -47,9 +47,9 @@ struct AuditQuery {
             guard let after = Int64(text), after >= 0 else { throw APIError.badRequest("after must be a position ≥ 0 (got '\(text)')") }
             filter.afterPosition = after
         }
-        if let text = parameters["cursor"] {
-            guard parameters["after"] == nil else { throw APIError.badRequest("give cursor or after, not both") }
-            filter.afterPosition = try ListCursor.position(text, of: "audit")
+        // Both start after a position: given both, the page starts after the later one.
+        if let text = parameters["cursor"], !text.isEmpty {
+            filter.afterPosition = max(filter.afterPosition, try ListCursor.position(text, of: "audit"))
         }
         filter.limit = 100
         if let text = parameters["limit"] {

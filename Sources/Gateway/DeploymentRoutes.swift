@@ -152,7 +152,12 @@ extension GatewayServer {
                 let raw = try await RequestBody.read(request)
                 var body = try RequestBody.decode(EnvironmentDeployRequest.self, raw, of: request, allowEmpty: true)
                 let id = context.parameters.get("id") ?? ""
-                if !body.git.namesSomething, let branch = try await service.environment(id)?.configuration?.branch { body.gitBranch = branch }
+                if !body.git.namesSomething {
+                    // The environment's own branch — so without one, it must exist to be deployed.
+                    guard let environment = try await service.environment(id), principal.sees(organisation: environment.organisationID, project: environment.projectID)
+                    else { throw APIError.notFound("no environment '\(id)'") }
+                    body.gitBranch = environment.configuration?.branch
+                }
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.deploy(
                     environment: id, git: body.git, trigger: .manual, force: body.force ?? false,

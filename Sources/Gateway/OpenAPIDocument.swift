@@ -89,7 +89,11 @@ public enum OpenAPIDocument {
         for operation in operations {
             var entry: [String: Any] = ["summary": operation.summary, "operationId": operationID(operation)]
             var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": querySchema($0)] }
-            if operation.path.contains("{id}") { parameters.append(["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]) }
+            if operation.path.contains("{id}") {
+                // Tokens are named by their UUID; everything else by an identifier.
+                let schema: [String: Any] = operation.path.hasPrefix("/api/v1/tokens/") ? ["type": "string", "format": "uuid"] : identifier
+                parameters.append(["name": "id", "in": "path", "required": true, "schema": schema])
+            }
             if !parameters.isEmpty { entry["parameters"] = parameters }
             if let permission = operation.permission {
                 entry["security"] = [["bearer": []]]
@@ -99,7 +103,9 @@ public enum OpenAPIDocument {
             }
             if let body = operation.body {
                 let schema: [String: Any] = body == "object" ? ["type": "object"] : ["$ref": "#/components/schemas/\(body)"]
-                entry["requestBody"] = ["required": false, "content": ["application/json": ["schema": schema]]]
+                // These bodies may be left out (a deploy of the environment's branch, a cancel without a reason).
+                let optional = ["EnvironmentDeployRequest", "CancelRequest"].contains(body)
+                entry["requestBody"] = ["required": !optional, "content": ["application/json": ["schema": schema]]]
             }
             var responses: [String: Any] = [:]
             for (status, schema) in operation.answers {
@@ -137,7 +143,9 @@ public enum OpenAPIDocument {
         case "format": ["type": "string", "enum": ["json", "csv", "ndjson"]]
         case "delete_data", "follow": ["type": "boolean"]
         case "at", "from", "to", "created_from", "created_before", "finished_from", "finished_before": ["type": "string", "format": "date-time"]
-        case "cursor": ["type": "string", "description": "the opaque cursor of the page before (X-Next-Cursor, or next_cursor)"]
+        case "cursor":
+            ["type": "string", "pattern": "^[A-Za-z0-9_-]{0,64}$", "description": "the opaque cursor of the page before (X-Next-Cursor, or next_cursor); empty: the first page"]
+        case "git_commit": gitCommit
         default: ["type": "string"]
         }
     }
@@ -166,6 +174,22 @@ public enum OpenAPIDocument {
             ]
         default: ["description": "ok", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(schema)"]]]]
         }
+    }
+
+    /// Which scope each role's token names: a portal admin's none, a project role's an
+    /// organisation and one of its projects, any other role's an organisation only.
+    static var tokenScopeRules: [[String: Any]] {
+        [
+            [
+                "if": ["properties": ["role": ["const": Role.portalAdmin.rawValue]]],
+                "then": ["not": ["anyOf": [["required": ["organization_id"]], ["required": ["project_id"]]]]],
+                "else": ["required": ["organization_id"]],
+            ],
+            [
+                "if": ["properties": ["role": ["enum": Role.allCases.filter(\.isProjectRole).map(\.rawValue)]]],
+                "then": ["required": ["project_id"]], "else": ["not": ["required": ["project_id"]]],
+            ],
+        ]
     }
 
     /// The paging headers of a deployment list.
@@ -207,6 +231,20 @@ public enum OpenAPIDocument {
         closed(["cpu_millicores": count, "memory_mb": count, "disk_gb": count], required: ["cpu_millicores", "memory_mb", "disk_gb"])
     }
     static var count: [String: Any] { ["type": "integer", "minimum": 0] }
+    /// An organisation, project, environment, server or deployment id.
+    static var identifier: [String: Any] { ["type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,62}$"] }
+    /// A commit, or its leading hex digits (at least 7).
+    static var gitCommit: [String: Any] { ["type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"] }
+    static var gitName: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\s\\x00]+$"] }
+    /// Free text in a request: anything but NUL, which no stored text may hold.
+    static var text: [String: Any] { ["type": "string", "maxLength": 2_000, "pattern": "^[^\\x00]*$"] }
+    /// A host name or address, a user name: no spaces, no NUL.
+    static func word(_ maximum: Int) -> [String: Any] { ["type": "string", "minLength": 1, "maxLength": maximum, "pattern": "^[^\\s\\x00]+$"] }
+    static var positive: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 1_000_000_000] }
+    static var port: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 65_535] }
+    /// Resources a request gives: each positive.
+    static var resourcesRequest: [String: Any] { closed(["cpu_millicores": positive, "memory_mb": positive, "disk_gb": positive]) }
+    static var stepID: [String: Any] { ["type": "string", "pattern": "^[a-z0-9_]{1,64}$"] }
 
     static var schemas: [String: Any] {
         [
@@ -290,21 +328,29 @@ public enum OpenAPIDocument {
             "Verify": object(["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger], required: ["ok"]),
             "Organization": object(["id": string, "name": string], required: ["id"]),
             "Project": object(["id": string, "organization_id": string, "name": string], required: ["id"]),
-            "DeployRequest": object(
+            "DeployRequest": closed(
                 [
-                    "environment_id": string, "project_id": string, "git_branch": string, "git_commit": string, "git_tag": string,
-                    "git_message": string, "git_author": string, "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)],
+                    "environment_id": identifier, "project_id": identifier, "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName,
+                    "git_message": text, "git_author": text,
+                    // Rollbacks and destroys have endpoints of their own.
+                    "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.filter { $0 != .rollback && $0 != .destroy }.map(\.rawValue)],
                     "force": boolean,
                 ], required: ["environment_id"]),
-            "EnvironmentDeployRequest": object(["git_branch": string, "git_commit": string, "git_tag": string, "git_message": string, "force": boolean]),
-            "CancelRequest": object(["reason": string]),
-            "OrganizationRequest": object(["id": string, "name": string, "quota": resources], required: ["id"]),
-            "ProjectRequest": object(["id": string, "organization_id": string, "name": string, "repository": string], required: ["id", "organization_id"]),
-            "ConfigurationRequest": object(
+            "EnvironmentDeployRequest": closed(["git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "git_message": text, "force": boolean]),
+            "CancelRequest": closed(["reason": text]),
+            "OrganizationRequest": closed(["id": identifier, "name": text, "quota": resourcesRequest], required: ["id"]),
+            "ProjectRequest": closed(
+                ["id": identifier, "organization_id": identifier, "name": text, "repository": text], required: ["id", "organization_id"]),
+            "ConfigurationRequest": closed(
                 [
-                    "host": string, "ssh_user": string, "ssh_port": integer, "pipeline": array(string), "cpu_millicores": integer, "memory_mb": integer,
-                    "disk_gb": integer, "branch": string, "auto_deploy": boolean, "server": string,
-                    "settings": ["type": "object", "additionalProperties": string],
+                    "host": word(253), "ssh_user": word(32), "ssh_port": port,
+                    "pipeline": ["type": "array", "items": stepID, "minItems": 1, "maxItems": 64, "uniqueItems": true],
+                    "cpu_millicores": positive, "memory_mb": positive, "disk_gb": positive, "branch": gitName, "auto_deploy": boolean,
+                    "server": identifier,
+                    "settings": [
+                        "type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z_][a-z0-9_]{0,63}$"],
+                        "additionalProperties": text,
+                    ],
                 ]),
             "Server": object(
                 [
@@ -313,21 +359,23 @@ public enum OpenAPIDocument {
                     "environments": array(string), "removed": boolean,
                 ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
             "ServerList": array(ref("Server")),
-            "ServerRequest": object(
+            "ServerRequest": closed(
                 [
-                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_path": string,
-                    "key_fingerprint": string, "host_key_fingerprint": string, "host_key_type": string, "capacity": resources,
+                    "id": identifier, "organization_id": identifier, "host": word(253), "port": port, "user": word(32), "key_path": word(4_096),
+                    "key_fingerprint": word(128), "host_key_fingerprint": word(128), "host_key_type": word(64), "capacity": resourcesRequest,
                 ], required: ["id", "organization_id", "host", "key_path", "key_fingerprint", "host_key_fingerprint", "capacity"]),
             "Token": object(
                 ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
                 required: ["id", "role", "revoked"]),
             "TokenList": array(ref("Token")),
             "IssuedToken": object(["token": string, "record": ref("Token")], required: ["token", "record"]),
-            "TokenRequest": object(
+            "TokenRequest": closed(
                 [
-                    "name": string, "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": string, "project_id": string,
+                    "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00]*\\S[^\\x00]*$"],
+                    "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": identifier, "project_id": identifier,
                     "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
-                ], required: ["name", "role"]),
+                ], required: ["name", "role"]
+            ).merging(["allOf": tokenScopeRules]) { $1 },
             "Me": object(
                 ["token_id": string, "name": string, "role": string, "organization_id": nullableString, "project_id": nullableString, "permissions": array(string)],
                 required: ["token_id", "role", "permissions"]),
@@ -340,14 +388,19 @@ public enum OpenAPIDocument {
                         "properties": ["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger, "verified_at": string],
                     ],
                 ], required: ["head_position", "unsealed_events"]),
-            "WebhookSecretRequest": object(["secret": ["type": "string", "minLength": 16, "maxLength": 256]], required: ["secret"]),
+            "WebhookSecretRequest": closed(["secret": ["type": "string", "minLength": 16, "maxLength": 256, "pattern": "^[^\\x00]*$"]], required: ["secret"]),
             "WebhookAnswer": object(
                 [
                     "delivery_id": string, "project_id": string, "event": string, "branch": string, "commit": string, "mode": string,
                     "deployments": array(object(["environment_id": string, "deployment_id": string, "mode": string])),
                     "skipped": array(object(["environment_id": string, "code": string, "message": string])),
                 ], required: ["delivery_id", "deployments"]),
-            "EnvironmentRequest": object(["id": string, "project_id": string, "name": string, "configuration": ref("ConfigurationRequest")], required: ["id", "project_id"]),
+            "EnvironmentRequest": closed(
+                [
+                    "id": identifier, "project_id": identifier, "name": text,
+                    // A first configuration says where to deploy: a host, or a registered server.
+                    "configuration": ["allOf": [ref("ConfigurationRequest"), ["anyOf": [["required": ["host"]], ["required": ["server"]]]]]],
+                ], required: ["id", "project_id"]),
         ]
     }
 }

@@ -21,13 +21,15 @@ public enum DeploymentDecisions {
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
         request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil
     ) throws -> Decision {
+        // What is deployed to matters first: a missing, unconfigured or busy environment is
+        // refused as such, whatever the request says.
+        let environment = try available(environment)
         guard git.namesSomething else {
             throw CommandRejection(.invalid, "a deployment names at least one of branch, commit or tag")
         }
         guard trigger != .rollback, trigger != .destroy else {
             throw CommandRejection(.invalid, "use rollback or destroy for a \(trigger.rawValue) deployment")
         }
-        let environment = try available(environment)
         if !force, environment.status == .running, let current = environment.currentRelease, current.git.identity == git.identity,
             current.configuration == environment.configuration
         {
