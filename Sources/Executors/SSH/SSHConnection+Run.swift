@@ -80,12 +80,15 @@ extension SSHConnection {
             // The command has not even reported its group yet: closing the channel is all we can do.
             return StopReport(processGroup: nil, signal: "none", elapsedMs: 0)
         }
-        let tenths = max(1, grace.wholeMilliseconds / 100)
         // Zombies (members that died but whose adopter has not reaped them yet) do not count as alive.
         let alive = "{ if command -v ps >/dev/null 2>&1; then ps -eo pgid=,stat= | awk '$1==\(group) && $2 !~ /^Z/ {f=1} END {exit !f}'; "
             + "else kill -0 -\(group) 2>/dev/null; fi; }"
-        let script = "kill -TERM -\(group) 2>/dev/null || exit 0; i=0; while [ $i -lt \(tenths) ]; do "
-            + "\(alive) || exit 0; sleep 0.1; i=$((i+1)); done; kill -KILL -\(group) 2>/dev/null; exit 9"
+        // The grace period is timed by a sleep of its own, not by counting polls: on a loaded
+        // host one `ps` can take most of a second, and twenty of them outlasted the deadline.
+        let milliseconds = max(100, grace.wholeMilliseconds)
+        let seconds = "\(milliseconds / 1_000).\(String(format: "%03d", milliseconds % 1_000))"
+        let script = "kill -TERM -\(group) 2>/dev/null || exit 0; sleep \(seconds) & timer=$!; while kill -0 $timer 2>/dev/null; do "
+            + "\(alive) || { kill $timer 2>/dev/null; exit 0; }; sleep 0.1; done; kill -KILL -\(group) 2>/dev/null; exit 9"
         let status = try runShort(script, deadline: .now + grace + .seconds(10))
         return StopReport(processGroup: group, signal: status == 9 ? "KILL" : "TERM", elapsedMs: since.duration(to: .now).wholeMilliseconds)
     }
