@@ -42,6 +42,7 @@ struct ServedGateway: Sendable {
                 return ServedGateway(pid: pid, url: "http://127.0.0.1:\(port)", exit: exit, directory: directory)
             }
             if let status = exit.status {
+                try? FileManager.default.removeItem(at: directory)
                 throw LedgerError(.unavailable, "ledger serve ended (status \(status)) before it listened: \(log.suffix(600))")
             }
             try await Task.sleep(for: .milliseconds(50))
