@@ -100,25 +100,8 @@ public final class TokenCache: Sendable {
     /// Listens for revocations until cancelled, reconnecting after failures; the cache is in
     /// use only meanwhile.
     public func run() async {
-        var failures = 0
-        while !Task.isCancelled {
-            do {
-                try await client.withLiveConnection { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
-                        self.setListening(true)
-                        for try await notification in notifications { self.forget(tokenID: notification.payload) }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { break }
-                failures += 1
-                logger.warning("token revocations unheard; checking every token in the database", metadata: [
-                    "error": "\(PostgresErrorText.safe(error))",
-                ])
-            }
-            setListening(false)
-            do { try await Task.sleep(for: reconnectDelay * min(max(failures, 1), 10)) } catch { break }
-        }
-        setListening(false)
+        await ListeningConnection(client: client, channel: Self.channel, reconnectDelay: reconnectDelay, logger: logger).run(
+            lostMessage: "token revocations unheard; checking every token in the database",
+            connected: { _ in self.setListening(true) }, heard: { self.forget(tokenID: $0) }, lost: { self.setListening(false) })
     }
 }

@@ -40,42 +40,22 @@ public final class HeadListener: Service, Sendable {
     /// Listens until cancelled or the service group shuts down, reconnecting after failures.
     public func run() async throws {
         state.withLock { $0.running = true }
-        defer {
-            state.withLock { $0.running = false }
-            setListening(false)
-        }
-        await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                do {
-                    try await self.listenOnce()
-                } catch {
-                    if Task.isCancelled { return }
-                    failures += 1
-                    self.logger.warning(
-                        "head listener lost the database; reconnecting", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-                }
-                self.setListening(false)
-                do { try await Task.sleep(for: self.reconnectDelay * min(max(failures, 1), 10)) } catch { return }
-            }
-        }
-    }
-
-    private func listenOnce() async throws {
+        defer { state.withLock { $0.running = false } }
         let logger = logger
-        try await client.withLiveConnection { connection in
-            try await connection.listen(on: EventStore.notificationChannel) { notifications in
-                // Read after LISTEN, so that no commit falls between the two.
-                var head: Int64 = 0
-                for try await position in try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
-                    head = position
-                }
-                self.publish(head)
-                self.setListening(true)
-                for try await notification in notifications {
-                    if let position = Int64(notification.payload) { self.publish(position) }
-                }
-            }
+        let listening = ListeningConnection(client: client, channel: EventStore.notificationChannel, reconnectDelay: reconnectDelay, logger: logger)
+        await cancelWhenGracefulShutdown {
+            await listening.run(
+                lostMessage: "head listener lost the database; reconnecting",
+                connected: { connection in
+                    // Read after LISTEN, so that no commit falls between the two.
+                    var head: Int64 = 0
+                    for try await position in try await connection.query("SELECT position FROM ledger.head", logger: logger).decode(Int64.self) {
+                        head = position
+                    }
+                    self.publish(head)
+                    self.setListening(true)
+                },
+                heard: { if let position = Int64($0) { self.publish(position) } }, lost: { self.setListening(false) })
         }
     }
 
