@@ -100,7 +100,9 @@ extension GatewayServer {
                 if states.count == filter.limit, let last = states.last {
                     headers[.xNextCursor] = ListCursor.make("deployments", position: last.requestedPosition)
                 }
-                if let total = try await reader.deploymentCount(filter, upTo: DeploymentListQuery.countedTotal) {
+                // A first page that is not full is the whole list: its total needs no count.
+                let whole = filter.skip == 0 && filter.beforePosition == nil && states.count < filter.limit
+                if let total = whole ? states.count : try await reader.deploymentCount(filter, upTo: DeploymentListQuery.countedTotal) {
                     headers[.xTotalCount] = String(total)
                 }
                 return try keeping(.list(scope), states.map { DeploymentBody($0, position: position) }, position: position, of: nil, headers: headers)
