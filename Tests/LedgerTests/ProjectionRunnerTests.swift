@@ -100,6 +100,28 @@ import Testing
         }
     }
 
+    @Test func aReaderTakesOverFromAnActiveRunnerThatGoesAwayWhileItWaits() async throws {
+        try await TestDatabase.withDatabase { db in
+            let history = SyntheticHistory.oneOrganisation(environments: 2)
+            try await history.append(events: 300, to: db.store)
+            let projection = ProjectionCatalog.named("progress")!
+            let head = try await db.store.headPosition()
+            // Another process holds the runner lock without working, as a killed projector's server
+            // process does until it notices its client is gone; then it lets go.
+            let caughtUp = try await db.client.withConnection { holder in
+                try await holder.query(
+                    "SELECT pg_advisory_lock(\(ProjectionRegistry.runnerLockClass), hashtext(\(projection.name)))", logger: TestDatabase.logger)
+                let reader = Task { try await ProjectionRebuildTests.runner(projection, db).catchUp(timeout: .seconds(60)) }
+                try await Task.sleep(for: .milliseconds(500))
+                try await holder.query(
+                    "SELECT pg_advisory_unlock(\(ProjectionRegistry.runnerLockClass), hashtext(\(projection.name)))", logger: TestDatabase.logger)
+                return try await withTimeout(.seconds(30)) { try await reader.value }
+            }
+            #expect(caughtUp)
+            #expect(try await status(db, "progress").position == head)
+        }
+    }
+
     @Test func aBadEventFailsOnlyItsOwnProjectionInASharedRebuild() async throws {
         try await TestDatabase.withDatabase { db in
             let history = SyntheticHistory.oneOrganisation(environments: 2)

@@ -68,24 +68,25 @@ public struct ProjectionRunner: Sendable {
     /// Brings the live copy up to `position` (the head as it is now when nil) and returns —
     /// read-your-writes for a caller that just wrote: pass the position its append returned.
     /// When another runner is active it waits (up to `timeout`) for that one to get there
-    /// instead. Returns false when the projection could not catch up (stopped by a bad event,
-    /// or the active runner is behind).
+    /// instead, and takes over if that runner goes away meanwhile (a killed projector's lock is
+    /// only freed once its server process notices). Returns false when the projection could not
+    /// catch up (stopped by a bad event, or the active runner is behind).
     @discardableResult
     public func catchUp(through position: Int64? = nil, timeout: Duration = .seconds(30)) async throws -> Bool {
         let head: Int64 = if let position { position } else { try await store.headPosition() }
         return try await client.withLiveConnection { connection in
-            if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
-                do {
-                    let caughtUp = try await catchUpHoldingLock(to: head, on: connection)
-                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
-                    return caughtUp
-                } catch {
-                    await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
-                    throw error
-                }
-            }
             let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
+            while true {
+                if try await registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
+                    do {
+                        let caughtUp = try await catchUpHoldingLock(to: head, on: connection)
+                        await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                        return caughtUp
+                    } catch {
+                        await registry.release(ProjectionRegistry.runnerLockClass, on: connection)
+                        throw error
+                    }
+                }
                 if try await ProjectionSchema.live(projection).exists(on: connection, logger: logger),
                     try await ProjectionSchema.live(projection).checkpoint(on: connection, logger: logger).position >= head
                 {
@@ -93,9 +94,9 @@ public struct ProjectionRunner: Sendable {
                 }
                 // Stopped by a bad event, the active runner will not get there: say so now.
                 if try await registry.row(on: connection)?.failed == true { return false }
+                guard ContinuousClock.now < deadline else { return false }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            return false
         }
     }
 }
