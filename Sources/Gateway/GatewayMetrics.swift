@@ -52,7 +52,8 @@ public struct GatewayMetrics: Sendable {
     ) -> [UInt8] {
         let now = PrometheusCollectorRegistry()
         func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = [], _ value: Double) {
-            now.makeGauge(name: name, labels: labels, help: help).set(value)
+            // The unit is part of each name already; an empty unit adds nothing to it.
+            now.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels).set(value)
         }
         gauge("ledger_head_position", "Global position of the newest event in the log.", [], Double(head))
         for projection in projections {
