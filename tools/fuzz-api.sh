@@ -19,11 +19,15 @@ fi
 database="fuzz_$(date +%s)_$$"
 psql -q "$server_url" -c "CREATE DATABASE $database" >/dev/null
 port=$(free_port)
-log=$(mktemp)
+# The demo's repository and deploy path in a directory of their own, its app on a free port:
+# nothing shared with a `make run` in this checkout.
+work=$(mktemp -d)
+log="$work/service.log"
+app_port=$(free_port); while [ "$app_port" = "$port" ]; do app_port=$(free_port); done
 DATABASE_URL="${server_url%/*}/$database" .build/debug/ledger run --demo --demo-interval 5 --listen "127.0.0.1:$port" \
-  --deploy-rate-limit off --webhook-rate-limit off >"$log" 2>&1 &
+  --data-dir "$work/data" --demo-app-port "$app_port" --deploy-rate-limit off --webhook-rate-limit off >"$log" 2>&1 &
 service=$!
-cleanup() { kill -TERM "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true; psql -q "$server_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true; rm -f "$log"; }
+cleanup() { kill -TERM "$service" 2>/dev/null || true; wait "$service" 2>/dev/null || true; psql -q "$server_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do grep -q "HTTP API on" "$log" && break; sleep 0.2; done
 token=$(grep -o 'ldg_[A-Za-z0-9]*' "$log" | head -n 1)
