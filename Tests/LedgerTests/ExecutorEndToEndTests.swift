@@ -70,6 +70,26 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    @Test func stoppingTheWorkerDuringARemoteStepStopsItAndReleasesTheHostsDeployLock() async throws {
+        try await withHost(versions: [("v1", true)], installCommand: "echo installing; sleep 120 & echo sleeper $!; wait") { host in
+            let id = try await host.deploy(commit: host.commits[0])
+            var sleeper: Int32?
+            try await waitUntil("the long step runs on the host", within: .seconds(60)) {
+                sleeper = try await host.logLines(id).first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.dropFirst(8)) }
+                return sleeper != nil
+            }
+            #expect(FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"), "the running deployment holds the lock")
+            // As SIGINT/SIGTERM stop `ledger work`: the worker's task is cancelled.
+            await host.stopWorker()
+            #expect(try await ShellCommand.run("ps -o stat= -p \(try #require(sleeper)) | grep -qv '^Z'") != 0, "the step's child is gone")
+            #expect(
+                !FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"),
+                "the next deployment to this host need not wait for the lock to expire")
+            // Failing it is left to the worker that takes it over once the lease expires.
+            #expect(try await host.service.deployment(id)?.status.isTerminal == false)
+        }
+    }
+
     @Test func aRollbackToAReleaseNoLongerOnTheHostFailsBeforeTouchingAnything() async throws {
         try await withHost(versions: [("v1", true), ("v2", true)]) { host in
             let v1 = try await host.deploy(commit: host.commits[0])
@@ -141,6 +161,8 @@ struct Host: Sendable {
     let commits: [String]
     let port: Int
     let directory: String
+    /// Stops the worker as its service's shutdown does (cancels it) and waits for it to end.
+    let stopWorker: @Sendable () async -> Void
     var deployPath: String { directory + "/deploy" }
 
     func deploy(commit: String) async throws -> String {
@@ -210,7 +232,10 @@ func withHost(
             pipelines: try PipelineLoader.loadAll(directory: ExecutorEndToEndTests.pipelines), logger: TestDatabase.logger,
             openRunner: RunnerChoice.factory(service: service, localDirectory: nil))
         let working = Task { try await worker.work(untilIdle: false) }
-        let host = Host(server: server, service: service, commits: commits, port: port, directory: directory)
+        let host = Host(server: server, service: service, commits: commits, port: port, directory: directory) {
+            working.cancel()
+            _ = try? await working.value
+        }
         do {
             try await body(host)
         } catch {

@@ -111,11 +111,16 @@ extension DeploymentJob {
         }
     }
 
-    /// Runs the pipeline's cleanup (release the host's deploy lock) after a failure or cancel.
-    func cleanUp(_ plan: ExecutionPlan) async -> Bool {
+    /// Runs the pipeline's cleanup (release the host's deploy lock) after a failure, a cancel,
+    /// or the worker's own stop. It runs in a task of its own: a worker that is being stopped
+    /// must still release the lock, and its cancellation would stop the cleanup before it ran.
+    func cleanUp(_ plan: ExecutionPlan, timeout: Duration = .seconds(60)) async -> Bool {
         guard let cleanup = plan.pipeline.cleanup, let runner = connection.withLock({ $0 }) else { return false }
-        let outcome = try? await runner.run(CommandTemplate.render(cleanup, values: plan.values), timeout: .seconds(60), stop: StopSwitch()) { _ in }
-        return outcome?.succeeded == true
+        let command = CommandTemplate.render(cleanup, values: plan.values)
+        return await Task {
+            let outcome = try? await runner.run(command, timeout: timeout, stop: StopSwitch()) { _ in }
+            return outcome?.succeeded == true
+        }.value
     }
 
     /// Connecting failed for good: a refusal (wrong host key), or transient errors past every retry (`attempts`).

@@ -53,6 +53,7 @@ final class DeploymentJob: Sendable {
     }
 
     private func claimAndExecute() async {
+        var claimed: ExecutionPlan?
         do {
             guard let (state, _) = try await tracker.refresh(), !state.status.isTerminal else { return }
             if state.status == .building || state.status == .deploying {
@@ -67,6 +68,7 @@ final class DeploymentJob: Sendable {
                 return
             }
             try await write { [self] state, _ in try fence.claim(state, pipeline: plan.pipeline.name, steps: plan.pipeline.stepIDs) }
+            claimed = plan
             logger.info("claimed", metadata: ["deploy.pipeline": "\(plan.pipeline.name)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { [self] in try await renewLease() }
@@ -80,7 +82,13 @@ final class DeploymentJob: Sendable {
         } catch let rejection as CommandRejection {
             logger.warning("a write was refused: stopped", metadata: ["reason": "\(rejection.message)"])
         } catch is CancellationError {
-            logger.info("stopped with the worker; the lease will expire and another worker takes over")
+            // The step's process group was stopped with the worker (its runner's stop switch):
+            // release the host's deploy lock too, or every deployment there would fail on it
+            // until it expires. The deployment itself is failed by whoever takes it over.
+            let released = if let claimed { await cleanUp(claimed, timeout: .seconds(5)) } else { false }
+            logger.info(
+                "stopped with the worker; the lease will expire and another worker takes over",
+                metadata: ["deploy.lock_released": "\(released)"])
         } catch {
             logger.error("deployment job failed", metadata: ["error": "\(error)"])
         }
