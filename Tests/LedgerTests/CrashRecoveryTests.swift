@@ -122,6 +122,28 @@ import Testing
         }
     }
 
+    @Test func aStopShutsEveryServiceDownInTurnAndCancelsNone() async throws {
+        try await TestDatabase.withDatabase { db in
+            let pipelines = ExecutorEndToEndTests.pipelines
+            let service = try await LedgerBinary.start(
+                "run --work --pipelines \(ShellCommand.quote(pipelines)) --listen 127.0.0.1:0 --log-level debug", databaseURL: db.url.connectionString)
+            defer { service.signal(SIGKILL) }
+            try await waitUntil("the API listens and the worker works") {
+                service.errors.contains("HTTP API on") && service.errors.contains("[Executors] working")
+            }
+            service.signal(SIGTERM)
+            let ended = await service.wait()
+            #expect(ended.status == 143)
+            // One service that throws while it stops makes ServiceLifecycle cancel all the others,
+            // cutting their graceful shutdown short (the HTTP server then logs errors).
+            #expect(!ended.errors.contains("Service threw error during graceful shutdown"), "\(ended.errors.suffix(3_000))")
+            #expect(!ended.errors.contains("Caught cancellation"))
+            let errorLines = ended.errors.split(separator: "\n").filter { $0.contains(" error ledger") }
+            #expect(errorLines.isEmpty, "\(errorLines)")
+            #expect(ended.errors.contains("Service lifecycle ended"))
+        }
+    }
+
     @Test func anIdleServiceHoldsAtMostThreeConnections() async throws {
         try await TestDatabase.withDatabase { db in
             let service = try await LedgerBinary.start("run --listen off", databaseURL: db.url.connectionString)

@@ -29,7 +29,7 @@ public struct Watchdog: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var queue = RequestQueue()
             while !Task.isCancelled {
                 do {
@@ -40,7 +40,9 @@ public struct Watchdog: Service {
                 } catch {
                     logger.warning("watchdog could not look at deployments; trying again", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                // A stop ends the watch; thrown, it would make the service group cancel every
+                // other service instead of letting them stop in turn.
+                do { try await Task.sleep(for: interval) } catch { return }
             }
         }
     }
