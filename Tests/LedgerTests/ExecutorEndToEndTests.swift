@@ -50,13 +50,8 @@ struct ExecutorEndToEndTests {
     }
 
     @Test func cancellingDuringALongRemoteStepLeavesNoProcessOfItOnTheHost() async throws {
-        try await withHost(versions: [("v1", true)], installCommand: "echo installing; sleep 120 & echo sleeper $!; wait") { host in
-            let id = try await host.deploy(commit: host.commits[0])
-            var sleeper: Int32?
-            try await waitUntil("the long step runs on the host", within: .seconds(60)) {
-                sleeper = try await host.logLines(id).first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.dropFirst(8)) }
-                return sleeper != nil
-            }
+        try await withHost(versions: [("v1", true)], installCommand: Host.longInstall) { host in
+            let (id, sleeper) = try await host.deployIntoTheLongStep()
             try await host.service.cancel(id, reason: "wrong branch", context: .init(actor: "ana"))
             try await host.waitFor(id, .cancelled)
             let records = try await host.service.records(of: DomainIDs.deploymentStream(id))
@@ -66,22 +61,17 @@ struct ExecutorEndToEndTests {
             #expect(!FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"))
             let group = try #require(stopped.processGroup)
             #expect(try await processGroupIsGone(group), "no process of the step's group is left (ps)")
-            #expect(try await ShellCommand.run("ps -o stat= -p \(try #require(sleeper)) | grep -qv '^Z'") != 0, "the step's child is gone")
+            #expect(try await ShellCommand.run("ps -o stat= -p \(sleeper) | grep -qv '^Z'") != 0, "the step's child is gone")
         }
     }
 
     @Test func stoppingTheWorkerDuringARemoteStepStopsItAndReleasesTheHostsDeployLock() async throws {
-        try await withHost(versions: [("v1", true)], installCommand: "echo installing; sleep 120 & echo sleeper $!; wait") { host in
-            let id = try await host.deploy(commit: host.commits[0])
-            var sleeper: Int32?
-            try await waitUntil("the long step runs on the host", within: .seconds(60)) {
-                sleeper = try await host.logLines(id).first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.dropFirst(8)) }
-                return sleeper != nil
-            }
+        try await withHost(versions: [("v1", true)], installCommand: Host.longInstall) { host in
+            let (id, sleeper) = try await host.deployIntoTheLongStep()
             #expect(FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"), "the running deployment holds the lock")
             // As SIGINT/SIGTERM stop `ledger work`: the worker's task is cancelled.
             await host.stopWorker()
-            #expect(try await ShellCommand.run("ps -o stat= -p \(try #require(sleeper)) | grep -qv '^Z'") != 0, "the step's child is gone")
+            #expect(try await ShellCommand.run("ps -o stat= -p \(sleeper) | grep -qv '^Z'") != 0, "the step's child is gone")
             #expect(
                 !FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"),
                 "the next deployment to this host need not wait for the lock to expire")
@@ -184,6 +174,21 @@ struct Host: Sendable {
             }
             return state?.status == status
         }
+    }
+
+    /// An install step that runs for two minutes, naming its background child in the log.
+    static let longInstall = "echo installing; sleep 120 & echo sleeper $!; wait"
+
+    /// Deploys v1 and returns once its long install step runs on the host: the deployment and
+    /// the pid of the step's child.
+    func deployIntoTheLongStep() async throws -> (id: String, sleeper: Int32) {
+        let id = try await deploy(commit: commits[0])
+        var sleeper: Int32?
+        try await waitUntil("the long step runs on the host", within: .seconds(60)) {
+            sleeper = try await logLines(id).first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.dropFirst(8)) }
+            return sleeper != nil
+        }
+        return (id, try #require(sleeper))
     }
 
     func logLines(_ id: String) async throws -> [String] {
