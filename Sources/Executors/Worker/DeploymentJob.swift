@@ -85,10 +85,10 @@ final class DeploymentJob: Sendable {
             // The step's process group was stopped with the worker (its runner's stop switch):
             // release the host's deploy lock too, or every deployment there would fail on it
             // until it expires. The deployment itself is failed by whoever takes it over.
-            let released = if let claimed { await cleanUp(claimed, timeout: .seconds(5)) } else { false }
+            let cleaned = if let claimed { await cleanUp(claimed, timeout: .seconds(5)) } else { false }
             logger.info(
                 "stopped with the worker; the lease will expire and another worker takes over",
-                metadata: ["deploy.lock_released": "\(released)"])
+                metadata: ["deploy.cleanup_ran": "\(cleaned)"])
         } catch {
             logger.error("deployment job failed", metadata: ["error": "\(error)"])
         }
