@@ -138,8 +138,11 @@ struct DemoLoop: Sendable {
     func run() async throws {
         let service = DeploymentService(store: session.store, source: "demo")
         let demo = CommandContext(actor: "demo", source: "demo")
+        // Demo deployments take seconds: a deploy lock left by a demo killed outright (one
+        // stopped with Ctrl-C releases it) expires in two minutes rather than the pipeline's hour.
         let settings = [
             "app_port": "\(appPort)", "health_url": "http://127.0.0.1:\(appPort)/", "health_attempts": "5", "keep_releases": "3",
+            "lock_minutes": "2",
         ]
         if try await service.organisation("demo") == nil {
             try await service.createOrganisation(
