@@ -15,13 +15,36 @@ public struct SSHServer: Sendable {
     public var hostPublicKeyPath: String { directory + "/host_key.pub" }
 
     /// Generates keys, writes the configuration and starts `sshd`, waiting until it answers.
-    public static func start() async throws -> SSHServer {
+    /// Another process may take the free port before sshd binds it (tests and the machine's
+    /// own connections draw from the same ports): then it starts again on another one.
+    /// `port` is where to try first (tests pass a taken one); by default a free one.
+    public static func start(port firstPort: Int? = nil) async throws -> SSHServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-sshd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let server = SSHServer(directory: directory, port: try freePort(), user: ProcessInfo.processInfo.environment["USER"] ?? currentUser())
+        let user = ProcessInfo.processInfo.environment["USER"] ?? currentUser()
+        var server = SSHServer(directory: directory, port: try firstPort ?? freePort(), user: user)
         try await server.generateKeys()
+        // sshd insists on its privilege-separation directory when started as root.
+        if getuid() == 0 { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
+        var attempt = 1
+        while true {
+            try server.writeConfiguration()
+            try? FileManager.default.removeItem(atPath: directory + "/sshd.log")
+            let started = try await ShellCommand.run("/usr/sbin/sshd -f \(q(directory + "/sshd_config")) -E \(q(directory + "/sshd.log"))")
+            guard started == 0 else { throw SSHServerFailed(message: "sshd did not start; see \(directory)/sshd.log") }
+            do {
+                try await server.waitUntilListening()
+                return server
+            } catch let failure as SSHServerFailed where failure.portTaken && attempt < 5 {
+                attempt += 1
+                server = SSHServer(directory: directory, port: try freePort(), user: user)
+            }
+        }
+    }
+
+    private func writeConfiguration() throws {
         let config = """
-            Port \(server.port)
+            Port \(port)
             ListenAddress 127.0.0.1
             HostKey \(directory)/host_key
             PidFile \(directory)/sshd.pid
@@ -37,12 +60,6 @@ public struct SSHServer: Sendable {
             LogLevel ERROR
             """
         try config.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
-        // sshd insists on its privilege-separation directory when started as root.
-        if getuid() == 0 { try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
-        let started = try await ShellCommand.run("/usr/sbin/sshd -f \(q(directory + "/sshd_config")) -E \(q(directory + "/sshd.log"))")
-        guard started == 0 else { throw SSHServerFailed(message: "sshd did not start; see \(directory)/sshd.log") }
-        try await server.waitUntilListening()
-        return server
     }
 
     /// The host key's fingerprint as OpenSSH computes it (`ssh-keygen -l`), to compare ours with.
@@ -61,9 +78,19 @@ public struct SSHServer: Sendable {
         try await waitUntilListening()
     }
 
+    /// sshd writes its pid file only once its socket is bound: a connection that succeeds
+    /// before that reached whoever else holds the port.
     private func waitUntilListening() async throws {
         for _ in 0..<100 {
-            if try await ShellCommand.run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null") == 0 { return }
+            if FileManager.default.fileExists(atPath: directory + "/sshd.pid"),
+                try await ShellCommand.run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port)' 2>/dev/null") == 0
+            {
+                return
+            }
+            let log = (try? String(contentsOfFile: directory + "/sshd.log", encoding: .utf8)) ?? ""
+            if log.contains("Cannot bind any address") {
+                throw SSHServerFailed(message: "sshd could not bind port \(port); see \(directory)/sshd.log", portTaken: true)
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw SSHServerFailed(message: "sshd did not accept connections within 10 s; see \(directory)/sshd.log")
@@ -84,7 +111,8 @@ public struct SSHServer: Sendable {
     }
 
     private func stopServer() async {
-        _ = try? await ShellCommand.run("[ -f \(q(directory + "/sshd.pid")) ] && kill $(cat \(q(directory + "/sshd.pid"))) 2>/dev/null; sleep 0.2")
+        let pidFile = q(directory + "/sshd.pid")
+        _ = try? await ShellCommand.run("[ -f \(pidFile) ] && kill $(cat \(pidFile)) 2>/dev/null; sleep 0.2; rm -f \(pidFile)")
     }
 
     private func generateKeys() async throws {
@@ -105,6 +133,8 @@ private func q(_ word: String) -> String { ShellCommand.quote(word) }
 /// The loopback sshd could not be set up.
 public struct SSHServerFailed: Error, CustomStringConvertible {
     public var message: String
+    /// sshd found its port taken by another process.
+    public var portTaken = false
     public var description: String { message }
 }
 

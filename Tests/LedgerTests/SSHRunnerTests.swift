@@ -17,6 +17,28 @@ struct SSHRunnerTests {
         #expect(key.fingerprint == (try await server.hostKeyFingerprint()))
     }
 
+    @Test func aLoopbackServerWhosePortIsTakenStartsOnAnotherOne() async throws {
+        // Another process listens on the port first.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, length) == 0 && listen(holder, 8) == 0 && getsockname(holder, $0, &length) == 0
+            }
+        }
+        try #require(listening)
+        let taken = Int(UInt16(bigEndian: address.sin_port))
+        let server = try await SSHServer.start(port: taken)
+        defer { Task { await server.stop() } }
+        #expect(server.port != taken)
+        let key = try await SSHConnection.hostKey(host: "127.0.0.1", port: server.port)
+        #expect(key.fingerprint == (try await server.hostKeyFingerprint()))
+    }
+
     @Test func aCommandStreamsBothOutputsAndItsExitStatusDecides() async throws {
         let server = try await SSHServer.start()
         defer { Task { await server.stop() } }
