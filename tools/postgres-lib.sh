@@ -17,9 +17,20 @@ as_pg_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Prints a TCP port nobody listens on.
+# Prints a TCP port nobody listens on, drawn from below the kernel's ephemeral range (so that no
+# outgoing connection takes it first).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c '
+import random, socket
+for port in [random.randrange(10000, 32000) for _ in range(50)] + [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); print(s.getsockname()[1]); break
+    except OSError:
+        pass
+    finally:
+        s.close()
+'
 }
 
 # start_throwaway_cluster DIR PORT: initdb (trust auth, superuser "ledger") and start on 127.0.0.1:PORT.

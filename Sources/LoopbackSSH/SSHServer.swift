@@ -138,19 +138,31 @@ public struct SSHServerFailed: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A free TCP port on loopback (bound, read, released).
+/// A free TCP port on loopback (bound, read, released), drawn at random from below the
+/// kernel's ephemeral range (32768 and up on Linux): a port the kernel hands out itself could
+/// become the local end of an outgoing connection (to PostgreSQL, say) before the caller's
+/// server binds it. Falls back to one the kernel picks when none of the tries is free.
 public func freePort() throws -> Int {
+    for _ in 0..<50 {
+        let candidate = Int.random(in: 10_000..<32_000)
+        if try bindLoopback(port: candidate) == candidate { return candidate }
+    }
+    guard let picked = try bindLoopback(port: 0) else { throw SSHServerFailed(message: "no free port on loopback") }
+    return picked
+}
+
+/// Binds 127.0.0.1:`port` (0: any), releases it, and returns the port it got, or nil when taken.
+private func bindLoopback(port: Int) throws -> Int? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SSHServerFailed(message: "cannot open a socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    guard bound else { throw SSHServerFailed(message: "no free port for sshd") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }
-
