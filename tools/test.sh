@@ -10,7 +10,7 @@ tools/install-deps.sh
 
 work=$(mktemp -d /tmp/ledger-test.XXXXXX)
 chmod 755 "$work"
-trap 'stop_throwaway_cluster "$work"' EXIT INT TERM
+trap 'stop_throwaway_cluster "$work/pg"; rm -rf "$work"' EXIT INT TERM
 port=$(free_port)
 echo "Starting a throwaway PostgreSQL on 127.0.0.1:$port under $work"
 start_throwaway_cluster "$work/pg" "$port"
