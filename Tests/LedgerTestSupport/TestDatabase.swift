@@ -112,6 +112,16 @@ public struct TestContext: Sendable {
 
 /// Builders for test events.
 public enum Fixture {
+    /// A command service on `db`'s store with organisation `acme` and its project `shop`, and
+    /// the operator context (actor `ops`) that created them.
+    public static func acmeShop(_ db: TestContext) async throws -> (DeploymentService, CommandContext) {
+        let service = DeploymentService(store: db.store, source: "test")
+        let ops = CommandContext(actor: "ops")
+        try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+        return (service, ops)
+    }
+
     public static func event(_ type: String = "Something", _ json: String = #"{"n":1}"#, id: UUID = UUID(), actor: String? = "tester") -> NewEvent {
         try! NewEvent(id: id, type: type, data: Data(json.utf8), metadata: EventMetadata(actor: actor, source: "test"))
     }

@@ -47,10 +47,7 @@ import Testing
 
     @Test func anIssuedTokenWorksUntilRevokedOrExpiredAndTheLogNeverHoldsItsSecret() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
-            let ops = CommandContext(actor: "ops")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            let (service, ops) = try await Fixture.acmeShop(db)
             let tokens = TokenStore(service: service, client: db.client, logger: TestDatabase.logger)
 
             let (secret, record) = try await tokens.issue(name: "ci", role: .projectAdmin, organisation: "acme", project: "shop", context: ops)

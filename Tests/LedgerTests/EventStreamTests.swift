@@ -196,10 +196,7 @@ import Testing
 
     /// `acme/shop/shop-prod` with one deployment requested, and an org admin's token.
     static func deploymentInProgress(_ db: TestContext) async throws -> (DeploymentService, String, String) {
-        let service = DeploymentService(store: db.store, source: "test")
-        let ops = CommandContext(actor: "ops")
-        try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+        let (service, ops) = try await Fixture.acmeShop(db)
         try await service.createEnvironment(
             id: "shop-prod", project: "shop", name: "prod",
             configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)

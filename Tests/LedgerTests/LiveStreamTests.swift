@@ -37,10 +37,7 @@ import Testing
     func withGateways(_ extra: String = "", _ body: @Sendable (Setup) async throws -> Void) async throws {
         try await TestDatabase.withDatabase { db in
             try await RedisServer.with { redis in
-                let service = DeploymentService(store: db.store, source: "test")
-                let ops = CommandContext(actor: "ops")
-                try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-                try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+                let (service, ops) = try await Fixture.acmeShop(db)
                 for id in ["shop-prod", "shop-staging"] {
                     try await service.createEnvironment(
                         id: id, project: "shop", name: id,

@@ -8,10 +8,7 @@ import Testing
 @Suite struct OutcomeRecordsTests {
     @Test func aNewDeploymentsStreamIsWhatTheLogHolds() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
-            let ops = CommandContext(actor: "ops")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            let (service, ops) = try await Fixture.acmeShop(db)
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",
                 configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 10, memoryMB: 1, diskGB: 1)), context: ops)

@@ -8,10 +8,7 @@ import Testing
 @Suite struct StreamFoldCacheTests {
     @Test func anOrganisationFoldedIncrementallyEqualsAFullFold() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
-            let ops = CommandContext(actor: "ops")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+            let (service, ops) = try await Fixture.acmeShop(db)
             @Sendable func createEnvironment(_ index: Int, through service: DeploymentService) async throws {
                 try await service.createEnvironment(
                     id: "env-\(index)", project: "shop", name: "env \(index)",
