@@ -127,9 +127,14 @@ struct BatchWriter: Sendable {
     private func send(_ write: Write, on connection: PostgresConnection) async throws -> Bool {
         switch write {
         case .statement(let statement):
-            var accepted = false
-            for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
-            return accepted
+            // In an explicit transaction: PostgresNIO ends a statement's rows at CommandComplete,
+            // but an implicit transaction commits only afterwards, at Sync. A connection dropped in
+            // between lost a write already answered as done; COMMIT answers after the commit.
+            return try await connection.inTransaction(logger: logger) { connection in
+                var accepted = false
+                for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
+                return accepted
+            }
         case .copy(let gate, let rows, let metadata, let hold):
             return try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
         }
