@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Ledger", "Projections", "LedgerZstd", "LedgerRedis",
+                "Ledger", "Projections", "Executors", "LedgerZstd", "LedgerRedis",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

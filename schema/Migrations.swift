@@ -25,5 +25,6 @@ public enum Migrations {
         Migration(6, "006_webhooks.sql", PackageResources._06_webhooks_sql),
         Migration(7, "007_verifications.sql", PackageResources._07_verifications_sql),
         Migration(8, "008_head_hash.sql", PackageResources._08_head_hash_sql),
+        Migration(9, "009_deliveries_per_project.sql", PackageResources._09_deliveries_per_project_sql),
     ]
 }

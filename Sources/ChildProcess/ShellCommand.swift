@@ -14,7 +14,13 @@ public enum ShellCommand {
         let arguments = ["/bin/sh", "-c", command]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ)
+        // Only 0–2 are inherited: a server started this way (PostgreSQL, Redis) must not hold
+        // the service's sockets after the service is gone.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        ChildEnvironment.closeInherited(&actions)
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ)
         guard spawned == 0 else { throw ShellCommandFailed(code: spawned) }
         return await withCheckedContinuation { continuation in
             var thread = pthread_t()

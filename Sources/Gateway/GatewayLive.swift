@@ -1,4 +1,5 @@
 import Foundation
+import Executors
 import Ledger
 import LedgerRedis
 import Logging
@@ -10,11 +11,15 @@ public struct GatewayOptions: Sendable {
     public var redis: RedisAddress?
     public var limits: RateLimiter.Limits
     public var feed: LiveFeed.Configuration
+    /// The organisations' key files, when this gateway runs where they are: registering a server
+    /// then also checks that its key logs in. Without it only the host key is checked.
+    public var keyring: Keyring?
 
-    public init(redis: RedisAddress? = nil, limits: RateLimiter.Limits = .none, feed: LiveFeed.Configuration = .init()) {
+    public init(redis: RedisAddress? = nil, limits: RateLimiter.Limits = .none, feed: LiveFeed.Configuration = .init(), keyring: Keyring? = nil) {
         self.redis = redis
         self.limits = limits
         self.feed = feed
+        self.keyring = keyring
     }
 }
 
@@ -25,12 +30,15 @@ final class GatewayLive: Sendable {
     let redis: RedisClient?
     let limiter: RateLimiter
     let metrics: GatewayMetrics
+    /// See ``GatewayOptions/keyring``.
+    let keyring: Keyring?
     private let signal: LiveSignal?
     private let subscriber: RedisSubscriber?
     private let relay: LiveRelay?
 
     init(options: GatewayOptions, store: EventStore, logger: Logger) {
         metrics = GatewayMetrics.bootstrap()
+        keyring = options.keyring
         if let address = options.redis {
             let redis = RedisClient(address: address)
             let signal = LiveSignal()

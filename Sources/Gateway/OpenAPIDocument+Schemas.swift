@@ -62,15 +62,28 @@ extension OpenAPIDocument {
     static var identifier: [String: Any] { ["type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,62}$"] }
     /// A commit, or its leading hex digits (at least 7).
     static var gitCommit: [String: Any] { ["type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"] }
-    static var gitName: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\s\\x00]+$"] }
+    /// A branch or tag: what `git check-ref-format` allows that can be said in a pattern (no
+    /// leading `-`, so never an option; no spaces, control characters or `~^:?*[\\`); the
+    /// domain refuses the rest (`..`, `@{`, `//`, a trailing `.` or `/`, `.lock`).
+    static var gitName: [String: Any] {
+        ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^-\\x00-\\x20\\x7F~^:?*\\[\\\\][^\\x00-\\x20\\x7F~^:?*\\[\\\\]*$"]
+    }
     /// Free text in a request: anything but NUL, which no stored text may hold.
     static var text: [String: Any] { ["type": "string", "maxLength": 2_000, "pattern": "^[^\\x00]*$"] }
     /// A host name or address, a user name: no spaces, no NUL.
     static func word(_ maximum: Int) -> [String: Any] { ["type": "string", "minLength": 1, "maxLength": maximum, "pattern": "^[^\\s\\x00]+$"] }
-    static var positive: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 1_000_000_000] }
     static var port: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 65_535] }
-    /// Resources a request gives: each positive.
-    static var resourcesRequest: [String: Any] { closed(["cpu_millicores": positive, "memory_mb": positive, "disk_gb": positive]) }
+    /// Resources a request gives: each positive and at most ``Resources/maximum``.
+    static var resourcesRequest: [String: Any] { closed(resourceFields) }
+    /// The three resource fields with their bounds.
+    static var resourceFields: [String: [String: Any]] {
+        let maximum = Resources.maximum
+        return [
+            "cpu_millicores": ["type": "integer", "minimum": 1, "maximum": maximum.cpuMillicores],
+            "memory_mb": ["type": "integer", "minimum": 1, "maximum": maximum.memoryMB],
+            "disk_gb": ["type": "integer", "minimum": 1, "maximum": maximum.diskGB],
+        ]
+    }
     static var stepID: [String: Any] { ["type": "string", "pattern": "^[a-z0-9_]{1,64}$"] }
 
     static var schemas: [String: Any] {
@@ -172,7 +185,8 @@ extension OpenAPIDocument {
                 [
                     "host": word(253), "ssh_user": word(32), "ssh_port": port,
                     "pipeline": ["type": "array", "items": stepID, "minItems": 1, "maxItems": 64, "uniqueItems": true],
-                    "cpu_millicores": positive, "memory_mb": positive, "disk_gb": positive, "branch": gitName, "auto_deploy": boolean,
+                    "cpu_millicores": resourceFields["cpu_millicores"]!, "memory_mb": resourceFields["memory_mb"]!,
+                    "disk_gb": resourceFields["disk_gb"]!, "branch": gitName, "auto_deploy": boolean,
                     "server": identifier,
                     "settings": [
                         "type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z_][a-z0-9_]{0,63}$"],
@@ -181,16 +195,16 @@ extension OpenAPIDocument {
                 ]),
             "Server": object(
                 [
-                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_path": string,
+                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_id": nullableString,
                     "key_fingerprint": string, "host_key_type": string, "host_key_fingerprint": string, "capacity": resources, "allocated": resources,
                     "environments": array(string), "removed": boolean,
                 ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
             "ServerList": array(ref("Server")),
             "ServerRequest": closed(
                 [
-                    "id": identifier, "organization_id": identifier, "host": word(253), "port": port, "user": word(32), "key_path": word(4_096),
-                    "key_fingerprint": word(128), "host_key_fingerprint": word(128), "host_key_type": word(64), "capacity": resourcesRequest,
-                ], required: ["id", "organization_id", "host", "key_path", "key_fingerprint", "host_key_fingerprint", "capacity"]),
+                    "id": identifier, "organization_id": identifier, "host": word(253), "port": port, "user": word(32), "key_id": identifier,
+                    "host_key_fingerprint": ["type": "string", "pattern": "^SHA256:[A-Za-z0-9+/=]{1,120}$"], "capacity": resourcesRequest,
+                ], required: ["id", "organization_id", "host", "key_id", "host_key_fingerprint", "capacity"]),
             "Token": object(
                 ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
                 required: ["id", "role", "revoked"]),

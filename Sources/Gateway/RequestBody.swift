@@ -3,8 +3,9 @@ import Hummingbird
 import Ledger
 
 /// Reads a JSON request body: at most ``maximumBytes`` (413 beyond), `application/json` only
-/// (415 otherwise), a JSON object that decodes (400 when it is not JSON, 422 naming the field
-/// that is missing or of the wrong type). Nothing is written before a body has passed.
+/// (415 otherwise), one strict JSON object (400 otherwise) that keeps to the OpenAPI document's
+/// schema of that body (422 naming the field: unknown, missing, of the wrong type, out of
+/// range, not matching its pattern). Nothing is written before a body has passed.
 enum RequestBody {
     static let maximumBytes = 64 * 1024
 
@@ -27,8 +28,13 @@ enum RequestBody {
         if String(decoding: data, as: UTF8.self).lowercased().contains("\\u0000") {
             throw APIError(.unprocessableContent, "invalid", "strings may not contain NUL characters (\\u0000)")
         }
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-            throw APIError(.badRequest, "bad_request", "the body must be one JSON object")
+        // Strict RFC 8259: no byte-order mark, no trailing comma, nothing after the object.
+        guard JSONObjectCheck.isObject(data), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw APIError(.badRequest, "bad_request", "the body must be one JSON object (RFC 8259: no byte-order mark, no trailing commas)")
+        }
+        // The document's schema of this body (named as its type is), enforced as documented.
+        if let schema = RequestSchema.requests[String(describing: T.self)], let problem = schema.problem(with: value) {
+            throw APIError(.unprocessableContent, "invalid", problem)
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

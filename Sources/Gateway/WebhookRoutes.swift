@@ -72,7 +72,7 @@ struct WebhookReceiver: Sendable {
         guard let delivery = header(provider.deliveryHeader), (1...128).contains(delivery.count) else {
             throw APIError.badRequest("the delivery id (\(provider.deliveryHeader)) is missing")
         }
-        if let first = try await secrets.answer(provider: provider.rawValue, delivery: delivery) {
+        if let first = try await secrets.answer(provider: provider.rawValue, project: project.projectID, delivery: delivery) {
             var response = Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: first)))
             response.headers[HTTPField.Name("X-Ledger-Duplicate-Delivery")!] = "true"
             return response

@@ -21,6 +21,6 @@ struct LedgerCommand: AsyncParsableCommand {
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
             RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
             AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
-            SimulateCommand.self, TokensCommand.self, WorkCommand.self, ServersCommand.self,
+            SimulateCommand.self, TokensCommand.self, WorkCommand.self, ServersCommand.self, KeysCommand.self,
         ])
 }

@@ -1,3 +1,4 @@
+import Executors
 import Foundation
 @testable import Gateway
 import Ledger
@@ -38,14 +39,41 @@ extension DeploymentAPITests {
         }
     }
 
+    /// A server is registered by naming a key of the organisation's keyring; the gateway checks
+    /// on the host (a loopback sshd) that it presents the expected host key and that the key
+    /// logs in. Another organisation can name neither the key nor a file.
     @Test func serversAreRegisteredPlacedAndRemovedThroughTheAPIWithinTheirOrganisation() async throws {
-        try await withWorld { world in
-            let owner = try await GatewayTests.tokens(world.db).issue(
-                name: "owner", role: .orgOwner, organisation: "acme", project: nil, context: CommandContext(actor: "ops")).secret.text
-            let server = #"{"id": "web-2", "organization_id": "acme", "host": "10.0.0.7", "key_path": "/etc/ledger/key", "key_fingerprint": "SHA256:k", "host_key_fingerprint": "SHA256:h", "capacity": {"cpu_millicores": 2000, "memory_mb": 2048, "disk_gb": 20}}"#
+        let ssh = try await SSHServer.start()
+        defer { Task { await ssh.stop() } }
+        let keyring = Keyring(root: ssh.directory + "/keyring")
+        try await withWorld(options: GatewayOptions(keyring: keyring)) { world in
+            let ops = CommandContext(actor: "ops")
+            let service = DeploymentService(store: world.db.store, source: "test")
+            try await service.addKey("login", organisation: "acme", file: ssh.privateKeyPath, keyring: keyring, context: ops)
+            let owner = try await GatewayTests.tokens(world.db).issue(name: "owner", role: .orgOwner, organisation: "acme", project: nil, context: ops).secret.text
+            let hostKey = try await ssh.hostKeyFingerprint()
+            let server = #"{"id": "web-2", "organization_id": "acme", "host": "127.0.0.1", "port": \#(ssh.port), "user": "\#(ssh.user)", "key_id": "login", "host_key_fingerprint": "\#(hostKey)", "capacity": {"cpu_millicores": 2000, "memory_mb": 2048, "disk_gb": 20}}"#
+            let head = try await world.db.store.headPosition()
+            // Another organisation can neither use acme's key nor register in acme.
+            let (foreignKey, foreignRefusal, _) = try await world.send(
+                "POST", "/api/v1/servers", token: world.stranger, body: server.replacingOccurrences(of: #""acme""#, with: #""other""#))
+            #expect(foreignKey == 422 && (foreignRefusal["error"] as? [String: Any])?["code"] as? String == "unknown_key")
+            let (foreignOrganisation, _, _) = try await world.send("POST", "/api/v1/servers", token: world.stranger, body: server)
+            #expect(foreignOrganisation == 404)
+            // A file path is no way to name a key.
+            let withPath = server.replacingOccurrences(of: #""key_id": "login""#, with: #""key_id": "login", "key_path": "\#(ssh.privateKeyPath)""#)
+            let (pathRefused, pathRefusal, _) = try await world.send("POST", "/api/v1/servers", token: owner, body: withPath)
+            #expect(pathRefused == 422 && ((pathRefusal["error"] as? [String: Any])?["message"] as? String)?.contains("key_path") == true)
+            // A host that presents another host key than the one expected is not registered.
+            let otherHostKey = server.replacingOccurrences(of: hostKey, with: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            let (mismatch, mismatchRefusal, _) = try await world.send("POST", "/api/v1/servers", token: owner, body: otherHostKey)
+            #expect(mismatch == 422 && (mismatchRefusal["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
+            #expect(try await world.db.store.headPosition() == head, "nothing refused was written")
+
             let (created, body, raw) = try await world.send("POST", "/api/v1/servers", token: owner, body: server)
-            #expect(created == 201 && body["host_key_fingerprint"] as? String == "SHA256:h", "\(raw)")
-            let (badFingerprint, _, _) = try await world.send("POST", "/api/v1/servers", token: owner, body: server.replacingOccurrences(of: "web-2", with: "web-3").replacingOccurrences(of: "SHA256:h", with: "md5:h"))
+            #expect(created == 201 && body["host_key_fingerprint"] as? String == hostKey && body["key_id"] as? String == "login", "\(raw)")
+            #expect(body["key_fingerprint"] as? String == (try PrivateKeyFile.publicFingerprint(ssh.privateKeyPath)), "the keyring's fingerprint")
+            let (badFingerprint, _, _) = try await world.send("POST", "/api/v1/servers", token: owner, body: server.replacingOccurrences(of: "web-2", with: "web-3").replacingOccurrences(of: "SHA256:", with: "md5:"))
             #expect(badFingerprint == 422)
             let (listed, _, list) = try await world.send("GET", "/api/v1/servers", token: owner)
             #expect(listed == 200 && list.contains("web-1") && list.contains("web-2"))
@@ -57,7 +85,7 @@ extension DeploymentAPITests {
             let (placed, environment, placedRaw) = try await world.send(
                 "PATCH", "/api/v1/environments/shop-prod", token: owner, body: #"{"server": "web-2", "memory_mb": 1024}"#)
             let configuration = environment["configuration"] as? [String: Any]
-            #expect(placed == 200 && configuration?["server"] as? String == "web-2" && configuration?["host"] as? String == "10.0.0.7", "\(placedRaw)")
+            #expect(placed == 200 && configuration?["server"] as? String == "web-2" && configuration?["host"] as? String == "127.0.0.1", "\(placedRaw)")
             let (over, refusal, _) = try await world.send("PATCH", "/api/v1/environments/shop-prod", token: owner, body: #"{"memory_mb": 4096}"#)
             #expect(over == 422 && (refusal["error"] as? [String: Any])?["code"] as? String == "capacity_exceeded")
             let (inUse, _, _) = try await world.send("DELETE", "/api/v1/servers/web-2", token: owner)

@@ -35,8 +35,9 @@ import Testing
             try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
             try await service.createOrganisation(id: "other", name: "Other", context: ops)
             try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: "https://git.example/acme/shop", context: ops)
+            try await service.registerKey(SSHKeyRegistered(keyID: "deploy", organisationID: "acme", fingerprint: "SHA256:key"), context: ops)
             try await service.registerServer(ServerRegistered(
-                serverID: "web-1", organisationID: "acme", host: "10.0.0.5", port: 22, user: "deploy", keyPath: "/etc/ledger/key",
+                serverID: "web-1", organisationID: "acme", host: "10.0.0.5", port: 22, user: "deploy", keyID: "deploy",
                 keyFingerprint: "SHA256:key", hostKeyType: "ssh-ed25519", hostKeyFingerprint: "SHA256:host",
                 capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)), context: ops)
             try await service.createEnvironment(

@@ -55,7 +55,7 @@ import Testing
         let log = try world()
         let none = rejection { try DeploymentDecisions.deploy(log.environment("shop-prod"), git: GitReference(message: "msg"), request: ana) }
         #expect(none?.code == .invalid)
-        for git in [GitReference(branch: "main"), GitReference(commit: "abc"), GitReference(tag: "v1")] {
+        for git in [GitReference(branch: "main"), GitReference(commit: "abc1234"), GitReference(tag: "v1")] {
             let decision = try DeploymentDecisions.deploy(log.environment("shop-prod"), git: git, request: ana)
             guard case .deploymentRequested(let requested)? = decision.events(for: DomainIDs.deploymentStream("d1")).first else {
                 Issue.record("no request")
@@ -124,11 +124,11 @@ import Testing
 
     @Test func rollbackOnlyToASuccessfulDeploymentOfTheSameEnvironment() throws {
         var log = try world()
-        try deploy(&log, "d1", commit: "good111")
+        try deploy(&log, "d1", commit: "900d111")
         try finish(&log, "d1")
-        try deploy(&log, "d2", commit: "fail222")
+        try deploy(&log, "d2", commit: "fa11222")
         try finish(&log, "d2", failing: true)
-        try deploy(&log, "d3", commit: "next333")
+        try deploy(&log, "d3", commit: "ae57333")
         try finish(&log, "d3")
 
         let toFailed = rejection { try DeploymentDecisions.rollback(log.environment("shop-prod"), target: log.deployment("d2"), request: .init(actor: "a", deploymentID: "r")) }
@@ -142,7 +142,7 @@ import Testing
         let rollback = try #require(log.deployment("r1"))
         #expect(rollback.trigger == .rollback)
         #expect(rollback.rollbackTo == "d1")
-        #expect(rollback.git.commit == "good111")
+        #expect(rollback.git.commit == "900d111")
         try finish(&log, "r1")
         #expect(log.deployment("d3")?.status == .rolledBack)
         #expect(log.environment("shop-prod")?.currentRelease?.deploymentID == "r1")
@@ -160,7 +160,7 @@ import Testing
         #expect(terminal?.code == .wrongStatus)
         #expect(terminal?.message.contains("cancelled") == true)
 
-        try deploy(&log, "d2", commit: "x")
+        try deploy(&log, "d2", commit: "eeeeeee")
         try log.apply(ExecutionDecisions.queue(log.deployment("d2")!))
         try log.apply(ExecutionDecisions.start(log.deployment("d2")!, executor: "t", lease: "l"))
         try log.apply(DeploymentDecisions.cancel(log.deployment("d2"), reason: nil))

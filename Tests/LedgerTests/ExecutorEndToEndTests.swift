@@ -131,6 +131,54 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    /// Another organisation points a server of its own at this organisation's host and claims
+    /// its key: by a recorded key of the same id and fingerprint (as a bypassed API or a
+    /// hand-written event could), and by a server event that names the key's file path. The
+    /// worker runs nothing for either: keys are looked up only in the server's own
+    /// organisation's keyring directory.
+    @Test func anotherOrganisationCannotDeployWithThisOrganisationsKey() async throws {
+        try await withHost { host in
+            let context = CommandContext(actor: "mallory")
+            let hostKey = try await SSHConnection.hostKey(host: "127.0.0.1", port: host.server.port)
+            let fingerprint = try PrivateKeyFile.publicFingerprint(host.server.privateKeyPath)
+            try await host.service.createOrganisation(id: "other", name: "Other", context: context)
+            try await host.service.createProject(id: "blog", organisation: "other", name: "Blog", context: context)
+            try await host.service.registerKey(SSHKeyRegistered(keyID: "deploy", organisationID: "other", fingerprint: fingerprint), context: context)
+            try await host.service.registerServer(ServerRegistered(
+                serverID: "intruder", organisationID: "other", host: "127.0.0.1", port: host.server.port, user: host.server.user, keyID: "deploy",
+                keyFingerprint: fingerprint, hostKeyType: hostKey.type, hostKeyFingerprint: hostKey.fingerprint,
+                capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)), context: context)
+            // A server event as servers were recorded before keyrings, naming the key file itself.
+            var legacy = try JSONSerialization.jsonObject(with: try LedgerJSON.encode(ServerRegistered(
+                serverID: "legacy", organisationID: "other", host: "127.0.0.1", port: host.server.port, user: host.server.user, keyID: "x",
+                keyFingerprint: fingerprint, hostKeyType: hostKey.type, hostKeyFingerprint: hostKey.fingerprint,
+                capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)))) as! [String: Any]
+            legacy["keyID"] = nil
+            legacy["keyPath"] = host.server.privateKeyPath
+            _ = try await host.service.store.append(to: DomainIDs.serverStream("legacy"), expectedVersion: .noStream, events: [
+                try NewEvent(type: ServerRegistered.eventType, data: try JSONSerialization.data(withJSONObject: legacy))
+            ])
+            for (environment, server) in [("blog-prod", "intruder"), ("blog-old", "legacy")] {
+                let marker = host.directory + "/\(environment)-marker"
+                try await host.service.createEnvironment(
+                    id: environment, project: "blog", name: environment,
+                    configuration: try ConfigurationChanges(
+                        cpuMillicores: 100, memoryMB: 64, diskGB: 1, server: server,
+                        settings: ["deploy_path": host.directory + "/\(environment)", "install_command": "id > \(marker)"]
+                    ).applied(to: nil), context: context)
+                let id = try #require(try await host.service.deploy(environment: environment, git: GitReference(branch: "main", commit: host.commits[0]), context: context).deploymentID)
+                try await host.waitFor(id, .failed)
+                let error = try #require(try await host.service.deployment(id)?.error)
+                #expect(error.contains("keyring") && error.contains("nothing was run"), "\(error)")
+                #expect(!FileManager.default.fileExists(atPath: marker), "nothing ran on the host")
+                #expect(!FileManager.default.fileExists(atPath: host.directory + "/\(environment)"))
+            }
+            // The organisation that owns the key still deploys with it.
+            let own = try await host.deploy(commit: host.commits[0])
+            try await host.waitFor(own, .success)
+        }
+    }
+
     @Test func aHostThatChangedItsKeyFailsTheStepAndRunsNothing() async throws {
         try await withHost { host in
             try await host.server.changeHostKey()
@@ -214,9 +262,11 @@ func withHost(
         try await service.createOrganisation(id: "acme", name: "Acme", context: context)
         try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: app.repository, context: context)
         let hostKey = try await SSHConnection.hostKey(host: "127.0.0.1", port: server.port)
+        let keyring = Keyring(root: directory + "/keyring")
+        let key = try await service.addKey("deploy", organisation: "acme", file: server.privateKeyPath, keyring: keyring, context: context)
         try await service.registerServer(ServerRegistered(
-            serverID: "web-1", organisationID: "acme", host: "127.0.0.1", port: server.port, user: server.user, keyPath: server.privateKeyPath,
-            keyFingerprint: try PrivateKeyFile.publicFingerprint(server.privateKeyPath), hostKeyType: hostKey.type,
+            serverID: "web-1", organisationID: "acme", host: "127.0.0.1", port: server.port, user: server.user, keyID: key.keyID,
+            keyFingerprint: key.fingerprint, hostKeyType: hostKey.type,
             hostKeyFingerprint: hostKey.fingerprint, capacity: Resources(cpuMillicores: 4_000, memoryMB: 8_192, diskGB: 100)), context: context)
         let deployPath = directory + "/deploy"
         try await service.createEnvironment(
@@ -235,7 +285,7 @@ func withHost(
         let worker = DeploymentWorker(
             service: service, leases: LeaseStore(client: db.client, logger: TestDatabase.logger), configuration: configuration,
             pipelines: try PipelineLoader.loadAll(directory: ExecutorEndToEndTests.pipelines), logger: TestDatabase.logger,
-            openRunner: RunnerChoice.factory(service: service, localDirectory: nil))
+            openRunner: RunnerChoice.factory(service: service, keyring: keyring, localDirectory: nil))
         let working = Task { try await worker.work(untilIdle: false) }
         let host = Host(server: server, service: service, commits: commits, port: port, directory: directory) {
             working.cancel()

@@ -1,6 +1,7 @@
 import ChildProcess
 import Executors
 import Foundation
+import Glibc
 import LedgerTestSupport
 import Testing
 
@@ -15,6 +16,44 @@ import Testing
         #expect(collected.text(.stdout) == "/tmp\n")
         #expect(collected.text(.stderr) == "oops\n")
         #expect(outcome.processGroup != nil)
+    }
+
+    /// A step (and whatever it starts, such as the application) inherits no descriptor of the
+    /// service — here a socket opened without close-on-exec — and none of its secrets.
+    @Test func aStepSeesOnlyItsThreeDescriptorsAndNoSecretOfTheService() async throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(socket > 2)
+        defer { Glibc.close(socket) }
+        setenv("DATABASE_URL", "postgres://ledger:secret@127.0.0.1/ledger", 1)
+        setenv("LEDGER_TOKEN", "ldg_secret_token", 1)
+        defer {
+            unsetenv("DATABASE_URL")
+            unsetenv("LEDGER_TOKEN")
+        }
+        let collected = Collected()
+        // `ls` lists the step shell's descriptors from outside it; a background `sleep` stands
+        // for an application the step starts (listed once it runs `sleep`, not the shell's fork).
+        let outcome = try await LocalRunner(workingDirectory: "/tmp").run(
+            """
+            echo '[step]'; ls /proc/$$/fd
+            sleep 30 & app=$!; i=0
+            while [ "$(readlink /proc/$app/exe)" != "$(command -v sleep)" ] && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.01; done
+            echo '[app]'; ls /proc/$app/fd; kill $app; echo '[env]'; env
+            """,
+            timeout: .seconds(20), stop: StopSwitch()
+        ) { collected.add($0) }
+        #expect(outcome.exitStatus == 0, "\(collected.text(.stderr))")
+        var sections: [String: [String]] = [:]
+        var current = ""
+        for line in collected.text(.stdout).split(separator: "\n").map(String.init) {
+            if line.hasPrefix("[") { current = line } else { sections[current, default: []].append(line) }
+        }
+        #expect(sections["[step]"] == ["0", "1", "2"], "the step's shell: \(sections["[step]"] ?? [])")
+        #expect(sections["[app]"] == ["0", "1", "2"], "what the step starts: \(sections["[app]"] ?? []) \(collected.text(.stderr))")
+        let names = Set((sections["[env]"] ?? []).compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(!names.contains("DATABASE_URL") && !names.contains("LEDGER_TOKEN") && !names.contains("PGURL"), "\(names.sorted())")
+        #expect(names.isSubset(of: Set(ChildEnvironment.passedOn + ["PWD", "SHLVL", "_", "OLDPWD"])), "\(names.sorted())")
+        #expect(names.contains("PATH"))
     }
 
     @Test func stoppingKillsTheWholeProcessGroupEvenWhenItIgnoresTerm() async throws {

@@ -20,7 +20,8 @@ import Testing
         "PATCH /api/v1/environments/{id}": #"{"ssh_port": 2200}"#,
         "PUT /api/v1/projects/{id}/webhook-secret": #"{"secret": "matrix-secret-0123456"}"#,
         "POST /api/v1/tokens": #"{"name": "matrix", "role": "org_member", "organization_id": "acme"}"#,
-        "POST /api/v1/servers": #"{"id": "matrix-server", "organization_id": "acme", "host": "10.0.0.9", "key_path": "/etc/ledger/key", "key_fingerprint": "SHA256:k", "host_key_fingerprint": "SHA256:h", "capacity": {"cpu_millicores": 1000, "memory_mb": 1024, "disk_gb": 10}}"#,
+        // Port 1 on loopback refuses: the registration gets as far as probing the host, and fails there.
+        "POST /api/v1/servers": #"{"id": "matrix-server", "organization_id": "acme", "host": "127.0.0.1", "port": 1, "key_id": "deploy", "host_key_fingerprint": "SHA256:h", "capacity": {"cpu_millicores": 1000, "memory_mb": 1024, "disk_gb": 10}}"#,
     ]
 
     /// Endpoints that list what the caller may see: another organisation gets an empty answer, not 404.
@@ -36,7 +37,7 @@ import Testing
             let ops = CommandContext(actor: "ops")
             let tokens = GatewayTests.tokens(world.db)
             let service = DeploymentService(store: world.db.store, source: "test")
-            let seeded = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "seed123"), context: ops)
+            let seeded = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "5eed123"), context: ops)
             let deployment = try #require(seeded.deploymentID)
             try await ProjectionReader(client: world.db.client, logger: TestDatabase.logger)
                 .awaitPosition(seeded.position, of: ProjectionCatalog.all.map(\.name), store: world.db.store)

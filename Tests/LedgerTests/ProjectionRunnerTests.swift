@@ -195,8 +195,8 @@ import Testing
             try await db.withSecondStore { secondStore in
                 let other = DeploymentService(store: secondStore, source: "test")
                 for round in 0..<10 {
-                    async let a: Result<String, any Error> = Self.attempt(service, "a\(round)")
-                    async let b: Result<String, any Error> = Self.attempt(other, "b\(round)")
+                    async let a: Result<String, any Error> = Self.attempt(service, "aaaaaa\(round)")
+                    async let b: Result<String, any Error> = Self.attempt(other, "bbbbbb\(round)")
                     let results = await [a, b]
                     let winners = results.compactMap { try? $0.get() }
                     #expect(winners.count == 1, "round \(round): \(results)")
@@ -234,17 +234,17 @@ import Testing
             configuration.speed = 0
             configuration.failureRate = 0
             let simulator = DeploymentSimulator(service: service, configuration: configuration, logger: TestDatabase.logger)
-            let d1 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "first11"), context: .init(actor: "ana")).deploymentID!
+            let d1 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "f1f5711"), context: .init(actor: "ana")).deploymentID!
             try await simulator.play(d1, seed: 1)
             let between = try await db.store.headPosition()
-            let d2 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "second2"), context: .init(actor: "ana")).deploymentID!
+            let d2 = try await service.deploy(environment: "shop-prod", git: GitReference(commit: "5ec0002"), context: .init(actor: "ana")).deploymentID!
             try await simulator.play(d2, seed: 2)
 
             let stream = DomainIDs.environmentStream("shop-prod")
             let then = EnvironmentState.fold(try await service.records(of: stream, throughPosition: between))
             let now = EnvironmentState.fold(try await service.records(of: stream))
-            #expect(then?.currentRelease?.git.commit == "first11")
-            #expect(now?.currentRelease?.git.commit == "second2")
+            #expect(then?.currentRelease?.git.commit == "f1f5711")
+            #expect(now?.currentRelease?.git.commit == "5ec0002")
             #expect(now?.lastStableRelease?.deploymentID == d1)
         }
     }

@@ -1,4 +1,5 @@
 import ChildProcess
+import Executors
 import Foundation
 import Ledger
 import LedgerTestSupport
@@ -10,7 +11,16 @@ import Testing
 struct ServerCommandTests {
     @Test func aServerIsRegisteredOnlyWithAConfirmedHostKey() async throws {
         try await withServerSetup { setup in
-            let add = "servers add web-1 --org acme --host 127.0.0.1 --port \(setup.ssh.port) --user \(setup.ssh.user) --key-file \(setup.ssh.privateKeyPath) --cpu 2 --ram 2048 --disk 20"
+            let keyring = "--keyring \(setup.keyring.root)"
+            // A key is added to the organisation's keyring first; a server names it by id.
+            let keyAdded = try await LedgerBinary.run("keys add deploy --org acme --file \(setup.ssh.privateKeyPath) \(keyring)", databaseURL: setup.url)
+            #expect(keyAdded.status == 0, "\(keyAdded.errors)")
+            let keyFile = try setup.keyring.path(organisation: "acme", keyID: "deploy")
+            #expect(try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int == 0o600)
+            let unknownKey = try await LedgerBinary.run(
+                "servers add web-9 --org acme --host 127.0.0.1 --port \(setup.ssh.port) --key nope --cpu 1 --ram 1 --disk 1 \(keyring)", databaseURL: setup.url)
+            #expect(unknownKey.status == 2 && unknownKey.errors.contains("keys add"), "\(unknownKey.errors)")
+            let add = "servers add web-1 --org acme --host 127.0.0.1 --port \(setup.ssh.port) --user \(setup.ssh.user) --key deploy --cpu 2 --ram 2048 --disk 20 \(keyring)"
             let fingerprint = try await setup.ssh.hostKeyFingerprint()
             // Unknown key: shown for the operator to check, nothing registered.
             let unconfirmed = try await LedgerBinary.run(add, databaseURL: setup.url)
@@ -31,7 +41,8 @@ struct ServerCommandTests {
             #expect(added.status == 0, "\(added.errors)")
             let server = try #require(try await setup.service.server("web-1"))
             #expect(server.registration.hostKeyFingerprint == fingerprint)
-            #expect(server.registration.keyFingerprint.hasPrefix("SHA256:"))
+            #expect(server.registration.keyFingerprint == (try PrivateKeyFile.publicFingerprint(setup.ssh.privateKeyPath)))
+            #expect(server.registration.keyID == "deploy" && server.registration.keyPath == nil)
             let events = try await setup.service.records(of: DomainIDs.serverStream("web-1"))
             #expect(!events.isEmpty)
             let stored = try String(contentsOfFile: setup.ssh.privateKeyPath, encoding: .utf8)
@@ -78,7 +89,7 @@ struct ServerCommandTests {
             try FileManager.default.createDirectory(atPath: deployPath + "/.deploy-lock", withIntermediateDirectories: true)
             try "owner=web-1\ndeployment=abc\nexpires=1\n".write(toFile: deployPath + "/.deploy-lock/info", atomically: true, encoding: .utf8)
             let unlock = try await LedgerBinary.run(
-                "servers unlock web-1 --environment shop-a --reason 'host crashed mid-deploy' --actor olga", databaseURL: setup.url)
+                "servers unlock web-1 --environment shop-a --reason 'host crashed mid-deploy' --actor olga --keyring \(setup.keyring.root)", databaseURL: setup.url)
             #expect(unlock.status == 0, "\(unlock.errors)")
             #expect(!FileManager.default.fileExists(atPath: deployPath + "/.deploy-lock"))
             let broken = try await setup.service.records(of: DomainIDs.serverStream("web-1")).compactMap {
@@ -96,12 +107,14 @@ struct ServerSetup: Sendable {
     let service: DeploymentService
     let url: String
     let context: TestContext
+    var keyring: Keyring { Keyring(root: ssh.directory + "/keyring") }
 
     func register(cpu: Int, memory: Int) async throws {
         let fingerprint = try await ssh.hostKeyFingerprint()
+        let key = try await service.addKey("deploy", organisation: "acme", file: ssh.privateKeyPath, keyring: keyring, context: .init(actor: "ana"))
         try await service.registerServer(ServerRegistered(
-            serverID: "web-1", organisationID: "acme", host: "127.0.0.1", port: ssh.port, user: ssh.user, keyPath: ssh.privateKeyPath,
-            keyFingerprint: "SHA256:test", hostKeyType: "ssh-ed25519", hostKeyFingerprint: fingerprint,
+            serverID: "web-1", organisationID: "acme", host: "127.0.0.1", port: ssh.port, user: ssh.user, keyID: key.keyID,
+            keyFingerprint: key.fingerprint, hostKeyType: "ssh-ed25519", hostKeyFingerprint: fingerprint,
             capacity: Resources(cpuMillicores: cpu, memoryMB: memory, diskGB: 100)), context: .init(actor: "ana"))
     }
 

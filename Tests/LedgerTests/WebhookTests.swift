@@ -138,7 +138,7 @@ import Testing
         try await withHooks(options: GatewayOptions(limits: .init(deploymentsPerMinute: nil, webhooksPerMinute: 2))) { world in
             var statuses: [Int] = []
             for n in 0..<3 {
-                let body = Self.push(branch: "feature", commit: "f00d\(n)", files: ["a"])
+                let body = Self.push(branch: "feature", commit: "f00d00\(n)", files: ["a"])
                 statuses.append(try await deliver(world, body, delivery: "d-rate-\(n)", signature: Self.signature(body)).0)
             }
             #expect(statuses == [202, 202, 429])

@@ -5,7 +5,8 @@ import Glibc
 import Ledger
 
 /// Runs steps as processes on this machine, for development and `make run`: the same process
-/// group, output streaming and TERM-then-KILL stop as the SSH runner, without a network.
+/// group, output streaming and TERM-then-KILL stop as the SSH runner, without a network. A step
+/// starts clean: descriptors 0–2 only, and an environment of PATH, HOME, LANG and the like.
 public struct LocalRunner: CommandRunner {
     /// The directory commands start in.
     public var workingDirectory: String
@@ -29,6 +30,9 @@ public struct LocalRunner: CommandRunner {
 
     public func close() async {}
 
+    /// What every step's shell gets as its environment (``ChildEnvironment/minimal(adding:)``).
+    static let environment = ChildEnvironment.minimal()
+
     private static func runBlocking(
         _ command: String, timeout: Duration, stop: StopSwitch, output: @Sendable (OutputChunk) -> Void
     ) throws -> CommandOutcome {
@@ -42,8 +46,10 @@ public struct LocalRunner: CommandRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        // The pipes are close-on-exec: only the dup2 copies reach the child, so a runner
-        // in the same process never keeps another runner's pipe open.
+        // Nothing but 0–2 reaches the step: not another runner's pipe, not the service's
+        // database connections or listening socket (an application the step starts would
+        // otherwise hold them after the service is gone).
+        ChildEnvironment.closeInherited(&actions)
         // The step gets default signal handling and an empty mask: a service that ignores TERM
         // to handle it itself (as a ServiceGroup does) would otherwise pass that on, and a stop's
         // TERM would reach a group that ignores it.
@@ -61,7 +67,8 @@ public struct LocalRunner: CommandRunner {
         let arguments = ["/bin/sh", "-c", command]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        // An explicit environment: PATH, HOME, LANG and the like, never the service's secrets.
+        let spawned = ChildEnvironment.withCArray(environment) { posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, $0) }
         Glibc.close(outPipe[1])
         Glibc.close(errPipe[1])
         defer {

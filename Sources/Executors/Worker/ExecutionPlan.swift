@@ -23,9 +23,12 @@ public struct ExecutionPlan: Sendable {
             "delete_data": deployment.deleteData == true ? "true" : "false",
         ]
         values.merge(builtins) { _, builtin in builtin }
-        // A variable's value may itself name builtins (`/srv/{{environment}}`): expanded once, as plain text.
-        for (key, value) in values where value.contains("{{") {
-            values[key] = Self.expand(value, builtins)
+        // A variable's value may name identifier builtins (`/srv/{{environment}}`), expanded once
+        // as plain text; any other placeholder in a value (`{{branch}}`: text from a request)
+        // stays as it is written, so nothing a request says is parsed by a shell again.
+        let expandable = builtins.filter { EnvironmentConfiguration.placeholdersInSettings.contains($0.key) }
+        for (key, value) in values where value.contains("{{") && builtins[key] == nil {
+            values[key] = Self.expand(value, expandable)
         }
         return ExecutionPlan(pipeline: pipeline, values: values)
     }

@@ -30,8 +30,10 @@ public struct Principal: Sendable, Equatable {
 
     /// The command context of a request made with this token.
     public func context(requestID: String?, idempotencyKey: String?) -> CommandContext {
-        CommandContext(
+        var context = CommandContext(
             actor: "token:\(name)", source: "api", requestID: requestID, idempotencyKey: idempotencyKey,
             scope: organisation.map { CommandContext.Scope(organisation: $0, project: project) })
+        context.mayChangeCode = may(.managePipelines)
+        return context
     }
 }

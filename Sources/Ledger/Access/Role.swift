@@ -20,7 +20,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         switch self {
         case .portalAdmin: Set(Permission.allCases)
         case .orgOwner: Role.orgAdmin.grants.union([.manageTokens])
-        case .orgAdmin: Role.projectAdmin.grants.union([.manageProjects, .viewAudit, .viewQuota, .manageServers])
+        case .orgAdmin: Role.projectAdmin.grants.union([.manageProjects, .viewAudit, .viewQuota, .manageServers, .managePipelines])
         case .orgMember: [.listDeployments, .viewDeployments, .viewQuota]
         case .projectAdmin: Role.projectMember.grants.union([.deploy, .cancelDeployments, .manageEnvironments])
         case .projectMember: [.listDeployments, .viewDeployments]
@@ -39,6 +39,9 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case manageEnvironments = "project.environments.manage"
     case manageProjects = "org.projects.manage"
     case manageServers = "org.servers.manage"
+    /// Change an environment's settings that are code: its commands, URLs and paths, its
+    /// pipeline, and the host or server it runs on.
+    case managePipelines = "org.pipelines.manage"
     case viewQuota = "org.quota.view"
     case viewAudit = "org.audit.view"
     case manageTokens = "org.tokens.manage"

@@ -53,10 +53,14 @@ public struct WebhookSecrets: Sendable {
         try await client.liveQuery("SELECT project_id FROM hooks.secrets ORDER BY project_id", logger: logger).map { try $0.decode(String.self) }
     }
 
-    /// The answer given to a delivery already received, if it was.
-    public func answer(provider: String, delivery: String) async throws -> Data? {
+    /// The answer given to a delivery this project already received, if it did. Delivery ids
+    /// are the project's own: another project's delivery with the same id is another delivery.
+    public func answer(provider: String, project: String, delivery: String) async throws -> Data? {
         guard let row = try await client.liveQuery(
-            "SELECT answer FROM hooks.deliveries WHERE provider = \(provider) AND delivery_id = \(delivery) AND answer IS NOT NULL",
+            """
+            SELECT answer FROM hooks.deliveries
+            WHERE provider = \(provider) AND project_id = \(project) AND delivery_id = \(delivery) AND answer IS NOT NULL
+            """,
             logger: logger
         ).first else { return nil }
         return Data(try row.decode(String.self).utf8)
@@ -67,7 +71,7 @@ public struct WebhookSecrets: Sendable {
         _ = try await client.liveQuery(
             """
             INSERT INTO hooks.deliveries (provider, delivery_id, project_id, answer) VALUES (\(provider), \(delivery), \(project), \(String(decoding: answer, as: UTF8.self)))
-            ON CONFLICT (provider, delivery_id) DO UPDATE SET answer = excluded.answer
+            ON CONFLICT (provider, project_id, delivery_id) DO UPDATE SET answer = excluded.answer
             """, logger: logger)
     }
 }

@@ -31,6 +31,10 @@ public struct CommandContext: Sendable {
     public var causationID: UUID?
     /// Where the caller may act; nil for an operator who may act everywhere.
     public var scope: Scope?
+    /// Whether the caller may change an environment's settings that are code (commands, URLs,
+    /// paths, its pipeline, where it runs): operators may; an API token only with the
+    /// permission `org.pipelines.manage`.
+    public var mayChangeCode = true
 
     public init(
         actor: String, source: String? = nil, requestID: String? = nil, idempotencyKey: String? = nil, correlationID: UUID = UUID(),
@@ -69,7 +73,7 @@ public struct CommandContext: Sendable {
 
     /// Refuses a command whose target lies outside the caller's scope — as "not found", so a
     /// caller cannot learn what exists elsewhere.
-    func requireInScope(organisation: String?, project: String?) throws {
+    public func requireInScope(organisation: String?, project: String?) throws {
         guard let scope else { return }
         guard let organisation, organisation == scope.organisation else { throw CommandRejection(.notFound, "not found") }
         if let only = scope.project, let project, project != only { throw CommandRejection(.notFound, "not found") }

@@ -35,7 +35,8 @@ extension DeploymentService {
             return Decided(
                 try SetupDecisions.createEnvironment(
                     id: id, name: name, project: project, existing: try await environment(id), configuration: configuration,
-                    organisation: try await organisationOf(project?.organisationID), server: try await serverOf(configuration?.server)),
+                    organisation: try await organisationOf(project?.organisationID), server: try await serverOf(configuration?.server),
+                    mayChangeCode: context.mayChangeCode),
                 organisation: project?.organisationID, project: projectID)
         }
     }
@@ -64,7 +65,8 @@ extension DeploymentService {
             return Decided(
                 try SetupDecisions.configureEnvironment(
                     environment, configuration: next, organisation: try await organisationOf(environment.organisationID),
-                    server: try await serverOf(next.server), previousServer: try await serverOf(environment.configuration?.server)),
+                    server: try await serverOf(next.server), previousServer: try await serverOf(environment.configuration?.server),
+                    mayChangeCode: context.mayChangeCode),
                 organisation: environment.organisationID, project: environment.projectID)
         }
     }

@@ -7,7 +7,8 @@ extension DeploymentService {
             try context.requireInScope(organisation: registration.organisationID, project: nil)
             return Decided(
                 try ServerDecisions.register(
-                    registration, organisation: try await organisation(registration.organisationID), existing: try await server(registration.serverID)),
+                    registration, organisation: try await organisation(registration.organisationID), existing: try await server(registration.serverID),
+                    keyring: try await keyring(registration.organisationID)),
                 organisation: registration.organisationID, project: nil)
         }
     }

@@ -36,6 +36,7 @@ public enum ErrorTable {
         Entry(code: "quota_exceeded", exitCode: 2, httpStatus: 422),
         Entry(code: "capacity_exceeded", exitCode: 2, httpStatus: 422),
         Entry(code: "stale_lease", exitCode: 2, httpStatus: 409),
+        Entry(code: "forbidden", exitCode: 2, httpStatus: 403),
         // Optimistic concurrency and idempotency of raw appends: exit 3.
         Entry(code: "version_conflict", exitCode: 3, httpStatus: 409),
         Entry(code: "event_id_reused", exitCode: 3, httpStatus: 409),

@@ -7,11 +7,11 @@ import Foundation
 /// lenient (trailing commas, a byte-order mark), and refuses what Foundation could not decode
 /// later either: lone surrogate escapes, numbers beyond `Double`'s range, nesting deeper than
 /// ``maximumDepth``.
-enum JSONObjectCheck {
+public enum JSONObjectCheck {
     /// Deeper nesting is refused (Foundation's own decoder gives up at 512).
     static let maximumDepth = 500
 
-    static func isObject(_ data: Data) -> Bool {
+    public static func isObject(_ data: Data) -> Bool {
         data.withUnsafeBytes { bytes in
             var reader = Reader(bytes: bytes)
             reader.skipWhitespace()

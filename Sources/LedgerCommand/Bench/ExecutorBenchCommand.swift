@@ -33,10 +33,12 @@ struct ExecutorBenchCommand: AsyncParsableCommand {
                     logger.logLevel = .error
                     let status: @Sendable (String) -> Void = { if !quiet { printError("bench: \($0)") } }
                     let ssh = try await SSHServer.start()
+                    let keys = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-keys-\(UUID().uuidString.prefix(8))").path
+                    defer { try? FileManager.default.removeItem(atPath: keys) }
                     do {
                         let bench = ExecutorBench(
                             ssh: ssh, store: EventStore(client: client, logger: logger), leases: LeaseStore(client: client, logger: logger),
-                            logger: logger, status: status)
+                            logger: logger, status: status, keyring: Keyring(root: keys))
                         let report = try await bench.run(steps: steps, lines: lines, deployments: deployments, workers: workers)
                         await ssh.stop()
                         printLine(report.render())
@@ -57,6 +59,8 @@ struct ExecutorBench: Sendable {
     let leases: LeaseStore
     let logger: Logger
     let status: @Sendable (String) -> Void
+    /// A keyring of its own, in a temporary directory the command removes.
+    let keyring: Keyring
     var service: DeploymentService { DeploymentService(store: store, source: "bench") }
     let context = CommandContext(actor: "bench")
 
@@ -67,9 +71,10 @@ struct ExecutorBench: Sendable {
             try await service.createOrganisation(id: "bench", name: "Bench", context: context)
             try await service.createProject(id: "app", organisation: "bench", name: "App", context: context)
             let key = try await SSHConnection.hostKey(host: "127.0.0.1", port: ssh.port)
+            let login = try await service.addKey("loopback", organisation: "bench", file: ssh.privateKeyPath, keyring: keyring, context: context)
             try await service.registerServer(ServerRegistered(
-                serverID: "loopback", organisationID: "bench", host: "127.0.0.1", port: ssh.port, user: ssh.user, keyPath: ssh.privateKeyPath,
-                keyFingerprint: try PrivateKeyFile.publicFingerprint(ssh.privateKeyPath), hostKeyType: key.type, hostKeyFingerprint: key.fingerprint,
+                serverID: "loopback", organisationID: "bench", host: "127.0.0.1", port: ssh.port, user: ssh.user, keyID: login.keyID,
+                keyFingerprint: login.fingerprint, hostKeyType: key.type, hostKeyFingerprint: key.fingerprint,
                 capacity: Resources(cpuMillicores: 1_000_000, memoryMB: 1_000_000, diskGB: 1_000_000)), context: context)
             var report = BenchReport(title: "ledger bench executor — loopback sshd, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
@@ -135,7 +140,7 @@ struct ExecutorBench: Sendable {
         configuration.concurrency = 1
         try await DeploymentWorker(
             service: service, leases: leases, configuration: configuration, pipelines: ["deploy": pipeline], logger: logger,
-            openRunner: RunnerChoice.factory(service: service, localDirectory: nil)
+            openRunner: RunnerChoice.factory(service: service, keyring: keyring, localDirectory: nil)
         ).work(untilIdle: true)
         let wall = started.duration(to: .now).seconds
         let records = try await service.records(of: DomainIDs.deploymentStream(id))

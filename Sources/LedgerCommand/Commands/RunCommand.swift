@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
                     services.append(DeploymentWorker(
                         service: service, leases: LeaseStore(client: session.client, logger: session.logger), configuration: workerConfiguration,
                         pipelines: pipelines, logger: session.logger,
-                        openRunner: RunnerChoice.factory(service: service, localDirectory: localDirectory)))
+                        openRunner: RunnerChoice.factory(service: service, keyring: connection.resolvedKeyring, localDirectory: localDirectory)))
                     services.append(worker.watchdog(service, logger: session.logger))
                 }
                 if demo {

@@ -23,7 +23,7 @@ struct ConfigurationOptions: ParsableArguments {
         ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map { try DeploymentStep.pipeline($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) },
-            cpuMillicores: cpu.map { Int(($0 * 1_000).rounded()) }, memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy,
+            cpuMillicores: cpu.map(Resources.millicores(cores:)), memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy,
             server: server, settings: try parsedSettings())
     }
 

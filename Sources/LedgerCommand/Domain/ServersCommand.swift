@@ -15,11 +15,11 @@ struct ServersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a server, pinning its host key.",
             discussion: """
-                The host key is pinned at registration: pass the fingerprint you expect (--fingerprint SHA256:…, from \
+                The server logs in with a key of its organisation's keyring (--key, added with `ledger keys add`). The host \
+                key is pinned at registration: pass the fingerprint you expect (--fingerprint SHA256:…, from \
                 `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host) or a known_hosts file that lists the host. \
                 Without either, the command shows the fingerprint the host presents and registers nothing, so you can \
-                confirm it. The key file must be readable by its owner only; events record its path and public \
-                fingerprint, never the key.
+                confirm it. Events record the key's id and public fingerprint, never the key.
                 """)
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var options: DomainOptions
@@ -28,7 +28,7 @@ struct ServersCommand: AsyncParsableCommand {
         @Option(help: "Its host name or address.") var host: String
         @Option(help: "Its SSH port.") var port = 22
         @Option(help: "The user steps run as.") var user = "deploy"
-        @Option(name: .customLong("key-file"), help: "The private key file workers log in with (mode 600).") var keyFile: String
+        @Option(name: .customLong("key"), help: "The id of the key in the organisation's keyring that workers log in with.") var key: String
         @Option(help: "CPU cores it offers, e.g. 4.") var cpu: Double
         @Option(name: .customLong("ram"), help: "RAM it offers, in MB.") var memory: Int
         @Option(help: "Disk it offers, in GB.") var disk: Int
@@ -38,10 +38,11 @@ struct ServersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let keyPath = URL(fileURLWithPath: keyFile).standardizedFileURL.path
-                try PrivateKeyFile.requireOwnerOnly(keyPath)
-                let keyFingerprint = try PrivateKeyFile.publicFingerprint(keyPath)
-                let presented = try await SSHConnection.hostKey(host: host, port: port)
+                let keyring = connection.resolvedKeyring
+                let recorded = try await DomainSession.run(connection) { [organisation] session in try await session.service.keyring(organisation) }
+                guard let recorded, let keyFingerprint = recorded.fingerprints[key] else {
+                    throw CommandRejection(.notFound, "no key '\(key)' in the keyring of \(organisation): add it with `ledger keys add \(key) --org \(organisation) --file PATH`")
+                }
                 let expected: Set<String>
                 if let fingerprint {
                     expected = [fingerprint]
@@ -49,28 +50,22 @@ struct ServersCommand: AsyncParsableCommand {
                     expected = try KnownHosts.fingerprints(file: knownHosts, host: host, port: port)
                     guard !expected.isEmpty else { throw LedgerError(.invalidArgument, "\(knownHosts) has no key for \(host) (port \(port))") }
                 } else {
+                    let presented = try await SSHConnection.hostKey(host: host, port: port)
                     printLine("\(host):\(port) presents \(presented.type) \(presented.fingerprint)")
                     printError("not registered: check this fingerprint on the host, then run again with --fingerprint \(presented.fingerprint)")
                     throw ExitCode(2)
                 }
-                guard expected.contains(presented.fingerprint) else {
-                    throw LedgerError(
-                        .invalidArgument,
-                        "\(host):\(port) presents \(presented.fingerprint) (\(presented.type)), not the expected \(expected.sorted().joined(separator: " or ")): not registered")
-                }
-                if !skipLoginCheck {
-                    let login = try await SSHConnection.connect(SSHTarget(
-                        host: host, port: port, user: user, privateKeyPath: keyPath, hostKeyFingerprint: presented.fingerprint))
-                    await login.close()
-                }
-                let registration = ServerRegistered(
-                    serverID: id, organisationID: organisation, host: host, port: port, user: user, keyPath: keyPath, keyFingerprint: keyFingerprint,
-                    hostKeyType: presented.type, hostKeyFingerprint: presented.fingerprint,
-                    capacity: Resources(cpuMillicores: Int((cpu * 1_000).rounded()), memoryMB: memory, diskGB: disk))
-                _ = try await DomainSession.run(connection) { [options] session in
+                var registration = ServerRegistered(
+                    serverID: id, organisationID: organisation, host: host, port: port, user: user, keyID: key, keyFingerprint: keyFingerprint,
+                    hostKeyType: "", hostKeyFingerprint: "", capacity: Resources(cpuMillicores: Resources.millicores(cores: cpu), memoryMB: memory, diskGB: disk))
+                let keyFile = skipLoginCheck ? nil : try keyring.keyFile(for: registration, keyring: recorded)
+                let presented = try await HostKeyPinning.pin(host: host, port: port, user: user, expected: expected, keyFile: keyFile)
+                registration.hostKeyType = presented.type
+                registration.hostKeyFingerprint = presented.fingerprint
+                _ = try await DomainSession.run(connection) { [options, registration] session in
                     try await session.service.registerServer(registration, context: options.context)
                 }
-                printLine("registered server \(id): \(user)@\(host):\(port), host key \(presented.fingerprint) pinned")
+                printLine("registered server \(id): \(user)@\(host):\(port), key \(key), host key \(presented.fingerprint) pinned")
             }
         }
     }
@@ -151,8 +146,12 @@ struct ServersCommand: AsyncParsableCommand {
                 let template = state.configuration?.settings?["deploy_path"] ?? defaults["deploy_path"] ?? "apps/{{environment}}"
                 let deployPath = template.replacingOccurrences(of: "{{environment}}", with: environment)
                 let registration = server.registration
+                let keyFile = try await DomainSession.run(connection) { session in
+                    try connection.resolvedKeyring.keyFile(for: registration, keyring: try await session.service.keyring(registration.organisationID))
+                }
+                guard let keyFile else { return }
                 let ssh = try await SSHConnection.connect(SSHTarget(
-                    host: registration.host, port: registration.port, user: registration.user, privateKeyPath: registration.keyPath,
+                    host: registration.host, port: registration.port, user: registration.user, privateKeyPath: keyFile,
                     hostKeyFingerprint: registration.hostKeyFingerprint))
                 let lockFile = ShellCommand.quote(deployPath + "/.deploy-lock")
                 let output = LockedText()

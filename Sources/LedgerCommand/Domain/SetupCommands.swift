@@ -21,7 +21,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let quota = (cpu != nil || ram != nil || disk != nil)
-                    ? Resources(cpuMillicores: Int((cpu ?? 0) * 1_000), memoryMB: ram ?? 0, diskGB: disk ?? 0) : nil
+                    ? Resources(cpuMillicores: Resources.millicores(cores: cpu ?? 0), memoryMB: ram ?? 0, diskGB: disk ?? 0) : nil
                 _ = try await DomainSession.run(connection) { [id, name, options] session in
                     try await session.service.createOrganisation(id: id, name: name ?? id, quota: quota, context: options.context)
                 }

@@ -28,7 +28,7 @@ struct WorkCommand: AsyncParsableCommand {
                 let executor = DeploymentWorker(
                     service: service, leases: LeaseStore(client: session.client, logger: session.logger), configuration: configuration,
                     pipelines: pipelines, logger: session.logger,
-                    openRunner: RunnerChoice.factory(service: service, localDirectory: worker.local))
+                    openRunner: RunnerChoice.factory(service: service, keyring: connection.resolvedKeyring, localDirectory: worker.local))
                 printError("\(configuration.name) working: pipelines \(pipelines.keys.sorted().joined(separator: ", ")); up to \(configuration.concurrency) at a time")
                 if once { return try await executor.work(untilIdle: true) }
                 try await session.runServices([executor, worker.watchdog(service, logger: session.logger)])

@@ -2,6 +2,7 @@ import PostgresNIO
 import Logging
 import ArgumentParser
 import Foundation
+import Executors
 import Gateway
 import Ledger
 import LedgerArchive
@@ -19,6 +20,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     } catch let error as ExitCode {
         throw error
     } catch is CancellationError {
+        throw ExitCode.failure
+    } catch let failure as SSHError {
+        printError(failure.message)
         throw ExitCode.failure
     } catch let failure as GatewayClient.Failure {
         printError(failure.description)

@@ -1,6 +1,7 @@
 import PostgresNIO
 import Foundation
 import ArgumentParser
+import Executors
 import Ledger
 import Logging
 
@@ -15,6 +16,13 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("Where the embedded PostgreSQL lives (env: LEDGER_DATA_DIR).", valueName: "path"))
     var dataDirectory: String?
+
+    @Option(
+        name: .customLong("keyring"),
+        help: ArgumentHelp(
+            "The directory of organisations' SSH key files, one directory per organisation (env: LEDGER_KEYRING; default: DATA-DIR/keys).",
+            valueName: "path"))
+    var keyringDirectory: String?
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env: LOG_LEVEL).", valueName: "level"))
     var logLevel: String?
@@ -46,6 +54,8 @@ struct ConnectionOptions: ParsableArguments {
 
     var resolvedDatabaseURLText: String? { databaseURL ?? Environment.value("DATABASE_URL") }
     var resolvedDataDirectory: String { dataDirectory ?? Environment.value("LEDGER_DATA_DIR") ?? ".ledger" }
+    /// The organisations' key files on this machine (`ledger keys add` puts them there).
+    var resolvedKeyring: Keyring { Keyring(root: keyringDirectory ?? Environment.value("LEDGER_KEYRING") ?? resolvedDataDirectory + "/keys") }
     /// How long a command may take as a whole.
     var resolvedTimeout: Duration { .seconds(timeout ?? Environment.value("LEDGER_TIMEOUT").flatMap(Double.init) ?? 30) }
     /// How long one request waits for a database connection: 10 s, or less when the command's own limit is shorter.

@@ -54,7 +54,7 @@ extension LedgerSession {
     /// The gateway's options: the Redis named, or the embedded one when the database is
     /// embedded too (started now and stopped on exit), or none.
     func gatewayOptions(_ live: LiveOptions, connection: ConnectionOptions) async throws -> GatewayOptions {
-        var options = GatewayOptions(limits: try live.limits())
+        var options = GatewayOptions(limits: try live.limits(), keyring: connection.resolvedKeyring)
         switch live.redisText {
         case "off": break
         case let text?: options.redis = try RedisAddress(parsing: text)

@@ -78,14 +78,18 @@ public enum AuditSummary {
             "configured \(e.environmentID): \(e.configuration.sshUser)@\(e.configuration.host):\(e.configuration.sshPort), "
                 + "\(e.configuration.pipeline.count) steps, \(e.configuration.resources.cpuMillicores)m CPU, "
                 + "\(e.configuration.resources.memoryMB) MB RAM, \(e.configuration.resources.diskGB) GB disk"
+                + (e.changes.map { $0.isEmpty ? "" : "; changed " + $0.map(\.summary).joined(separator: "; ") } ?? "")
         case .environmentDeploymentBegan(let e): "deployment #\(e.number) (\(e.trigger.rawValue)) began on \(e.environmentID)"
         case .environmentDeploymentEnded(let e): "deployment #\(e.number) on \(e.environmentID) ended \(e.status.rawValue)"
         case .environmentDestroyed(let e): "destroyed \(e.environmentID)" + (e.deleteData ? " and deleted its data" : "")
         case .organisationAllocationChanged(let e):
             "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk to \(e.environmentID)"
         case .serverRegistered(let e):
-            "registered server \(e.serverID) (\(e.user)@\(e.host):\(e.port), host key \(e.hostKeyFingerprint), key \(e.keyFingerprint))"
+            "registered server \(e.serverID) (\(e.user)@\(e.host):\(e.port), host key \(e.hostKeyFingerprint), key "
+                + (e.keyID.map { "\($0) " } ?? "") + "\(e.keyFingerprint))"
         case .serverRemoved(let e): "removed server \(e.serverID)"
+        case .sshKeyRegistered(let e): "added SSH key \(e.keyID) (\(e.fingerprint)) to the keyring of \(e.organisationID)"
+        case .sshKeyRemoved(let e): "removed SSH key \(e.keyID) from the keyring of \(e.organisationID)"
         case .deployLockBroken(let e): "broke the deploy lock of \(e.environmentID) on \(e.serverID) (\(e.lock.replacingOccurrences(of: "\n", with: " "))): \(e.reason)"
         case .serverAllocationChanged(let e):
             "allocated \(e.resources.cpuMillicores)m CPU, \(e.resources.memoryMB) MB RAM, \(e.resources.diskGB) GB disk on \(e.serverID) to \(e.environmentID)"

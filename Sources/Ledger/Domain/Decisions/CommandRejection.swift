@@ -28,6 +28,9 @@ public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringCon
         public static let staleLease = Code(name: "stale_lease")
         /// A server's capacity cannot hold the allocation.
         public static let capacityExceeded = Code(name: "capacity_exceeded")
+        /// The caller may not do this: e.g. change settings that are code without the
+        /// permission `org.pipelines.manage`.
+        public static let forbidden = Code(name: "forbidden")
         /// The command lost a race with another writer too many times; try again.
         public static let conflict = Code(name: "conflict")
     }

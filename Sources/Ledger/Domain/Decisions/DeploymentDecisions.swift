@@ -27,6 +27,8 @@ public enum DeploymentDecisions {
         guard git.namesSomething else {
             throw CommandRejection(.invalid, "a deployment names at least one of branch, commit or tag")
         }
+        let problems = GitRefRules.problems(git)
+        guard problems.isEmpty else { throw CommandRejection(.invalid, "invalid git reference: " + problems.joined(separator: "; ")) }
         guard trigger != .rollback, trigger != .destroy else {
             throw CommandRejection(.invalid, "use rollback or destroy for a \(trigger.rawValue) deployment")
         }

@@ -3,10 +3,23 @@ import Foundation
 /// Servers: registering and removing them, and the capacity check (seed 002): the allocations
 /// of a server's environments may not exceed its CPU, RAM or disk.
 public enum ServerDecisions {
-    public static func register(_ registration: ServerRegistered, organisation: OrganisationState?, existing: ServerState?) throws -> Decision {
+    /// Registers a server whose key is one of its own organisation's keyring: the recorded key
+    /// fingerprint is the keyring's, whatever the caller said.
+    public static func register(
+        _ requested: ServerRegistered, organisation: OrganisationState?, existing: ServerState?, keyring: KeyringState
+    ) throws -> Decision {
+        var registration = requested
         try DomainIDs.validate(registration.serverID, kind: "server")
-        guard organisation != nil else { throw CommandRejection(.notFound, "no such organisation") }
+        guard organisation != nil, keyring.organisationID == registration.organisationID else { throw CommandRejection(.notFound, "no such organisation") }
         guard existing == nil else { throw CommandRejection(.alreadyExists, "server \(registration.serverID) already exists") }
+        guard registration.keyPath == nil else {
+            throw CommandRejection(.invalid, "a server names a key of its organisation's keyring by id, not a file path")
+        }
+        guard let keyID = registration.keyID, let fingerprint = keyring.fingerprints[keyID] else {
+            throw CommandRejection(
+                .notFound, "no key '\(registration.keyID ?? "")' in the keyring of \(registration.organisationID) (an operator adds one with `ledger keys add`)")
+        }
+        registration.keyFingerprint = fingerprint
         var problems: [String] = []
         if registration.host.isEmpty || registration.host.count > 253 || registration.host.contains(where: \.isWhitespace) {
             problems.append("host must be a host name or address")
@@ -15,12 +28,11 @@ public enum ServerDecisions {
         if registration.user.isEmpty || registration.user.count > 32 || registration.user.contains(where: \.isWhitespace) {
             problems.append("user must be 1–32 characters without spaces")
         }
-        if !registration.keyPath.hasPrefix("/") { problems.append("the key file must be given by its absolute path") }
-        for fingerprint in [registration.keyFingerprint, registration.hostKeyFingerprint] where !fingerprint.hasPrefix("SHA256:") {
-            problems.append("\(fingerprint) is not a SHA256 fingerprint")
+        if !registration.hostKeyFingerprint.hasPrefix("SHA256:") || registration.hostKeyFingerprint.count > 128 {
+            problems.append("\(registration.hostKeyFingerprint) is not a SHA256 fingerprint")
         }
         let capacity = registration.capacity
-        if capacity.cpuMillicores <= 0 || capacity.memoryMB <= 0 || capacity.diskGB <= 0 { problems.append("CPU, RAM and disk capacity must be positive") }
+        problems += capacity.problems("capacity:", lowest: 1)
         guard problems.isEmpty else { throw CommandRejection(.invalid, "invalid server: " + problems.joined(separator: "; ")) }
         return Decision([.init(DomainIDs.serverStream(registration.serverID), expectedVersion: .noStream, [.serverRegistered(registration)])])
     }

@@ -9,8 +9,8 @@ public enum SetupDecisions {
         try DomainIDs.validate(id, kind: "organisation")
         guard existing == nil else { throw CommandRejection(.alreadyExists, "organisation \(id) already exists") }
         try requireName(name)
-        if let quota, quota.cpuMillicores < 0 || quota.memoryMB < 0 || quota.diskGB < 0 {
-            throw CommandRejection(.invalid, "quota limits must not be negative")
+        if let problems = quota?.problems("quota:", lowest: 0), !problems.isEmpty {
+            throw CommandRejection(.invalid, "invalid quota: " + problems.joined(separator: "; ") + " (0 means unlimited)")
         }
         return Decision([.init(DomainIDs.organisationStream(id), expectedVersion: .noStream, [
             .organisationCreated(OrganisationCreated(organisationID: id, name: name, quota: quota))
@@ -33,7 +33,7 @@ public enum SetupDecisions {
     /// With the `organisation`'s state, its quota is enforced on the new allocation.
     public static func createEnvironment(
         id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?,
-        organisation: OrganisationState? = nil, server: ServerState? = nil
+        organisation: OrganisationState? = nil, server: ServerState? = nil, mayChangeCode: Bool = true
     ) throws -> Decision {
         try DomainIDs.validate(id, kind: "environment")
         guard let project else { throw CommandRejection(.notFound, "no such project") }
@@ -44,7 +44,8 @@ public enum SetupDecisions {
         ]
         if let configuration {
             try requireValid(configuration)
-            events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration)))
+            let changes = try permitted(configuration.changes(from: nil), mayChangeCode: mayChangeCode)
+            events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration, changes: changes)))
         }
         let allocation = try QuotaDecisions.allocate(configuration?.resources ?? .zero, to: id, in: organisation)
         let placement = try place(id, organisation: project.organisationID, configuration: configuration, on: server, leaving: nil)
@@ -55,18 +56,31 @@ public enum SetupDecisions {
     /// destroyed environment allocates nothing until it is deployed again).
     public static func configureEnvironment(
         _ environment: EnvironmentState?, configuration: EnvironmentConfiguration, organisation: OrganisationState? = nil,
-        server: ServerState? = nil, previousServer: ServerState? = nil
+        server: ServerState? = nil, previousServer: ServerState? = nil, mayChangeCode: Bool = true
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         try requireValid(configuration)
         if environment.configuration == configuration { return .nothing }
+        let changes = try permitted(configuration.changes(from: environment.configuration), mayChangeCode: mayChangeCode)
         let destroyed = environment.status == .destroyed
         let allocation = destroyed ? nil : try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
         let placement = destroyed
             ? [] : try place(environment.environmentID, organisation: environment.organisationID, configuration: configuration, on: server, leaving: previousServer)
         return Decision([.init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
-            .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration))
+            .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration, changes: changes))
         ])] + ([allocation] + placement).compactMap { $0 })
+    }
+
+    /// `changes`, unless one of them is code and the caller may not change code.
+    static func permitted(_ changes: [ConfigurationChange], mayChangeCode: Bool) throws -> [ConfigurationChange] {
+        let code = changes.filter(\.isCode).map(\.field)
+        guard mayChangeCode || code.isEmpty else {
+            throw CommandRejection(
+                .forbidden,
+                "\(code.joined(separator: ", ")) \(code.count == 1 ? "is" : "are") code (commands, URLs, paths, where the environment runs): "
+                    + "changing \(code.count == 1 ? "it" : "them") needs the permission \(Permission.managePipelines.rawValue) (org_admin and above)")
+        }
+        return changes
     }
 
     /// The server writes of a configuration: its allocation on the server it names (checked

@@ -15,6 +15,8 @@ public enum DomainEvent: Sendable, Equatable {
     case serverRemoved(ServerRemoved)
     case serverAllocationChanged(ServerAllocationChanged)
     case deployLockBroken(DeployLockBroken)
+    case sshKeyRegistered(SSHKeyRegistered)
+    case sshKeyRemoved(SSHKeyRemoved)
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
     case projectWebhookSecretSet(ProjectWebhookSecretSet)
@@ -50,6 +52,8 @@ public enum DomainEvent: Sendable, Equatable {
         case .serverRemoved(let e): e
         case .serverAllocationChanged(let e): e
         case .deployLockBroken(let e): e
+        case .sshKeyRegistered(let e): e
+        case .sshKeyRemoved(let e): e
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
         case .projectWebhookSecretSet(let e): e
@@ -137,6 +141,8 @@ public enum DomainEvent: Sendable, Equatable {
         current(ServerRemoved.self) { .serverRemoved($0) },
         current(ServerAllocationChanged.self) { .serverAllocationChanged($0) },
         current(DeployLockBroken.self) { .deployLockBroken($0) },
+        current(SSHKeyRegistered.self) { .sshKeyRegistered($0) },
+        current(SSHKeyRemoved.self) { .sshKeyRemoved($0) },
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         current(ProjectWebhookSecretSet.self) { .projectWebhookSecretSet($0) },

@@ -20,10 +20,13 @@ public struct EnvironmentConfigured: LedgerEvent, Equatable {
     public static let eventType = "EnvironmentConfigured"
     public var environmentID: String
     public var configuration: EnvironmentConfiguration
+    /// What changed, before and after (absent in events written before it was recorded).
+    public var changes: [ConfigurationChange]?
 
-    public init(environmentID: String, configuration: EnvironmentConfiguration) {
+    public init(environmentID: String, configuration: EnvironmentConfiguration, changes: [ConfigurationChange]? = nil) {
         self.environmentID = environmentID
         self.configuration = configuration
+        self.changes = changes
     }
 }
 

@@ -1,5 +1,6 @@
-/// A server was registered to deploy to: where it is, who logs in, which key (by path and
-/// public fingerprint — never the key itself), the host key pinned for it and its capacity.
+/// A server was registered to deploy to: where it is, who logs in, which key of its
+/// organisation's keyring (by id and public fingerprint — never the key, never a file path), the
+/// host key pinned for it and its capacity.
 public struct ServerRegistered: LedgerEvent, Equatable {
     public static let eventType = "ServerRegistered"
     public var serverID: String
@@ -7,9 +8,13 @@ public struct ServerRegistered: LedgerEvent, Equatable {
     public var host: String
     public var port: Int
     public var user: String
-    /// Where the private key file is on the workers' machines (a reference, not the key).
-    public var keyPath: String
-    /// `SHA256:…` of the key's public half.
+    /// The key of the organisation's keyring that workers log in with.
+    public var keyID: String?
+    /// A file path on the workers' machines, as servers named their key before keyrings. Kept
+    /// so that old history still reads, but never used: a path is not bound to an organisation,
+    /// so an executor refuses such a server until it is registered again with a key id.
+    public var keyPath: String?
+    /// `SHA256:…` of the key's public half, as the keyring recorded it.
     public var keyFingerprint: String
     /// `ssh-ed25519`, …
     public var hostKeyType: String
@@ -18,7 +23,7 @@ public struct ServerRegistered: LedgerEvent, Equatable {
     public var capacity: Resources
 
     public init(
-        serverID: String, organisationID: String, host: String, port: Int, user: String, keyPath: String, keyFingerprint: String,
+        serverID: String, organisationID: String, host: String, port: Int, user: String, keyID: String, keyFingerprint: String,
         hostKeyType: String, hostKeyFingerprint: String, capacity: Resources
     ) {
         self.serverID = serverID
@@ -26,7 +31,8 @@ public struct ServerRegistered: LedgerEvent, Equatable {
         self.host = host
         self.port = port
         self.user = user
-        self.keyPath = keyPath
+        self.keyID = keyID
+        self.keyPath = nil
         self.keyFingerprint = keyFingerprint
         self.hostKeyType = hostKeyType
         self.hostKeyFingerprint = hostKeyFingerprint

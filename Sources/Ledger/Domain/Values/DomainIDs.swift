@@ -26,6 +26,8 @@ public enum DomainIDs {
     public static func projectStream(_ id: String) -> StreamID { StreamID(unchecked: "project-" + id) }
     public static func environmentStream(_ id: String) -> StreamID { StreamID(unchecked: "environment-" + id) }
     public static func serverStream(_ id: String) -> StreamID { StreamID(unchecked: "server-" + id) }
+    /// An organisation's SSH keys (ids and fingerprints, never the keys).
+    public static func keyringStream(_ organisation: String) -> StreamID { StreamID(unchecked: "keyring-" + organisation) }
     public static func deploymentStream(_ id: String) -> StreamID { StreamID(unchecked: "deployment-" + id) }
 
     /// The id part of a domain stream name (`deployment-42` → `42`).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// CPU, memory and disk: what an environment is allocated and what a quota counts.
 public struct Resources: Codable, Sendable, Hashable {
     /// CPU in thousandths of a core (1500 = 1.5 cores), so sums stay exact.
@@ -13,8 +15,45 @@ public struct Resources: Codable, Sendable, Hashable {
 
     public static let zero = Resources(cpuMillicores: 0, memoryMB: 0, diskGB: 0)
 
+    /// The largest value each resource may take in a configuration, a capacity or a quota:
+    /// 1,000 cores, 16 TiB of RAM, 1 PiB of disk. Far beyond any one server, and far enough
+    /// below `Int.max` that no sum of allocations can overflow.
+    public static let maximum = Resources(cpuMillicores: 1_000_000, memoryMB: 16_777_216, diskGB: 1_048_576)
+
+    /// Saturating sums, so that even an event written before ``maximum`` existed (or by hand)
+    /// cannot make a fold or a check trap.
     public static func + (lhs: Resources, rhs: Resources) -> Resources {
-        Resources(cpuMillicores: lhs.cpuMillicores + rhs.cpuMillicores, memoryMB: lhs.memoryMB + rhs.memoryMB, diskGB: lhs.diskGB + rhs.diskGB)
+        Resources(
+            cpuMillicores: saturating(lhs.cpuMillicores, plus: rhs.cpuMillicores), memoryMB: saturating(lhs.memoryMB, plus: rhs.memoryMB),
+            diskGB: saturating(lhs.diskGB, plus: rhs.diskGB))
+    }
+
+    /// Cores as a person types them (`1.5`) in millicores; a value that is not a number or far
+    /// outside any bound becomes `Int.max`, which the bounds checks then refuse (instead of
+    /// trapping in the conversion).
+    public static func millicores(cores: Double) -> Int {
+        let millicores = (cores * 1_000).rounded()
+        guard millicores.isFinite, abs(millicores) < 1e15 else { return .max }
+        return Int(millicores)
+    }
+
+    /// `a + b`, clamped to `Int.min...Int.max` instead of trapping.
+    public static func saturating(_ a: Int, plus b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        guard overflow else { return sum }
+        return b > 0 ? .max : .min
+    }
+
+    /// Why these values cannot be used (`what` names them: "capacity", "quota"…), empty when
+    /// each lies in `lowest...maximum`.
+    public func problems(_ what: String, lowest: Int) -> [String] {
+        let checks: [(String, Int, Int)] = [
+            ("CPU (millicores)", cpuMillicores, Self.maximum.cpuMillicores), ("RAM (MB)", memoryMB, Self.maximum.memoryMB),
+            ("disk (GB)", diskGB, Self.maximum.diskGB),
+        ]
+        return checks.compactMap { name, value, maximum in
+            (lowest...maximum).contains(value) ? nil : "\(what) \(name) must be \(lowest)–\(maximum), not \(value)"
+        }
     }
 }
 
@@ -65,10 +104,8 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
         if !(1...65_535).contains(sshPort) { problems.append("SSH port must be 1–65535") }
         if pipeline.isEmpty { problems.append("the pipeline needs at least one step") }
         if Set(pipeline).count != pipeline.count { problems.append("the pipeline names a step twice") }
-        if resources.cpuMillicores <= 0 || resources.memoryMB <= 0 || resources.diskGB <= 0 {
-            problems.append("CPU, memory and disk must be positive")
-        }
-        if branch.isEmpty || branch.contains(where: { $0.isWhitespace }) { problems.append("branch must be a branch name") }
+        problems += resources.problems("resources:", lowest: 1)
+        if let problem = GitRefRules.problem(name: branch, what: "branch") { problems.append(problem) }
         if let settings {
             if settings.count > 50 { problems.append("at most 50 settings") }
             for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
@@ -77,10 +114,36 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
                     problems.append("setting '\(key)' must be a name of lowercase letters, digits and _")
                 } else if value.count > 2_000 || value.contains("\0") {
                     problems.append("setting '\(key)' must be at most 2000 characters")
+                } else if Self.isNumericSetting(key), value.isEmpty || value.count > 9 || !value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) {
+                    problems.append("setting '\(key)' must be a whole number")
+                } else if let placeholder = Self.placeholders(in: value).first(where: { !Self.placeholdersInSettings.contains($0) }) {
+                    problems.append(
+                        "setting '\(key)' may not name {{\(placeholder)}}: a value is data, expanded once, and may only name "
+                            + Self.placeholdersInSettings.sorted().map { "{{\($0)}}" }.joined(separator: ", "))
                 }
             }
         }
         return problems
+    }
+}
+
+extension EnvironmentConfiguration {
+    /// The builtins a setting's value may name: identifiers of lowercase letters, digits, `.`,
+    /// `_` and `-` only, so that expanding them into a value cannot add anything a shell would
+    /// read. Branches, tags, commits and repository addresses come from requests and pushes:
+    /// naming them in a value is refused (a step's own command names them, quoted).
+    public static let placeholdersInSettings: Set<String> = ["environment", "project", "organisation", "deployment_id", "release_id", "number"]
+
+    /// The `{{name}}` placeholders in `text`.
+    public static func placeholders(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = text[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return names
     }
 }
 

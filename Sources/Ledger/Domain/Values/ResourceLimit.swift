@@ -18,10 +18,10 @@ public struct ResourceOverrun: Sendable, Equatable {
             ("CPU", "millicores", \.cpuMillicores), ("RAM", "MB", \.memoryMB), ("disk", "GB", \.diskGB),
         ]
         for (name, unit, path) in checks {
-            let others = used[keyPath: path] - current[keyPath: path]
+            let others = Resources.saturating(used[keyPath: path], plus: -current[keyPath: path])
             let limit = limits[keyPath: path]
             if zeroMeansUnlimited && limit == 0 { continue }
-            if requested[keyPath: path] > current[keyPath: path], others + requested[keyPath: path] > limit {
+            if requested[keyPath: path] > current[keyPath: path], Resources.saturating(others, plus: requested[keyPath: path]) > limit {
                 return ResourceOverrun(name: name, unit: unit, usedByOthers: others, requested: requested[keyPath: path], limit: limit)
             }
         }
