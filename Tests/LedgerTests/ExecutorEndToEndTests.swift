@@ -179,6 +179,32 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    /// A setting's value is data, expanded once: `{{branch}}` in a command is refused when it is
+    /// configured, and — found in an older configuration event — kept literal, so a branch name
+    /// that is also shell (`main;touch${IFS}PWNED`, a valid git ref) runs nothing.
+    @Test func aRequestsTextNamedInASettingIsNeverParsedByAShell() async throws {
+        try await withHost(versions: [("v1", true)]) { host in
+            let context = CommandContext(actor: "ana")
+            await #expect(throws: CommandRejection.self) {
+                try await host.service.configureEnvironment(
+                    "shop-prod", changes: ConfigurationChanges(settings: ["install_command": "echo installing {{branch}}"]), context: context)
+            }
+            var configuration = try #require(try await host.service.environment("shop-prod")?.configuration)
+            configuration.settings?["install_command"] = "echo installing {{branch}} at {{commit}}"
+            _ = try await host.service.store.append(to: DomainIDs.environmentStream("shop-prod"), events: [
+                try DomainEvent.environmentConfigured(EnvironmentConfigured(environmentID: "shop-prod", configuration: configuration))
+                    .newEvent(metadata: EventMetadata(actor: "before-the-rule", organisation: "acme", project: "shop"))
+            ])
+            let id = try #require(try await host.service.deploy(
+                environment: "shop-prod", git: GitReference(branch: "main;touch${IFS}PWNED", commit: host.commits[0]), force: true, context: context
+            ).deploymentID)
+            try await host.waitFor(id, .success)
+            #expect(try await host.logLines(id).contains("installing {{branch}} at {{commit}}"))
+            let everything = FileManager.default.enumerator(atPath: host.directory)?.compactMap { $0 as? String } ?? []
+            #expect(!everything.contains { $0.hasSuffix("PWNED") }, "nothing the branch name says was run")
+        }
+    }
+
     @Test func aHostThatChangedItsKeyFailsTheStepAndRunsNothing() async throws {
         try await withHost { host in
             try await host.server.changeHostKey()

@@ -20,6 +20,13 @@ struct ServerCommandTests {
             let unknownKey = try await LedgerBinary.run(
                 "servers add web-9 --org acme --host 127.0.0.1 --port \(setup.ssh.port) --key nope --cpu 1 --ram 1 --disk 1 \(keyring)", databaseURL: setup.url)
             #expect(unknownKey.status == 2 && unknownKey.errors.contains("keys add"), "\(unknownKey.errors)")
+            // Another organisation cannot name acme's key, nor add acme's key file as its own under the same id and use acme's host with it.
+            try await setup.service.createOrganisation(id: "other", name: "Other", context: .init(actor: "mallory"))
+            let foreign = try await LedgerBinary.run(
+                "servers add web-8 --org other --host 127.0.0.1 --port \(setup.ssh.port) --key deploy --cpu 1 --ram 1 --disk 1 --fingerprint SHA256:x \(keyring)",
+                databaseURL: setup.url)
+            #expect(foreign.status == 2 && foreign.errors.contains("no key 'deploy' in the keyring of other"), "\(foreign.errors)")
+            #expect(try await setup.service.server("web-8") == nil)
             let add = "servers add web-1 --org acme --host 127.0.0.1 --port \(setup.ssh.port) --user \(setup.ssh.user) --key deploy --cpu 2 --ram 2048 --disk 20 \(keyring)"
             let fingerprint = try await setup.ssh.hostKeyFingerprint()
             // Unknown key: shown for the operator to check, nothing registered.

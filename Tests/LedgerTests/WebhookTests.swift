@@ -86,6 +86,32 @@ import Testing
         }
     }
 
+    /// Delivery ids are a project's own: another project that sends (or guesses) the same id
+    /// first, signed with its own secret, neither reads this project's answer nor makes this
+    /// project's real push look like a duplicate.
+    @Test func aDeliveryIDReusedByAnotherProjectLeavesThisProjectsPushAlone() async throws {
+        try await withHooks { world in
+            let ops = CommandContext(actor: "ops")
+            let service = DeploymentService(store: world.db.store, source: "test")
+            try await service.createProject(id: "blog", organisation: "other", name: "Blog", repository: "https://git.example/other/blog", context: ops)
+            let otherSecret = "another-projects-secret-42"
+            try await WebhookSecrets(service: service, client: world.db.client, logger: TestDatabase.logger).set(project: "blog", secret: otherSecret, context: ops)
+            let body = Self.push(files: ["src/app.py"])
+            // The other project goes first with the id this project's push will carry.
+            let (first, firstAnswer, _) = try await deliver(
+                world, body, delivery: "shared-1", signature: Self.signature(body, secret: otherSecret), query: "?project_id=blog")
+            #expect(first == 202 && firstAnswer["project_id"] as? String == "blog")
+            // This project's real push deploys as usual.
+            let (status, answer, raw) = try await deliver(world, body, delivery: "shared-1", signature: Self.signature(body))
+            #expect(status == 202, "\(raw)")
+            #expect((answer["deployments"] as? [[String: Any]])?.count == 2, "\(raw)")
+            // The other project sending it again gets its own first answer, not this project's.
+            let (again, replayed, replayedRaw) = try await deliver(
+                world, body, delivery: "shared-1", signature: Self.signature(body, secret: otherSecret), query: "?project_id=blog")
+            #expect(again == 200 && replayed["project_id"] as? String == "blog" && !replayedRaw.contains("shop-prod"), "\(replayedRaw)")
+        }
+    }
+
     @Test func aDependencyChangeChoosesAFullDeploy() async throws {
         try await withHooks { world in
             let body = Self.push(branch: "dev", files: ["src/app.py", "backend/requirements.txt"])
