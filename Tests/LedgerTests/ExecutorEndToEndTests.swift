@@ -65,6 +65,27 @@ struct ExecutorEndToEndTests {
         }
     }
 
+    /// Over SSH, a step whose child left its group (`setsid`) and holds the channel open: the
+    /// cancel is confirmed within the grace period and the escape bound, names the escaped
+    /// process, and the host's deploy lock is released.
+    @Test func cancellingARemoteStepWhoseChildEscapedItsGroupEndsCancelledAndReleasesTheLock() async throws {
+        try await withHost(versions: [("v1", true)], installCommand: "echo installing; setsid sleep 121 & echo sleeper $!; wait") { host in
+            let (id, sleeper) = try await host.deployIntoTheLongStep()
+            defer { kill(sleeper, SIGKILL) }
+            let asked = ContinuousClock.now
+            try await host.service.cancel(id, reason: "escaped", context: .init(actor: "ana"))
+            try await host.waitFor(id, .cancelled)
+            // Grace 3 s + escape bound 5 s + a flush and the stop script; generous for a loaded machine.
+            #expect(asked.duration(to: .now) < .seconds(40))
+            let records = try await host.service.records(of: DomainIDs.deploymentStream(id))
+            let stopped = try #require(records.compactMap { if case .deploymentCancelled(let e) = $0.event { e.stopped } else { nil } }.first)
+            #expect(stopped.escaped == true)
+            #expect(stopped.escapedProcesses?.contains { $0.hasPrefix("\(sleeper) ") && $0.contains("sleep 121") } == true, "\(stopped.escapedProcesses ?? [])")
+            #expect(stopped.cleanupRan)
+            #expect(!FileManager.default.fileExists(atPath: host.deployPath + "/.deploy-lock"), "the deploy lock is released")
+        }
+    }
+
     @Test func stoppingTheWorkerDuringARemoteStepStopsItAndReleasesTheHostsDeployLock() async throws {
         try await withHost(versions: [("v1", true)], installCommand: Host.longInstall) { host in
             let (id, sleeper) = try await host.deployIntoTheLongStep()

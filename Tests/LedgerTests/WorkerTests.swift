@@ -91,6 +91,65 @@ struct WorkerTests {
         }
     }
 
+    /// A cancel asked while a failing step waits out its retry pause ends the deployment
+    /// `cancelled` at once: no further attempt runs.
+    @Test func aCancelDuringARetryPauseWinsAndNoFurtherAttemptRuns() async throws {
+        try await withWorkerSetup("""
+            steps:
+              - id: flaky
+                retries: 3
+                backoff: [60s]
+                run: echo attempt >> {{counter}}; exit 1
+            variables:
+              counter: /tmp/never
+            """) { setup in
+            let counter = setup.directory + "/attempts"
+            let id = try await setup.deploy(settings: ["counter": counter])
+            let worker = Task { try await setup.worker().work(untilIdle: false) }
+            defer { worker.cancel() }
+            try await waitUntil("the first attempt failed", within: .seconds(20)) {
+                let status = try await setup.service.deployment(id)?.status
+                return (try? String(contentsOfFile: counter, encoding: .utf8)) == "attempt\n" && status == .deploying
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            try await setup.service.cancel(id, reason: "not this one", context: .init(actor: "ana"))
+            try await waitUntil("the deployment is cancelled", within: .seconds(15)) {
+                try await setup.service.deployment(id)?.status == .cancelled
+            }
+            #expect(try String(contentsOfFile: counter, encoding: .utf8) == "attempt\n", "one attempt ran, no other")
+            #expect(try await setup.logLines(id).contains { $0.message.contains("attempt 2 of 4 in 60.0 s") }, "the pause was announced as it began")
+        }
+    }
+
+    /// A step whose process left its group (`setsid`) and holds its output cannot keep a
+    /// cancelled deployment running: past the grace period and the escape bound the worker
+    /// stops waiting, confirms `cancelled` and records what escaped.
+    @Test func cancellingAStepWhoseProcessEscapedItsGroupEndsCancelledAndNamesIt() async throws {
+        try await withWorkerSetup("""
+            steps:
+              - id: escaping
+                run: setsid sleep 97 & echo started; wait
+            """) { setup in
+            let id = try await setup.deploy()
+            let worker = Task { try await setup.worker().work(untilIdle: false) }
+            defer { worker.cancel() }
+            try await waitUntil("the step started", within: .seconds(20)) {
+                try await setup.logLines(id).contains { $0.message == "started" }
+            }
+            try await setup.service.cancel(id, reason: "stop it", context: .init(actor: "ana"))
+            // Grace 3 s + escape bound 5 s, and room for a loaded machine.
+            try await waitUntil("the deployment is cancelled", within: .seconds(30)) {
+                try await setup.service.deployment(id)?.status == .cancelled
+            }
+            let records = try await setup.service.records(of: DomainIDs.deploymentStream(id))
+            let stopped = try #require(records.compactMap { if case .deploymentCancelled(let e) = $0.event { e.stopped } else { nil } }.first)
+            #expect(stopped.escaped == true)
+            let escaped = try #require(stopped.escapedProcesses?.first { $0.contains("sleep 97") })
+            if let pid = Int32(escaped.split(separator: " ").first ?? "") { kill(pid, SIGKILL) }
+            #expect(try await setup.logLines(id).contains { $0.message.contains("left the group") })
+        }
+    }
+
     @Test func aWorkerWhoseLeaseWasTakenOverCanWriteNothing() async throws {
         try await withWorkerSetup("steps:\n  - id: only\n    run: 'true'\n") { setup in
             let id = try await setup.deploy()

@@ -67,10 +67,17 @@ public struct StopReport: Sendable, Equatable, Codable {
     public var signal: String
     /// How long from the stop request until the command was gone, in milliseconds.
     public var elapsedMs: Int
+    /// Whether a process that left the group still held the command's output when the runner
+    /// gave up waiting for it (``StopSwitch/escapeBound`` after the grace period).
+    public var escaped: Bool
+    /// `pid command` of each such process the runner could find.
+    public var escapedProcesses: [String]
 
-    public init(processGroup: Int32?, signal: String, elapsedMs: Int) {
+    public init(processGroup: Int32?, signal: String, elapsedMs: Int, escaped: Bool = false, escapedProcesses: [String] = []) {
         self.processGroup = processGroup
         self.signal = signal
         self.elapsedMs = elapsedMs
+        self.escaped = escaped
+        self.escapedProcesses = escapedProcesses
     }
 }

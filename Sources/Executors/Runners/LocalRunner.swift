@@ -83,7 +83,13 @@ public struct LocalRunner: CommandRunner {
         var stopAsked: ContinuousClock.Instant?
         var signal = "TERM"
         var timedOut = false
+        var escaped: [String]?
         while !open.isEmpty {
+            if let asked = stopAsked, stop.gaveUp(since: asked) {
+                // The group is gone, yet its output is still held: by a process that left it.
+                escaped = Self.processes(holding: Array(open.keys))
+                break
+            }
             var descriptors = open.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             _ = poll(&descriptors, nfds_t(descriptors.count), 100)
             for descriptor in descriptors where descriptor.revents != 0 {
@@ -127,7 +133,11 @@ public struct LocalRunner: CommandRunner {
             }
         }
         while !reaped && waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let report = stopAsked.map { StopReport(processGroup: marker.processGroup, signal: signal, elapsedMs: $0.duration(to: .now).wholeMilliseconds) }
+        let report = stopAsked.map {
+            StopReport(
+                processGroup: marker.processGroup, signal: signal, elapsedMs: $0.duration(to: .now).wholeMilliseconds, escaped: escaped != nil,
+                escapedProcesses: escaped ?? [])
+        }
         let exited = (status & 0x7F) == 0
         return CommandOutcome(
             exitStatus: report == nil && exited ? (status >> 8) & 0xFF : nil, signal: report?.signal, processGroup: marker.processGroup,
@@ -136,6 +146,22 @@ public struct LocalRunner: CommandRunner {
 }
 
 extension LocalRunner {
+    /// `pid command` of every process holding the other end of one of these pipes (read ends
+    /// of this process): found by the pipe's inode among every process's descriptors.
+    static func processes(holding pipes: [Int32]) -> [String] {
+        let inodes = Set(pipes.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") })
+        let me = String(getpid())
+        var found: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.first?.isNumber == true && entry != me {
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? []
+            let holds = descriptors.contains { inodes.contains((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\($0)")) ?? "") }
+            guard holds else { continue }
+            let command = (try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8))?.replacingOccurrences(of: "\0", with: " ") ?? "?"
+            found.append("\(entry) \(command.trimmingCharacters(in: .whitespaces).prefix(200))")
+        }
+        return found.sorted()
+    }
+
     /// Whether any process of the group still runs (zombies, which only wait to be reaped by
     /// whoever adopted them, do not count).
     static func isAlive(group: Int32) -> Bool {

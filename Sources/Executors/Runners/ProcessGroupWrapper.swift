@@ -8,14 +8,19 @@ enum ProcessGroupWrapper {
 
     /// `setsid -w` makes the inner shell a session (and group) leader, so its pid is the group id,
     /// and still waits for it, so the exit status is the command's own.
+    /// The marker also names the step's stdout (`pipe:[inode]` on Linux), so that a stop can
+    /// find a process that left the group but still holds the output.
     static func wrap(_ command: String) -> String {
-        "exec setsid -w /bin/sh -c 'printf \"\(marker)%s\\n\" \"$$\" >&2; exec /bin/sh -c \"$0\"' " + ShellCommand.quote(command)
+        "exec setsid -w /bin/sh -c 'printf \"\(marker)%s %s\\n\" \"$$\" \"$(readlink /proc/$$/fd/1 2>/dev/null)\" >&2; exec /bin/sh -c \"$0\"' "
+            + ShellCommand.quote(command)
     }
 
     /// Reads the group id off the head of stderr, passing on what follows it.
     struct MarkerReader {
         private var head: [UInt8] = []
         private(set) var processGroup: Int32?
+        /// What the step's stdout is on its host (`pipe:[1234]`), when the host said.
+        private(set) var output: String?
         private var done = false
 
         /// The stderr bytes that belong to the command (the marker line removed).
@@ -31,8 +36,10 @@ enum ProcessGroupWrapper {
             let line = String(decoding: head[..<newline], as: UTF8.self)
             let rest = Array(head[(newline + 1)...])
             head = []
-            if line.hasPrefix(Self.markerText), let group = Int32(line.dropFirst(Self.markerText.count)) {
+            let fields = line.dropFirst(Self.markerText.count).split(separator: " ", maxSplits: 1)
+            if line.hasPrefix(Self.markerText), let first = fields.first, let group = Int32(first) {
                 processGroup = group
+                output = fields.count > 1 && fields[1].hasPrefix("pipe:[") ? String(fields[1]) : nil
                 return rest
             }
             return Array(line.utf8) + [0x0A] + rest

@@ -6,8 +6,18 @@ public final class StopSwitch: Sendable {
     private let pulled = Mutex(false)
     /// How long a command has after TERM before it is killed.
     public let grace: Duration
+    /// How long after the grace period a runner still waits for the command's output to close:
+    /// past it, whatever holds the output escaped the process group, and the runner stops
+    /// waiting (and reports it) instead of waiting for ever.
+    public let escapeBound: Duration
 
-    public init(grace: Duration = .seconds(10)) { self.grace = grace }
+    public init(grace: Duration = .seconds(10), escapeBound: Duration = .seconds(5)) {
+        self.grace = grace
+        self.escapeBound = escapeBound
+    }
+
+    /// Whether a stop asked at `asked` has waited past the grace period and the escape bound.
+    public func gaveUp(since asked: ContinuousClock.Instant) -> Bool { asked.duration(to: .now) > grace + escapeBound }
 
     /// Asks the command to stop (pulling it again changes nothing).
     public func pull() {

@@ -29,9 +29,19 @@ extension SSHConnection {
         var marker = ProcessGroupWrapper.MarkerReader()
         var buffer = [UInt8](repeating: 0, count: 32_768)
         var report: StopReport?
+        var stopAsked: ContinuousClock.Instant?
         var timedOut = false
         let deadline = started + timeout
         while true {
+            if let asked = stopAsked, stop.gaveUp(since: asked), var stopped = report {
+                // The group was stopped, yet the channel stays open: something left the group
+                // (setsid) and holds the output. Stop waiting for it, and say so.
+                stopped.escaped = true
+                stopped.escapedProcesses = (try? escapedProcesses(holding: marker.output)) ?? []
+                stopped.elapsedMs = asked.duration(to: .now).wholeMilliseconds
+                report = stopped
+                break
+            }
             var moved = false
             for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
                 while true {
@@ -55,6 +65,7 @@ extension SSHConnection {
             if libssh2_channel_eof(channel) == 1 { break }
             if report == nil, stop.isPulled || ContinuousClock.now >= deadline {
                 timedOut = !stop.isPulled
+                stopAsked = .now
                 report = try stopGroup(marker.processGroup, grace: stop.grace, since: .now)
             }
             var next: Int32 = 0
@@ -93,8 +104,19 @@ extension SSHConnection {
         return StopReport(processGroup: group, signal: status == 9 ? "KILL" : "TERM", elapsedMs: since.duration(to: .now).wholeMilliseconds)
     }
 
+    /// `pid command` of the processes on the host that hold `pipe` (the step's stdout, as its
+    /// marker named it): what escaped a stopped step's group. At most 20.
+    private func escapedProcesses(holding pipe: String?) throws -> [String] {
+        guard let pipe, pipe.hasPrefix("pipe:["), pipe.dropFirst(6).dropLast().allSatisfy(\.isNumber) else { return [] }
+        var text = ""
+        let script = "for d in /proc/[0-9]*; do for f in \"$d\"/fd/*; do if [ \"$(readlink \"$f\" 2>/dev/null)\" = '\(pipe)' ]; then "
+            + "echo \"${d#/proc/} $(tr '\\0' ' ' < \"$d/cmdline\" 2>/dev/null | cut -c1-200)\"; break; fi; done; done 2>/dev/null | grep -v '^[0-9]* sshd' | head -20"
+        _ = try runShort(script, deadline: .now + .seconds(10)) { text += String(decoding: $0, as: UTF8.self) }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// Runs a short helper command to its end and returns its exit status (output discarded).
-    private func runShort(_ command: String, deadline: ContinuousClock.Instant) throws -> Int32 {
+    private func runShort(_ command: String, deadline: ContinuousClock.Instant, output: (([UInt8]) -> Void)? = nil) throws -> Int32 {
         let channel = try openChannel(deadline: deadline)
         defer { libssh2_channel_free(channel) }
         try Self.retry(session, socket, deadline, "a stop command on \(target.host)") {
@@ -104,6 +126,7 @@ extension SSHConnection {
         while libssh2_channel_eof(channel) != 1 {
             guard ContinuousClock.now < deadline else { throw SSHError(.protocolFailed, "a stop command on \(target.host) timed out") }
             let count = sink.withUnsafeMutableBytes { libssh2_channel_read_ex(channel, 0, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            if count > 0 { output?(Array(sink[..<count])) }
             if count == Int(LIBSSH2_ERROR_EAGAIN) { Self.waitForSocket(session, socket, deadline: deadline, atMost: 100) }
             else if count < 0 { throw SSHError(.protocolFailed, "lost the connection to \(target.host): \(lastError())") }
         }

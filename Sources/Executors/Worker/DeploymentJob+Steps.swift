@@ -14,16 +14,23 @@ extension DeploymentJob {
 
     /// Runs a step with its retries, connecting first when need be (transient connection
     /// failures are retried with the worker's backoff).
+    /// A cancellation asked before an attempt, or during a pause between attempts, wins: the
+    /// step is reported stopped without running again.
     func runStep(_ step: PipelineStep, plan: ExecutionPlan) async throws -> StepResult {
         let started = ContinuousClock.now
+        let cancelledBetweenAttempts = StepResult.stopped(StoppedCommand(
+            step: step.id, processGroup: nil, signal: "none", exitStatus: nil, cleanupRan: false, elapsedMs: 0))
         var attempt = 0
         while true {
             attempt += 1
+            if attempt > 1, try await cancellationRequested() { return cancelledBetweenAttempts }
             let connected: any CommandRunner
             do {
                 connected = try await connect()
             } catch let failure as TransientFailure {
                 return .failed(failure.message, started.duration(to: .now), abandonedAfter: failure.attempts)
+            } catch is CancelledWhileWaiting {
+                return cancelledBetweenAttempts
             }
             let stop = StopSwitch(grace: configuration.stopGrace)
             let outcome: CommandOutcome
@@ -36,13 +43,21 @@ extension DeploymentJob {
                     return .failed("\(error.message) (abandoned after \(attempt) attempts)", started.duration(to: .now), abandonedAfter: attempt)
                 }
                 logs.note(.warning, "\(error.message); trying again in \(Self.seconds(configuration.transientRetries[attempt - 1]))")
-                try await Task.sleep(for: configuration.transientRetries[attempt - 1])
+                if try await pauseUnlessCancelled(configuration.transientRetries[attempt - 1]) { return cancelledBetweenAttempts }
                 continue
             }
             if let report = outcome.stop, !outcome.timedOut {
+                if report.escaped {
+                    logs.note(
+                        .warning,
+                        "stopped the step's process group, but something it started left the group and still holds its output: "
+                            + (report.escapedProcesses.isEmpty ? "not found on the host" : report.escapedProcesses.joined(separator: "; ")))
+                    if !leaseLost.isRaised { try await flushLogs() }
+                }
                 return .stopped(StoppedCommand(
                     step: step.id, processGroup: report.processGroup, signal: report.signal, exitStatus: outcome.exitStatus,
-                    cleanupRan: false, elapsedMs: report.elapsedMs))
+                    cleanupRan: false, elapsedMs: report.elapsedMs, escaped: report.escaped ? true : nil,
+                    escapedProcesses: report.escapedProcesses.isEmpty ? nil : report.escapedProcesses))
             }
             if outcome.succeeded { return .succeeded(started.duration(to: .now)) }
             let why = outcome.timedOut
@@ -51,7 +66,7 @@ extension DeploymentJob {
             if attempt <= step.retries {
                 let pause = step.backoff[min(attempt - 1, step.backoff.count - 1)]
                 logs.note(.warning, "\(step.name) \(why); attempt \(attempt + 1) of \(step.retries + 1) in \(Self.seconds(pause))")
-                try await Task.sleep(for: pause)
+                if try await pauseUnlessCancelled(pause) { return cancelledBetweenAttempts }
                 continue
             }
             return .failed("\(step.name) \(why)", started.duration(to: .now))
@@ -143,8 +158,7 @@ extension DeploymentJob {
             } catch let error as SSHError where error.isTransient && attempt <= configuration.transientRetries.count {
                 let pause = configuration.transientRetries[attempt - 1]
                 logs.note(.warning, "\(error.message); trying again in \(Self.seconds(pause)) (attempt \(attempt + 1) of \(configuration.transientRetries.count + 1))")
-                try await flushLogs()
-                try await Task.sleep(for: pause)
+                if try await pauseUnlessCancelled(pause) { throw CancelledWhileWaiting() }
             } catch let error as SSHError {
                 throw TransientFailure(
                     message: error.isTransient ? "\(error.message) (abandoned after \(attempt) attempts)" : error.message,
@@ -153,6 +167,28 @@ extension DeploymentJob {
         }
     }
 
+
+    /// A cancellation arrived while connecting was paused between tries.
+    struct CancelledWhileWaiting: Error {}
+
+    /// Whether the deployment's cancellation has been asked (or its lease lost), as its stream says now.
+    func cancellationRequested() async throws -> Bool {
+        if leaseLost.isRaised { return true }
+        return try await tracker.refresh()?.0.cancellationRequested ?? false
+    }
+
+    /// Waits `pause` between attempts, writing the waiting log lines and looking for a
+    /// cancellation every flush interval; true as soon as one is asked (the pause is cut short).
+    func pauseUnlessCancelled(_ pause: Duration) async throws -> Bool {
+        let end = ContinuousClock.now + pause
+        while true {
+            try await flushLogs()
+            if try await cancellationRequested() { return true }
+            let now = ContinuousClock.now
+            if now >= end { return false }
+            try await Task.sleep(for: min(configuration.flushInterval, now.duration(to: end)))
+        }
+    }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.1f s", duration.seconds) }
 }

@@ -137,7 +137,7 @@ final class DeploymentJob: Sendable {
                 let cleaned = await cleanUp(plan)
                 let report = StoppedCommand(
                     step: stopped.step, processGroup: stopped.processGroup, signal: stopped.signal, exitStatus: stopped.exitStatus,
-                    cleanupRan: cleaned, elapsedMs: stopped.elapsedMs)
+                    cleanupRan: cleaned, elapsedMs: stopped.elapsedMs, escaped: stopped.escaped, escapedProcesses: stopped.escapedProcesses)
                 try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: report) }
                 logger.info("cancelled", metadata: ["deploy.step": "\(step.id)", "deploy.signal": "\(stopped.signal)"])
                 return

@@ -110,6 +110,9 @@ public enum AuditSummary {
         case .deploymentFailed(let e): "failed" + (e.step.map { " at \($0)" } ?? "") + ": \(e.error)"
         case .deploymentCancelled(let e):
             "cancelled" + (e.stopped.map { " (\($0.signal) sent to process group \($0.processGroup.map(String.init) ?? "-") after \($0.elapsedMs) ms)" } ?? "")
+                + (e.stopped?.escaped == true
+                    ? "; still running outside its group: " + ((e.stopped?.escapedProcesses ?? []).isEmpty ? "not found" : (e.stopped?.escapedProcesses ?? []).joined(separator: "; "))
+                    : "")
         case .deploymentTimedOut(let e): "timed out" + (e.step.map { " at \($0)" } ?? "")
         case .deploymentRolledBack(let e): "rolled back, replaced by \(e.replacedBy)"
         case .deploymentDestroyed: "destroy recorded"

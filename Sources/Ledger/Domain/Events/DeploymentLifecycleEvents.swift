@@ -115,14 +115,25 @@ public struct StoppedCommand: Codable, Sendable, Equatable {
     public var cleanupRan: Bool
     /// From the stop request to the group being gone, in milliseconds.
     public var elapsedMs: Int
+    /// Set when something the step started left its process group (`setsid`) and still held
+    /// the step's output after the group was killed: the executor stopped waiting for it and
+    /// says so, rather than keep the deployment running for ever. Absent in older events.
+    public var escaped: Bool?
+    /// What could be seen of those processes (`pid command`), when the host could tell.
+    public var escapedProcesses: [String]?
 
-    public init(step: DeploymentStep?, processGroup: Int32?, signal: String, exitStatus: Int32?, cleanupRan: Bool, elapsedMs: Int) {
+    public init(
+        step: DeploymentStep?, processGroup: Int32?, signal: String, exitStatus: Int32?, cleanupRan: Bool, elapsedMs: Int, escaped: Bool? = nil,
+        escapedProcesses: [String]? = nil
+    ) {
         self.step = step
         self.processGroup = processGroup
         self.signal = signal
         self.exitStatus = exitStatus
         self.cleanupRan = cleanupRan
         self.elapsedMs = elapsedMs
+        self.escaped = escaped
+        self.escapedProcesses = escapedProcesses
     }
 }
 
