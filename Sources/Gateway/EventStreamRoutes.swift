@@ -6,10 +6,13 @@ import NIOCore
 import Projections
 
 /// `GET /api/v1/events`: the caller's deployment events live, as Server-Sent Events, from the
-/// log — optionally only one project's, environment's or deployment's. A client that
-/// reconnects with `Last-Event-ID` (or `?after=`) gets everything after that position in order,
-/// then goes live: no gap, no duplicate. A comment every 15 s keeps idle streams open; a
-/// stream of one deployment ends after its final event; `follow=false` ends once caught up.
+/// log — optionally only one project's, environment's or deployment's. A new stream starts
+/// live, at the head (one deployment's stream from that deployment's first event); a client
+/// that reconnects with `Last-Event-ID` (or `?after=`) gets everything after that position in
+/// order, then goes live: no gap, no duplicate. Catching up reads the log page by page, a few
+/// streams at a time (``ReplaySlots``), so reconnecting clients cannot take the database from
+/// other requests. A comment every 15 s keeps idle streams open; a stream of one deployment
+/// ends after its final event; `follow=false` reads what is there (from `after`, default 0) and ends.
 extension GatewayServer {
     func addEventStreamRoutes(to api: RouterGroup<GatewayContext>) {
         let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
@@ -19,9 +22,11 @@ extension GatewayServer {
                 let principal = try context.require(.viewDeployments)
                 let query = request.uri.queryParameters
                 let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.get("after")
-                guard let after = resumeFrom.map({ Int64($0) }) ?? 0, after >= 0 else {
+                let given = resumeFrom.map { Int64($0) }
+                guard given.map({ ($0 ?? -1) >= 0 }) ?? true else {
                     throw APIError.badRequest("Last-Event-ID and after take a log position (a whole number ≥ 0)")
                 }
+                var resume: Int64? = given ?? nil
                 guard let follow = query.get("follow").map({ ["true": true, "false": false][$0] }) ?? true else {
                     throw APIError.badRequest("follow takes true or false")
                 }
@@ -33,9 +38,11 @@ extension GatewayServer {
                         let metadata = try? first.metadata(), principal.sees(organisation: metadata.organisation, project: metadata.project)
                     else { throw APIError.notFound("no deployment '\(id)'") }
                     scope.deployment = id
+                    // One deployment's history is its own stream's: a new client gets it from the start.
+                    resume = resume ?? 0
                     // Already over, and the caller has its last event: nothing will come.
                     if let last = try await store.read(stream: stream, direction: .backward, limit: 1).first,
-                        let record = try? DomainRecord(last), ServerSentEvents.ends(record), after >= last.position
+                        let record = try? DomainRecord(last), ServerSentEvents.ends(record), (resume ?? 0) >= last.position
                     {
                         return Self.eventStreamResponse(ResponseBody { writer in try await writer.finish(nil) })
                     }
@@ -46,18 +53,19 @@ extension GatewayServer {
                     scope.environment = id
                 }
                 let body: ResponseBody
+                let slots = live.replaySlots
                 if follow {
-                    let subscription = try await live.feed.subscribe(scope: scope, after: after, within: timeout)
+                    let subscription = try await live.feed.subscribe(scope: scope, after: resume, within: timeout)
                     body = ResponseBody { [scope] writer in
                         defer { live.feed.unsubscribe(subscription.id) }
-                        try await Self.streamLive(subscription, after: after, scope: scope, store: store, reader: reader) { text in
+                        try await Self.streamLive(subscription, scope: scope, store: store, reader: reader, slots: slots) { text in
                             try await writer.write(ByteBuffer(string: text))
                         }
                         try await writer.finish(nil)
                     }
                 } else {
-                    body = ResponseBody { [scope] writer in
-                        try await Self.streamFromLog(after: after, through: nil, scope: scope, store: store, reader: reader) { text in
+                    body = ResponseBody { [scope, resume] writer in
+                        try await Self.streamFromLog(after: resume ?? 0, through: nil, scope: scope, store: store, reader: reader, slots: slots) { text in
                             try await writer.write(ByteBuffer(string: text))
                         }
                         try await writer.finish(nil)
@@ -80,10 +88,11 @@ extension GatewayServer {
     /// deployment ends, the client goes away (a write fails), the client fell too far behind
     /// (the feed cut it off; it resumes by `Last-Event-ID`) or the task is cancelled.
     static func streamLive(
-        _ subscription: LiveFeed.Subscription, after: Int64, scope: EventStreamScope, store: EventStore, reader: ProjectionReader,
+        _ subscription: LiveFeed.Subscription, scope: EventStreamScope, store: EventStore, reader: ProjectionReader, slots: ReplaySlots,
         write: (String) async throws -> Void
     ) async throws {
         try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n")
+        let after = subscription.start
         var last = after
         switch subscription.catchUp {
         case .recent(let events):
@@ -94,7 +103,9 @@ extension GatewayServer {
                 if scope.deployment != nil, event.ends { return }
             }
         case .log(let through):
-            guard let reached = try await streamFromLog(after: after, through: through, scope: scope, store: store, reader: reader, write: write, retry: false)
+            guard
+                let reached = try await streamFromLog(
+                    after: after, through: through, scope: scope, store: store, reader: reader, slots: slots, write: write, retry: false)
             else { return }
             last = reached
         }
@@ -116,7 +127,7 @@ extension GatewayServer {
     /// ended on the way.
     @discardableResult
     static func streamFromLog(
-        after position: Int64, through: Int64?, scope: EventStreamScope, store: EventStore, reader: ProjectionReader,
+        after position: Int64, through: Int64?, scope: EventStreamScope, store: EventStore, reader: ProjectionReader, slots: ReplaySlots,
         write: (String) async throws -> Void, retry: Bool = true
     ) async throws -> Int64? {
         if retry { try await write("retry: \(ServerSentEvents.retryMilliseconds)\n\n") }
@@ -135,7 +146,7 @@ extension GatewayServer {
         if let deployment = scope.deployment {
             var version: Int64 = 1
             while !Task.isCancelled {
-                let page = try await store.read(stream: DomainIDs.deploymentStream(deployment), from: version, limit: 500)
+                let page = try await slots.withSlot { try await store.read(stream: DomainIDs.deploymentStream(deployment), from: version, limit: 500) }
                 for recorded in page {
                     version = recorded.streamVersion + 1
                     guard recorded.position > position else { continue }
@@ -148,7 +159,7 @@ extension GatewayServer {
         }
         let filter = EventFilter(categories: ["deployment"])
         while !Task.isCancelled {
-            let page = try await store.readAll(after: position, filter: filter, limit: 500)
+            let page = try await slots.withSlot { try await store.readAll(after: position, filter: filter, limit: 500) }
             for recorded in page.events {
                 if let through, recorded.position > through { return position }
                 if try await send(recorded) { return nil }

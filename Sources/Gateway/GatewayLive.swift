@@ -27,6 +27,8 @@ public struct GatewayOptions: Sendable {
 /// client, subscription and relay behind it, the rate limiter and the metrics.
 final class GatewayLive: Sendable {
     let feed: LiveFeed
+    /// How many of its streams may read the log at once to catch up.
+    let replaySlots: ReplaySlots
     let redis: RedisClient?
     let limiter: RateLimiter
     let metrics: GatewayMetrics
@@ -59,6 +61,7 @@ final class GatewayLive: Sendable {
             relay = nil
         }
         feed = LiveFeed(store: store, signal: signal, configuration: options.feed, logger: logger)
+        replaySlots = ReplaySlots(options.feed.replayReaders)
         limiter = RateLimiter(limits: options.limits, redis: redis, metrics: metrics, logger: logger)
     }
 

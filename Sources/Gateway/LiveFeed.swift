@@ -22,6 +22,8 @@ public final class LiveFeed: Service, Sendable {
         public var heartbeat: Duration = .seconds(15)
         /// How long the feed waits without a wake-up before it looks at the log anyway.
         public var idlePoll: Duration = .seconds(5)
+        /// Streams that may read the log at once to catch up (one page each; see ``ReplaySlots``).
+        public var replayReaders = 4
         /// How long an answer of a hot read is kept at most (see ``HotReadCache``).
         public var hotReadTimeToLive: Duration = HotReadCache.defaultTimeToLive
 
@@ -44,6 +46,8 @@ public final class LiveFeed: Service, Sendable {
 
     struct Subscription: Sendable {
         let id: Int
+        /// The position the stream starts after: the client's, or the feed's when it gave none.
+        let start: Int64
         let catchUp: CatchUp
         let items: AsyncStream<Item>
     }
@@ -178,19 +182,20 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
-    /// Registers a stream for what its scope shows after `after`; nil while the feed has not
-    /// started yet.
-    func subscribe(scope: EventStreamScope, after: Int64) -> Subscription? {
+    /// Registers a stream for what its scope shows after `after` — or from now on, live, when
+    /// it is nil (nothing to read back); nil while the feed has not started yet.
+    func subscribe(scope: EventStreamScope, after: Int64?) -> Subscription? {
         let (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(configuration.clientBuffer))
         return state.withLock { state -> Subscription? in
             guard let position = state.position else { return nil }
             state.nextID += 1
             let id = state.nextID
             state.subscribers[id] = Subscriber(scope: scope, continuation: continuation)
+            let start = after ?? position
             let catchUp: CatchUp =
-                after >= state.recentFloor
-                ? .recent(state.recent.filter { $0.position > after && scope.includes($0) }) : .log(through: position)
-            return Subscription(id: id, catchUp: catchUp, items: items)
+                start >= state.recentFloor
+                ? .recent(state.recent.filter { $0.position > start && scope.includes($0) }) : .log(through: position)
+            return Subscription(id: id, start: start, catchUp: catchUp, items: items)
         }
     }
 
@@ -199,7 +204,7 @@ public final class LiveFeed: Service, Sendable {
     }
 
     /// Waits (up to `timeout`) for the feed to know where the log is.
-    func subscribe(scope: EventStreamScope, after: Int64, within timeout: Duration) async throws -> Subscription {
+    func subscribe(scope: EventStreamScope, after: Int64?, within timeout: Duration) async throws -> Subscription {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let subscription = subscribe(scope: scope, after: after) { return subscription }

@@ -115,6 +115,51 @@ import Testing
         }
     }
 
+    /// A new stream that gives no position starts live at the head: the history already in the
+    /// log is not replayed to it (a client asks for it with `after=` or `Last-Event-ID`).
+    @Test func aNewStreamWithoutAPositionStartsLiveAtTheHead() async throws {
+        try await TestDatabase.withDatabase { db in
+            let (service, token, id) = try await Self.deploymentInProgress(db)
+            let ops = CommandContext(actor: "ops")
+            let worker = Self.worker
+            try await service.execute(deployment: id, context: ops) { state, _ in try worker.claim(state, pipeline: "deploy", steps: nil) }
+            for n in 0..<20 {
+                try await service.execute(deployment: id, context: ops) { state, _ in
+                    try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "old \(n)", atMicroseconds: Int64(n))])
+                }
+            }
+            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, logger: TestDatabase.logger)
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { port in continuation.yield(port) } }
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next())
+                let out = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-head-\(UUID().uuidString.prefix(8))").path
+                defer { try? FileManager.default.removeItem(atPath: out) }
+                let listening = Task {
+                    try await ShellCommand.run("curl -sN -m 8 -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)/api/v1/events' > \(out)")
+                }
+                try await waitUntil("the stream opened", within: .seconds(10)) {
+                    ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("retry:")
+                }
+                let new = try await service.execute(deployment: id, context: ops) { state, _ in
+                    try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "new", atMicroseconds: 99)])
+                }
+                try await waitUntil("the new event arrived", within: .seconds(10)) {
+                    Self.messages((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains { $0.id == new.position }
+                }
+                listening.cancel()
+                let seen = Self.messages(try String(contentsOfFile: out, encoding: .utf8))
+                #expect(seen.map(\.id) == [new.position], "only what came after it connected: \(seen.map(\.id))")
+                // The history is there for whoever asks for it.
+                let history = try await HTTP.get(port, "/api/v1/events?follow=false&after=0", headers: ["Authorization: Bearer \(token)"])
+                #expect(Self.messages(history.body).count >= 21)
+                group.cancelAll()
+            }
+        }
+    }
+
     /// A client that stops reading is cut off once its buffer fills, without slowing anyone:
     /// a client reading alongside gets every event, and the slow one resumes by Last-Event-ID.
     @Test func aClientThatFallsBehindIsCutOffAndResumesWhileOthersGetEverything() async throws {

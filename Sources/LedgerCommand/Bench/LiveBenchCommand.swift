@@ -22,19 +22,23 @@ struct LiveBenchCommand: AsyncParsableCommand {
     @Option(help: "Concurrent SSE clients.") var clients = 1_000
     @Option(help: "Events appended per second.") var rate = 20
     @Option(help: "Seconds of appending.") var seconds = 10
+    @Option(name: .customLong("storm-clients"), help: "Streams that connect at once, without a position, while a GET loop runs.") var stormClients = 1_000
     @Flag(help: "Keep the benchmark's database afterwards (its URL goes to standard error).") var keep = false
 
     func validate() throws {
-        guard clients > 0, rate > 0, seconds > 0 else { throw ValidationError("--clients, --rate and --seconds must be positive") }
+        guard clients > 0, rate > 0, seconds > 0, stormClients > 0 else {
+            throw ValidationError("--clients, --rate, --seconds and --storm-clients must be positive")
+        }
     }
 
     func run() async throws {
         try await reportingErrors {
-            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [clients, rate, seconds, keep, quiet = connection.quiet] session in
+            _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [clients, rate, seconds, stormClients, keep, quiet = connection.quiet] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger, keep: keep) { database, client in
                     let status: @Sendable (String) -> Void = { if !quiet { printError("bench: \($0)") } }
                     try await LiveBench(
-                        database: database, client: client, clients: clients, rate: rate, seconds: seconds, logger: session.logger, status: status
+                        database: database, client: client, clients: clients, rate: rate, seconds: seconds, stormClients: stormClients,
+                        logger: session.logger, status: status
                     ).run()
                 }
             }
@@ -49,6 +53,7 @@ struct LiveBench: Sendable {
     let clients: Int
     let rate: Int
     let seconds: Int
+    let stormClients: Int
     let logger: Logger
     let status: @Sendable (String) -> Void
 
@@ -93,6 +98,7 @@ struct LiveBench: Sendable {
         store: EventStore, service: DeploymentService, worker: FencedExecution, deployment: String, token: String, port: Int, gateway: GatewayProcess
     ) async throws -> BenchReport {
         try await gateway.waitUntilReady(port: port)
+        let storm = try await connectStorm(service: service, worker: worker, deployment: deployment, token: token, port: port)
         let idleBase = gateway.residentKilobytes()
         let head = try await store.headPosition()
         let deliveries = DeliveryLog()
@@ -152,11 +158,56 @@ struct LiveBench: Sendable {
         report.add("p99 delay", ledger: String(format: "%.1f ms (%@)", p99, p99 < 100 ? "met" : "MISSED"), baseline: "target < 100 ms")
         report.add("deliveries", ledger: "\(sse.values.count) of \(expected)", baseline: "every event at every client")
         report.add("gateway memory per idle client", ledger: String(format: "%.1f KB", idlePerClient), baseline: "RSS of the ledger serve process")
+        report.add(
+            "GET p99 while \(stormClients) streams connect", ledger: String(format: "%.1f ms (%d requests)", storm.during.percentile(0.99) * 1e3, storm.during.values.count),
+            baseline: String(format: "%.1f ms with none connecting (%d requests)", storm.quiet.percentile(0.99) * 1e3, storm.quiet.values.count),
+            ratio: storm.during.percentile(0.99) > 0 ? storm.quiet.percentile(0.99) / storm.during.percentile(0.99) : nil, target: 0.5)
         report.notes = [
             "Delay: from the event's recorded_at (its insert, just before commit) to its arrival at a client socket, on this machine's clock.",
             "The gateway wakes through its Redis relay; each event is read from the log once and rendered once for all clients.",
+            "Connect storm: \(stormClients) clients open /api/v1/events without Last-Event-ID at once, with \(Self.stormHistory)+ deployment events "
+                + "in the log, while one client GETs /api/v1/audit?limit=5 (a database read) in a loop; baseline: the same loop with nobody connecting.",
         ]
         return report
+    }
+
+    /// Deployment events in the log before the connect storm: what a stream that started at
+    /// position 0 would replay.
+    static let stormHistory = 600
+
+    /// GET latencies with no stream connecting, then while `stormClients` streams connect at
+    /// once without a position (each of them closed again afterwards).
+    private func connectStorm(
+        service: DeploymentService, worker: FencedExecution, deployment: String, token: String, port: Int
+    ) async throws -> (quiet: LatencySample, during: LatencySample) {
+        status("writing \(Self.stormHistory) deployment events of history…")
+        for n in 0..<Self.stormHistory {
+            try await service.execute(deployment: deployment, context: CommandContext(actor: "bench")) { state, _ in
+                try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "history \(n)", atMicroseconds: Int64(n))])
+            }
+        }
+        let probe = BlockingHTTPProbe(port: port, path: "/api/v1/audit?limit=5", token: token)
+        status("GET loop alone for 3 s…")
+        let quietEnd = ContinuousClock.now + .seconds(3)
+        let quiet = await probe.run { ContinuousClock.now >= quietEnd }
+        status("GET loop while \(stormClients) streams connect at once…")
+        let storming = StopSignal()
+        let during = Task { await probe.run { storming.isSet } }
+        let opened = DeliveryLog()
+        let channels = try await withThrowingTaskGroup(of: (any Channel).self) { group in
+            for _ in 0..<stormClients {
+                group.addTask { try await SSEProbe.connect(group: MultiThreadedEventLoopGroup.singleton, port: port, path: "/api/v1/events", token: token, log: opened) }
+            }
+            return try await group.reduce(into: [any Channel]()) { $0.append($1) }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while opened.opened < stormClients, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(1))
+        storming.set()
+        let sample = await during.value
+        for channel in channels { channel.close(promise: nil) }
+        guard opened.opened == stormClients else { throw LedgerError(.unavailable, "only \(opened.opened) of \(stormClients) storm streams opened") }
+        return (quiet, sample)
     }
 
     /// When each appended event was recorded, as seconds since 1970.
@@ -294,4 +345,11 @@ struct GatewayProcess: Sendable {
     }
 
     func stop() { kill(pid, SIGTERM) }
+}
+
+/// Set once by one task, read by another's thread: when a benchmark's loop should end.
+final class StopSignal: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
