@@ -102,6 +102,74 @@ import Testing
         }
     }
 
+    /// A minute without PostgreSQL is not a failure: the worker that runs a deployment keeps
+    /// it — its writes wait, its lease (10 s here) is renewed once the database is back, since
+    /// nobody could take the deployment over meanwhile — and the deployment succeeds. While the
+    /// database is away the API answers 503 at once, not after the pool's 10 s deadline.
+    @Test func aRunningDeploymentRidesOutAMinuteWithoutItsDatabase() async throws {
+        try await PrivateCluster.with { cluster in
+            let url = cluster.url.with(database: "postgres")
+            let migrated = try await LedgerBinary.run("migrate --quiet", databaseURL: url.connectionString)
+            try #require(migrated.status == 0, "\(migrated.errors)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-outage-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: directory + "/pipelines", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory + "/work", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try """
+                steps:
+                  - id: waiting
+                    timeout: 5m
+                    run: i=0; while [ $i -lt 80 ]; do echo tick $i; i=$((i+1)); sleep 1; done
+                """.write(toFile: directory + "/pipelines/deploy.yml", atomically: true, encoding: .utf8)
+            let port = 20_000 + Int.random(in: 0..<20_000)
+            let ledger = try await LedgerBinary.start(
+                "run --work --local \(directory)/work --pipelines \(directory)/pipelines --listen 127.0.0.1:\(port) --lease 10 --renew 2 --grace-period 5 --log-level info",
+                databaseURL: url.connectionString)
+            defer { ledger.signal(SIGKILL) }
+            try await waitUntil("the API listens and the worker works") { ledger.errors.contains("HTTP API on") && ledger.errors.contains("working") }
+            let id = try await TestDatabase.withClient(url, maximumConnections: 2) { client in
+                let service = DeploymentService(store: EventStore(client: client, logger: TestDatabase.logger), source: "test")
+                let ops = CommandContext(actor: "ops")
+                try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
+                try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+                try await service.createEnvironment(
+                    id: "shop-dev", project: "shop", name: "dev",
+                    configuration: EnvironmentConfiguration(host: "localhost", resources: Resources(cpuMillicores: 10, memoryMB: 10, diskGB: 1)), context: ops)
+                let id = try #require(try await service.deploy(environment: "shop-dev", git: GitReference(branch: "main"), context: ops).deploymentID)
+                try await waitUntil("the step runs", within: .seconds(30)) {
+                    try await service.records(of: DomainIDs.deploymentStream(id)).contains {
+                        if case .logLinesAppended(let e) = $0.event { e.lines.contains { $0.message == "tick 2" } } else { false }
+                    }
+                }
+                return id
+            }
+
+            try await cluster.crash()
+            try await waitUntil("the API says the database is away", within: .seconds(15)) { (try? await HTTP.get(port, "/metrics").status) == 503 }
+            let away = try await HTTP.get(port, "/metrics")
+            #expect(away.status == 503 && away.body.contains(#""code":"database_unavailable""#))
+            #expect(away.seconds < 1, "a request waited \(away.seconds) s although the database was known to be away")
+            try await Task.sleep(for: .seconds(60))
+            try await cluster.startServer()
+
+            try await TestDatabase.withClient(url, maximumConnections: 2) { client in
+                let service = DeploymentService(store: EventStore(client: client, logger: TestDatabase.logger), source: "test")
+                try await waitUntil("the deployment ends", within: .seconds(120)) {
+                    (try? await service.deployment(id))??.status.isTerminal == true
+                }
+                let state = try #require(try await service.deployment(id))
+                #expect(state.status == .success, "\(state.status): \(state.error ?? "")")
+                let records = try await service.records(of: DomainIDs.deploymentStream(id))
+                #expect(!records.contains { if case .deploymentTakenOver = $0.event { true } else { false } }, "nobody took it over")
+                let lines = records.flatMap { record -> [String] in
+                    if case .logLinesAppended(let e) = record.event { e.lines.map(\.message) } else { [] }
+                }
+                #expect(lines.filter { $0.hasPrefix("tick ") }.count == 80, "every line of the step, once each")
+            }
+            #expect(try await HTTP.get(port, "/metrics").status == 200)
+        }
+    }
+
     @Test func sigtermEndsACommandBlockedOnTheDatabaseWithinItsGracePeriod() async throws {
         try await TestDatabase.withDatabase { db in
             try await db.client.withConnection { holder in

@@ -103,6 +103,9 @@ extension DeploymentJob {
                     } catch let rejection as CommandRejection where rejection.code == .staleLease {
                         stop.pull()
                         leaseLost.raise()
+                    } catch let error where DatabaseAvailability.isUnavailable(error) {
+                        // The database is away: the step runs on, its output waits in the batcher.
+                        try await Task.sleep(for: .milliseconds(500))
                     }
                 }
                 return nil
@@ -150,9 +153,9 @@ extension DeploymentJob {
         var attempt = 0
         while true {
             attempt += 1
-            guard let (state, _) = try await tracker.refresh() else { throw CommandRejection(.notFound, "deployment vanished") }
+            guard let (state, _) = try await refreshed() else { throw CommandRejection(.notFound, "deployment vanished") }
             do {
-                let opened = try await openRunner(state)
+                let opened = try await whileDatabaseAway("looking up the server") { _ in try await openRunner(state) }
                 connection.withLock { $0 = opened }
                 return opened
             } catch let error as SSHError where error.isTransient && attempt <= configuration.transientRetries.count {
@@ -174,7 +177,7 @@ extension DeploymentJob {
     /// Whether the deployment's cancellation has been asked (or its lease lost), as its stream says now.
     func cancellationRequested() async throws -> Bool {
         if leaseLost.isRaised { return true }
-        return try await tracker.refresh()?.0.cancellationRequested ?? false
+        return try await refreshed()?.0.cancellationRequested ?? false
     }
 
     /// Waits `pause` between attempts, writing the waiting log lines and looking for a

@@ -22,6 +22,8 @@ final class DeploymentJob: Sendable {
     let leaseLost = Flag()
     /// The deployment's one connection, opened at its first step and reused by the others.
     let connection = Mutex<(any CommandRunner)?>(nil)
+    /// Writes made so far: each write's idempotency key is the lease and its number.
+    let writes = Mutex(0)
 
     init(
         deploymentID: String, lease: String, service: DeploymentService, leases: LeaseStore, configuration: WorkerConfiguration,
@@ -105,6 +107,11 @@ final class DeploymentJob: Sendable {
                 }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error where DatabaseAvailability.isUnavailable(error) {
+                // The database is away: nobody can take the deployment over meanwhile, and the
+                // renewal once it is back says whether someone did (the lease then differs).
+                logger.warning("could not renew the lease: the database is away", metadata: ["error": "\(PostgresErrorText.safe(error))"])
+                if lastRenewed.duration(to: .now) < configuration.outageTolerance { continue }
             } catch {
                 logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
                 if lastRenewed.duration(to: .now) < configuration.leaseDuration { continue }
@@ -118,7 +125,7 @@ final class DeploymentJob: Sendable {
     /// The whole pipeline, step by step.
     private func execute(_ plan: ExecutionPlan) async throws {
         for step in plan.pipeline.steps {
-            guard let (state, _) = try await tracker.refresh() else { return }
+            guard let (state, _) = try await refreshed() else { return }
             if state.cancellationRequested {
                 try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: nil) }
                 return
@@ -186,16 +193,21 @@ final class DeploymentJob: Sendable {
 
     /// One fenced write, decided on the tracked state — refreshed first unless the caller has
     /// just done so (the watcher, between log batches), and always again after a conflict.
+    /// While the database is away the write waits and is sent again under the same key (see
+    /// ``whileDatabaseAway(_:_:)``).
     @discardableResult
     func write(
         refreshing: Bool = true, _ decide: @escaping @Sendable (DeploymentState, DeploymentProgress) async throws -> Decision
     ) async throws -> DeploymentService.Outcome {
-        let attempts = Shared(0)
-        return try await service.execute(context) { [self] in
-            let first = attempts.withLock { $0 += 1; return $0 == 1 }
-            let current = first && !refreshing ? await tracker.current : try await tracker.refresh()
-            guard let (state, progress) = current else { throw CommandRejection(.notFound, "no such deployment") }
-            return .init(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
+        let key = "\(fence.lease):\(writes.withLock { $0 += 1; return $0 })"
+        return try await whileDatabaseAway("writing") { resend in
+            let attempts = Shared(0)
+            return try await service.execute(writeContext(resend: resend, key: key)) { [self] in
+                let first = attempts.withLock { $0 += 1; return $0 == 1 } && !resend
+                let current = first && !refreshing ? await tracker.current : try await tracker.refresh()
+                guard let (state, progress) = current else { throw CommandRejection(.notFound, "no such deployment") }
+                return .init(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
+            }
         }
     }
 }

@@ -17,6 +17,11 @@ public struct WorkerConfiguration: Sendable {
     /// Pauses before each new try after a transient failure (connection refused, timeout): the
     /// deployment fails, abandoned, after the last.
     public var transientRetries: [Duration] = [.seconds(5), .seconds(15), .seconds(45)]
+    /// How long the job of a running deployment rides out PostgreSQL being away: its writes
+    /// wait and are sent again (keyed, so never twice), its lease is renewed once the database
+    /// is back if nobody took the deployment over. Past it, the job gives the deployment up
+    /// to whichever worker takes it over.
+    public var outageTolerance: Duration = .seconds(300)
     /// How long a stopped command has between TERM and KILL.
     public var stopGrace: Duration = .seconds(10)
     /// How often waiting log lines are written as one event, and cancellation looked for.

@@ -35,6 +35,10 @@ public struct CommandContext: Sendable {
     /// paths, its pipeline, where it runs): operators may; an API token only with the
     /// permission `org.pipelines.manage`.
     public var mayChangeCode = true
+    /// Set by a caller that knows this is the first send of its idempotency key (an executor's
+    /// own write, keyed so that a resend after an unknown outcome is recognised): the look-up
+    /// for an earlier outcome is skipped on the first attempt.
+    public var firstSend = false
 
     public init(
         actor: String, source: String? = nil, requestID: String? = nil, idempotencyKey: String? = nil, correlationID: UUID = UUID(),

@@ -86,7 +86,7 @@ public struct DeploymentService: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if let earlier = try await replay(context) { return earlier }
+            if !(context.firstSend && attempt == 1), let earlier = try await replay(context) { return earlier }
             let decided: Decided
             do {
                 decided = try await decide()

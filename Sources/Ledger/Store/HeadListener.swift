@@ -53,10 +53,17 @@ public final class HeadListener: Service, Sendable {
                         head = position
                     }
                     self.publish(head)
+                    DatabaseStatus.markBack(self.client)
                     self.setListening(true)
                 },
-                heard: { if let position = Int64($0) { self.publish(position) } }, lost: { self.setListening(false) })
+                heard: { if let position = Int64($0) { self.publish(position) } },
+                lost: {
+                    // A stop is not an outage: the others may still write on the way out.
+                    if !Task.isCancelled { DatabaseStatus.markAway(self.client) }
+                    self.setListening(false)
+                })
         }
+        DatabaseStatus.markBack(client)
     }
 
     /// Returns once the head is known to be past `position`, or after `timeout`, or when the

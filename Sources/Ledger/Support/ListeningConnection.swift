@@ -21,7 +21,7 @@ struct ListeningConnection: Sendable {
         var failures = 0
         while !Task.isCancelled {
             do {
-                try await client.withLiveConnection { [channel] connection in
+                try await client.withLiveConnection(evenIfAway: true) { [channel] connection in
                     try await connection.listen(on: channel) { notifications in
                         try await connected(connection)
                         for try await notification in notifications { heard(notification.payload) }

@@ -21,7 +21,15 @@ extension PostgresClient {
     /// ``LedgerError/Code/unavailable`` after ``DatabaseTimeouts/lease``, and once leased the
     /// caller is answered with ``ConnectionClosed`` as soon as the connection closes under the
     /// body (see ``ClosingConnections``); the body, should it ever wake, answers no one.
-    public func withLiveConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    ///
+    /// While the head listener knows the database is away (``DatabaseStatus``), it fails at once
+    /// as unavailable — unless `evenIfAway`, as the listener itself needs to reconnect.
+    public func withLiveConnection<T: Sendable>(
+        evenIfAway: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        if !evenIfAway, DatabaseStatus.isAway(self) {
+            throw LedgerError(.unavailable, "PostgreSQL is away (its listening connection dropped); try again shortly")
+        }
         let limit = DatabaseTimeouts.lease
         let tasks = TaskList()
         // One task per request (every read of the API takes this path): the lease deadline is
