@@ -20,7 +20,16 @@ public enum ShellCommand {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         ChildEnvironment.closeInherited(&actions)
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ)
+        // A command that ignores SIGPIPE itself (as `ledger` does) must not pass that on.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &pipe)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
         guard spawned == 0 else { throw ShellCommandFailed(code: spawned) }
         return await withCheckedContinuation { continuation in
             var thread = pthread_t()

@@ -46,6 +46,8 @@ public struct APIError: Error, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        // The rest of a body past the limit is not read: the connection ends with the answer.
+        if status == .contentTooLarge { headers[.connection] = "close" }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -11,6 +11,9 @@ public struct GatewayOptions: Sendable {
     public var redis: RedisAddress?
     public var limits: RateLimiter.Limits
     public var feed: LiveFeed.Configuration
+    /// How long a connection may take to send a request head, or stay idle between requests,
+    /// before it is closed.
+    public var idleTimeout: Duration = .seconds(15)
     /// The organisations' key files, when this gateway runs where they are: registering a server
     /// then also checks that its key logs in. Without it only the host key is checked.
     public var keyring: Keyring?
@@ -34,6 +37,8 @@ final class GatewayLive: Sendable {
     let metrics: GatewayMetrics
     /// See ``GatewayOptions/keyring``.
     let keyring: Keyring?
+    /// See ``GatewayOptions/idleTimeout``.
+    let idleTimeout: Duration
     private let signal: LiveSignal?
     private let subscriber: RedisSubscriber?
     private let relay: LiveRelay?
@@ -41,6 +46,7 @@ final class GatewayLive: Sendable {
     init(options: GatewayOptions, store: EventStore, logger: Logger) {
         metrics = GatewayMetrics.bootstrap()
         keyring = options.keyring
+        idleTimeout = options.idleTimeout
         if let address = options.redis {
             let redis = RedisClient(address: address)
             let signal = LiveSignal()

@@ -53,8 +53,12 @@ public struct GatewayServer: Service {
     /// Serves until the service group shuts down gracefully (or the task is cancelled).
     public func run() async throws {
         let listening = ListeningFlag()
+        // A connection that sends no complete request head (or stays idle between requests)
+        // for this long is closed: 500 clients trickling a byte a second hold nothing for long.
+        // A response in progress (an event stream) is never cut by it.
         let application = Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
+            router: router(), server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(live.idleTimeout.wholeMilliseconds)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
             onServerRunning: { [port, onListening] channel in
                 listening.set()
                 await onListening(channel.localAddress?.port ?? port)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 /// `ledger`: one binary for every role of the deployment ledger.
 @main
@@ -23,4 +24,12 @@ struct LedgerCommand: AsyncParsableCommand {
             AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
             SimulateCommand.self, TokensCommand.self, WorkCommand.self, ServersCommand.self, KeysCommand.self,
         ])
+
+    /// SIGPIPE is ignored: a reader that goes away (`| tee` stopped with Ctrl-C, `| head`) makes
+    /// writes fail rather than kill the process on the spot, so the embedded PostgreSQL and
+    /// Redis are still stopped on the way out.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }

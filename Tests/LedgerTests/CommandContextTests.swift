@@ -42,8 +42,14 @@ import Testing
             try await seed(service)
             let head = try await db.store.headPosition()
             let outsider = CommandContext(actor: "eve", scope: .init(organisation: "other"))
-            await #expect(throws: CommandRejection(.notFound, "not found")) {
-                try await service.deploy(environment: "shop-prod", git: GitReference(commit: "abc1234"), context: outsider)
+            // Another organisation's environment and one that does not exist are told apart by nothing.
+            for environment in ["shop-prod", "no-such-env"] {
+                await #expect(throws: CommandRejection(.notFound, "no such environment")) {
+                    try await service.deploy(environment: environment, git: GitReference(commit: "abc1234"), context: outsider)
+                }
+                await #expect(throws: CommandRejection(.notFound, "no such environment")) {
+                    try await service.configureEnvironment(environment, changes: ConfigurationChanges(memoryMB: 2), context: outsider)
+                }
             }
             #expect(try await db.store.headPosition() == head)
             let insider = CommandContext(actor: "ana", scope: .init(organisation: "acme", project: "shop"))

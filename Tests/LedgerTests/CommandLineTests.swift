@@ -110,6 +110,31 @@ import LedgerTestSupport
         }
     }
 
+    /// A commit message or author from a push can hold terminal escape sequences; the CLI shows
+    /// them as visible escapes and never sends an ESC or a C1 control to the terminal.
+    @Test func terminalEscapesFromAPushAreShownVisiblyNeverRaw() async throws {
+        try await TestDatabase.withDatabase { db in
+            let (service, ops) = try await Fixture.acmeShop(db)
+            try await service.createEnvironment(
+                id: "shop-prod", project: "shop", name: "prod",
+                configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1)), context: ops)
+            let id = try #require(try await service.deploy(
+                environment: "shop-prod",
+                git: GitReference(branch: "main", commit: "abc1234", message: "fix\u{1B}]0;owned\u{07}\u{1B}[2J\nstatus      success", author: "eve\u{9B}31m"),
+                context: ops
+            ).deploymentID)
+            for command in ["deployments show \(id)", "deployments list --environment shop-prod"] {
+                let run = try await ledger(command, on: db)
+                #expect(run.status == 0, "\(run.errors)")
+                let raw = run.output.unicodeScalars
+                #expect(!raw.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B }, "\(command): \(run.output.debugDescription)")
+            }
+            let shown = try await ledger("deployments show \(id)", on: db)
+            #expect(shown.output.contains("\\u001B]0;owned\\u0007"), "\(shown.output)")
+            #expect(!shown.output.contains("\nstatus      success"), "a newline in a message cannot forge a line")
+        }
+    }
+
     @Test func aWebhookSecretIsSetButNeverShown() async throws {
         try await TestDatabase.withDatabase { db in
             _ = try await ledger("orgs create acme --name Acme", on: db)

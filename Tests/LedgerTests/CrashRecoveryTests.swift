@@ -170,6 +170,47 @@ import Testing
         }
     }
 
+    /// `make run 2>&1 | tee run.log`, then Ctrl-C: the reader of the service's output is gone
+    /// by the time the service writes "stopping". The service still stops its embedded
+    /// PostgreSQL and Redis, instead of dying on that write (a trap in Foundation's write, or SIGPIPE).
+    @Test func aServiceWhoseOutputReaderIsGoneStillStopsItsEmbeddedServersOnCtrlC() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-pipe-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = try await ShellCommand.run("chmod 755 \(ShellCommand.quote(directory))")
+        defer {
+            _ = Task { [directory] in
+                _ = try? await ShellCommand.run("pkill -f \(ShellCommand.quote(directory)); sleep 1; rm -rf \(ShellCommand.quote(directory))")
+            }
+        }
+        let script = """
+            import os, signal, subprocess, sys, time
+            binary, data = sys.argv[1], sys.argv[2]
+            env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+            r, w = os.pipe()
+            p = subprocess.Popen([binary, "run", "--listen", "127.0.0.1:0", "--data-dir", data], stdout=w, stderr=w, env=env)
+            os.close(w)
+            seen, end = b"", time.time() + 240
+            while b"HTTP API on" not in seen and time.time() < end:
+                chunk = os.read(r, 65536)
+                if not chunk: break
+                seen += chunk
+            if b"HTTP API on" not in seen:
+                p.kill(); print("never listened:", seen.decode(errors="replace")); sys.exit(2)
+            os.close(r)  # the reader goes away, as tee does on Ctrl-C
+            p.send_signal(signal.SIGINT)
+            print(p.wait(timeout=120))
+            """
+        try script.write(toFile: directory + "/run.py", atomically: true, encoding: .utf8)
+        let binary = try LedgerBinary.path()
+        let status = try await ShellCommand.run(
+            "python3 \(directory)/run.py \(ShellCommand.quote(binary)) \(directory)/data > \(directory)/out 2>&1")
+        let out = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(out)")
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "130", "the service ended as on SIGINT, not on its write to the closed pipe: \(out)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/data/pg/postmaster.pid"), "the embedded PostgreSQL was stopped")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/data/redis/redis.pid"), "the embedded Redis was stopped")
+    }
+
     @Test func sigtermEndsACommandBlockedOnTheDatabaseWithinItsGracePeriod() async throws {
         try await TestDatabase.withDatabase { db in
             try await db.client.withConnection { holder in

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 @testable import Gateway
 import Ledger
 import LedgerTestSupport
@@ -118,5 +119,82 @@ extension DeploymentAPITests {
             #expect(nested == 422 && ((nestedAnswer["error"] as? [String: Any])?["message"] as? String)?.contains("configuration.extra") == true)
             #expect(try await world.db.store.headPosition() == head, "nothing refused was written")
         }
+    }
+
+    /// A client that trickles its request head is closed once the idle timeout passes; a body
+    /// past the limit is answered 413 and the connection ends there, unread.
+    @Test func slowHeadsAndOversizedBodiesDoNotHoldAConnection() async throws {
+        var options = GatewayOptions()
+        options.idleTimeout = .seconds(2)
+        try await withWorld(options: options) { world in
+            let slow = try RawConnection(port: world.port)
+            let opened = ContinuousClock.now
+            var closed = false
+            for byte in "GET /api/v1/me HTTP/1.1\r\nHost: x\r\n".utf8 {
+                guard slow.send([byte]) else { closed = true; break }
+                if slow.closedWithin(.milliseconds(300)) { closed = true; break }
+            }
+            #expect(closed, "the trickling client was cut off")
+            #expect(opened.duration(to: .now) < .seconds(8), "after \(opened.duration(to: .now))")
+
+            let big = try RawConnection(port: world.port)
+            _ = big.send(Array("POST /api/v1/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(world.admin)\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n".utf8))
+            let chunk = [UInt8](repeating: UInt8(ascii: " "), count: 65_536)
+            var sent = 0
+            while sent < 4_000_000, big.send(chunk) { sent += chunk.count }
+            let answer = big.readAll(within: .seconds(10))
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(big.closedWithin(.seconds(5)), "the connection ends with the 413")
+        }
+    }
+}
+
+/// A blocking TCP connection for tests that speak HTTP byte by byte.
+struct RawConnection {
+    let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw LedgerError(.unavailable, "cannot connect to 127.0.0.1:\(port)") }
+    }
+
+    /// Whether all of `bytes` went out (false once the peer closed).
+    func send(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// Whether the peer closed (or reset) the connection within `limit`, discarding what it sent.
+    func closedWithin(_ limit: Duration) -> Bool {
+        let end = ContinuousClock.now + limit
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while ContinuousClock.now < end {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 50) > 0 else { continue }
+            if recv(socket, &buffer, buffer.count, 0) <= 0 { return true }
+        }
+        return false
+    }
+
+    /// What arrives within `limit` (or until the peer closes).
+    func readAll(within limit: Duration) -> String {
+        let end = ContinuousClock.now + limit
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while ContinuousClock.now < end {
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 50) > 0 else { if !received.isEmpty { break } else { continue } }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }

@@ -7,7 +7,7 @@ extension DeploymentService {
     /// Copies the private key at `file` into `keyring` as `keyID` of `organisation` and records it.
     @discardableResult
     public func addKey(_ keyID: String, organisation: String, file: String, keyring: Keyring, context: CommandContext) async throws -> SSHKeyRegistered {
-        try context.requireInScope(organisation: organisation, project: nil)
+        try context.requireInScope(organisation: organisation, project: nil, what: "organisation")
         guard try await self.organisation(organisation) != nil else { throw CommandRejection(.notFound, "no such organisation") }
         guard try await self.keyring(organisation).fingerprints[keyID] == nil else {
             throw CommandRejection(.alreadyExists, "key \(keyID) is already in the keyring of \(organisation)")

@@ -139,7 +139,7 @@ public struct TokenStore: Sendable {
             "SELECT organisation, project, revoked_at IS NOT NULL FROM auth.tokens WHERE token_id = \(id)", logger: logger)
         guard let row = rows.first else { throw CommandRejection(.notFound, "no such token") }
         let (organisation, project, revoked) = try row.decode((String?, String?, Bool).self)
-        try context.requireInScope(organisation: organisation, project: nil)
+        try context.requireInScope(organisation: organisation, project: nil, what: "organisation")
         if revoked { return }
         // The revocation commits with its event, and takes effect from the next request on:
         // every process caching tokens hears the NOTIFY (sent at commit); this one forgets it

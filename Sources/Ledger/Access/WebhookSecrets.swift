@@ -25,7 +25,7 @@ public struct WebhookSecrets: Sendable {
             throw CommandRejection(.invalid, "a webhook secret is \(Self.minimumLength)–256 characters")
         }
         guard let project = try await service.project(id) else { throw CommandRejection(.notFound, "no such project") }
-        try context.requireInScope(organisation: project.organisationID, project: project.projectID)
+        try context.requireInScope(organisation: project.organisationID, project: project.projectID, what: "project")
         // The secret's row commits with its event: the audit trail never misses a change, nor
         // records one that did not happen.
         let logger = logger

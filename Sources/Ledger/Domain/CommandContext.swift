@@ -75,11 +75,12 @@ public struct CommandContext: Sendable {
             bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 
-    /// Refuses a command whose target lies outside the caller's scope — as "not found", so a
-    /// caller cannot learn what exists elsewhere.
-    public func requireInScope(organisation: String?, project: String?) throws {
+    /// Refuses a command whose target lies outside the caller's scope — as "no such `what`",
+    /// word for word what a target that does not exist gets, so a caller cannot learn what
+    /// exists elsewhere.
+    public func requireInScope(organisation: String?, project: String?, what: String = "target") throws {
         guard let scope else { return }
-        guard let organisation, organisation == scope.organisation else { throw CommandRejection(.notFound, "not found") }
-        if let only = scope.project, let project, project != only { throw CommandRejection(.notFound, "not found") }
+        guard let organisation, organisation == scope.organisation else { throw CommandRejection(.notFound, "no such \(what)") }
+        if let only = scope.project, let project, project != only { throw CommandRejection(.notFound, "no such \(what)") }
     }
 }

@@ -4,7 +4,7 @@ extension DeploymentService {
     @discardableResult
     public func createOrganisation(id: String, name: String, quota: Resources? = nil, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
-            try context.requireInScope(organisation: id, project: nil)
+            try context.requireInScope(organisation: id, project: nil, what: "organisation")
             return Decided(
                 try SetupDecisions.createOrganisation(id: id, name: name, quota: quota, existing: try await organisation(id)),
                 organisation: id, project: nil)
@@ -16,7 +16,7 @@ extension DeploymentService {
         id: String, organisation orgID: String, name: String, repository: String? = nil, context: CommandContext
     ) async throws -> Outcome {
         try await execute(context) {
-            try context.requireInScope(organisation: orgID, project: nil)
+            try context.requireInScope(organisation: orgID, project: nil, what: "organisation")
             return Decided(
                 try SetupDecisions.createProject(
                     id: id, name: name, repository: repository, organisation: try await organisation(orgID), existing: try await project(id)),
@@ -30,7 +30,7 @@ extension DeploymentService {
     ) async throws -> Outcome {
         try await execute(context) {
             let project = try await project(projectID)
-            try context.requireInScope(organisation: project?.organisationID, project: projectID)
+            try context.requireInScope(organisation: project?.organisationID, project: projectID, what: "project")
             let configuration: EnvironmentConfiguration? = if let configuration { try await onServer(configuration) } else { nil }
             return Decided(
                 try SetupDecisions.createEnvironment(
@@ -60,7 +60,7 @@ extension DeploymentService {
         try await execute(context) {
             let environment = try await environment(id)
             guard let environment else { throw CommandRejection(.notFound, "no such environment") }
-            try context.requireInScope(organisation: environment.organisationID, project: environment.projectID)
+            try context.requireInScope(organisation: environment.organisationID, project: environment.projectID, what: "environment")
             let next = try await onServer(try configuration(environment.configuration))
             return Decided(
                 try SetupDecisions.configureEnvironment(
@@ -79,7 +79,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
-            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID)
+            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
@@ -94,7 +94,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let original = try await deployment(deploymentID)
-            try context.requireInScope(organisation: original?.organisationID, project: original?.projectID)
+            try context.requireInScope(organisation: original?.organisationID, project: original?.projectID, what: "deployment")
             let environment: EnvironmentState? = if let original { try await environment(original.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.retry(
@@ -112,7 +112,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let target = try await deployment(deploymentID)
-            try context.requireInScope(organisation: target?.organisationID, project: target?.projectID)
+            try context.requireInScope(organisation: target?.organisationID, project: target?.projectID, what: "deployment")
             let environment: EnvironmentState? = if let target { try await environment(target.environmentID) } else { nil }
             return Decided(
                 try DeploymentDecisions.rollback(
@@ -127,7 +127,7 @@ extension DeploymentService {
     public func cancel(_ deploymentID: String, reason: String? = nil, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
             let deployment = try await deployment(deploymentID)
-            try context.requireInScope(organisation: deployment?.organisationID, project: deployment?.projectID)
+            try context.requireInScope(organisation: deployment?.organisationID, project: deployment?.projectID, what: "deployment")
             return Decided(
                 try DeploymentDecisions.cancel(deployment, reason: reason),
                 organisation: deployment?.organisationID, project: deployment?.projectID)
@@ -139,7 +139,7 @@ extension DeploymentService {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
-            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID)
+            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
             return Decided(
                 try DeploymentDecisions.destroy(
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID),
@@ -204,7 +204,7 @@ extension DeploymentService {
             guard let (state, progress) = try await deploymentWithProgress(id) else {
                 throw CommandRejection(.notFound, "no such deployment")
             }
-            try context.requireInScope(organisation: state.organisationID, project: state.projectID)
+            try context.requireInScope(organisation: state.organisationID, project: state.projectID, what: "deployment")
             return Decided(try await decide(state, progress), organisation: state.organisationID, project: state.projectID)
         }
     }

@@ -5,7 +5,7 @@ extension DeploymentService {
     @discardableResult
     public func registerKey(_ key: SSHKeyRegistered, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
-            try context.requireInScope(organisation: key.organisationID, project: nil)
+            try context.requireInScope(organisation: key.organisationID, project: nil, what: "organisation")
             try DomainIDs.validate(key.organisationID, kind: "organisation")
             return Decided(
                 try KeyringDecisions.register(key, organisation: try await organisation(key.organisationID), keyring: try await keyring(key.organisationID)),
@@ -16,7 +16,7 @@ extension DeploymentService {
     @discardableResult
     public func removeKey(_ keyID: String, organisation id: String, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
-            try context.requireInScope(organisation: id, project: nil)
+            try context.requireInScope(organisation: id, project: nil, what: "organisation")
             return Decided(
                 try KeyringDecisions.remove(keyID, keyring: try await keyring(id), servers: try await servers(organisation: id)),
                 organisation: id, project: nil)

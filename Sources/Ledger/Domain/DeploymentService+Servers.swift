@@ -4,7 +4,7 @@ extension DeploymentService {
     @discardableResult
     public func registerServer(_ registration: ServerRegistered, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
-            try context.requireInScope(organisation: registration.organisationID, project: nil)
+            try context.requireInScope(organisation: registration.organisationID, project: nil, what: "organisation")
             return Decided(
                 try ServerDecisions.register(
                     registration, organisation: try await organisation(registration.organisationID), existing: try await server(registration.serverID),
@@ -17,7 +17,7 @@ extension DeploymentService {
     public func removeServer(_ id: String, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
             let server = try await server(id)
-            try context.requireInScope(organisation: server?.organisationID, project: nil)
+            try context.requireInScope(organisation: server?.organisationID, project: nil, what: "server")
             return Decided(try ServerDecisions.remove(server), organisation: server?.organisationID, project: nil)
         }
     }
@@ -27,7 +27,7 @@ extension DeploymentService {
     public func recordLockBroken(server id: String, environment environmentID: String, deployPath: String, lock: String, reason: String, context: CommandContext) async throws -> Outcome {
         try await execute(context) {
             let server = try await server(id)
-            try context.requireInScope(organisation: server?.organisationID, project: nil)
+            try context.requireInScope(organisation: server?.organisationID, project: nil, what: "server")
             return Decided(
                 try ServerDecisions.breakLock(
                     on: server, environment: try await environment(environmentID), deployPath: deployPath, lock: lock, reason: reason),

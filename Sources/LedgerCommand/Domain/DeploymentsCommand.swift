@@ -73,14 +73,15 @@ struct DeploymentsCommand: AsyncParsableCommand {
                 printLine("deployment \(d.deploymentID): #\(d.number) of \(d.environmentID) (\(d.projectID), \(d.organisationID))")
                 printLine("status      \(d.status.rawValue)" + (d.cancellationRequested && !d.status.isTerminal ? " (cancellation requested)" : ""))
                 printLine("trigger     \(d.trigger.rawValue)\(d.force ? " (forced)" : "") by \(d.requestedBy)")
-                printLine("git         \(d.git.shortDescription)" + (d.git.message.map { " — \($0)" } ?? "") + (d.git.author.map { " (\($0))" } ?? ""))
+                printLine(TerminalText.visible(
+                    "git         \(d.git.shortDescription)" + (d.git.message.map { " — \($0)" } ?? "") + (d.git.author.map { " (\($0))" } ?? "")))
                 if let retryOf = d.retryOf { printLine("retry of    \(retryOf)") }
                 if let rollbackTo = d.rollbackTo { printLine("rollback to \(rollbackTo)") }
                 if let replacedBy = d.replacedBy { printLine("replaced by \(replacedBy)") }
                 printLine("requested   \(Output.time(d.requestedAtMicroseconds))")
                 printLine("started     \(Output.time(d.startedAtMicroseconds))" + (d.executor.map { " by \($0)" } ?? ""))
                 printLine("finished    \(Output.time(d.finishedAtMicroseconds))  duration \(Output.duration(d.durationMs))")
-                if let error = d.error { printLine("error       \(error)" + (d.failedStep.map { " (step \($0))" } ?? "")) }
+                if let error = d.error { printLine(TerminalText.visible("error       \(error)" + (d.failedStep.map { " (step \($0))" } ?? ""))) }
                 printLine("target      \(d.configuration.sshUser)@\(d.configuration.host):\(d.configuration.sshPort), \(Output.resources(d.configuration.resources))")
             }
         }

@@ -58,6 +58,8 @@ enum Output {
 
     /// Prints rows under a header, each column as wide as its widest cell.
     static func table(_ header: [String], _ rows: [[String]]) {
+        // One line per row, whatever a cell holds: a newline in a commit message stays visible.
+        let rows = rows.map { $0.map { TerminalText.visible($0) } }
         var widths = header.map(\.count)
         for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
         func line(_ cells: [String]) -> String {

@@ -44,15 +44,19 @@ private func message(for error: any Error, _ entry: ErrorTable.Entry) -> String 
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("ledger: \(message)\n".utf8))
+    StandardError.write("ledger: \(TerminalText.visible(message, keepingNewlines: true))\n")
 }
 
 /// Writes a line to stdout and flushes it, so `tail` output reaches pipes as it happens.
+/// Control characters other than newline and tab (terminal escape sequences a commit message
+/// or a log line could carry) are written as visible `\u001B` escapes, never sent raw.
 func printLine(_ line: String) {
+    guard !StandardOutput.isGone else { return }
     do {
-        try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+        try FileHandle.standardOutput.write(contentsOf: Data((TerminalText.visible(line, keepingNewlines: true) + "\n").utf8))
     } catch {
-        // The reader went away (e.g. `| head`): nothing more to say to anyone.
-        exit(0)
+        // The reader went away (e.g. `| head`): nothing more to say to anyone. A plain command
+        // ends at once; one that started the embedded servers stops them first (as on SIGTERM).
+        StandardOutput.readerWentAway()
     }
 }

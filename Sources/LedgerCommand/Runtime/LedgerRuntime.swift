@@ -37,7 +37,7 @@ enum LedgerRuntime {
         let logger = options.makeLogger()
         DatabaseTimeouts.lease = options.resolvedConnectTimeout
         let status: @Sendable (String) -> Void = { message in
-            if !options.quiet { FileHandle.standardError.write(Data("ledger: \(message)\n".utf8)) }
+            if !options.quiet { StandardError.write("ledger: \(message)\n") }
         }
         let stopper = ProcessStopper(gracePeriod: options.resolvedGracePeriod, log: status)
         let embedded: EmbeddedPostgres?

@@ -50,7 +50,13 @@ final class ProcessStopper: Sendable {
     /// Registers what must happen before the process ends, however it ends.
     func atExit(_ action: @escaping @Sendable () async -> Void) {
         state.withLock { $0.exitActions.append(action) }
+        Self.registered.withLock { $0 = true }
     }
+
+    private static let registered = Mutex(false)
+    /// Whether some stopper of this process has something to do before it ends (an embedded
+    /// server to stop): a process that must end early then stops through a signal, not `exit`.
+    static var hasExitActions: Bool { registered.withLock { $0 } }
 
     /// Runs `body` until it ends, stopping it on a signal as described above.
     func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {

@@ -24,14 +24,14 @@ final class ProgressLine: @unchecked Sendable {
             guard now - lastDrawn >= .milliseconds(250) else { return }
             lastDrawn = now
             drew = true
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + Self.describe(progress, label: label, elapsed: now - started)).utf8))
+            StandardError.write("\r\u{1B}[K" + Self.describe(progress, label: label, elapsed: now - started))
         }
     }
 
     /// Ends the line so what follows starts on a fresh one.
     func finish() {
         guard enabled else { return }
-        lock.withLock { if drew { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+        lock.withLock { if drew { StandardError.write("\r\u{1B}[K") } }
     }
 
     static func describe(_ progress: ArchiveProgress, label: String, elapsed: Duration) -> String {
