@@ -192,9 +192,17 @@ public final class LiveFeed: Service, Sendable {
             let id = state.nextID
             state.subscribers[id] = Subscriber(scope: scope, continuation: continuation)
             let start = after ?? position
-            let catchUp: CatchUp =
-                start >= state.recentFloor
-                ? .recent(state.recent.filter { $0.position > start && scope.includes($0) }) : .log(through: position)
+            let catchUp: CatchUp
+            if start >= (state.recent.last?.position ?? state.recentFloor) {
+                // Nothing kept is newer (every stream that starts live): no scan under the lock.
+                catchUp = .recent([])
+            } else if start >= state.recentFloor {
+                // Kept in position order: only the tail past `start` is looked at.
+                let first = state.recent.partitioningIndex { $0.position > start }
+                catchUp = .recent(state.recent[first...].filter { scope.includes($0) })
+            } else {
+                catchUp = .log(through: position)
+            }
             return Subscription(id: id, start: start, catchUp: catchUp, items: items)
         }
     }
@@ -219,5 +227,18 @@ public final class LiveFeed: Service, Sendable {
             return Array(state.subscribers.values)
         }
         all.forEach { $0.continuation.finish() }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `isPast`, for an array in which every element
+    /// that does comes after every element that does not (binary search).
+    func partitioningIndex(where isPast: (Element) -> Bool) -> Int {
+        var low = startIndex, high = endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isPast(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

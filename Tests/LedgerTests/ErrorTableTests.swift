@@ -7,7 +7,7 @@ import Testing
     @Test func everyCodeTheLedgerRaisesHasItsOwnRow() {
         let rejections: [CommandRejection.Code] = [
             .invalid, .notFound, .alreadyExists, .deploymentInFlight, .wrongStatus, .illegalTransition, .environmentUnavailable,
-            .alreadyDeployed, .conflict, .quotaExceeded,
+            .alreadyDeployed, .conflict, .quotaExceeded, .forbidden,
         ]
         let ledger: [LedgerError.Code] = [
             .invalidStreamID, .invalidEvent, .invalidArgument, .database, .migration, .immutable, .notFound, .missingDependency,

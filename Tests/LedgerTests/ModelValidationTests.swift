@@ -1,4 +1,5 @@
 import Foundation
+import ChildProcess
 import Testing
 import Ledger
 
@@ -66,5 +67,35 @@ import Ledger
         let texts = ids.prefix(1_000).map { Array($0.uuidString) }
         let varying = (0..<36).filter { index in Set(texts.map { $0[index] }).count > 1 }
         #expect(varying.count == 36 - 4 - 1, "only the four dashes and the version digit stay fixed")
+    }
+}
+
+/// Branch and tag names are checked as git itself checks them (`git check-ref-format`, run here
+/// as the independent judge), and never start with `-`; commits are 7–40 hex digits.
+@Suite struct GitRefRulesTests {
+    static let names = [
+        "main", "feature/login", "release-1.2", "v1.0.0", "ü-branch", "main;touch${IFS}PWNED", "a..b", "a b", "a\tb", "a\nb", "x.lock",
+        "x/", "/x", "a@{b", "@", "a/.b", ".a", "a//b", "a.b.", "a~1", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b", "a\u{7F}b", "",
+    ]
+
+    @Test func branchNamesAreJudgedAsGitJudgesThem() async throws {
+        for name in Self.names {
+            let git = try await ShellCommand.run("git check-ref-format --allow-onelevel \(ShellCommand.quote(name)) 2>/dev/null") == 0
+            let ours = GitRefRules.problem(name: name, what: "branch") == nil
+            #expect(ours == git, "\(name.debugDescription): git says \(git ? "valid" : "invalid")")
+        }
+    }
+
+    @Test func aNameThatWouldBeAnOptionIsRefused() {
+        for name in ["-x", "--upload-pack=touch /tmp/x", "--pathspec-from-file=/etc/passwd", "-"] {
+            #expect(GitRefRules.problem(name: name, what: "branch")?.contains("'-'") == true, "\(name)")
+        }
+    }
+
+    @Test func commitsAreSevenToFortyHexDigits() {
+        for commit in ["abc1234", "ABCDEF0", String(repeating: "a", count: 40)] { #expect(GitRefRules.problem(commit: commit) == nil, "\(commit)") }
+        for commit in ["abc123", String(repeating: "a", count: 41), "xyz1234", "-abc1234", "abc 1234", "abc1234\n"] {
+            #expect(GitRefRules.problem(commit: commit) != nil, "\(commit.debugDescription)")
+        }
     }
 }
