@@ -48,7 +48,7 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/api/v1/environments", summary: "List environments", permission: .listDeployments, query: ["project_id"], answers: [200: "EnvironmentList"]),
         Operation(method: "post", path: "/api/v1/environments", summary: "Create an environment", permission: .manageEnvironments, body: "EnvironmentRequest", answers: [201: "Environment"]),
         Operation(method: "get", path: "/api/v1/environments/{id}", summary: "An environment", permission: .listDeployments, answers: [200: "Environment"]),
-        Operation(method: "patch", path: "/api/v1/environments/{id}", summary: "Change some settings", permission: .manageEnvironments, body: "ConfigurationRequest", answers: [200: "Environment"]),
+        Operation(method: "patch", path: "/api/v1/environments/{id}", summary: "Change some settings (commands, URLs, paths, the pipeline and the host or server need org.pipelines.manage)", permission: .manageEnvironments, body: "ConfigurationRequest", answers: [200: "Environment"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/releases", summary: "Releases (rollback targets)", permission: .listDeployments, answers: [200: "ReleaseList"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/history", summary: "The environment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
         Operation(method: "post", path: "/api/v1/organizations", summary: "Create an organisation", permission: .administer, body: "OrganizationRequest", answers: [201: "Organization"]),
@@ -63,7 +63,7 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/api/v1/tokens", summary: "List tokens (never their secrets)", permission: .manageTokens, query: ["organization_id"], answers: [200: "TokenList"]),
         Operation(method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: .manageTokens, answers: [204: "empty"]),
         Operation(method: "get", path: "/api/v1/servers", summary: "List servers", permission: .viewQuota, query: ["organization_id"], answers: [200: "ServerList"]),
-        Operation(method: "post", path: "/api/v1/servers", summary: "Register a server, pinning the host key fingerprint given", permission: .manageServers, body: "ServerRequest", answers: [201: "Server"]),
+        Operation(method: "post", path: "/api/v1/servers", summary: "Register a server with a key of its organisation's keyring, checking on the host that it presents the host key expected, and pin it", permission: .manageServers, body: "ServerRequest", answers: [201: "Server"]),
         Operation(method: "get", path: "/api/v1/servers/{id}", summary: "A server", permission: .viewQuota, answers: [200: "Server"]),
         Operation(method: "delete", path: "/api/v1/servers/{id}", summary: "Remove a server no environment uses", permission: .manageServers, answers: [200: "Server"]),
         Operation(
