@@ -81,13 +81,7 @@ import Testing
                 }
             }
             // No projection has run: there is no read model at all.
-            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, logger: TestDatabase.logger)
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run { port in continuation.yield(port) } }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
+            try await Self.withGateway(db) { port in
                 let rest = try await HTTP.get(port, "/api/v1/events?follow=false&after=\(afterStart)", headers: ["Authorization: Bearer \(token)"])
                 #expect(Self.messages(rest.body).map(\.event) == ["deployment.log", "deployment.log", "deployment.log"], "\(rest.body)")
 
@@ -110,7 +104,6 @@ import Testing
                 let expected = try await db.store.read(stream: DomainIDs.deploymentStream(id)).map(\.position)
                 #expect(seen.compactMap(\.id) == expected, "every event of the deployment, then the stream ended")
                 #expect(seen.last?.data.contains(#""status":"success""#) == true)
-                group.cancelAll()
             }
         }
     }
@@ -128,13 +121,7 @@ import Testing
                     try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "old \(n)", atMicroseconds: Int64(n))])
                 }
             }
-            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, logger: TestDatabase.logger)
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run { port in continuation.yield(port) } }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
+            try await Self.withGateway(db) { port in
                 let out = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-head-\(UUID().uuidString.prefix(8))").path
                 defer { try? FileManager.default.removeItem(atPath: out) }
                 let listening = Task {
@@ -155,7 +142,6 @@ import Testing
                 // The history is there for whoever asks for it.
                 let history = try await HTTP.get(port, "/api/v1/events?follow=false&after=0", headers: ["Authorization: Bearer \(token)"])
                 #expect(Self.messages(history.body).count >= 21)
-                group.cancelAll()
             }
         }
     }
@@ -171,13 +157,7 @@ import Testing
             let head = try await db.store.headPosition()
             var options = GatewayOptions()
             options.feed.clientBuffer = 10
-            let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, options: options, logger: TestDatabase.logger)
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run { port in continuation.yield(port) } }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
+            try await Self.withGateway(db, options: options) { port in
                 let path = "/api/v1/events?after=\(head)"
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-slow-\(UUID().uuidString.prefix(8))").path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -232,8 +212,21 @@ import Testing
                 let resumed = try await HTTP.get(port, "/api/v1/events?follow=false", headers: ["Authorization: Bearer \(token)", "Last-Event-ID: \(lastSeen)"])
                 #expect(got.map(\.id) + Self.messages(resumed.body).map(\.id) == expected, "cut off, then resumed: no gap, no duplicate")
                 fast.cancel()
-                group.cancelAll()
             }
+        }
+    }
+
+    /// A gateway on a free port over `db` (no projection runner: streams need none) while `body` runs.
+    static func withGateway(_ db: TestContext, options: GatewayOptions = .init(), _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+        let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+        let server = GatewayServer(reader: reader, store: db.store, tokens: GatewayTests.tokens(db), port: 0, options: options, logger: TestDatabase.logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run { port in continuation.yield(port) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            try await body(port)
+            group.cancelAll()
         }
     }
 
