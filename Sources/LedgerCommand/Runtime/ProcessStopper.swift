@@ -24,6 +24,8 @@ final class ProcessStopper: Sendable {
         var exitActions: [@Sendable () async -> Void] = []
         var body: Task<Void, Never>?
         var finished = false
+        /// The exit actions once ``finish()`` runs them: a forced exit meanwhile waits for them.
+        var running: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -79,12 +81,15 @@ final class ProcessStopper: Sendable {
 
     /// Runs the exit actions once; the command then returns normally.
     func finish() async {
-        let actions = state.withLock { state -> [@Sendable () async -> Void] in
+        let running = state.withLock { state -> Task<Void, Never> in
             state.finished = true
-            defer { state.exitActions = [] }
-            return state.exitActions
+            let actions = state.exitActions
+            state.exitActions = []
+            let task = Task { for action in actions { await action() } }
+            state.running = task
+            return task
         }
-        for action in actions { await action() }
+        await running.value
     }
 
     private func watch(_ signals: UnixSignalsSequence) async {
@@ -116,10 +121,12 @@ final class ProcessStopper: Sendable {
 
     /// Runs the exit actions (each given a few seconds at most) and ends the process.
     private func forceExit(_ signal: Signal) async -> Never {
-        let actions = state.withLock { state -> [@Sendable () async -> Void] in
+        let (actions, running) = state.withLock { state -> ([@Sendable () async -> Void], Task<Void, Never>?) in
             defer { state.exitActions = [] }
-            return state.exitActions
+            return (state.exitActions, state.running)
         }
+        // The command may be finishing already (stopping the embedded servers): let it, briefly.
+        if let running { _ = try? await withDeadline(.seconds(30), { CancellationError() }) { await running.value } }
         for action in actions {
             _ = try? await withDeadline(.seconds(15), { CancellationError() }) { await action() }
         }
