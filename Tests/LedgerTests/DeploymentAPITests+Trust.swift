@@ -53,7 +53,7 @@ extension DeploymentAPITests {
             #expect(try await service.configureEnvironment(
                 "shop-prod", changes: ConfigurationChanges(cpuMillicores: 2), context: CommandContext(actor: "ops")).position != nil,
                 "a quota check against saturated totals answers instead of trapping")
-            // Rebuilt from the log, as after a restart: the same rows, no trap.
+            // The read model the projection built from the forged events (as a restart rebuilds it): saturated, no trap.
             let reader = ProjectionReader(client: world.db.client, logger: TestDatabase.logger)
             #expect(try await reader.quota(organisation: "acme").used.cpuMillicores == Int.max)
         }
