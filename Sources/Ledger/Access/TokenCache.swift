@@ -102,6 +102,6 @@ public final class TokenCache: Sendable {
     public func run() async {
         await ListeningConnection(client: client, channel: Self.channel, reconnectDelay: reconnectDelay, logger: logger).run(
             lostMessage: "token revocations unheard; checking every token in the database",
-            connected: { _ in self.setListening(true) }, heard: { self.forget(tokenID: $0) }, lost: { self.setListening(false) })
+            connected: { _ in self.setListening(true) }, heard: { self.forget(tokenID: $0) }, lost: { _ in self.setListening(false) })
     }
 }

@@ -57,9 +57,10 @@ public final class HeadListener: Service, Sendable {
                     self.setListening(true)
                 },
                 heard: { if let position = Int64($0) { self.publish(position) } },
-                lost: {
-                    // A stop is not an outage: the others may still write on the way out.
-                    if !Task.isCancelled { DatabaseStatus.markAway(self.client) }
+                lost: { databaseAway in
+                    // Only an unreachable database counts (a stop is not an outage: the others
+                    // may still write on the way out; nor is a failure of LISTEN itself).
+                    if databaseAway && !Task.isCancelled { DatabaseStatus.markAway(self.client) }
                     self.setListening(false)
                 })
         }
