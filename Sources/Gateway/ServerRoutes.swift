@@ -64,7 +64,7 @@ extension GatewayServer {
     /// presents the expected host key, and the key logs in when this gateway holds the keyring.
     static func pinned(_ body: ServerRequest, principal: Principal, service: DeploymentService, keyring: Keyring?) async throws -> ServerRegistered {
         guard principal.sees(organisation: body.organizationID), (try? DomainIDs.validate(body.organizationID, kind: "organisation")) != nil,
-            try await service.organisation(body.organizationID) != nil
+            let organisation = try await service.organisation(body.organizationID)
         else { throw APIError.notFound("no organisation '\(body.organizationID)'") }
         let recorded = try await service.keyring(body.organizationID)
         guard let keyFingerprint = recorded.fingerprints[body.keyID] else {
@@ -75,7 +75,7 @@ extension GatewayServer {
         var registration = body.registration(keyFingerprint: keyFingerprint)
         // Every check that needs no host first: nothing is dialled for a request that would be refused anyway.
         _ = try ServerDecisions.register(
-            registration, organisation: try await service.organisation(body.organizationID), existing: try await server(body.id, service: service),
+            registration, organisation: organisation, existing: try await server(body.id, service: service),
             keyring: recorded)
         let keyFile = try? keyring?.keyFile(for: registration, keyring: recorded)
         do {

@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import Ledger
 
 /// `{{variable}}` placeholders in step commands: found when a pipeline is loaded (so an unknown
 /// name is refused then, not half-way through a deployment) and replaced by shell-quoted values.
@@ -11,16 +12,7 @@ public enum CommandTemplate {
     ]
 
     /// The placeholder names in `template`, in order; nil names an unclosed `{{`.
-    static func placeholders(in template: String) -> [String]? {
-        var names: [String] = []
-        var rest = template[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
-            names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
-            rest = rest[close.upperBound...]
-        }
-        return names
-    }
+    static func placeholders(in template: String) -> [String]? { EnvironmentConfiguration.placeholders(in: template) }
 
     /// The command with every placeholder replaced by its value, quoted for `/bin/sh`; a value
     /// cannot break out of its quotes whatever it contains.

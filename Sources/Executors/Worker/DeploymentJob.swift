@@ -42,8 +42,6 @@ final class DeploymentJob: Sendable {
         self.logger = logger
     }
 
-    var context: CommandContext { CommandContext(actor: configuration.name, source: "executor") }
-
     /// Claims the deployment under the job's lease (taking it over, failed, when it was running
     /// under an expired one) and runs it; the lease row is released at the end whatever happens.
     func run() async {

@@ -116,7 +116,7 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
                     problems.append("setting '\(key)' must be at most 2000 characters")
                 } else if Self.isNumericSetting(key), value.isEmpty || value.count > 9 || !value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) {
                     problems.append("setting '\(key)' must be a whole number")
-                } else if let placeholder = Self.placeholders(in: value).first(where: { !Self.placeholdersInSettings.contains($0) }) {
+                } else if let placeholder = (Self.placeholders(in: value) ?? []).first(where: { !Self.placeholdersInSettings.contains($0) }) {
                     problems.append(
                         "setting '\(key)' may not name {{\(placeholder)}}: a value is data, expanded once, and may only name "
                             + Self.placeholdersInSettings.sorted().map { "{{\($0)}}" }.joined(separator: ", "))
@@ -134,12 +134,13 @@ extension EnvironmentConfiguration {
     /// naming them in a value is refused (a step's own command names them, quoted).
     public static let placeholdersInSettings: Set<String> = ["environment", "project", "organisation", "deployment_id", "release_id", "number"]
 
-    /// The `{{name}}` placeholders in `text`.
-    public static func placeholders(in text: String) -> [String] {
+    /// The `{{name}}` placeholders in `text`, in order; nil when a `{{` is never closed. The one
+    /// reading of placeholders: settings here, pipeline commands when a pipeline is loaded.
+    public static func placeholders(in text: String) -> [String]? {
         var names: [String] = []
         var rest = text[...]
         while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            guard let close = rest[open.upperBound...].range(of: "}}") else { return nil }
             names.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
             rest = rest[close.upperBound...]
         }
