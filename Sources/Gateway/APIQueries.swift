@@ -72,23 +72,27 @@ enum BooleanQuery {
     }
 }
 
-/// `GET /api/v1/deployments/{id}/progress`: "step 5 of 14", percent, and every step.
+/// `GET /api/v1/deployments/{id}/progress`: "step 5 of 14", percent, and every step, under
+/// the seed's names (`progress_percent`, `started_at`).
 struct ProgressBody: Encodable, Sendable {
     var deploymentID: String
     var status: String
     var stepNumber: Int
     var totalSteps: Int
-    var percent: Int
+    var progressPercent: Int
     var currentStep: String?
     var steps: [DeploymentBody.Step]
+    var startedAt: Nullable<String>
     var position: Int64
 
     enum CodingKeys: String, CodingKey {
-        case status, percent, steps, position
+        case status, steps, position
         case deploymentID = "deployment_id"
         case stepNumber = "step_number"
         case totalSteps = "total_steps"
+        case progressPercent = "progress_percent"
         case currentStep = "current_step"
+        case startedAt = "started_at"
     }
 
     init(_ progress: DeploymentProgress, position: Int64) {
@@ -96,8 +100,9 @@ struct ProgressBody: Encodable, Sendable {
         status = progress.status.rawValue
         stepNumber = progress.stepNumber
         totalSteps = progress.steps.count
-        percent = progress.percent
+        progressPercent = progress.percent
         currentStep = progress.currentStep?.rawValue
+        startedAt = Nullable(progress.startedAtMicroseconds.map(Timestamps.format))
         steps = progress.steps.map(DeploymentBody.Step.init)
         self.position = position
     }

@@ -36,6 +36,13 @@ struct DeploymentBody: Encodable, Sendable {
         }
     }
 
+    /// The pipeline a deployment was planned with (name, file fingerprint, steps).
+    struct Pipeline: Encodable, Sendable {
+        var name: String
+        var fingerprint: String
+        var steps: [String]
+    }
+
     var id: String
     var organizationID: String
     var projectID: String
@@ -43,12 +50,18 @@ struct DeploymentBody: Encodable, Sendable {
     var version: Int
     var status: String
     var trigger: String
-    var triggeredBy: String
+    /// Who asked; null for a push (as in the seed: a webhook is not a user).
+    var triggeredBy: Nullable<String>
     var gitBranch: String?
     var gitCommit: String?
     var gitTag: String?
     var gitMessage: String?
     var extraData: ExtraData
+    /// The seed's name for the deployment a rollback goes back to (also `extra_data.rollback_to`).
+    var rollbackFromID: Nullable<String>
+    /// The ref the executor resolved `git_commit` from (`refs/heads/main`), once it has.
+    var resolvedRef: String?
+    var pipeline: Pipeline?
     var force: Bool
     var createdAt: String
     var startedAt: String?
@@ -71,6 +84,9 @@ struct DeploymentBody: Encodable, Sendable {
         case gitTag = "git_tag"
         case gitMessage = "git_message"
         case extraData = "extra_data"
+        case rollbackFromID = "rollback_from_id"
+        case resolvedRef = "resolved_ref"
+        case pipeline
         case createdAt = "created_at"
         case startedAt = "started_at"
         case completedAt = "completed_at"
@@ -88,12 +104,15 @@ struct DeploymentBody: Encodable, Sendable {
         version = state.number
         status = state.status.rawValue
         trigger = state.trigger.rawValue
-        triggeredBy = state.requestedBy
+        triggeredBy = Nullable(state.trigger == .gitPush || state.requestedBy.isEmpty ? nil : state.requestedBy)
         gitBranch = state.git.branch
         gitCommit = state.git.commit
         gitTag = state.git.tag
         gitMessage = state.git.message
         extraData = ExtraData(retryOf: state.retryOf, rollbackTo: state.rollbackTo)
+        rollbackFromID = Nullable(state.rollbackTo)
+        resolvedRef = state.resolvedRef
+        pipeline = state.plannedPipeline.map { Pipeline(name: $0.name, fingerprint: $0.fingerprint, steps: $0.steps.map(\.rawValue)) }
         force = state.force
         createdAt = Timestamps.format(state.requestedAtMicroseconds)
         startedAt = state.startedAtMicroseconds.map(Timestamps.format)

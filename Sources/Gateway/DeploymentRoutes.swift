@@ -167,6 +167,7 @@ extension GatewayServer {
                 return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
             }
         }
+        // Retry and rollback answer 200 with the new deployment, as the seed does.
         api.post("/deployments/:id/retry") { request, context in
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.deploy)
@@ -174,7 +175,7 @@ extension GatewayServer {
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.retry(
                     context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: .ok)
             }
         }
         api.post("/deployments/:id/rollback") { request, context in
@@ -184,7 +185,7 @@ extension GatewayServer {
                 try await limiter.admit(.deployments, organisation: principal.organisation)
                 let outcome = try await service.rollback(
                     to: context.parameters.get("id") ?? "", context: try await context.commandContext(principal, request, body: raw, keys: keys))
-                return try await written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
+                return try await written(outcome.deploymentID, by: outcome, status: .ok)
             }
         }
         api.post("/deployments/:id/cancel") { request, context in

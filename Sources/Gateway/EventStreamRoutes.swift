@@ -56,6 +56,9 @@ extension GatewayServer {
                 let slots = live.replaySlots
                 if follow {
                     let subscription = try await live.feed.subscribe(scope: scope, after: resume, within: timeout)
+                    // A client that hangs up ends its stream at once (the feed finishes its items),
+                    // and stops counting as connected.
+                    await ClientHangUpHandler.hangUp(of: context.channel)?.whenComplete { _ in live.feed.unsubscribe(subscription.id) }
                     body = ResponseBody { [scope] writer in
                         defer { live.feed.unsubscribe(subscription.id) }
                         try await Self.streamLive(subscription, scope: scope, store: store, reader: reader, slots: slots) { text in

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Ledger
 import Logging
+import NIOCore
 
 /// What the gateway knows about one request besides the request itself: its id (the caller's
 /// `X-Request-Id` when well-formed, else a new one) and, on `/api/v1`, the token's principal.
@@ -10,9 +11,12 @@ public struct GatewayContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String = ""
     public var principal: Principal?
+    /// The request's connection (a live stream watches it for the client hanging up).
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     /// The principal, which the authentication middleware guarantees on `/api/v1` routes.

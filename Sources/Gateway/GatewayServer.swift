@@ -57,7 +57,8 @@ public struct GatewayServer: Service {
         // for this long is closed: 500 clients trickling a byte a second hold nothing for long.
         // A response in progress (an event stream) is never cut by it.
         let application = Application(
-            router: router(), server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(live.idleTimeout.wholeMilliseconds)))),
+            router: router(), server: .http1(configuration: .init(
+                additionalChannelHandlers: [ClientHangUpHandler()], idleTimeout: .milliseconds(Int64(live.idleTimeout.wholeMilliseconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
             onServerRunning: { [port, onListening] channel in
                 listening.set()

@@ -96,18 +96,22 @@ extension OpenAPIDocument {
                 [
                     "id": string, "organization_id": string, "project_id": string, "environment_id": string, "version": integer,
                     "status": deploymentStatus, "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.map(\.rawValue)],
-                    "triggered_by": string, "git_branch": nullableString, "git_commit": nullableString, "git_tag": nullableString,
+                    "triggered_by": nullableString, "git_branch": nullableString, "git_commit": nullableString, "git_tag": nullableString,
                     "git_message": nullableString,
-                    "extra_data": closed(["retry_of": nullableString, "rollback_to": nullableString]),
+                    "extra_data": closed(["retry_of": nullableString, "rollback_to": nullableString]), "rollback_from_id": nullableString,
+                    "resolved_ref": nullableString, "pipeline": ["oneOf": [ref("PlannedPipeline"), ["type": "null"]]],
                     "force": boolean, "created_at": timestamp, "started_at": nullableTimestamp, "completed_at": nullableTimestamp,
                     "duration_seconds": ["type": ["number", "null"], "minimum": 0], "error": nullableString,
                     "progress_percent": percent, "current_step": nullableString, "steps": array(ref("Step")), "position": position,
                 ],
                 required: [
                     "id", "organization_id", "project_id", "environment_id", "version", "status", "trigger", "triggered_by", "extra_data",
-                    "force", "created_at", "position",
+                    "rollback_from_id", "force", "created_at", "position",
                 ]),
             "DeploymentList": array(ref("Deployment")),
+            "PlannedPipeline": closed(
+                ["name": string, "fingerprint": ["type": "string", "pattern": "^sha256:[0-9a-f]{64}$"], "steps": array(string)],
+                required: ["name", "fingerprint", "steps"]),
             "Step": closed(
                 [
                     "id": string, "name": string, "status": ["type": "string", "enum": ["pending", "running", "completed", "failed", "skipped"]],
@@ -116,10 +120,10 @@ extension OpenAPIDocument {
             "Progress": closed(
                 [
                     "deployment_id": string, "status": deploymentStatus, "step_number": ["type": "integer", "minimum": 0],
-                    "total_steps": ["type": "integer", "minimum": 0], "percent": percent, "current_step": nullableString,
-                    "steps": array(ref("Step")), "position": position,
+                    "total_steps": ["type": "integer", "minimum": 0], "progress_percent": percent, "current_step": nullableString,
+                    "steps": array(ref("Step")), "started_at": nullableTimestamp, "position": position,
                 ],
-                required: ["deployment_id", "status", "step_number", "total_steps", "percent", "steps", "position"]),
+                required: ["deployment_id", "status", "step_number", "total_steps", "progress_percent", "steps", "started_at", "position"]),
             "LogsPage": closed(
                 [
                     "deployment_id": string, "deployment_status": deploymentStatus, "skip": count, "limit": count, "logs": array(ref("LogLine")),
@@ -186,7 +190,7 @@ extension OpenAPIDocument {
                     "host": word(253), "ssh_user": word(32), "ssh_port": port,
                     "pipeline": ["type": "array", "items": stepID, "minItems": 1, "maxItems": 64, "uniqueItems": true],
                     "cpu_millicores": resourceFields["cpu_millicores"]!, "memory_mb": resourceFields["memory_mb"]!,
-                    "disk_gb": resourceFields["disk_gb"]!, "branch": gitName, "auto_deploy": boolean,
+                    "disk_gb": resourceFields["disk_gb"]!, "branch": gitName, "git_branch": gitName, "auto_deploy": boolean,
                     "server": identifier,
                     "settings": [
                         "type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z_][a-z0-9_]{0,63}$"],

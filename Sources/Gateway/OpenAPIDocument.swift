@@ -40,8 +40,8 @@ public enum OpenAPIDocument {
             method: "get", path: "/api/v1/deployments/{id}/logs", summary: "Log lines, in order", permission: .viewDeployments,
             query: ["level", "step", "skip", "limit"], answers: [200: "LogsPage"]),
         Operation(method: "get", path: "/api/v1/deployments/{id}/history", summary: "The deployment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
-        Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, answers: [201: "Deployment", 200: "Deployment"]),
-        Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, answers: [201: "Deployment", 200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, answers: [200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/deployments/{id}/cancel", summary: "Cancel", permission: .cancelDeployments, body: "CancelRequest", answers: [200: "Deployment"]),
         Operation(method: "delete", path: "/api/v1/deployments/environment/{id}/destroy", summary: "Destroy an environment", permission: .deploy, query: ["delete_data"], answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/environments/{id}/deploy", summary: "Deploy an environment (its branch by default)", permission: .deploy, body: "EnvironmentDeployRequest", answers: [201: "Deployment", 200: "Deployment"]),
@@ -49,6 +49,7 @@ public enum OpenAPIDocument {
         Operation(method: "post", path: "/api/v1/environments", summary: "Create an environment", permission: .manageEnvironments, body: "EnvironmentRequest", answers: [201: "Environment"]),
         Operation(method: "get", path: "/api/v1/environments/{id}", summary: "An environment", permission: .listDeployments, answers: [200: "Environment"]),
         Operation(method: "patch", path: "/api/v1/environments/{id}", summary: "Change some settings (commands, URLs, paths, the pipeline and the host or server need org.pipelines.manage)", permission: .manageEnvironments, body: "ConfigurationRequest", answers: [200: "Environment"]),
+        Operation(method: "patch", path: "/api/v1/projects/{project_id}/environments/{env_id}", summary: "Change some settings of a project's environment (the seed's path; as PATCH /environments/{id})", permission: .manageEnvironments, body: "ConfigurationRequest", answers: [200: "Environment"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/releases", summary: "Releases (rollback targets)", permission: .listDeployments, answers: [200: "ReleaseList"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/history", summary: "The environment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
         Operation(method: "post", path: "/api/v1/organizations", summary: "Create an organisation", permission: .administer, body: "OrganizationRequest", answers: [201: "Organization"]),
@@ -83,16 +84,23 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
+    /// The `{name}`s of a path, in order.
+    static func pathParameters(_ path: String) -> [String] {
+        path.split(separator: "/").compactMap { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? String(part.dropFirst().dropLast()) : nil
+        }
+    }
+
     /// The document as JSON bytes.
     static func json() throws -> [UInt8] {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
             var entry: [String: Any] = ["summary": operation.summary, "operationId": operationID(operation)]
             var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": querySchema($0)] }
-            if operation.path.contains("{id}") {
+            for name in pathParameters(operation.path) {
                 // Tokens are named by their UUID; everything else by an identifier.
                 let schema: [String: Any] = operation.path.hasPrefix("/api/v1/tokens/") ? ["type": "string", "format": "uuid"] : identifier
-                parameters.append(["name": "id", "in": "path", "required": true, "schema": schema])
+                parameters.append(["name": name, "in": "path", "required": true, "schema": schema])
             }
             if !parameters.isEmpty { entry["parameters"] = parameters }
             if let permission = operation.permission {

@@ -80,18 +80,28 @@ extension GatewayServer {
                 return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: .created)
             }
         }
-        api.patch("/environments/:id") { request, context in
+        /// Changes some settings of environment `id` — in `project`, when the path names one
+        /// (the seed's `PATCH /projects/{project_id}/environments/{env_id}`; another project's
+        /// environment is not found there).
+        @Sendable func configure(_ id: String, inProject project: String?, _ request: Request, _ context: GatewayContext) async -> Response {
             await Self.answering(logger, within: timeout, requestID: context.requestID) {
                 let principal = try context.require(.manageEnvironments)
                 let raw = try await RequestBody.read(request)
                 let changes = try RequestBody.decode(ConfigurationRequest.self, raw, of: request).changes()
-                let id = context.parameters.get("id") ?? ""
+                if let project, try await service.environment(id)?.projectID != project { throw APIError.notFound("no environment '\(id)'") }
                 let outcome = try await service.configureEnvironment(
                     id, changes: changes, context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 try await reader.awaitPosition(outcome.position, of: ["environments"], store: store)
                 guard let state = try await reader.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
                 return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: .ok)
             }
+        }
+        api.patch("/environments/:id") { request, context in
+            await configure(context.parameters.get("id") ?? "", inProject: nil, request, context)
+        }
+        // The project's parameter is named as on the other /projects/ routes (the router needs one name per segment).
+        api.patch("/projects/:id/environments/:env_id") { request, context in
+            await configure(context.parameters.get("env_id") ?? "", inProject: context.parameters.get("id") ?? "", request, context)
         }
     }
 }
@@ -154,12 +164,15 @@ struct ConfigurationRequest: Decodable, Sendable {
     var memoryMB: Int?
     var diskGB: Int?
     var branch: String?
+    /// The seed's name for `branch`.
+    var gitBranch: String?
     var autoDeploy: Bool?
     var server: String?
     var settings: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case host, pipeline, branch, server, settings
+        case gitBranch = "git_branch"
         case sshUser = "ssh_user"
         case sshPort = "ssh_port"
         case cpuMillicores = "cpu_millicores"
@@ -169,10 +182,13 @@ struct ConfigurationRequest: Decodable, Sendable {
     }
 
     func changes() throws -> ConfigurationChanges {
-        ConfigurationChanges(
+        if let branch, let gitBranch, branch != gitBranch {
+            throw APIError(.unprocessableContent, "invalid", "branch and git_branch name the same setting; they differ ('\(branch)', '\(gitBranch)')")
+        }
+        return ConfigurationChanges(
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map(DeploymentStep.pipeline),
-            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch, autoDeploy: autoDeploy,
+            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch ?? gitBranch, autoDeploy: autoDeploy,
             server: server, settings: settings)
     }
 }

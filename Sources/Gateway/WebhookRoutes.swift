@@ -25,13 +25,14 @@ extension GatewayServer {
     static let maximumWebhookBytes = 5 << 20
 
     func addWebhookRoutes(to router: Router<GatewayContext>) {
-        let reader = reader, logger = logger, timeout = requestTimeout, limiter = live.limiter
+        let reader = reader, logger = logger, timeout = requestTimeout, limiter = live.limiter, hotReads = live.feed.hotReads
         let service = DeploymentService(store: store, source: "webhook")
         let secrets = WebhookSecrets(service: service, client: reader.client, logger: logger)
         for provider in [WebhookProvider.github, .gitlab] {
             router.post("/api/v1/webhooks/\(provider.rawValue)") { request, context in
                 await Self.answering(logger, within: timeout, requestID: context.requestID) {
-                    let receiver = WebhookReceiver(provider: provider, service: service, secrets: secrets, reader: reader, limiter: limiter)
+                    let receiver = WebhookReceiver(
+                        provider: provider, service: service, secrets: secrets, reader: reader, limiter: limiter, hotReads: hotReads)
                     return try await receiver.receive(request, requestID: context.requestID)
                 }
             }
@@ -46,6 +47,8 @@ struct WebhookReceiver: Sendable {
     let secrets: WebhookSecrets
     let reader: ProjectionReader
     let limiter: RateLimiter
+    /// Told of every deployment a push starts, so a read that follows the 202 sees it (as after any other write).
+    let hotReads: HotReadCache
 
     func receive(_ request: Request, requestID: String) async throws -> Response {
         let body: ByteBuffer
@@ -119,6 +122,7 @@ struct WebhookReceiver: Sendable {
                 scope: .init(organisation: project.organisationID, project: project.projectID))
             do {
                 let outcome = try await service.deploy(environment: environment.environmentID, git: push.reference, trigger: .gitPush, context: context)
+                if let position = outcome.position { hotReads.noteWrite(at: position) }
                 deployments.append(["environment_id": environment.environmentID, "deployment_id": outcome.deploymentID ?? "", "mode": mode.rawValue])
             } catch let rejection as CommandRejection {
                 skipped.append(["environment_id": environment.environmentID, "code": rejection.code.description, "message": rejection.message])

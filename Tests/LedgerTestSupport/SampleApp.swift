@@ -12,25 +12,29 @@ public struct SampleApp: Sendable {
     public static func create(in directory: String, versions: [(name: String, healthy: Bool)]) async throws -> (SampleApp, [String]) {
         let repository = directory + "/sample-app"
         try FileManager.default.createDirectory(atPath: repository + "/public", withIntermediateDirectories: true)
-        let git = "git -C \(ShellCommand.quote(repository)) -c user.name=ledger -c user.email=ledger@localhost"
         guard try await ShellCommand.run("git init -q -b main \(ShellCommand.quote(repository))") == 0 else {
             throw LedgerError(.invalidArgument, "git init failed")
         }
+        let app = SampleApp(repository: repository)
         var commits: [String] = []
-        for version in versions {
-            let start = version.healthy
-                ? "#!/bin/sh\nexec python3 -m http.server \"$PORT\" --bind 127.0.0.1 --directory public\n"
-                : "#!/bin/sh\necho 'this version is broken' >&2\nexit 1\n"
-            try start.write(toFile: repository + "/start.sh", atomically: true, encoding: .utf8)
-            try "\(version.name)\n".write(toFile: repository + "/public/index.html", atomically: true, encoding: .utf8)
-            let out = directory + "/commit.txt"
-            let status = try await ShellCommand.run(
-                "chmod +x \(ShellCommand.quote(repository + "/start.sh")) && \(git) add -A && \(git) commit -q -m \(ShellCommand.quote(version.name)) "
-                    + "&& \(git) rev-parse HEAD > \(ShellCommand.quote(out))")
-            guard status == 0 else { throw LedgerError(.invalidArgument, "git commit failed") }
-            commits.append(try String(contentsOfFile: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return (SampleApp(repository: repository), commits)
+        for version in versions { commits.append(try await app.commit(version.name, healthy: version.healthy, scratch: directory)) }
+        return (app, commits)
+    }
+
+    /// Commits one more version on the current branch (a push to it); returns the commit.
+    public func commit(_ name: String, healthy: Bool, scratch directory: String) async throws -> String {
+        let git = "git -C \(ShellCommand.quote(repository)) -c user.name=ledger -c user.email=ledger@localhost"
+        let start = healthy
+            ? "#!/bin/sh\nexec python3 -m http.server \"$PORT\" --bind 127.0.0.1 --directory public\n"
+            : "#!/bin/sh\necho 'this version is broken' >&2\nexit 1\n"
+        try start.write(toFile: repository + "/start.sh", atomically: true, encoding: .utf8)
+        try "\(name)\n".write(toFile: repository + "/public/index.html", atomically: true, encoding: .utf8)
+        let out = directory + "/commit.txt"
+        let status = try await ShellCommand.run(
+            "chmod +x \(ShellCommand.quote(repository + "/start.sh")) && \(git) add -A && \(git) commit -q -m \(ShellCommand.quote(name)) "
+                + "&& \(git) rev-parse HEAD > \(ShellCommand.quote(out))")
+        guard status == 0 else { throw LedgerError(.invalidArgument, "git commit failed") }
+        return try String(contentsOfFile: out, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// What the application on `port` serves at `/`, or nil when nothing answers.

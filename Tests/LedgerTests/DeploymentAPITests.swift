@@ -83,7 +83,7 @@ import Testing
             let (listed, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
             #expect(listed == 200 && list.contains(id))
             let (progressed, progress, _) = try await world.send("GET", "/api/v1/deployments/\(id)/progress", token: world.member)
-            #expect(progressed == 200 && progress["percent"] as? Int == 0 && progress["total_steps"] as? Int ?? 0 > 0)
+            #expect(progressed == 200 && progress["progress_percent"] as? Int == 0 && progress["total_steps"] as? Int ?? 0 > 0)
             // The request id reached the events' metadata.
             let requested = try await world.db.store.read(stream: DomainIDs.deploymentStream(id))
             #expect(try requested.allSatisfy { try LedgerJSON.decode(EventMetadata.self, from: $0.metadataJSON).requestID == "req-1" })

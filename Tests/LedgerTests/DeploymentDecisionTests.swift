@@ -224,6 +224,31 @@ import Testing
         #expect(!DeploymentStatus.pending.canTransition(to: .success))
     }
 
+    @Test func aBranchIsResolvedToACommitOnceBeforeAnyStepAndTheReleaseNamesIt() throws {
+        var log = try world()
+        try log.apply(DeploymentDecisions.deploy(log.environment("shop-prod"), git: GitReference(branch: "main"), request: .init(actor: "ana", deploymentID: "d1")))
+        let commit = String(repeating: "a", count: 40)
+        // Not before it runs.
+        #expect(throws: CommandRejection.self) { try ExecutionDecisions.resolveRevision(log.deployment("d1")!, log.progress("d1")!, commit: commit, ref: "refs/heads/main") }
+        try log.apply(ExecutionDecisions.queue(log.deployment("d1")!))
+        try log.apply(ExecutionDecisions.start(log.deployment("d1")!, executor: "test", lease: "l1"))
+        #expect(throws: CommandRejection.self) { try ExecutionDecisions.resolveRevision(log.deployment("d1")!, log.progress("d1")!, commit: "abc1234", ref: "refs/heads/main") }
+        try log.apply(ExecutionDecisions.resolveRevision(log.deployment("d1")!, log.progress("d1")!, commit: commit, ref: "refs/heads/main"))
+        #expect(log.deployment("d1")?.git == GitReference(branch: "main", commit: commit))
+        #expect(throws: CommandRejection.self, "only once") {
+            try ExecutionDecisions.resolveRevision(log.deployment("d1")!, log.progress("d1")!, commit: commit, ref: "refs/heads/main")
+        }
+        for step in Self.configuration.pipeline {
+            try log.apply(ExecutionDecisions.startStep(log.deployment("d1")!, log.progress("d1")!, step: step))
+            try log.apply(ExecutionDecisions.completeStep(log.deployment("d1")!, log.progress("d1")!, step: step, durationMs: 5, summary: nil))
+        }
+        try log.apply(ExecutionDecisions.succeed(log.deployment("d1")!, log.progress("d1")!, environment: log.environment("shop-prod")!))
+        #expect(log.environment("shop-prod")?.currentRelease?.git.commit == commit)
+        // The branch may have moved since: asking for it again is not "already deployed".
+        try log.apply(DeploymentDecisions.deploy(log.environment("shop-prod"), git: GitReference(branch: "main"), request: .init(actor: "ana", deploymentID: "d2")))
+        #expect(log.deployment("d2") != nil)
+    }
+
     @Test func progressCountsStepsAndPercent() throws {
         var log = try world()
         try deploy(&log, "d1")

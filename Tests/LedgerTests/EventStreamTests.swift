@@ -146,6 +146,31 @@ import Testing
         }
     }
 
+    /// A client that closes its connection stops counting at once (its end of the connection
+    /// is seen closing), not when a heartbeat write fails 15 s or more later.
+    @Test func aClientThatHangsUpIsNoticedBeforeAnyHeartbeat() async throws {
+        try await TestDatabase.withDatabase { db in
+            let (_, token, _) = try await Self.deploymentInProgress(db)
+            try await Self.withGateway(db) { port in
+                let script = """
+                    import socket, time
+                    s = socket.create_connection(("127.0.0.1", \(port)))
+                    s.sendall(b"GET /api/v1/events HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer \(token)\\r\\n\\r\\n")
+                    s.settimeout(10); s.recv(4096); time.sleep(1.5); s.close()
+                    """
+                let client = Task { try await ShellCommand.run("python3 -c '\(script)'") }
+                try await waitUntil("the stream is open", within: .seconds(10)) {
+                    (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 1.0")
+                }
+                #expect(try await client.value == 0)
+                // The heartbeat comes every 15 s: well before it, the closed client is gone.
+                try await waitUntil("the closed client no longer counts", within: .seconds(5)) {
+                    (try await HTTP.get(port, "/metrics").body).contains("ledger_sse_clients 0.0")
+                }
+            }
+        }
+    }
+
     /// A client that stops reading is cut off once its buffer fills, without slowing anyone:
     /// a client reading alongside gets every event, and the slow one resumes by Last-Event-ID.
     @Test func aClientThatFallsBehindIsCutOffAndResumesWhileOthersGetEverything() async throws {

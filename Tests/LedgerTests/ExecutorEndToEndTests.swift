@@ -172,6 +172,7 @@ struct Host: Sendable {
     let commits: [String]
     let port: Int
     let directory: String
+    let app: SampleApp
     /// Stops the worker as its service's shutdown does (cancels it) and waits for it to end.
     let stopWorker: @Sendable () async -> Void
     var deployPath: String { directory + "/deploy" }
@@ -260,7 +261,7 @@ func withHost(
             pipelines: try PipelineLoader.loadAll(directory: ExecutorEndToEndTests.pipelines), logger: TestDatabase.logger,
             openRunner: RunnerChoice.factory(service: service, keyring: keyring, localDirectory: nil))
         let working = Task { try await worker.work(untilIdle: false) }
-        let host = Host(server: server, service: service, commits: commits, port: port, directory: directory) {
+        let host = Host(server: server, service: service, commits: commits, port: port, directory: directory, app: app) {
             working.cancel()
             _ = try? await working.value
         }

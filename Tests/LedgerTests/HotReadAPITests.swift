@@ -20,7 +20,7 @@ import Testing
             let before = try await Self.hotReads(world.port)
             try await waitUntil("polls are answered from memory", within: .seconds(30)) {
                 let (progressed, progress, _) = try await world.send("GET", "/api/v1/deployments/\(id)/progress", token: world.member)
-                #expect(progressed == 200 && progress["percent"] as? Int == 0)
+                #expect(progressed == 200 && progress["progress_percent"] as? Int == 0)
                 let (got, deployment, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)
                 #expect(got == 200 && deployment["status"] as? String == "pending")
                 return try await Self.hotReads(world.port) >= before + 2

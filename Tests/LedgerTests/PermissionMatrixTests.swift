@@ -18,6 +18,7 @@ import Testing
         "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,
         "PATCH /api/v1/environments/{id}": #"{"ssh_port": 2200}"#,
+        "PATCH /api/v1/projects/{project_id}/environments/{env_id}": #"{"auto_deploy": true}"#,
         "PUT /api/v1/projects/{id}/webhook-secret": #"{"secret": "matrix-secret-0123456"}"#,
         "POST /api/v1/tokens": #"{"name": "matrix", "role": "org_member", "organization_id": "acme"}"#,
         // Port 1 on loopback refuses: the registration gets as far as probing the host, and fails there.
@@ -66,6 +67,7 @@ import Testing
                 default: deployment
                 }
                 let path = operation.path.replacingOccurrences(of: "{id}", with: id)
+                    .replacingOccurrences(of: "{project_id}", with: "shop").replacingOccurrences(of: "{env_id}", with: "shop-prod")
                 // Destroying would change what the later rows see: its permission is checked with a missing environment.
                 var target = key.hasPrefix("DELETE")
                     ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env").replacingOccurrences(of: "web-1", with: "no-such-server") : path

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import Ledger
 
 /// An operation's ordered steps — deploy, fast deploy, rollback, destroy — as read from a YAML
@@ -13,8 +15,17 @@ public struct Pipeline: Sendable, Equatable {
     public var cleanup: String?
     /// Where it was read from, for messages.
     public var file: String
+    /// `sha256:` and the hex SHA-256 of the file's text: which version of the file this is
+    /// (for one built in code, of its name, steps and commands).
+    public var fingerprint: String
 
-    public init(name: String, description: String, variables: [String: String], steps: [PipelineStep], cleanup: String? = nil, file: String) {
+    public init(
+        name: String, description: String, variables: [String: String], steps: [PipelineStep], cleanup: String? = nil, file: String,
+        fingerprint: String? = nil
+    ) {
+        // A pipeline built in code (not read from a file) is fingerprinted by what it runs.
+        self.fingerprint = fingerprint
+            ?? Self.fingerprint(of: ([name, cleanup ?? ""] + steps.flatMap { [$0.id.rawValue, $0.command] }).joined(separator: "\n"))
         self.cleanup = cleanup
         self.name = name
         self.description = description
@@ -25,6 +36,16 @@ public struct Pipeline: Sendable, Equatable {
 
     /// The step ids in order, as recorded when a worker starts a deployment.
     public var stepIDs: [DeploymentStep] { steps.map(\.id) }
+
+    /// What the catalogue records of it when `executor` publishes it.
+    public func publication(by executor: String) -> PipelinePublished {
+        PipelinePublished(name: name, fingerprint: fingerprint, steps: stepIDs, description: description, executor: executor)
+    }
+
+    /// The fingerprint of a pipeline file's text.
+    public static func fingerprint(of text: String) -> String {
+        "sha256:" + SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 /// One step of a pipeline: what to run, for how long, how often to retry, and what its failure means.

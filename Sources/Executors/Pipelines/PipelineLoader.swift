@@ -78,7 +78,8 @@ public enum PipelineLoader {
             cleanup = command
         }
         return Pipeline(
-            name: name, description: top["description"]?.string ?? "", variables: variables, steps: steps, cleanup: cleanup, file: file)
+            name: name, description: top["description"]?.string ?? "", variables: variables, steps: steps, cleanup: cleanup, file: file,
+            fingerprint: Pipeline.fingerprint(of: text))
     }
 
     private static func line(of error: YamlError) -> Int? {

@@ -80,7 +80,7 @@ public struct DeploymentSimulator: Sendable {
         guard let (state, _) = try await service.deploymentWithProgress(id), state.status == .pending else { return }
         var random = SeededRandom(seed: seed)
         let script = SimulationScript.make(
-            pipeline: state.configuration.pipeline, failureRate: configuration.failureRate,
+            pipeline: state.plannedSteps, failureRate: configuration.failureRate,
             startMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000), random: &random)
         var metadata: Logger.Metadata = ["deploy.id": "\(id)"]
         metadata["deploy.environment"] = "\(state.environmentID)"

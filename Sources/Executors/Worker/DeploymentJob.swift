@@ -67,7 +67,9 @@ final class DeploymentJob: Sendable {
                 try await write { [self] state, _ in try fence.fail(state, step: nil, error: "this worker has no pipeline for this operation") }
                 return
             }
-            try await write { [self] state, _ in try fence.claim(state, pipeline: plan.pipeline.name, steps: plan.pipeline.stepIDs) }
+            try await write { [self] state, _ in
+                try fence.claim(state, pipeline: plan.pipeline.name, steps: plan.pipeline.stepIDs, fingerprint: plan.pipeline.fingerprint)
+            }
             claimed = plan
             logger.info("claimed", metadata: ["deploy.pipeline": "\(plan.pipeline.name)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -121,7 +123,22 @@ final class DeploymentJob: Sendable {
     }
 
     /// The whole pipeline, step by step.
-    private func execute(_ plan: ExecutionPlan) async throws {
+    private func execute(_ planned: ExecutionPlan) async throws {
+        guard let (claimed, _) = try await refreshed() else { return }
+        let plan: ExecutionPlan
+        switch try await resolveRevision(planned, state: claimed) {
+        case .resolved(let resolved): plan = resolved
+        case .cancelled:
+            if leaseLost.isRaised { return }
+            try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: nil) }
+            return
+        case .failed(let error):
+            if leaseLost.isRaised { return }
+            try await flushLogs()
+            try await write { [self] state, _ in try fence.fail(state, step: nil, error: error) }
+            logger.info("failed", metadata: ["error": "\(error)"])
+            return
+        }
         for step in plan.pipeline.steps {
             guard let (state, _) = try await refreshed() else { return }
             if state.cancellationRequested {

@@ -40,9 +40,14 @@ public struct DeploymentWorker: Service {
         let running = Shared<Set<String>>([])
         var queue = RequestQueue()
         logger.info("working", metadata: ["worker.concurrency": "\(configuration.concurrency)"])
+        var published = false
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 do {
+                    if !published {
+                        try await publishPipelines()
+                        published = true
+                    }
                     let head = try await queue.scan(service.store)
                     var claimed = 0
                     for candidate in try await candidates(queue) {
@@ -77,6 +82,24 @@ public struct DeploymentWorker: Service {
             }
         }
         logger.info("stopped")
+    }
+
+    /// Puts this worker's pipeline files into the catalogue (when they differ from what is
+    /// there), so deployments requested from now on plan the steps these files run.
+    private func publishPipelines() async throws {
+        let context = CommandContext(actor: configuration.name, source: "executor")
+        let outcome: DeploymentService.Outcome
+        do {
+            outcome = try await service.publishPipelines(
+                pipelines.values.sorted { $0.name < $1.name }.map { $0.publication(by: configuration.name) }, context: context)
+        } catch let rejection as CommandRejection {
+            // A file the catalogue cannot hold still runs; deployments then plan their configuration's steps.
+            logger.warning("could not publish the pipelines", metadata: ["reason": "\(rejection.message)"])
+            return
+        }
+        if outcome.result != nil {
+            logger.info("published pipelines", metadata: ["worker.pipelines": "\(pipelines.keys.sorted().joined(separator: ","))"])
+        }
     }
 
     /// Deployments to claim, oldest first: those whose lease expired (to take over), then

@@ -10,8 +10,8 @@ public struct ExecutionPlan: Sendable {
     /// no dependency file (when that pipeline exists), otherwise `deploy`; nil when the worker
     /// has no pipeline for the operation.
     public static func make(for deployment: DeploymentState, pipelines: [String: Pipeline], repository: String?) -> ExecutionPlan? {
-        let fast = DeployMode.choose(trigger: deployment.trigger, git: deployment.git) == .fast && pipelines["fast-deploy"] != nil
-        let operation = deployment.trigger == .destroy ? "destroy" : deployment.rollbackTo != nil ? "rollback" : fast ? "fast-deploy" : "deploy"
+        let operation = PlannedPipeline.operation(
+            trigger: deployment.trigger, rollbackTo: deployment.rollbackTo, git: deployment.git, hasFastDeploy: pipelines["fast-deploy"] != nil)
         guard let pipeline = pipelines[operation] else { return nil }
         var values = pipeline.variables
         for (key, value) in deployment.configuration.settings ?? [:] { values[key] = value }
@@ -31,6 +31,14 @@ public struct ExecutionPlan: Sendable {
             values[key] = Self.expand(value, expandable)
         }
         return ExecutionPlan(pipeline: pipeline, values: values)
+    }
+
+    /// The plan once the executor resolved the deployment's branch or tag to `commit`: the
+    /// pipeline checks out exactly that commit.
+    public func resolved(to commit: String) -> ExecutionPlan {
+        var plan = self
+        plan.values["commit"] = commit
+        return plan
     }
 
     /// The shell command of a step, every placeholder filled and quoted.

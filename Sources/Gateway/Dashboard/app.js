@@ -220,8 +220,8 @@ async function showDeployment(id) {
     if (!progress) { fill(widget, el('p', { class: 'muted' }, 'No progress yet.')); return; }
     const current = progress.current_step ? progress.steps.find((s) => s.id === progress.current_step) : null;
     fill(widget, 
-      el('div', { class: 'headline', id: 'progress-headline' }, `Step ${progress.step_number} of ${progress.total_steps} — `, el('span', { id: 'progress-percent' }, `${progress.percent} %`)),
-      bar(progress.percent),
+      el('div', { class: 'headline', id: 'progress-headline' }, `Step ${progress.step_number} of ${progress.total_steps} — `, el('span', { id: 'progress-percent' }, `${progress.progress_percent} %`)),
+      bar(progress.progress_percent),
       current && IN_FLIGHT.includes(deployment.status) ? el('p', {}, 'Now: ', el('strong', {}, current.name), current.latest_message ? ` — ${current.latest_message}` : '') : null);
     for (const step of progress.steps) {
       let entry = stepViews.get(step.id);

@@ -84,7 +84,8 @@ extension DeploymentService {
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration),
-                    server: try await capacityServer(of: environment, deploying: environment?.configuration)),
+                    server: try await capacityServer(of: environment, deploying: environment?.configuration),
+                    pipelines: try await pipelineCatalog()),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }
@@ -100,7 +101,8 @@ extension DeploymentService {
                 try DeploymentDecisions.retry(
                     environment, original: original, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: original?.configuration),
-                    server: try await capacityServer(of: environment, deploying: original?.configuration)),
+                    server: try await capacityServer(of: environment, deploying: original?.configuration),
+                    pipelines: try await pipelineCatalog()),
                 organisation: original?.organisationID, project: original?.projectID)
         }.starting(request.deploymentID)
     }
@@ -118,7 +120,8 @@ extension DeploymentService {
                 try DeploymentDecisions.rollback(
                     environment, target: target, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration), restoring: restoring,
-                    server: try await capacityServer(of: environment, deploying: target?.configuration)),
+                    server: try await capacityServer(of: environment, deploying: target?.configuration),
+                    pipelines: try await pipelineCatalog()),
                 organisation: target?.organisationID, project: target?.projectID)
         }.starting(request.deploymentID)
     }
@@ -143,7 +146,7 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.destroy(
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID),
-                    server: try await serverOf(environment?.configuration?.server)),
+                    server: try await serverOf(environment?.configuration?.server), pipelines: try await pipelineCatalog()),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }

@@ -123,15 +123,22 @@ struct EnvironmentsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 guard let found = try await DomainSession.run(connection, { [id] session in
                     try await session.catchUp(["environments"])
-                    return try await session.reader.environment(id)
+                    return (try await session.reader.environment(id), try await session.service.pipelineCatalog())
                 }) else { return }
-                guard let environment = found else { throw CommandRejection(.notFound, "no such environment") }
+                guard let environment = found.0 else { throw CommandRejection(.notFound, "no such environment") }
+                let catalog = found.1
                 if options.json { return try Output.json(environment) }
                 printLine("\(environment.environmentID) (\(environment.name)) in \(environment.projectID)/\(environment.organisationID)")
                 printLine("status \(environment.status.rawValue), \(environment.active ? "active" : "inactive"), \(environment.deploymentCount) deployments")
                 if let c = environment.configuration {
                     printLine("target \(c.sshUser)@\(c.host):\(c.sshPort), branch \(c.branch)\(c.autoDeploy ? " (auto-deploy)" : ""), \(Output.resources(c.resources))")
-                    printLine("pipeline: " + c.pipeline.map(\.rawValue).joined(separator: " → "))
+                    // What a deploy runs: the executors' published deploy pipeline, when there is one.
+                    if let deploy = catalog.pipelines["deploy"] {
+                        printLine("pipeline: deploy (\(deploy.fingerprint.prefix(19))…, published by \(deploy.executor)): "
+                            + deploy.steps.map(\.rawValue).joined(separator: " → "))
+                    } else {
+                        printLine("pipeline: " + c.pipeline.map(\.rawValue).joined(separator: " → ") + " (no executor has published a deploy pipeline)")
+                    }
                 }
                 printLine("")
                 Output.table(

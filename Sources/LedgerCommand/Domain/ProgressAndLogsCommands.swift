@@ -52,7 +52,7 @@ struct ProgressCommand: AsyncParsableCommand {
             }
             let status = body["status"] as? String ?? "?"
             let current = (body["current_step"] as? String).map { " — \($0)" } ?? ""
-            let line = "\(status): step \(body["step_number"] as? Int ?? 0) of \(body["total_steps"] as? Int ?? 0), \(body["percent"] as? Int ?? 0) %\(current)"
+            let line = "\(status): step \(body["step_number"] as? Int ?? 0) of \(body["total_steps"] as? Int ?? 0), \(body["progress_percent"] as? Int ?? 0) %\(current)"
             if last != line {
                 printLine(options.json ? String(decoding: reply.body, as: UTF8.self) : line)
                 last = line

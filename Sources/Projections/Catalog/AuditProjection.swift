@@ -97,12 +97,18 @@ public enum AuditSummary {
             "issued token \(e.name) (\(e.hint)) as \(e.role.rawValue)" + (e.organisationID.map { " in \($0)" } ?? "") + (e.projectID.map { "/\($0)" } ?? "")
         case .apiTokenRevoked(let e): "revoked token \(e.tokenID)"
         case .projectWebhookSecretSet(let e): "set the webhook secret of project \(e.projectID)"
+        case .pipelinePublished(let e):
+            "published pipeline \(e.name) (\(e.fingerprint.prefix(19))…, \(e.steps.count) steps) from \(e.executor)"
         case .deploymentRequested(let e):
             "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
+                + (e.pipeline.map { ", pipeline \($0.name) (\($0.fingerprint.prefix(19))…)" } ?? "")
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
                 + (e.force ? ", forced" : "")
         case .deploymentQueued: "queued"
-        case .deploymentStarted(let e): "started by \(e.executor)" + (e.pipeline.map { " running pipeline \($0)" } ?? "")
+        case .deploymentStarted(let e):
+            "started by \(e.executor)" + (e.pipeline.map { " running pipeline \($0)" } ?? "")
+                + (e.pipelineFingerprint.map { " (\($0.prefix(19))…)" } ?? "")
+        case .revisionResolved(let e): "resolved \(e.ref) to commit \(e.commit)"
         case .deploymentTakenOver(let e):
             "taken over by \(e.executor)" + (e.previousExecutor.map { " from \($0)" } ?? "") + (e.interruptedStep.map { ", interrupted at \($0)" } ?? "")
         case .deploymentCancellationRequested(let e): "asked to cancel" + (e.reason.map { ": \($0)" } ?? "")

@@ -19,7 +19,7 @@ public enum DeploymentDecisions {
     /// reference is left alone; with it, it is redeployed.
     public static func deploy(
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
-        request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil
+        request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
     ) throws -> Decision {
         // What is deployed to matters first: a missing, unconfigured or busy environment is
         // refused as such, whatever the request says.
@@ -40,14 +40,14 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: trigger, git: git, configuration: environment.configuration!, force: force, request: request,
-            organisation: organisation, server: server)
+            organisation: organisation, server: server, pipelines: pipelines)
     }
 
     /// Retries a failed deployment: a new deployment with the next number, the same git
     /// reference and configuration snapshot, and `retry_of` naming the original.
     public static func retry(
         _ environment: EnvironmentState?, original: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
-        server: ServerState? = nil
+        server: ServerState? = nil, pipelines: PipelineCatalog = .empty
     ) throws -> Decision {
         guard let original else { throw CommandRejection(.notFound, "no such deployment") }
         guard original.status == .failed else {
@@ -56,14 +56,14 @@ public enum DeploymentDecisions {
         let environment = try available(environment)
         return try begin(
             environment, trigger: original.trigger, git: original.git, configuration: original.configuration, force: true,
-            request: request, organisation: organisation, server: server, retryOf: original.deploymentID)
+            request: request, organisation: organisation, server: server, pipelines: pipelines, retryOf: original.deploymentID)
     }
 
     /// Rolls back to an earlier successful deployment of the same environment: a new deployment
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
         _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
-        restoring: Bool = false, server: ServerState? = nil
+        restoring: Bool = false, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
     ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
@@ -80,7 +80,7 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: .rollback, git: target.git, configuration: target.configuration, force: true, request: request,
-            organisation: organisation, server: server, rollbackTo: target.deploymentID)
+            organisation: organisation, server: server, pipelines: pipelines, rollbackTo: target.deploymentID)
     }
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
@@ -105,7 +105,8 @@ public enum DeploymentDecisions {
     /// Destroys an environment: a destroy record in its deployment history, and the environment
     /// becomes inactive, which releases its quota. A deployment in flight must be cancelled first.
     public static func destroy(
-        _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil
+        _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil,
+        pipelines: PipelineCatalog = .empty
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.status != .destroyed else {
@@ -116,14 +117,16 @@ public enum DeploymentDecisions {
         }
         let number = environment.deploymentCount + 1
         let id = request.deploymentID
-        let record = DeploymentRequested(
-            deploymentID: id, environmentID: environment.environmentID, projectID: environment.projectID,
-            organisationID: environment.organisationID, number: number, trigger: .destroy,
-            git: environment.currentRelease?.git ?? GitReference(), requestedBy: request.actor,
-            configuration: environment.configuration ?? EnvironmentConfiguration(host: "-", resources: .zero), deleteData: deleteData)
         // On a registered server there is something to tear down: the destroy record stays
         // pending until an executor has run the destroy pipeline there. Elsewhere it is final at once.
         let teardown = environment.configuration?.server != nil
+        let git = environment.currentRelease?.git ?? GitReference()
+        let record = DeploymentRequested(
+            deploymentID: id, environmentID: environment.environmentID, projectID: environment.projectID,
+            organisationID: environment.organisationID, number: number, trigger: .destroy,
+            git: git, requestedBy: request.actor,
+            configuration: environment.configuration ?? EnvironmentConfiguration(host: "-", resources: .zero), deleteData: deleteData,
+            pipeline: teardown ? pipelines.plan(trigger: .destroy, rollbackTo: nil, git: git) : nil)
         return Decision([
             .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
                 .environmentDestroyed(EnvironmentDestroyed(environmentID: environment.environmentID, deploymentID: id, number: number, deleteData: deleteData))
@@ -149,8 +152,8 @@ public enum DeploymentDecisions {
 
     private static func begin(
         _ environment: EnvironmentState, trigger: DeploymentTrigger, git: GitReference, configuration: EnvironmentConfiguration,
-        force: Bool, request: Request, organisation: OrganisationState?, server: ServerState? = nil, retryOf: String? = nil,
-        rollbackTo: String? = nil
+        force: Bool, request: Request, organisation: OrganisationState?, server: ServerState? = nil, pipelines: PipelineCatalog,
+        retryOf: String? = nil, rollbackTo: String? = nil
     ) throws -> Decision {
         // What it deploys is what it is allocated: a deployment after a destroy, or of a
         // snapshot with other resources, must fit the organisation's quota and its server.
@@ -162,7 +165,8 @@ public enum DeploymentDecisions {
         let requested = DeploymentRequested(
             deploymentID: request.deploymentID, environmentID: environment.environmentID, projectID: environment.projectID,
             organisationID: environment.organisationID, number: number, trigger: trigger, git: git, requestedBy: request.actor,
-            retryOf: retryOf, rollbackTo: rollbackTo, force: force, configuration: configuration)
+            retryOf: retryOf, rollbackTo: rollbackTo, force: force, configuration: configuration,
+            pipeline: pipelines.plan(trigger: trigger, rollbackTo: rollbackTo, git: git))
         return Decision([
             .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
                 .environmentDeploymentBegan(EnvironmentDeploymentBegan(

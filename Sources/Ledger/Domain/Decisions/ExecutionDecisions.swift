@@ -103,6 +103,25 @@ public enum ExecutionDecisions {
         ])
     }
 
+    /// Records the commit a running deployment's branch or tag resolved to, before any step
+    /// ran: once only, and only for a deployment that named no commit.
+    public static func resolveRevision(_ deployment: DeploymentState, _ progress: DeploymentProgress, commit: String, ref: String) throws -> Decision {
+        try requireRunning(deployment)
+        guard deployment.git.commit == nil else {
+            throw CommandRejection(.illegalTransition, "deployment \(deployment.deploymentID) already names commit \(deployment.git.commit!)")
+        }
+        guard progress.steps.allSatisfy({ $0.status == .pending }) else {
+            throw CommandRejection(.illegalTransition, "a revision is resolved before the first step, not after")
+        }
+        guard [40, 64].contains(commit.count), commit.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) else {
+            throw CommandRejection(.invalid, "'\(commit)' is not a full commit id")
+        }
+        guard GitRefRules.problem(name: ref, what: "ref") == nil, ref.hasPrefix("refs/") else {
+            throw CommandRejection(.invalid, "'\(ref)' is not a full ref name")
+        }
+        return write(deployment, [.revisionResolved(RevisionResolved(deploymentID: deployment.deploymentID, commit: commit, ref: ref))])
+    }
+
     public static func timeOut(_ deployment: DeploymentState, step: DeploymentStep?) throws -> Decision {
         try transition(deployment, to: .timedOut)
         return Decision([

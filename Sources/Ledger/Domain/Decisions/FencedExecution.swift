@@ -14,7 +14,9 @@ public struct FencedExecution: Sendable {
 
     /// Claims a pending or queued deployment: queued (if need be) and started under this lease
     /// in one write, naming the pipeline whose steps it will run.
-    public func claim(_ deployment: DeploymentState, pipeline: String?, steps: [DeploymentStep]?) throws -> Decision {
+    public func claim(
+        _ deployment: DeploymentState, pipeline: String?, steps: [DeploymentStep]?, fingerprint: String? = nil
+    ) throws -> Decision {
         var events: [DomainEvent] = []
         if deployment.status == .pending {
             try ExecutionDecisions.transition(deployment, to: .queued)
@@ -23,7 +25,8 @@ public struct FencedExecution: Sendable {
             try ExecutionDecisions.transition(deployment, to: .building)
         }
         events.append(.deploymentStarted(DeploymentStarted(
-            deploymentID: deployment.deploymentID, executor: executor, lease: lease, pipeline: pipeline, steps: steps)))
+            deploymentID: deployment.deploymentID, executor: executor, lease: lease, pipeline: pipeline, steps: steps,
+            pipelineFingerprint: fingerprint)))
         return write(deployment, events)
     }
 
@@ -50,6 +53,11 @@ public struct FencedExecution: Sendable {
             .init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events),
             ExecutionDecisions.ending(deployment, as: .failed),
         ])
+    }
+
+    public func resolveRevision(_ deployment: DeploymentState, _ progress: DeploymentProgress, commit: String, ref: String) throws -> Decision {
+        try requireLease(deployment)
+        return try ExecutionDecisions.resolveRevision(deployment, progress, commit: commit, ref: ref)
     }
 
     public func startStep(_ deployment: DeploymentState, _ progress: DeploymentProgress, step: DeploymentStep) throws -> Decision {

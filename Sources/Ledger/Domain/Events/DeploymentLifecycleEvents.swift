@@ -15,10 +15,17 @@ public struct DeploymentStarted: LedgerEvent, Equatable {
     public var lease: String
     /// The pipeline the executor runs (`deploy`, `rollback`, …), when it runs one from a file.
     public var pipeline: String?
-    /// That pipeline's steps, which replace the configuration's step list in the progress.
+    /// That pipeline's steps, which replace the planned step list in the progress when they differ.
     public var steps: [DeploymentStep]?
+    /// The fingerprint of the pipeline file that runs (`sha256:…`): when it is not the planned
+    /// one, the file changed between request and start, and this says which one ran.
+    public var pipelineFingerprint: String?
 
-    public init(deploymentID: String, executor: String, lease: String, pipeline: String? = nil, steps: [DeploymentStep]? = nil) {
+    public init(
+        deploymentID: String, executor: String, lease: String, pipeline: String? = nil, steps: [DeploymentStep]? = nil,
+        pipelineFingerprint: String? = nil
+    ) {
+        self.pipelineFingerprint = pipelineFingerprint
         self.deploymentID = deploymentID
         self.executor = executor
         self.lease = lease

@@ -26,13 +26,18 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
     public var configuration: EnvironmentConfiguration
     /// For a destroy: whether its data goes too (the teardown removes the deploy path).
     public var deleteData: Bool?
+    /// The pipeline it is planned to run (name, file fingerprint, steps), when an executor had
+    /// published one for its operation. Absent in older events and on simulator-only ledgers.
+    public var pipeline: PlannedPipeline?
 
     public init(
         deploymentID: String, environmentID: String, projectID: String, organisationID: String, number: Int,
         trigger: DeploymentTrigger, git: GitReference, requestedBy: String, retryOf: String? = nil, rollbackTo: String? = nil,
-        force: Bool = false, configuration: EnvironmentConfiguration, deleteData: Bool? = nil
+        force: Bool = false, configuration: EnvironmentConfiguration, deleteData: Bool? = nil,
+        pipeline: PlannedPipeline? = nil
     ) {
         self.deleteData = deleteData
+        self.pipeline = pipeline
         self.deploymentID = deploymentID
         self.environmentID = environmentID
         self.projectID = projectID

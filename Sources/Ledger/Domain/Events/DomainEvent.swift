@@ -20,10 +20,12 @@ public enum DomainEvent: Sendable, Equatable {
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
     case projectWebhookSecretSet(ProjectWebhookSecretSet)
+    case pipelinePublished(PipelinePublished)
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
     case deploymentStarted(DeploymentStarted)
     case deploymentTakenOver(DeploymentTakenOver)
+    case revisionResolved(RevisionResolved)
     case stepStarted(StepStarted)
     case stepCompleted(StepCompleted)
     case stepFailed(StepFailed)
@@ -57,10 +59,12 @@ public enum DomainEvent: Sendable, Equatable {
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
         case .projectWebhookSecretSet(let e): e
+        case .pipelinePublished(let e): e
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
         case .deploymentStarted(let e): e
         case .deploymentTakenOver(let e): e
+        case .revisionResolved(let e): e
         case .stepStarted(let e): e
         case .stepCompleted(let e): e
         case .stepFailed(let e): e
@@ -146,6 +150,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         current(ProjectWebhookSecretSet.self) { .projectWebhookSecretSet($0) },
+        current(PipelinePublished.self) { .pipelinePublished($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
             case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)
@@ -156,6 +161,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(DeploymentQueued.self, fast: DeploymentQueued.fastDecode) { .deploymentQueued($0) },
         current(DeploymentStarted.self, fast: DeploymentStarted.fastDecode) { .deploymentStarted($0) },
         current(DeploymentTakenOver.self) { .deploymentTakenOver($0) },
+        current(RevisionResolved.self) { .revisionResolved($0) },
         current(StepStarted.self, fast: StepStarted.fastDecode) { .stepStarted($0) },
         current(StepCompleted.self, fast: StepCompleted.fastDecode) { .stepCompleted($0) },
         current(StepFailed.self) { .stepFailed($0) },

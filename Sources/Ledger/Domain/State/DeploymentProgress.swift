@@ -44,7 +44,7 @@ public struct DeploymentProgress: Codable, Sendable, Equatable {
         guard case .deploymentRequested(let r) = record.event else { return nil }
         return DeploymentProgress(
             deploymentID: r.deploymentID, status: .pending,
-            steps: r.configuration.pipeline.map { StepProgress(step: $0, status: .pending) }, currentStep: nil)
+            steps: (r.pipeline?.steps ?? r.configuration.pipeline).map { StepProgress(step: $0, status: .pending) }, currentStep: nil)
     }
 
     public mutating func apply(_ record: DomainRecord) {
@@ -54,7 +54,10 @@ public struct DeploymentProgress: Codable, Sendable, Equatable {
         case .deploymentStarted(let e):
             status = .building
             startedAtMicroseconds = at
-            if let pipeline = e.steps, !pipeline.isEmpty { steps = pipeline.map { StepProgress(step: $0, status: .pending) } }
+            // The executor's steps replace the plan only when its file changed since the request.
+            if let pipeline = e.steps, !pipeline.isEmpty, pipeline != steps.map(\.step) {
+                steps = pipeline.map { StepProgress(step: $0, status: .pending) }
+            }
         case .stepStarted(let e):
             if e.step.isDeployPhase && status == .building { status = .deploying }
             currentStep = e.step

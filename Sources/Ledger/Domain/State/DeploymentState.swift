@@ -10,7 +10,11 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var organisationID: String
     public var number: Int
     public var trigger: DeploymentTrigger
+    /// What it deploys: the reference asked for, with the commit the executor resolved it to
+    /// once it has (``RevisionResolved``).
     public var git: GitReference
+    /// The ref the executor resolved to `git.commit` (`refs/heads/main`), when it resolved one.
+    public var resolvedRef: String?
     public var requestedBy: String
     public var retryOf: String?
     public var rollbackTo: String?
@@ -18,6 +22,10 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var configuration: EnvironmentConfiguration
     /// For a destroy: whether its data goes too.
     public var deleteData: Bool?
+    /// The pipeline planned when it was requested (absent in older events).
+    public var plannedPipeline: PlannedPipeline?
+    /// The fingerprint of the pipeline file the executor ran, once started with one.
+    public var pipelineFingerprint: String?
     public var status: DeploymentStatus
     /// The global position of the request: "newest first" sorts by it.
     public var requestedPosition: Int64
@@ -48,7 +56,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             deploymentID: r.deploymentID, environmentID: r.environmentID, projectID: r.projectID,
             organisationID: r.organisationID, number: r.number, trigger: r.trigger, git: r.git, requestedBy: r.requestedBy,
             retryOf: r.retryOf, rollbackTo: r.rollbackTo, force: r.force, configuration: r.configuration, deleteData: r.deleteData,
-            status: .pending,
+            plannedPipeline: r.pipeline, status: .pending,
             requestedPosition: record.position, requestedAtMicroseconds: record.recordedAtMicroseconds,
             cancellationRequested: false, version: record.streamVersion)
     }
@@ -64,6 +72,10 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             startedAtMicroseconds = at
             executor = e.executor
             lease = e.lease
+            pipelineFingerprint = e.pipelineFingerprint
+        case .revisionResolved(let e):
+            git.commit = e.commit
+            resolvedRef = e.ref
         case .deploymentTakenOver(let e):
             executor = e.executor
             lease = e.lease
@@ -101,9 +113,14 @@ public struct DeploymentState: Codable, Sendable, Equatable {
         return state
     }
 
+    /// The steps it is planned to run: the published pipeline's, or (on a ledger where no
+    /// executor published one) the configuration's.
+    public var plannedSteps: [DeploymentStep] { plannedPipeline?.steps ?? configuration.pipeline }
+
     /// The event types this fold reads.
     public static let eventTypes: Set<String> = [
-        DeploymentRequested.eventType, DeploymentQueued.eventType, DeploymentStarted.eventType, DeploymentTakenOver.eventType, StepStarted.eventType,
+        DeploymentRequested.eventType, DeploymentQueued.eventType, DeploymentStarted.eventType, DeploymentTakenOver.eventType,
+        RevisionResolved.eventType, StepStarted.eventType,
         DeploymentCancellationRequested.eventType, DeploymentSucceeded.eventType, DeploymentFailed.eventType,
         DeploymentCancelled.eventType, DeploymentTimedOut.eventType, DeploymentRolledBack.eventType,
         DeploymentDestroyed.eventType,

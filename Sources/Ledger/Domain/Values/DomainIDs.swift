@@ -29,6 +29,8 @@ public enum DomainIDs {
     /// An organisation's SSH keys (ids and fingerprints, never the keys).
     public static func keyringStream(_ organisation: String) -> StreamID { StreamID(unchecked: "keyring-" + organisation) }
     public static func deploymentStream(_ id: String) -> StreamID { StreamID(unchecked: "deployment-" + id) }
+    /// The pipelines executors published (one stream for the whole ledger).
+    public static let pipelineCatalogStream = StreamID(unchecked: "pipelines-catalog")
 
     /// The id part of a domain stream name (`deployment-42` → `42`).
     public static func id(of stream: StreamID) -> String {
