@@ -80,7 +80,7 @@ struct ProgressBody: Encodable, Sendable {
     var stepNumber: Int
     var totalSteps: Int
     var progressPercent: Int
-    var currentStep: String?
+    var currentStep: Nullable<String>
     var steps: [DeploymentBody.Step]
     var startedAt: Nullable<String>
     var position: Int64
@@ -101,7 +101,7 @@ struct ProgressBody: Encodable, Sendable {
         stepNumber = progress.stepNumber
         totalSteps = progress.steps.count
         progressPercent = progress.percent
-        currentStep = progress.currentStep?.rawValue
+        currentStep = Nullable(progress.currentStep?.rawValue)
         startedAt = Nullable(progress.startedAtMicroseconds.map(Timestamps.format))
         steps = progress.steps.map(DeploymentBody.Step.init)
         self.position = position

@@ -67,44 +67,9 @@ struct AuditQuery {
     }
 }
 
-/// One audit row as the API shows it.
-struct AuditEntryBody: Encodable, Sendable {
-    var position: Int64
-    var at: String
-    var actor: String?
-    var action: String
-    var target: String
-    var organizationID: String?
-    var projectID: String?
-    var requestID: String?
-    var correlationID: String?
-    var summary: String
-
-    enum CodingKeys: String, CodingKey {
-        case position, at, actor, action, target, summary
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-        case requestID = "request_id"
-        case correlationID = "correlation_id"
-    }
-
-    init(_ entry: AuditEntry) {
-        position = entry.position
-        at = Timestamps.format(entry.atMicroseconds)
-        actor = entry.actor
-        action = entry.action
-        target = entry.target
-        organizationID = entry.organisation
-        projectID = entry.project
-        requestID = entry.requestID
-        correlationID = entry.correlationID?.uuidString.lowercased()
-        summary = entry.summary
-    }
-}
-
 /// A page of the audit trail and the cursor of the next one (nil on the last page).
 struct AuditPageBody: Encodable, Sendable {
-    var entries: [AuditEntryBody]
+    var entries: [AuditRow]
     var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {

@@ -123,7 +123,7 @@ extension OpenAPIDocument {
                     "total_steps": ["type": "integer", "minimum": 0], "progress_percent": percent, "current_step": nullableString,
                     "steps": array(ref("Step")), "started_at": nullableTimestamp, "position": position,
                 ],
-                required: ["deployment_id", "status", "step_number", "total_steps", "progress_percent", "steps", "started_at", "position"]),
+                required: ["deployment_id", "status", "step_number", "total_steps", "progress_percent", "current_step", "steps", "started_at", "position"]),
             "LogsPage": closed(
                 [
                     "deployment_id": string, "deployment_status": deploymentStatus, "skip": count, "limit": count, "logs": array(ref("LogLine")),

@@ -95,7 +95,7 @@ extension GatewayServer {
                 case .json:
                     let page = try await reader.audit(query.filter)
                     let next = page.count == query.filter.limit ? page.last.map { ListCursor.make("audit", position: $0.position) } : nil
-                    return try JSONResponse.encode(AuditPageBody(entries: page.map(AuditEntryBody.init), nextCursor: next), status: .ok)
+                    return try JSONResponse.encode(AuditPageBody(entries: page.map(AuditRow.init), nextCursor: next), status: .ok)
                 case .csv, .ndjson:
                     return AuditDownload.response(query, reader: reader)
                 }

@@ -219,6 +219,16 @@ import Testing
             #expect(foreign == 400, "a cursor of another list")
             let csv = try await HTTP.get(world.port, "/api/v1/audit?format=csv", headers: ["Authorization: Bearer \(orgAdmin)"])
             #expect(csv.status == 200 && csv.body.hasPrefix(AuditExport.csvHeader) && csv.body.split(separator: "\n").count == entries.count + 1)
+            // One shape for an entry in JSON, NDJSON and CSV: the same keys, the same values.
+            let ndjson = try await HTTP.get(world.port, "/api/v1/audit?format=ndjson", headers: ["Authorization: Bearer \(orgAdmin)"])
+            let rows = ndjson.body.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(rows.count == entries.count)
+            for (row, entry) in zip(rows, entries) {
+                #expect(Set(row.keys) == Set(AuditRow.keys), "NDJSON keys: \(row.keys.sorted())")
+                #expect(NSDictionary(dictionary: row.filter { !($0.value is NSNull) }) == NSDictionary(dictionary: entry.filter { !($0.value is NSNull) }))
+            }
+            #expect(csv.body.split(separator: "\n").first.map(String.init) == AuditRow.keys.joined(separator: ","))
+            #expect(AuditRow.keys.contains("at") && AuditRow.keys.contains("organization_id"))
 
             let (denied, _, _) = try await world.send("GET", "/api/v1/verify", token: orgAdmin)
             #expect(denied == 403)
