@@ -2,8 +2,10 @@
 # The dashboard in a real browser: Debian's headless Chromium driven through chromium-driver by
 # Selenium (PyPI), against a running `ledger run` with a deployment in progress (the simulated
 # executor plays it). Checks: no console errors, the first load's size, progress and log lines
-# arriving without a reload, a cancel from the page, a phone-width layout, and that another
-# organisation's token sees none of it. Keeps a screenshot of the deployment page in
+# arriving without a reload, the same step list throughout, a cancel from the page, a
+# phone-width layout, no serious or critical axe-core violation on any page, time travel's
+# slider and date picker, nothing asked after signing out, and that another organisation's
+# token sees none of it. Keeps a screenshot of the deployment page in
 # test-artifacts/. Usage: tools/dashboard-test.sh postgres://user@host:port/db
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,15 @@ if ! python3 -c 'import selenium' 2>/dev/null; then
   echo "Installing selenium (PyPI)" >&2
   python3 -m pip install -q selenium >/dev/null 2>&1 || { echo "cannot install selenium from PyPI" >&2; exit 1; }
 fi
+# axe-core's engine, from the PyPI wheel that ships it (only its axe.min.js is used: nothing
+# it would download, no Playwright).
+axe_js() { python3 -c 'import importlib.util, os; s = importlib.util.find_spec("axe_playwright_python"); print(os.path.join(s.submodule_search_locations[0], "axe.min.js"))' 2>/dev/null; }
+if [ ! -f "$(axe_js)" ]; then
+  echo "Installing axe-core (PyPI: axe-playwright-python, without dependencies)" >&2
+  python3 -m pip install -q --no-deps axe-playwright-python >/dev/null 2>&1 || { echo "cannot install axe-core from PyPI" >&2; exit 1; }
+fi
+axe=$(axe_js)
+[ -f "$axe" ] || { echo "axe-core's axe.min.js not found" >&2; exit 1; }
 database="dash_$(date +%s)_$$"
 psql -q "$server_url" -c "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL="${server_url%/*}/$database"
@@ -49,4 +60,4 @@ $ledger cancel "$chatty" >/dev/null
 $ledger simulate --speed 1 --failure-rate 0 --concurrency 1 >"$work/simulate.log" 2>&1 &
 simulator=$!
 mkdir -p test-artifacts
-python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts "$chatty"
+python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts "$chatty" "$axe"

@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium (see tools/dashboard-test.sh). Exits non-zero, saying why,
-when any check fails. Arguments: BASE_URL INSIDER_TOKEN OUTSIDER_TOKEN DEPLOYMENT_ID ARTIFACTS_DIR"""
+when any check fails. Arguments: BASE_URL INSIDER_TOKEN OUTSIDER_TOKEN DEPLOYMENT_ID ARTIFACTS_DIR
+CHATTY_DEPLOYMENT_ID AXE_JS (axe-core's axe.min.js, from its PyPI wheel)"""
 import os
 import shutil
 import sys
@@ -12,7 +13,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, insider, outsider, deployment, artifacts, chatty = sys.argv[1:7]
+base, insider, outsider, deployment, artifacts, chatty, axe_path = sys.argv[1:8]
+with open(axe_path, encoding="utf-8") as axe_file:
+    axe_source = axe_file.read()
 failures = []
 
 
@@ -62,6 +65,41 @@ def log_lines(driver):
     return driver.execute_script("return document.querySelectorAll('.steps details[open] .log > div').length")
 
 
+def axe_scan(driver, page):
+    """Runs axe-core on the page as it is; checks it finds no serious or critical violation."""
+    driver.execute_script(axe_source)
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, { resultTypes: ['violations'] })"
+        ".then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }))))"
+        ".catch(e => done([{ id: 'axe failed: ' + e, impact: 'critical', nodes: 0 }]));")
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    others = [f"{v['id']} ({v['impact']})" for v in violations if v not in bad]
+    check(not bad, f"axe-core {driver.execute_script('return axe.version')}: no serious or critical violation on {page}"
+          + (f": {bad}" if bad else "") + (f" (minor/moderate: {', '.join(others)})" if others else ""))
+
+
+def instrument(driver):
+    """Counts the requests the page makes without a token in this tab, and the 401s it receives."""
+    driver.execute_script("""
+        if (window.__counting) return;
+        window.__counting = true; window.__signedOutFetches = 0; window.__unauthorized = 0; window.__historyFetches = 0;
+        const original = window.fetch;
+        window.fetch = function (...args) {
+          if (!sessionStorage.getItem('ledger.token')) window.__signedOutFetches++;
+          if (String(args[0]).includes('/history?at=')) window.__historyFetches++;
+          return original.apply(this, args).then((r) => { if (r.status === 401) window.__unauthorized++; return r; });
+        };""")
+
+
+def step_counts(driver):
+    """(step views on the page, total steps in its headline) of a deployment page."""
+    return driver.execute_script(
+        "const h = document.getElementById('progress-headline');"
+        "const m = h && h.textContent.match(/of (\\d+)/);"
+        "return [document.querySelectorAll('.steps details').length, m ? Number(m[1]) : null]")
+
+
 driver = browser()
 
 
@@ -72,6 +110,11 @@ def dump(what):
 
 
 try:
+    driver.get(base + "/dashboard/")
+    WebDriverWait(driver, 20).until(EC.visibility_of_element_located((By.ID, "token")))
+    check(not driver.find_element(By.ID, "nav").is_displayed() and not driver.find_element(By.ID, "signout").is_displayed(),
+          "signed out, neither the navigation nor Sign out shows")
+    axe_scan(driver, "the sign-in page")
     sign_in(driver, insider)
     # The first load: the page, its script and its style sheet, as transferred.
     first_load = driver.execute_script(
@@ -93,13 +136,17 @@ try:
     running = driver.find_element(By.XPATH, "//div[@class='steps']/details[.//span[contains(@class,'s-running')]]")
     running.find_element(By.TAG_NAME, "summary").click()
     WebDriverWait(driver, 30).until(lambda d: log_lines(d) > 0)
+    axe_scan(driver, "a deployment page, live, a step's log open")
     lines = log_lines(driver)
     advanced = False
     deadline = time.time() + 90
+    counts = set()
     while time.time() < deadline and not advanced:
         time.sleep(0.5)
         now = percent(driver)
         advanced = now is not None and start is not None and now > start
+        counts.add(tuple(step_counts(driver)))
+    check(all(shown == total for shown, total in counts), f"the page lists exactly the steps of the headline's total at every point ({counts})")
     check(advanced, f"the progress advanced without a reload ({start} % → {percent(driver)} %)")
     more = False
     deadline = time.time() + 60
@@ -139,6 +186,57 @@ try:
     driver.find_element(By.XPATH, "//details[@data-step='initializing']//button[text()='Load more']").click()
     WebDriverWait(driver, 30).until(lambda d: log_lines(d) >= 1000)
     check(log_lines(driver) == 1000, f"and 500 more on request ({log_lines(driver)})")
+
+    counts = tuple(step_counts(driver))
+    check(counts[0] == counts[1], f"a finished deployment lists exactly its steps ({counts})")
+
+    # Every other page: no serious or critical accessibility violation.
+    for page, ready in (("#/", "table"), ("#/deployments", "table"), ("#/environments/shop-prod", "input[type=range]"),
+                        ("#/audit", "table"), ("#/integrity", "dl")):
+        driver.get(f"{base}/dashboard/{page}")
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#view {ready}"))
+        axe_scan(driver, page)
+
+    # Time travel: the slider's first position is the environment's first state; a date typed
+    # digit by digit asks once, and the panel shows the instant the picker shows.
+    driver.get(f"{base}/dashboard/#/environments/shop-prod")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#view input[type=range]"))
+    instrument(driver)
+    driver.execute_script("const s = document.querySelector('#view input[type=range]'); s.value = s.min; s.dispatchEvent(new Event('input'));")
+    first = driver.execute_script("return new Date(Number(document.querySelector('#view input[type=range]').min)).toISOString()")
+    try:
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#view dl[data-at='{first}']"))
+        check(True, "the slider's first position shows the environment as created")
+    except Exception:
+        check(False, "the slider's first position shows the environment as created: "
+              + driver.execute_script("return document.querySelector('#view [aria-live]').textContent"))
+    time.sleep(0.5)
+    driver.execute_script("window.__historyFetches = 0")
+    typed = driver.execute_script("""
+        const p = document.querySelector('#view input[type=datetime-local]');
+        const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+        const steps = ['0002', '0020', '0202', now.slice(0, 4)].map((y) => y + now.slice(4));
+        steps.forEach((value, i) => setTimeout(() => { p.value = value; p.dispatchEvent(new Event('change')); }, i * 40));
+        return now;""")
+    time.sleep(2)
+    asked = driver.execute_script("return window.__historyFetches")
+    check(asked == 1, f"a date typed digit by digit sends one request, not one per keystroke ({asked})")
+    shown_at = driver.execute_script("const d = document.querySelector('#view dl[data-at]'); return d ? d.dataset.at : null")
+    check(shown_at is not None and shown_at[:19] == driver.execute_script(f"return new Date('{typed}').toISOString()")[:19],
+          f"the panel shows the instant the picker shows ({shown_at} for {typed})")
+
+    # Signing out just after opening a deployment: nothing more is asked, no 401, no complaint.
+    driver.get(f"{base}/dashboard/#/")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#view table"))
+    instrument(driver)
+    driver.execute_script(f"location.hash = '#/deployments/{deployment}'; setTimeout(() => document.getElementById('signout').click(), 60);")
+    time.sleep(3)
+    error_text = driver.find_element(By.ID, "signin-error").text
+    fetched, refused = driver.execute_script("return [window.__signedOutFetches, window.__unauthorized]")
+    check(fetched == 0 and refused == 0 and error_text == "",
+          f"signing out 60 ms after opening a deployment: no request after it ({fetched}), no 401 ({refused}), no message ('{error_text}')")
+    check(not driver.find_element(By.ID, "nav").is_displayed(), "signed out again, the navigation is hidden")
+    sign_in(driver, insider)
 
     severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     check(not severe, "no console errors" + (f": {severe[:3]}" if severe else ""))

@@ -41,14 +41,18 @@ function may(permission) { return !!state.me && state.me.permissions.includes(pe
 function view(routeId, ...children) { if (routeId === state.routeId) fill($('#view'), ...children); }
 function errorText(answer) { return (answer.json && answer.json.error && answer.json.error.message) || `HTTP ${answer.status}`; }
 
+// No request goes out without a token (after signing out, a refresh that was pending sends
+// nothing); a 401 signs out only if the token it refused is still the one in use.
 async function api(path, { method = 'GET', body, headers = {} } = {}) {
-  const options = { method, headers: { Authorization: `Bearer ${state.token}`, ...headers } };
+  const token = state.token;
+  if (!token) return { status: 0, ok: false, json: null, text: '' };
+  const options = { method, headers: { Authorization: `Bearer ${token}`, ...headers } };
   if (body !== undefined) { options.headers['Content-Type'] = 'application/json'; options.body = JSON.stringify(body); }
   const response = await fetch(path, options);
   const text = await response.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
-  if (response.status === 401) { signOut('Your token was refused (expired or revoked?). Sign in again.'); }
+  if (response.status === 401 && token === state.token) { signOut('Your token was refused (expired or revoked?). Sign in again.'); }
   return { status: response.status, ok: response.ok, json, text };
 }
 
@@ -123,7 +127,7 @@ async function showEnvironments() {
     const [quota, organisation] = await Promise.all([api(`/api/v1/organizations/${encodeURIComponent(id)}/quota`), api(`/api/v1/organizations/${encodeURIComponent(id)}`)]);
     if (!quota.ok) continue;
     const limits = (organisation.ok && organisation.json.quota) || {};
-    const card = el('div', { class: 'card' }, el('h3', {}, `Quota of ${id}`));
+    const card = el('div', { class: 'card' }, el('h2', {}, `Quota of ${id}`));
     for (const [key, label, unit] of [['cpu_millicores', 'CPU', 'm'], ['memory_mb', 'Memory', ' MB'], ['disk_gb', 'Disk', ' GB']]) {
       const used = quota.json.used[key], max = limits[key];
       card.append(el('div', { class: 'gauge' },
@@ -205,7 +209,8 @@ async function showDeployment(id) {
       el('h1', {}, `Deployment #${deployment.version} of `, el('a', { href: `#/environments/${encodeURIComponent(deployment.environment_id)}` }, deployment.environment_id), ' ', badge(deployment.status)),
       deployment.error ? el('div', { class: 'banner', role: 'alert' }, `Failed: ${deployment.error}`) : null,
       el('dl', { class: 'facts' },
-        el('dt', {}, 'Git'), el('dd', { class: 'mono' }, gitText(deployment), deployment.git_message ? ` — ${deployment.git_message}` : ''),
+        el('dt', {}, 'Git'), el('dd', { class: 'mono' }, gitText(deployment), deployment.git_message ? ` — ${deployment.git_message}` : '',
+          deployment.resolved_ref ? ` (${deployment.resolved_ref} resolved to ${deployment.git_commit})` : ''),
         el('dt', {}, 'Trigger'), el('dd', {}, deployment.trigger, deployment.triggered_by ? ` by ${deployment.triggered_by}` : ''),
         el('dt', {}, 'Requested'), el('dd', {}, ago(deployment.created_at)),
         el('dt', {}, 'Finished'), el('dd', {}, deployment.completed_at ? [ago(deployment.completed_at), ` after ${deployment.duration_seconds?.toFixed(1)} s`] : '—'),
@@ -223,13 +228,17 @@ async function showDeployment(id) {
       el('div', { class: 'headline', id: 'progress-headline' }, `Step ${progress.step_number} of ${progress.total_steps} — `, el('span', { id: 'progress-percent' }, `${progress.progress_percent} %`)),
       bar(progress.progress_percent),
       current && IN_FLIGHT.includes(deployment.status) ? el('p', {}, 'Now: ', el('strong', {}, current.name), current.latest_message ? ` — ${current.latest_message}` : '') : null);
+    // The step list is the progress's, in its order: a step it no longer lists (the executor
+    // ran another pipeline file than the one planned) goes.
+    const listed = new Set(progress.steps.map((s) => s.id));
+    for (const [stepID, entry] of stepViews) if (!listed.has(stepID)) { entry.details.remove(); stepViews.delete(stepID); }
     for (const step of progress.steps) {
       let entry = stepViews.get(step.id);
       if (!entry) {
         entry = makeStepView(step);
         stepViews.set(step.id, entry);
-        steps.append(entry.details);
       }
+      steps.append(entry.details);
       entry.update(step);
     }
   }
@@ -238,13 +247,13 @@ async function showDeployment(id) {
   function bar(percent) {
     const fill = el('div');
     fill.style.width = `${percent}%`;
-    return el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent }, fill);
+    return el('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Deployment progress', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent }, fill);
   }
 
   function makeStepView(step) {
     const status = el('span'), time = el('span', { class: 'muted' }), latest = el('span', { class: 'latest' });
     const level = el('select', { 'aria-label': `Log level for ${step.name}` }, ['all', 'debug', 'info', 'warning', 'error'].map((l) => el('option', { value: l === 'all' ? '' : l }, l)));
-    const log = el('div', { class: 'log', tabindex: 0, 'aria-label': `Log of ${step.name}` });
+    const log = el('div', { class: 'log', role: 'log', tabindex: 0, 'aria-label': `Log of ${step.name}` });
     const more = el('button', { type: 'button', hidden: true }, 'Load more');
     let loaded = 0, loading = false, fetched = false;
     async function load(reset) {
@@ -336,6 +345,7 @@ async function showDeployment(id) {
     if (refreshing) return;
     refreshing = setTimeout(async () => {
       refreshing = null;
+      if (mine !== state.routeId) return;  // signed out or moved on meanwhile
       const [d, p] = await Promise.all([api(`/api/v1/deployments/${encodeURIComponent(id)}`), api(`/api/v1/deployments/${encodeURIComponent(id)}/progress`)]);
       if (d.ok) deployment = d.json;
       if (p.ok) progress = p.json;
@@ -395,26 +405,38 @@ async function showEnvironment(id) {
         else fill(notice, el('div', { class: 'banner', role: 'alert' }, errorText(result)));
       } }, 'Roll back to this') : '')));
 
-  // Time travel: the environment as it was at a chosen instant.
-  const created = Date.parse(environment.created_at);
+  // Time travel: the environment as it was at a chosen instant. The slider starts at the first
+  // whole millisecond at or after its creation (the API's times have microseconds), so its
+  // first position shows the environment's first state.
+  const created = Date.parse(environment.created_at) + (/\.\d{4,}/.test(environment.created_at) ? 1 : 0);
   const slider = el('input', { type: 'range', min: created, max: Date.now(), value: Date.now(), step: 1000, 'aria-label': 'Point in time', class: 'wide' });
   const picker = el('input', { type: 'datetime-local', step: 1, 'aria-label': 'Date and time' });
   const past = el('div', { 'aria-live': 'polite' });
   const toLocal = (ms) => { const d = new Date(ms - new Date().getTimezoneOffset() * 60000); return d.toISOString().slice(0, 19); };
   picker.value = toLocal(Date.now());
-  let pending = null;
+  // One request per pause in the input, and only the answer to the latest one is shown.
+  let pending = null, latest = 0;
+  function travelSoon(ms) { clearTimeout(pending); pending = setTimeout(() => travel(ms), 300); }
   async function travel(ms) {
+    const asked = ++latest;
     const answer = await api(`/api/v1/environments/${encodeURIComponent(id)}/history?at=${encodeURIComponent(new Date(ms).toISOString())}`);
+    if (asked !== latest || mine !== state.routeId) return;
     if (!answer.ok) { fill(past, el('p', { class: 'muted' }, errorText(answer))); return; }
     const s = answer.json.state;
-    fill(past, el('dl', { class: 'facts' },
+    fill(past, el('dl', { class: 'facts', 'data-at': new Date(ms).toISOString() },
       el('dt', {}, 'As of'), el('dd', {}, new Date(answer.json.as_of).toLocaleString(), ` (log position ${answer.json.as_of_position})`),
       el('dt', {}, 'Status'), el('dd', {}, badge(s.status || (s.active ? 'active' : 'inactive'))),
       el('dt', {}, 'Release'), el('dd', {}, s.current_release ? [el('a', { href: `#/deployments/${s.current_release.deployment_id}` }, `#${s.current_release.version}`), ' ', gitText(s.current_release)] : '—'),
       el('dt', {}, 'Branch'), el('dd', {}, s.configuration?.branch || '—')));
   }
-  slider.addEventListener('input', () => { picker.value = toLocal(Number(slider.value)); clearTimeout(pending); pending = setTimeout(() => travel(Number(slider.value)), 200); });
-  picker.addEventListener('change', () => { const ms = Date.parse(picker.value); if (!isNaN(ms)) { slider.value = ms; travel(ms); } });
+  slider.addEventListener('input', () => { picker.value = toLocal(Number(slider.value)); travelSoon(Number(slider.value)); });
+  picker.addEventListener('change', () => {
+    const ms = Date.parse(picker.value);
+    // A date being typed passes through years like 0002 and 0020: only a time in range is asked for.
+    if (isNaN(ms) || ms < created - 86400000 || ms > Date.now() + 86400000) return;
+    slider.value = ms;
+    travelSoon(Math.max(ms, created));
+  });
 
   view(mine, el('h1', {}, `Environment ${id} `, badge(environment.status || (environment.active ? 'active' : 'inactive'))),
     el('dl', { class: 'facts' },
@@ -425,7 +447,7 @@ async function showEnvironment(id) {
     el('div', { class: 'actions' }, buttons), notice,
     el('p', {}, el('a', { href: `#/deployments?environment_id=${encodeURIComponent(id)}` }, 'Its deployments →')),
     el('h2', {}, 'Releases (rollback targets)'),
-    el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, ['Release', 'Git', 'Deployed', ''].map((h) => el('th', {}, h)))),
+    el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, ['Release', 'Git', 'Deployed'].map((h) => el('th', {}, h)), el('th', {}, el('span', { class: 'visually-hidden' }, 'Action')))),
       el('tbody', {}, rows.length ? rows : el('tr', {}, el('td', { colspan: 4 }, 'No releases yet.'))))),
     el('h2', {}, 'History'), el('p', { class: 'muted' }, 'Move the slider or pick a date to see the environment as it was.'), slider, picker, past);
   travel(Date.now());
@@ -491,6 +513,7 @@ async function showIntegrity() {
 // ---- sign-in and routing -------------------------------------------------------------------------
 function signOut(message) {
   stopLive();
+  state.routeId++;  // whatever a page was still loading is not shown
   sessionStorage.removeItem('ledger.token');
   state.token = null; state.me = null;
   $('#nav').hidden = true;
