@@ -104,13 +104,20 @@ public struct GatewayServer: Service {
         Set(router().routes.map { route in
             let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false)
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
-            return "\(route.method.rawValue) \(path)"
+            return "\(route.method.rawValue) \(Self.shape(path))"
         })
+    }
+
+    /// A path with its parameters unnamed (`/projects/{}/environments/{}`): the router needs one
+    /// parameter name per segment across routes, the document keeps the seed's names.
+    static func shape(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("{") && $0.hasSuffix("}") ? "{}" : String($0) }.joined(separator: "/")
     }
 
     /// Every operation the OpenAPI document describes, spelt as ``registeredRoutes``.
     public static var documentedRoutes: Set<String> {
-        Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \($0.path)" })
+        Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \(shape($0.path))" })
     }
 
     func router() -> Router<GatewayContext> {

@@ -184,7 +184,10 @@ extension OpenAPIDocument {
             "CancelRequest": closed(["reason": text]),
             "OrganizationRequest": closed(["id": identifier, "name": text, "quota": resourcesRequest], required: ["id"]),
             "ProjectRequest": closed(
-                ["id": identifier, "organization_id": identifier, "name": text, "repository": text], required: ["id", "organization_id"]),
+                [
+                    "id": identifier, "organization_id": identifier, "name": text,
+                    "repository": ["type": "string", "maxLength": RepositoryRules.maximumLength, "pattern": RepositoryRules.pattern],
+                ], required: ["id", "organization_id"]),
             "ConfigurationRequest": closed(
                 [
                     "host": word(253), "ssh_user": word(32), "ssh_port": port,

@@ -86,7 +86,7 @@ import LedgerTestSupport
             let missing = try await ledger("logs no-such-deployment --server \(server)", on: db)
             #expect(missing.status == 2 && missing.errors.contains("no deployment 'no-such-deployment'"))
             let unreachable = try await ledger("logs \(id) --server http://127.0.0.1:1", on: db)
-            #expect(unreachable.status == 1 && unreachable.errors.contains("cannot reach the ledger server"))
+            #expect(unreachable.status == 5 && unreachable.errors.contains("cannot reach the ledger server"), "unreachable: the try-again class")
         }
     }
 
@@ -149,6 +149,36 @@ import LedgerTestSupport
             #expect(log.output.contains(ProjectWebhookSecretSet.eventType) && !log.output.contains(secret))
             let stored = try await db.client.liveQuery("SELECT secret FROM hooks.secrets WHERE project_id = 'shop'", logger: TestDatabase.logger)
             #expect(try stored.first?.decode(String.self) == secret)
+        }
+    }
+
+    /// A project's repository is set (and changed) from the CLI, checked as an address; results
+    /// print once: nothing with --quiet, a JSON object with --json.
+    @Test func aProjectsRepositoryIsConfiguredAndResultsPrintAsAsked() async throws {
+        try await TestDatabase.withDatabase { db in
+            let quiet = try await ledger("orgs create acme --name Acme --quiet", on: db)
+            #expect(quiet.status == 0 && quiet.output.isEmpty && quiet.errors.isEmpty, "--quiet prints nothing: \(quiet.output)")
+            let json = try await ledger("projects create shop --org acme --json", on: db)
+            let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: String]
+            #expect(json.status == 0 && object?["created"] == "project" && object?["id"] == "shop", "\(json.output)")
+            for bad in ["'ext::sh -c touch% /tmp/x'", "--upload-pack=touch", "'https://x y'"] {
+                let refused = try await ledger("projects configure shop --repository=\(bad)", on: db)
+                #expect(refused.status == 2 && refused.errors.contains("repository must"), "\(bad): \(refused.errors)")
+            }
+            let set = try await ledger("projects configure shop --repository https://git.example/acme/shop.git", on: db)
+            #expect(set.status == 0 && set.output.contains("set the repository of project shop"), "\(set.errors)")
+            let again = try await ledger("projects configure shop --repository https://git.example/acme/shop.git", on: db)
+            #expect(again.status == 0 && again.output.contains("already deploys from"))
+            let service = DeploymentService(store: db.store, source: "test")
+            #expect(try await service.project("shop")?.repository == "https://git.example/acme/shop.git")
+            let changes = try await service.records(of: DomainIDs.projectStream("shop")).filter {
+                if case .projectRepositoryChanged = $0.event { true } else { false }
+            }
+            #expect(changes.count == 1, "the same address again writes nothing")
+            let listed = try await ledger("projects list --json", on: db)
+            #expect(listed.output.contains("https://git.example/acme/shop.git"), "\(listed.output)")
+            let missing = try await ledger("servers show nope --json", on: db)
+            #expect(missing.status == 2 && missing.errors.contains("no such server"), "--json is taken; the server is not found: \(missing.errors)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Executors
 import Ledger
 import LedgerArchive
 import Testing
@@ -7,7 +8,7 @@ import Testing
     @Test func everyCodeTheLedgerRaisesHasItsOwnRow() {
         let rejections: [CommandRejection.Code] = [
             .invalid, .notFound, .alreadyExists, .deploymentInFlight, .wrongStatus, .illegalTransition, .environmentUnavailable,
-            .alreadyDeployed, .conflict, .quotaExceeded, .forbidden,
+            .alreadyDeployed, .conflict, .quotaExceeded, .forbidden, .hostKeyUnconfirmed, .capacityExceeded, .staleLease,
         ]
         let ledger: [LedgerError.Code] = [
             .invalidStreamID, .invalidEvent, .invalidArgument, .database, .migration, .immutable, .notFound, .missingDependency,
@@ -15,6 +16,7 @@ import Testing
         ]
         let codes = rejections.map { CommandRejection($0, "x").errorCode } + ledger.map { LedgerError($0, "x").errorCode }
             + [ArchiveError.invalid("x").errorCode, ArchiveError.io("x", 2).errorCode]
+            + [SSHError.Code.connectFailed, .hostKeyMismatch, .authenticationFailed, .keyFileRefused, .noServer, .protocolFailed].map { SSHError($0, "x").errorCode }
         for code in codes {
             #expect(ErrorTable.entry(code: code).code == code, "no row for \(code)")
         }

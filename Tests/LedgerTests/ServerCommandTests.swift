@@ -31,13 +31,13 @@ struct ServerCommandTests {
             let fingerprint = try await setup.ssh.hostKeyFingerprint()
             // Unknown key: shown for the operator to check, nothing registered.
             let unconfirmed = try await LedgerBinary.run(add, databaseURL: setup.url)
-            #expect(unconfirmed.status == 2)
+            #expect(unconfirmed.status == 2 && unconfirmed.errors.contains("host_key_unconfirmed"), "\(unconfirmed.errors)")
             #expect(unconfirmed.output.contains(fingerprint))
             #expect(unconfirmed.errors.contains("--fingerprint"))
             #expect(try await setup.service.server("web-1") == nil)
             // Another key than the one expected: refused.
             let wrong = try await LedgerBinary.run(add + " --fingerprint SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", databaseURL: setup.url)
-            #expect(wrong.status != 0)
+            #expect(wrong.status == 2, "a refusal by the host exits 2 like every refusal (error table: host_key_mismatch)")
             #expect(wrong.errors.contains("not the expected"))
             #expect(try await setup.service.server("web-1") == nil)
             // Confirmed through a known_hosts file.
@@ -50,6 +50,12 @@ struct ServerCommandTests {
             #expect(server.registration.hostKeyFingerprint == fingerprint)
             #expect(server.registration.keyFingerprint == (try PrivateKeyFile.publicFingerprint(setup.ssh.privateKeyPath)))
             #expect(server.registration.keyID == "deploy" && server.registration.keyPath == nil)
+            // Shown for people by default, as JSON with --json.
+            let shown = try await LedgerBinary.run("servers show web-1", databaseURL: setup.url)
+            #expect(shown.status == 0 && shown.output.contains(fingerprint) && shown.output.contains("capacity"), "\(shown.errors)")
+            let json = try await LedgerBinary.run("servers show web-1 --json", databaseURL: setup.url)
+            let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+            #expect(json.status == 0 && object != nil, "\(json.errors)")
             let events = try await setup.service.records(of: DomainIDs.serverStream("web-1"))
             #expect(!events.isEmpty)
             let stored = try String(contentsOfFile: setup.ssh.privateKeyPath, encoding: .utf8)

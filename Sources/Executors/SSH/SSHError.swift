@@ -1,6 +1,8 @@
+import Ledger
+
 /// Why an SSH connection or command failed. The message names the host and the reason and
 /// never a key or secret; ``isTransient`` tells the worker whether trying again may help.
-public struct SSHError: Error, Sendable, CustomStringConvertible {
+public struct SSHError: CodedError, Sendable, CustomStringConvertible {
     /// The kind of failure; new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -28,6 +30,9 @@ public struct SSHError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// Its row in ``ErrorTable``: refusals by the host exit 2, an unreachable host 5.
+    public var errorCode: String { code.name }
 
     /// Connection-level failures may pass; a wrong host key or a refused key will not.
     public var isTransient: Bool { code == .connectFailed || code == .protocolFailed }

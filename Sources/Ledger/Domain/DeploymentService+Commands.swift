@@ -24,6 +24,18 @@ extension DeploymentService {
         }
     }
 
+    /// Sets (or changes) the repository a project's deployments clone.
+    @discardableResult
+    public func setRepository(_ repository: String, of projectID: String, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
+            let project = try await project(projectID)
+            try context.requireInScope(organisation: project?.organisationID, project: projectID, what: "project")
+            return Decided(
+                try SetupDecisions.setRepository(repository, of: project, mayChangeCode: context.mayChangeCode),
+                organisation: project?.organisationID, project: projectID)
+        }
+    }
+
     @discardableResult
     public func createEnvironment(
         id: String, project projectID: String, name: String, configuration: EnvironmentConfiguration?, context: CommandContext

@@ -97,7 +97,9 @@ struct CancelCommand: AsyncParsableCommand {
                 if case .deploymentCancelled = $0 { return true }
                 return false
             }
-            printLine(outcome.result == nil && !outcome.replayed ? "cancellation was already requested" : done ? "cancelled \(id)" : "asked \(id) to stop")
+            try Output.done(
+                outcome.result == nil && !outcome.replayed ? "cancellation was already requested" : done ? "cancelled \(id)" : "asked \(id) to stop",
+                ["deployment_id": id, "status": done ? "cancelled" : "cancelling"], connection: connection, options: options)
         }
     }
 }
@@ -117,7 +119,7 @@ struct DestroyCommand: AsyncParsableCommand {
                 try await session.service.destroy(environment: environment, deleteData: deleteData, context: options.context)
             }
             guard let record = outcome?.deploymentID else { return }
-            printLine("destroyed \(environment) (record \(record))")
+            try Output.done("destroyed \(environment) (record \(record))", ["destroyed": environment, "deployment_id": record], connection: connection, options: options)
         }
     }
 }

@@ -52,6 +52,16 @@ struct DomainSession: Sendable {
 
 /// Prints values as JSON lines or aligned tables.
 enum Output {
+    /// What a command did, said once: nothing with `--quiet` (the exit status says it), a JSON
+    /// object of `fields` with `--json`, else `sentence`.
+    static func done(_ sentence: String, _ fields: [String: String], connection: ConnectionOptions, options: DomainOptions) throws {
+        if options.json {
+            printLine(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
+        } else if !connection.quiet {
+            printLine(sentence)
+        }
+    }
+
     static func json<T: Encodable>(_ value: T) throws {
         printLine(String(decoding: try LedgerJSON.encode(value), as: UTF8.self))
     }

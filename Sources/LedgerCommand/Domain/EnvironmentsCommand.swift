@@ -63,7 +63,9 @@ struct EnvironmentsCommand: AsyncParsableCommand {
                     try await session.service.createEnvironment(
                         id: id, project: project, name: name ?? id, configuration: configuration, context: options.context)
                 }
-                printLine("created environment \(id)" + (configuration == nil ? " (configure it before deploying)" : ""))
+                try Output.done(
+                    "created environment \(id)" + (configuration == nil ? " (configure it before deploying)" : ""), ["created": "environment", "id": id],
+                    connection: connection, options: options)
             }
         }
     }
@@ -81,7 +83,9 @@ struct EnvironmentsCommand: AsyncParsableCommand {
                 let outcome = try await DomainSession.run(connection) { [id, options] session in
                     try await session.service.configureEnvironment(id, changes: changes, context: options.context)
                 }
-                printLine(outcome?.result == nil ? "environment \(id) already had this configuration" : "configured environment \(id)")
+                try Output.done(
+                    outcome?.result == nil ? "environment \(id) already had this configuration" : "configured environment \(id)",
+                    ["configured": "environment", "id": id, "changed": outcome?.result == nil ? "false" : "true"], connection: connection, options: options)
             }
         }
     }

@@ -32,7 +32,11 @@ struct KeysCommand: AsyncParsableCommand {
                     try await session.service.addKey(id, organisation: organisation, file: file, keyring: keyring, context: options.context)
                 }
                 guard let key else { return }
-                printLine("added key \(key.keyID) (\(key.fingerprint)) to the keyring of \(key.organisationID) at \(try keyring.path(organisation: organisation, keyID: id))")
+                let path = try keyring.path(organisation: organisation, keyID: id)
+                try Output.done(
+                    "added key \(key.keyID) (\(key.fingerprint)) to the keyring of \(key.organisationID) at \(path)",
+                    ["added": "key", "id": key.keyID, "fingerprint": key.fingerprint, "organization_id": key.organisationID, "path": path],
+                    connection: connection, options: options)
             }
         }
     }
@@ -72,7 +76,7 @@ struct KeysCommand: AsyncParsableCommand {
                 _ = try await DomainSession.run(connection) { [id, organisation, options] session in
                     try await session.service.deleteKey(id, organisation: organisation, keyring: keyring, context: options.context)
                 }
-                printLine("removed key \(id) from the keyring of \(organisation)")
+                try Output.done("removed key \(id) from the keyring of \(organisation)", ["removed": "key", "id": id, "organization_id": organisation], connection: connection, options: options)
             }
         }
     }

@@ -52,8 +52,8 @@ struct ServersCommand: AsyncParsableCommand {
                 } else {
                     let presented = try await SSHConnection.hostKey(host: host, port: port)
                     printLine("\(host):\(port) presents \(presented.type) \(presented.fingerprint)")
-                    printError("not registered: check this fingerprint on the host, then run again with --fingerprint \(presented.fingerprint)")
-                    throw ExitCode(2)
+                    throw CommandRejection(
+                        .hostKeyUnconfirmed, "not registered: check this fingerprint on the host, then run again with --fingerprint \(presented.fingerprint)")
                 }
                 var registration = ServerRegistered(
                     serverID: id, organisationID: organisation, host: host, port: port, user: user, keyID: key, keyFingerprint: keyFingerprint,
@@ -65,7 +65,9 @@ struct ServersCommand: AsyncParsableCommand {
                 _ = try await DomainSession.run(connection) { [options, registration] session in
                     try await session.service.registerServer(registration, context: options.context)
                 }
-                printLine("registered server \(id): \(user)@\(host):\(port), key \(key), host key \(presented.fingerprint) pinned")
+                try Output.done(
+                    "registered server \(id): \(user)@\(host):\(port), key \(key), host key \(presented.fingerprint) pinned",
+                    ["registered": "server", "id": id, "host_key_fingerprint": presented.fingerprint], connection: connection, options: options)
             }
         }
     }
@@ -98,15 +100,21 @@ struct ServersCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one server as JSON.")
+        static let configuration = CommandConfiguration(abstract: "Show one server: address, pinned host key, capacity and what is placed on it.")
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var options: DomainOptions
         @Argument var id: String
 
         func run() async throws {
             try await reportingErrors {
                 let server = try await DomainSession.run(connection) { [id] session in try await session.service.server(id) }
                 guard let server = server ?? nil else { throw CommandRejection(.notFound, "no such server: \(id)") }
-                try Output.json(server)
+                if options.json { return try Output.json(server) }
+                let r = server.registration
+                printLine("\(r.serverID) in \(r.organisationID)\(server.removed ? " (removed)" : ""): \(r.user)@\(r.host):\(r.port)")
+                printLine("host key \(r.hostKeyType) \(r.hostKeyFingerprint) (pinned); logs in with key \(r.keyID ?? "(a file path, refused until registered again)") (\(r.keyFingerprint))")
+                printLine("capacity \(Output.resources(r.capacity)); allocated \(Output.resources(server.used))")
+                Output.table(["ENVIRONMENT", "ALLOCATED"], server.allocations.sorted { $0.key < $1.key }.map { [$0.key, Output.resources($0.value)] })
             }
         }
     }
@@ -120,7 +128,7 @@ struct ServersCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 _ = try await DomainSession.run(connection) { [id, options] session in try await session.service.removeServer(id, context: options.context) }
-                printLine("removed server \(id)")
+                try Output.done("removed server \(id)", ["removed": "server", "id": id], connection: connection, options: options)
             }
         }
     }
@@ -158,7 +166,9 @@ struct ServersCommand: AsyncParsableCommand {
                 let read = try await ssh.run("cat \(lockFile)/info", timeout: .seconds(30), stop: StopSwitch()) { output.add($0.bytes) }
                 guard read.succeeded else {
                     await ssh.close()
-                    printLine("no deploy lock on \(id) for \(environment) (\(deployPath)): nothing to break")
+                    try Output.done(
+                        "no deploy lock on \(id) for \(environment) (\(deployPath)): nothing to break", ["server_id": id, "environment_id": environment, "broken": "false"],
+                        connection: connection, options: options)
                     return
                 }
                 let lock = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -169,7 +179,9 @@ struct ServersCommand: AsyncParsableCommand {
                 let removed = try await ssh.run("rm -rf \(lockFile)", timeout: .seconds(30), stop: StopSwitch()) { _ in }
                 await ssh.close()
                 guard removed.succeeded else { throw LedgerError(.invalidArgument, "recorded, but removing \(deployPath)/.deploy-lock on \(id) failed") }
-                printLine("broke the deploy lock of \(environment) on \(id): \(lock.replacingOccurrences(of: "\n", with: ", "))")
+                try Output.done(
+                    "broke the deploy lock of \(environment) on \(id): \(lock.replacingOccurrences(of: "\n", with: ", "))",
+                    ["server_id": id, "environment_id": environment, "broken": "true", "lock": lock], connection: connection, options: options)
             }
         }
     }

@@ -25,7 +25,7 @@ struct OrgsCommand: AsyncParsableCommand {
                 _ = try await DomainSession.run(connection) { [id, name, options] session in
                     try await session.service.createOrganisation(id: id, name: name ?? id, quota: quota, context: options.context)
                 }
-                printLine("created organisation \(id)")
+                try Output.done("created organisation \(id)", ["created": "organisation", "id": id], connection: connection, options: options)
             }
         }
     }
@@ -51,7 +51,7 @@ struct OrgsCommand: AsyncParsableCommand {
 /// `ledger projects create|list`.
 struct ProjectsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "projects", abstract: "Create, configure and list projects.", subcommands: [Create.self, Configure.self, List.self])
+        commandName: "projects", abstract: "Create, configure (repository, webhook secret) and list projects.", subcommands: [Create.self, Configure.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a project in an organisation.")
@@ -68,25 +68,28 @@ struct ProjectsCommand: AsyncParsableCommand {
                     try await session.service.createProject(
                         id: id, organisation: organisation, name: name ?? id, repository: repository, context: options.context)
                 }
-                printLine("created project \(id) in \(organisation)")
+                try Output.done("created project \(id) in \(organisation)", ["created": "project", "id": id, "organization_id": organisation], connection: connection, options: options)
             }
         }
     }
 
     struct Configure: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a project's git webhook secret (checked on every delivery to /api/v1/webhooks/github and /gitlab).",
+            abstract: "Change a project's repository address, or set its git webhook secret (checked on every delivery to /api/v1/webhooks/github and /gitlab).",
             discussion: """
-                The secret is kept out of the log, responses and log lines; the audit trail only records that it was set. \
+                --repository sets the address every later deployment clones (recorded as ProjectRepositoryChanged, before and after). \
+                The webhook secret is kept out of the log, responses and log lines; the audit trail only records that it was set. \
                 Prefer --webhook-secret-file or LEDGER_WEBHOOK_SECRET: a secret on the command line is visible to other users in ps.
                 """)
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var options: DomainOptions
         @Argument(help: "The project's id.") var id: String
+        @Option(help: "The git repository it deploys from (https://…, ssh://…, user@host:path or an absolute path).") var repository: String?
         @Option(name: .customLong("webhook-secret"), help: "The secret (16–256 characters).") var webhookSecret: String?
         @Option(name: .customLong("webhook-secret-file"), help: "A file holding the secret (its first line).") var webhookSecretFile: String?
 
-        func secret() throws -> String {
+        /// The secret given, if one was (flag, file or LEDGER_WEBHOOK_SECRET — the variable only when no repository is given).
+        func secret() throws -> String? {
             if let webhookSecret { return webhookSecret }
             if let webhookSecretFile {
                 guard let text = try? String(contentsOfFile: webhookSecretFile, encoding: .utf8) else {
@@ -94,20 +97,36 @@ struct ProjectsCommand: AsyncParsableCommand {
                 }
                 return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             }
-            if let fromEnvironment = Environment.value("LEDGER_WEBHOOK_SECRET") { return fromEnvironment }
-            throw ValidationError("give the secret with --webhook-secret, --webhook-secret-file or LEDGER_WEBHOOK_SECRET")
+            return repository == nil ? Environment.value("LEDGER_WEBHOOK_SECRET") : nil
         }
 
-        func validate() throws { _ = try secret() }
+        func validate() throws {
+            guard try repository != nil || secret() != nil else {
+                throw ValidationError("give --repository, or the secret with --webhook-secret, --webhook-secret-file or LEDGER_WEBHOOK_SECRET")
+            }
+        }
 
         func run() async throws {
             try await reportingErrors {
                 let secret = try secret()
-                _ = try await DomainSession.run(connection) { [id, options] session in
-                    try await WebhookSecrets(service: session.service, client: session.session.client, logger: session.session.logger)
-                        .set(project: id, secret: secret, context: options.context)
+                let changed = try await DomainSession.run(connection) { [id, repository, options] session -> Bool in
+                    var changed = false
+                    if let repository { changed = try await session.service.setRepository(repository, of: id, context: options.context).result != nil }
+                    if let secret {
+                        try await WebhookSecrets(service: session.service, client: session.session.client, logger: session.session.logger)
+                            .set(project: id, secret: secret, context: options.context)
+                    }
+                    return changed
                 }
-                printLine("set the webhook secret of project \(id)")
+                guard let changed else { return }
+                if let repository {
+                    try Output.done(
+                        changed ? "set the repository of project \(id) to \(repository)" : "project \(id) already deploys from \(repository)",
+                        ["project_id": id, "repository": repository, "changed": changed ? "true" : "false"], connection: connection, options: options)
+                }
+                if secret != nil {
+                    try Output.done("set the webhook secret of project \(id)", ["set": "webhook_secret", "project_id": id], connection: connection, options: options)
+                }
             }
         }
     }

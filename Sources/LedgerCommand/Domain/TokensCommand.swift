@@ -79,7 +79,7 @@ struct TokensCommand: AsyncParsableCommand {
                 _ = try await DomainSession.run(connection) { [id, options] session in
                     try await session.session.tokens.revoke(id, context: options.context)
                 }
-                printLine("revoked token \(id)")
+                try Output.done("revoked token \(id)", ["revoked": "token", "id": id], connection: connection, options: options)
             }
         }
     }

@@ -21,12 +21,10 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         throw error
     } catch is CancellationError {
         throw ExitCode.failure
-    } catch let failure as SSHError {
-        printError(failure.message)
-        throw ExitCode.failure
     } catch let failure as GatewayClient.Failure {
         printError(failure.description)
-        throw ExitCode.failure
+        // A server that cannot be reached (or cut the answer off) is the "try again" class.
+        throw ExitCode(ErrorTable.entry(code: failure.retryable ? "server_unreachable" : "internal").exitCode)
     } catch {
         let entry = ErrorTable.entry(for: error)
         printError(message(for: error, entry))

@@ -97,6 +97,7 @@ public enum AuditSummary {
             "issued token \(e.name) (\(e.hint)) as \(e.role.rawValue)" + (e.organisationID.map { " in \($0)" } ?? "") + (e.projectID.map { "/\($0)" } ?? "")
         case .apiTokenRevoked(let e): "revoked token \(e.tokenID)"
         case .projectWebhookSecretSet(let e): "set the webhook secret of project \(e.projectID)"
+        case .projectRepositoryChanged(let e): "set the repository of project \(e.projectID) to \(e.repository)" + (e.previous.map { " (was \($0))" } ?? "")
         case .pipelinePublished(let e):
             "published pipeline \(e.name) (\(e.fingerprint.prefix(19))…, \(e.steps.count) steps) from \(e.executor)"
         case .deploymentRequested(let e):

@@ -55,8 +55,9 @@ public enum QuotaFold: KeyedFold {
 /// `setup`: organisations and projects, for listings.
 public enum SetupFold: KeyedFold {
     public static let name = "setup"
-    public static let version = 1
-    public static let eventTypes: Set<String> = [OrganisationCreated.eventType, ProjectCreated.eventType]
+    /// 2: a project's repository follows `ProjectRepositoryChanged`.
+    public static let version = 2
+    public static let eventTypes: Set<String> = [OrganisationCreated.eventType, ProjectCreated.eventType, ProjectRepositoryChanged.eventType]
     public static let indexedExpressions = ["(state->>'organisationID')"]
 
     /// An organisation or a project.
@@ -80,5 +81,7 @@ public enum SetupFold: KeyedFold {
         default: nil
         }
     }
-    public static func apply(_ record: DomainRecord, to state: inout Entry) {}
+    public static func apply(_ record: DomainRecord, to state: inout Entry) {
+        if case .projectRepositoryChanged(let e) = record.event { state.repository = e.repository }
+    }
 }

@@ -33,6 +33,9 @@ public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringCon
         public static let forbidden = Code(name: "forbidden")
         /// The command lost a race with another writer too many times; try again.
         public static let conflict = Code(name: "conflict")
+        /// A server's host key was shown but not confirmed (no expected fingerprint given):
+        /// nothing is registered until someone checks it on the host and passes it.
+        public static let hostKeyUnconfirmed = Code(name: "host_key_unconfirmed")
     }
 
     public var code: Code

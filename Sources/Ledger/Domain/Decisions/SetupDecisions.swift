@@ -24,8 +24,23 @@ public enum SetupDecisions {
         guard let organisation else { throw CommandRejection(.notFound, "no such organisation") }
         guard existing == nil else { throw CommandRejection(.alreadyExists, "project \(id) already exists") }
         try requireName(name)
+        if let repository, let problem = RepositoryRules.problem(repository) { throw CommandRejection(.invalid, problem) }
         return Decision([.init(DomainIDs.projectStream(id), expectedVersion: .noStream, [
             .projectCreated(ProjectCreated(projectID: id, organisationID: organisation.organisationID, name: name, repository: repository))
+        ])])
+    }
+
+    /// Sets a project's repository address: code (what every deployment clones), so it needs
+    /// `mayChangeCode`; the same address again writes nothing.
+    public static func setRepository(_ repository: String, of project: ProjectState?, mayChangeCode: Bool) throws -> Decision {
+        guard let project else { throw CommandRejection(.notFound, "no such project") }
+        guard mayChangeCode else {
+            throw CommandRejection(.forbidden, "a project's repository is code: changing it needs the permission org.pipelines.manage")
+        }
+        if let problem = RepositoryRules.problem(repository) { throw CommandRejection(.invalid, problem) }
+        guard project.repository != repository else { return .nothing }
+        return Decision([.init(DomainIDs.projectStream(project.projectID), expectedVersion: .exact(project.version), [
+            .projectRepositoryChanged(ProjectRepositoryChanged(projectID: project.projectID, repository: repository, previous: project.repository))
         ])])
     }
 

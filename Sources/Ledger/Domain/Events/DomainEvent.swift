@@ -20,6 +20,7 @@ public enum DomainEvent: Sendable, Equatable {
     case apiTokenCreated(ApiTokenCreated)
     case apiTokenRevoked(ApiTokenRevoked)
     case projectWebhookSecretSet(ProjectWebhookSecretSet)
+    case projectRepositoryChanged(ProjectRepositoryChanged)
     case pipelinePublished(PipelinePublished)
     case deploymentRequested(DeploymentRequested)
     case deploymentQueued(DeploymentQueued)
@@ -59,6 +60,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .apiTokenCreated(let e): e
         case .apiTokenRevoked(let e): e
         case .projectWebhookSecretSet(let e): e
+        case .projectRepositoryChanged(let e): e
         case .pipelinePublished(let e): e
         case .deploymentRequested(let e): e
         case .deploymentQueued(let e): e
@@ -150,6 +152,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(ApiTokenCreated.self) { .apiTokenCreated($0) },
         current(ApiTokenRevoked.self) { .apiTokenRevoked($0) },
         current(ProjectWebhookSecretSet.self) { .projectWebhookSecretSet($0) },
+        current(ProjectRepositoryChanged.self) { .projectRepositoryChanged($0) },
         current(PipelinePublished.self) { .pipelinePublished($0) },
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {

@@ -14,6 +14,21 @@ public struct OrganisationCreated: LedgerEvent, Equatable {
 }
 
 /// A project was created inside an organisation.
+/// A project's repository address was set or changed: what every later deployment clones.
+public struct ProjectRepositoryChanged: LedgerEvent, Equatable {
+    public static let eventType = "ProjectRepositoryChanged"
+    public var projectID: String
+    public var repository: String
+    /// The address before, if it had one.
+    public var previous: String?
+
+    public init(projectID: String, repository: String, previous: String?) {
+        self.projectID = projectID
+        self.repository = repository
+        self.previous = previous
+    }
+}
+
 public struct ProjectCreated: LedgerEvent, Equatable {
     public static let eventType = "ProjectCreated"
     public var projectID: String

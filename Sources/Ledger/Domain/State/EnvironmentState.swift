@@ -146,8 +146,16 @@ public struct ProjectState: Codable, Sendable, Equatable {
     public var name: String
     public var repository: String?
 
+    /// The stream's version (a change of repository appends at exactly it).
+    public var version: Int64 = 1
+
     public static func fold(_ records: [DomainRecord]) -> ProjectState? {
         guard case .projectCreated(let e)? = records.first?.event else { return nil }
-        return ProjectState(projectID: e.projectID, organisationID: e.organisationID, name: e.name, repository: e.repository)
+        var state = ProjectState(projectID: e.projectID, organisationID: e.organisationID, name: e.name, repository: e.repository)
+        for record in records {
+            state.version = record.streamVersion
+            if case .projectRepositoryChanged(let change) = record.event { state.repository = change.repository }
+        }
+        return state
     }
 }
