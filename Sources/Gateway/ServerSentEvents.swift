@@ -43,7 +43,11 @@ enum ServerSentEvents {
         }
         switch record.event {
         case .deploymentRequested(let e):
-            return status(e.deploymentID, "pending", ["environment_id": e.environmentID, "trigger": e.trigger.rawValue, "number": e.number])
+            // The planned steps from the first event on: a client draws the list once.
+            let steps = (e.pipeline?.steps ?? e.configuration.pipeline).map(\.rawValue)
+            return status(e.deploymentID, "pending", [
+                "environment_id": e.environmentID, "trigger": e.trigger.rawValue, "number": e.number, "steps": steps,
+            ])
         case .deploymentQueued(let e): return status(e.deploymentID, "queued")
         case .deploymentStarted(let e):
             return status(e.deploymentID, "building", ["executor": e.executor, "steps": (e.steps ?? []).map(\.rawValue)])

@@ -1,6 +1,7 @@
 import ChildProcess
 import Executors
 import Foundation
+@testable import Gateway
 import Ledger
 import LedgerTestSupport
 import Testing
@@ -69,6 +70,10 @@ extension ExecutorEndToEndTests {
             #expect(seen == [file.stepIDs], "the same step list at every point")
             let (state, progress) = try #require(try await host.service.deploymentWithProgress(id))
             #expect(state.pipelineFingerprint == file.fingerprint, "the start names the file that ran")
+            // The live stream's events name the same steps, from the request on.
+            let records = try await host.service.records(of: DomainIDs.deploymentStream(id))
+            let streamed = records.compactMap { ServerSentEvents.payload(for: $0)?["steps"] as? [String] }
+            #expect(streamed.count == 2 && streamed.allSatisfy { $0 == file.stepIDs.map(\.rawValue) }, "\(streamed)")
             #expect(progress.steps.allSatisfy { $0.status == .completed })
         }
     }
