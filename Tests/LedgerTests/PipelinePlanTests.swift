@@ -48,6 +48,28 @@ import Testing
         #expect(withFast.plan(trigger: .gitPush, rollbackTo: nil, git: push)?.name == "fast-deploy")
     }
 
+    /// The file changed between request and start: the start names the file that ran, and its
+    /// steps replace the plan (the progress never lists steps that will not run).
+    @Test func aStartWithAnotherFileRecordsWhichRan() throws {
+        var log = DomainLogBuffer()
+        try log.apply(SetupDecisions.createOrganisation(id: "acme", name: "Acme", quota: nil, existing: nil))
+        try log.apply(SetupDecisions.createProject(id: "shop", name: "Shop", repository: nil, organisation: log.organisation("acme"), existing: nil))
+        try log.apply(SetupDecisions.createEnvironment(
+            id: "shop-prod", name: "prod", project: log.project("shop"), existing: nil,
+            configuration: EnvironmentConfiguration(host: "h", resources: Resources(cpuMillicores: 1, memoryMB: 1, diskGB: 1))))
+        let catalog = PipelineCatalog(pipelines: ["deploy": Self.deploy], version: 1)
+        try log.apply(DeploymentDecisions.deploy(
+            log.environment("shop-prod"), git: GitReference(branch: "main"), request: .init(actor: "ana", deploymentID: "d1"), pipelines: catalog))
+        #expect(log.deployment("d1")?.plannedPipeline?.steps == Self.deploySteps)
+        #expect(log.progress("d1")?.steps.map(\.step) == Self.deploySteps, "pending: the plan's steps")
+        let changed: [DeploymentStep] = ["locking", "health_check"].map { DeploymentStep(rawValue: $0)! }
+        let other = "sha256:" + String(repeating: "ef", count: 32)
+        try log.apply(FencedExecution(executor: "w1", lease: "l1").claim(log.deployment("d1")!, pipeline: "deploy", steps: changed, fingerprint: other))
+        #expect(log.deployment("d1")?.pipelineFingerprint == other, "the start names the file that ran")
+        #expect(log.deployment("d1")?.plannedPipeline?.fingerprint == Self.fingerprint, "and the request still the planned one")
+        #expect(log.progress("d1")?.steps.map(\.step) == changed)
+    }
+
     @Test func theCommitOfARefIsReadFromLsRemoteOutput() {
         let branch = String(repeating: "1", count: 40), tagObject = String(repeating: "2", count: 40), peeled = String(repeating: "3", count: 40)
         let output = "\(branch)\trefs/heads/main\n\(String(repeating: "9", count: 40))\trefs/heads/x/refs/heads/main\n"

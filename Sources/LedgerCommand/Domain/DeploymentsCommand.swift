@@ -75,6 +75,11 @@ struct DeploymentsCommand: AsyncParsableCommand {
                 printLine("trigger     \(d.trigger.rawValue)\(d.force ? " (forced)" : "") by \(d.requestedBy)")
                 printLine(TerminalText.visible(
                     "git         \(d.git.shortDescription)" + (d.git.message.map { " — \($0)" } ?? "") + (d.git.author.map { " (\($0))" } ?? "")))
+                if let ref = d.resolvedRef, let commit = d.git.commit { printLine("resolved    \(ref) → \(commit) (the commit that ran)") }
+                if let plan = d.plannedPipeline {
+                    let ran = d.pipelineFingerprint.map { $0 == plan.fingerprint ? ", ran as planned" : ", ran another file: \($0.prefix(19))…" } ?? ""
+                    printLine("pipeline    \(plan.name) (\(plan.fingerprint.prefix(19))…, \(plan.steps.count) steps\(ran))")
+                }
                 if let retryOf = d.retryOf { printLine("retry of    \(retryOf)") }
                 if let rollbackTo = d.rollbackTo { printLine("rollback to \(rollbackTo)") }
                 if let replacedBy = d.replacedBy { printLine("replaced by \(replacedBy)") }
