@@ -212,8 +212,11 @@ public struct GatewayServer: Service {
         let entry = ErrorTable.entry(for: error)
         switch entry.httpStatus {
         case 503:
-            logger.warning("request failed: database unavailable", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-            var response = APIError(.serviceUnavailable, entry.code, "the database is unavailable; try again shortly").response(requestID: requestID)
+            // A database that is away says only that; another coded error (a host that cannot be reached) says what.
+            let database = entry.code == "database_unavailable" || entry.code == "timed_out"
+            logger.warning("request failed: unavailable", metadata: ["error": "\(database ? PostgresErrorText.safe(error) : "\(error)")"])
+            let message = database ? "the database is unavailable; try again shortly" : (error as? any CodedError)?.description ?? "unavailable; try again shortly"
+            var response = APIError(.serviceUnavailable, entry.code, message).response(requestID: requestID)
             response.headers[.retryAfter] = "5"
             return response
         case 500...:

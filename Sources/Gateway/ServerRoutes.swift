@@ -42,8 +42,11 @@ extension GatewayServer {
                 let principal = try context.require(.manageServers)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(ServerRequest.self, raw, of: request)
-                let registration = try await Self.pinned(body, principal: principal, service: service, keyring: keyring)
-                try await service.registerServer(registration, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+                // The same checks, in the same order, as `ledger servers add` (Executors): this gateway
+                // logs in with the key when it holds the keyring.
+                try await service.registerServer(
+                    pinning: body.registration(keyFingerprint: ""), expectedHostKeys: [body.hostKeyFingerprint], login: .whenHeld(keyring),
+                    context: try await context.commandContext(principal, request, body: raw, keys: keys))
                 guard let state = try await service.server(body.id) else { throw APIError.notFound("no server '\(body.id)'") }
                 return try JSONResponse.encode(ServerBody(state), status: .created)
             }
@@ -57,36 +60,6 @@ extension GatewayServer {
                 return try JSONResponse.encode(ServerBody(state), status: .ok)
             }
         }
-    }
-
-    /// The registration `body` asks for, after the checks that need no host (the organisation
-    /// is the caller's, the key is in its keyring, the id is free) and then the host's own: it
-    /// presents the expected host key, and the key logs in when this gateway holds the keyring.
-    static func pinned(_ body: ServerRequest, principal: Principal, service: DeploymentService, keyring: Keyring?) async throws -> ServerRegistered {
-        guard principal.sees(organisation: body.organizationID), (try? DomainIDs.validate(body.organizationID, kind: "organisation")) != nil,
-            let organisation = try await service.organisation(body.organizationID)
-        else { throw APIError.notFound("no organisation '\(body.organizationID)'") }
-        let recorded = try await service.keyring(body.organizationID)
-        guard let keyFingerprint = recorded.fingerprints[body.keyID] else {
-            throw APIError(
-                .unprocessableContent, "unknown_key",
-                "no key '\(body.keyID)' in the keyring of \(body.organizationID); an operator adds one on the executors' machine with `ledger keys add`")
-        }
-        var registration = body.registration(keyFingerprint: keyFingerprint)
-        // Every check that needs no host first: nothing is dialled for a request that would be refused anyway.
-        _ = try ServerDecisions.register(
-            registration, organisation: organisation, existing: try await server(body.id, service: service),
-            keyring: recorded)
-        let keyFile = try? keyring?.keyFile(for: registration, keyring: recorded)
-        do {
-            let presented = try await HostKeyPinning.pin(
-                host: registration.host, port: registration.port, user: registration.user, expected: [body.hostKeyFingerprint], keyFile: keyFile)
-            registration.hostKeyType = presented.type
-            registration.hostKeyFingerprint = presented.fingerprint
-        } catch let error as SSHError {
-            throw APIError(.unprocessableContent, error.code.description, error.message)
-        }
-        return registration
     }
 
     /// A server by id; an id that cannot be one is simply not found.

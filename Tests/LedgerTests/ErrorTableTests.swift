@@ -8,7 +8,7 @@ import Testing
     @Test func everyCodeTheLedgerRaisesHasItsOwnRow() {
         let rejections: [CommandRejection.Code] = [
             .invalid, .notFound, .alreadyExists, .deploymentInFlight, .wrongStatus, .illegalTransition, .environmentUnavailable,
-            .alreadyDeployed, .conflict, .quotaExceeded, .forbidden, .hostKeyUnconfirmed, .capacityExceeded, .staleLease,
+            .alreadyDeployed, .conflict, .quotaExceeded, .forbidden, .hostKeyUnconfirmed, .unknownKey, .capacityExceeded, .staleLease,
         ]
         let ledger: [LedgerError.Code] = [
             .invalidStreamID, .invalidEvent, .invalidArgument, .database, .migration, .immutable, .notFound, .missingDependency,

@@ -38,6 +38,7 @@ public enum ErrorTable {
         Entry(code: "stale_lease", exitCode: 2, httpStatus: 409),
         Entry(code: "forbidden", exitCode: 2, httpStatus: 403),
         Entry(code: "host_key_unconfirmed", exitCode: 2, httpStatus: 422),
+        Entry(code: "unknown_key", exitCode: 2, httpStatus: 422),
         // Refusals by a host (nothing registered, nothing run): exit 2.
         Entry(code: "host_key_mismatch", exitCode: 2, httpStatus: 422),
         Entry(code: "ssh_authentication_failed", exitCode: 2, httpStatus: 422),
@@ -54,9 +55,10 @@ public enum ErrorTable {
         // The database away or too slow: exit 5, 503 — try again.
         Entry(code: "database_unavailable", exitCode: 5, httpStatus: 503),
         Entry(code: "timed_out", exitCode: 5, httpStatus: 503),
-        // A host (or the ledger's server) that cannot be reached or drops the connection: exit 5 — try again.
-        Entry(code: "ssh_connect_failed", exitCode: 5, httpStatus: 503),
-        Entry(code: "ssh_failed", exitCode: 5, httpStatus: 503),
+        // A host (or the ledger's server) that cannot be reached or drops the connection: exit 5 — try
+        // again. Over HTTP an unreachable host is the request's (422), not the service's.
+        Entry(code: "ssh_connect_failed", exitCode: 5, httpStatus: 422),
+        Entry(code: "ssh_failed", exitCode: 5, httpStatus: 422),
         Entry(code: "server_unreachable", exitCode: 5, httpStatus: 503),
         // Failures of ours or of the machine: exit 1, 500.
         Entry(code: "database", exitCode: 1, httpStatus: 500),

@@ -38,10 +38,12 @@ struct ServersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let keyring = connection.resolvedKeyring
-                let recorded = try await DomainSession.run(connection) { [organisation] session in try await session.service.keyring(organisation) }
-                guard let recorded, let keyFingerprint = recorded.fingerprints[key] else {
-                    throw CommandRejection(.notFound, "no key '\(key)' in the keyring of \(organisation): add it with `ledger keys add \(key) --org \(organisation) --file PATH`")
+                let request = ServerRegistered(
+                    serverID: id, organisationID: organisation, host: host, port: port, user: user, keyID: key, keyFingerprint: "",
+                    hostKeyType: "", hostKeyFingerprint: "", capacity: Resources(cpuMillicores: Resources.millicores(cores: cpu), memoryMB: memory, diskGB: disk))
+                // Everything that needs no host first: a request that would be refused dials nothing.
+                _ = try await DomainSession.run(connection) { [options] session in
+                    try await session.service.checkRegistration(request, expectedHostKeys: [], context: options.context)
                 }
                 let expected: Set<String>
                 if let fingerprint {
@@ -50,24 +52,19 @@ struct ServersCommand: AsyncParsableCommand {
                     expected = try KnownHosts.fingerprints(file: knownHosts, host: host, port: port)
                     guard !expected.isEmpty else { throw LedgerError(.invalidArgument, "\(knownHosts) has no key for \(host) (port \(port))") }
                 } else {
+                    // Nothing to pin against: show what the host presents, for a person to check.
                     let presented = try await SSHConnection.hostKey(host: host, port: port)
                     printLine("\(host):\(port) presents \(presented.type) \(presented.fingerprint)")
                     throw CommandRejection(
                         .hostKeyUnconfirmed, "not registered: check this fingerprint on the host, then run again with --fingerprint \(presented.fingerprint)")
                 }
-                var registration = ServerRegistered(
-                    serverID: id, organisationID: organisation, host: host, port: port, user: user, keyID: key, keyFingerprint: keyFingerprint,
-                    hostKeyType: "", hostKeyFingerprint: "", capacity: Resources(cpuMillicores: Resources.millicores(cores: cpu), memoryMB: memory, diskGB: disk))
-                let keyFile = skipLoginCheck ? nil : try keyring.keyFile(for: registration, keyring: recorded)
-                let presented = try await HostKeyPinning.pin(host: host, port: port, user: user, expected: expected, keyFile: keyFile)
-                registration.hostKeyType = presented.type
-                registration.hostKeyFingerprint = presented.fingerprint
-                _ = try await DomainSession.run(connection) { [options, registration] session in
-                    try await session.service.registerServer(registration, context: options.context)
-                }
+                let login: DeploymentService.LoginCheck = skipLoginCheck ? .skipped : .required(connection.resolvedKeyring)
+                guard let registered = try await DomainSession.run(connection, { [options] session in
+                    try await session.service.registerServer(pinning: request, expectedHostKeys: expected, login: login, context: options.context)
+                }) else { return }
                 try Output.done(
-                    "registered server \(id): \(user)@\(host):\(port), key \(key), host key \(presented.fingerprint) pinned",
-                    ["registered": "server", "id": id, "host_key_fingerprint": presented.fingerprint], connection: connection, options: options)
+                    "registered server \(id): \(user)@\(host):\(port), key \(key), host key \(registered.hostKeyFingerprint) pinned",
+                    ["registered": "server", "id": id, "host_key_fingerprint": registered.hostKeyFingerprint], connection: connection, options: options)
             }
         }
     }

@@ -36,6 +36,8 @@ public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringCon
         /// A server's host key was shown but not confirmed (no expected fingerprint given):
         /// nothing is registered until someone checks it on the host and passes it.
         public static let hostKeyUnconfirmed = Code(name: "host_key_unconfirmed")
+        /// A server names a key its organisation's keyring does not hold.
+        public static let unknownKey = Code(name: "unknown_key")
     }
 
     public var code: Code
