@@ -98,10 +98,21 @@ let package = Package(
         // streams and shared rate limits, never a store of record.
         .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
         .target(name: "LedgerRedis", dependencies: ["CHiredis", "ChildProcess"], swiftSettings: swiftSettings),
+        // The HTTP/SSE client of the gateway's API, for the CLI (`--server`): no server code in it.
+        .target(
+            name: "LedgerClient",
+            dependencies: [
+                "LedgerZstd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Gateway",
             dependencies: [
-                "Ledger", "Projections", "Executors", "LedgerZstd", "LedgerRedis",
+                "Ledger", "Projections", "Executors", "LedgerZstd", "LedgerRedis", "LedgerClient",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -121,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "ChildProcess", "LedgerArchive", "LoopbackSSH", "LedgerRedis",
+                "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
+            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerClient
 
 /// A request the gateway refuses or cannot answer: an HTTP status and a message, sent as the JSON
 /// body `{"error": {"code": "...", "message": "..."}}` so scripts can tell the cases apart.
@@ -25,24 +26,9 @@ public struct APIError: Error, Sendable {
         APIError(.forbidden, "forbidden", "this token's role lacks the permission \(permission.rawValue)")
     }
 
-    /// The body of an error response.
-    struct Body: Codable, Sendable {
-        struct Detail: Codable, Sendable {
-            var code: String
-            var message: String
-            var requestID: String?
-
-            enum CodingKeys: String, CodingKey {
-                case code, message
-                case requestID = "request_id"
-            }
-        }
-        var error: Detail
-    }
-
     /// The JSON error response, naming the request it answers.
     func response(requestID: String? = nil) -> Response {
-        let body = (try? JSONEncoder().encode(Body(error: .init(code: code, message: message, requestID: requestID)))) ?? Data()
+        let body = (try? JSONEncoder().encode(APIErrorBody(error: .init(code: code, message: message, requestID: requestID)))) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }

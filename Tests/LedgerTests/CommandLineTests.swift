@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import LedgerClient
 import Gateway
 import Testing
 import Ledger

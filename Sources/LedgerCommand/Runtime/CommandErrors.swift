@@ -2,6 +2,7 @@ import PostgresNIO
 import Logging
 import ArgumentParser
 import Foundation
+import LedgerClient
 import Executors
 import Gateway
 import Ledger

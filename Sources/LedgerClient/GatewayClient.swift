@@ -30,7 +30,7 @@ public struct GatewayClient: Sendable {
 
         /// The `message` of a JSON error body, or the status alone.
         public var errorMessage: String {
-            let detail = try? JSONDecoder().decode(APIError.Body.self, from: Data(body))
+            let detail = try? JSONDecoder().decode(APIErrorBody.self, from: Data(body))
             return detail.map { "\($0.error.message) (HTTP \(status))" } ?? "HTTP \(status)"
         }
     }
