@@ -37,3 +37,10 @@ public struct APIError: Error, Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
+
+/// Hummingbird answers an `APIError` thrown anywhere with the same JSON shape.
+extension APIError: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(requestID: (context as? GatewayContext)?.requestID)
+    }
+}

@@ -41,13 +41,13 @@ extension GatewayServer {
     /// `GET /api/v1/me` (who the token is and what it may do, for the page to offer only that)
     /// and `GET /api/v1/integrity` (head, last seal, last verification).
     func addSessionRoutes(to api: RouterGroup<GatewayContext>) {
-        let store = store, logger = logger, timeout = requestTimeout
+        let store = store, timeout = requestTimeout
         api.get("/me") { _, context in
             let principal = try context.requirePrincipal()
             return try JSONResponse.encode(MeBody(principal), status: .ok)
         }
         api.get("/integrity") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 _ = try context.require(.viewAudit)
                 return try JSONResponse.encode(IntegrityBody(try await store.integritySummary()), status: .ok)
             }

@@ -83,7 +83,7 @@ extension GatewayServer {
         api.get("/deployments") { request, context in
             let scope = "\(context.principal?.organisation ?? "*")|\(context.principal?.project ?? "*")|\(request.uri.query ?? "")"
             if let kept = fromMemory(.list(scope), context, .listDeployments) { return kept }
-            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            return await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 var filter = try DeploymentListQuery(request.uri.queryParameters).filter
                 filter.organisation = principal.organisation ?? filter.organisation
@@ -111,7 +111,7 @@ extension GatewayServer {
         api.get("/deployments/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
             if let kept = fromMemory(.deployment(id), context, .viewDeployments) { return kept }
-            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            return await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let view = try await visible(id, to: principal)
                 return try keeping(
@@ -122,7 +122,7 @@ extension GatewayServer {
         api.get("/deployments/:id/progress") { _, context in
             let id = context.parameters.get("id") ?? ""
             if let kept = fromMemory(.progress(id), context, .viewDeployments) { return kept }
-            return await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            return await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let view = try await visible(id, to: principal)
                 guard let progress = view.progress else { throw APIError.notFound("no progress yet") }
@@ -130,7 +130,7 @@ extension GatewayServer {
             }
         }
         api.post("/deployments") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(DeployRequest.self, raw, of: request)
@@ -149,7 +149,7 @@ extension GatewayServer {
             }
         }
         api.post("/environments/:id/deploy") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
                 var body = try RequestBody.decode(EnvironmentDeployRequest.self, raw, of: request, allowEmpty: true)
@@ -169,7 +169,7 @@ extension GatewayServer {
         }
         // Retry and rollback answer 200 with the new deployment, as the seed does.
         api.post("/deployments/:id/retry") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
                 try await limiter.admit(.deployments, organisation: principal.organisation)
@@ -179,7 +179,7 @@ extension GatewayServer {
             }
         }
         api.post("/deployments/:id/rollback") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.deploy)
                 let raw = try await RequestBody.read(request)
                 try await limiter.admit(.deployments, organisation: principal.organisation)
@@ -189,7 +189,7 @@ extension GatewayServer {
             }
         }
         api.post("/deployments/:id/cancel") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.cancelDeployments)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(CancelRequest.self, raw, of: request, allowEmpty: true)
@@ -201,7 +201,7 @@ extension GatewayServer {
             }
         }
         api.delete("/deployments/environment/:id/destroy") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.deploy)
                 let deleteData = try BooleanQuery.value(request.uri.queryParameters["delete_data"], name: "delete_data") ?? false
                 try await limiter.admit(.deployments, organisation: principal.organisation)

@@ -15,10 +15,10 @@ import Projections
 /// ends after its final event; `follow=false` reads what is there (from `after`, default 0) and ends.
 extension GatewayServer {
     func addEventStreamRoutes(to api: RouterGroup<GatewayContext>) {
-        let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
+        let reader = reader, store = store, timeout = requestTimeout, live = live
 
         api.get("/events") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let query = request.uri.queryParameters
                 let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.get("after")

@@ -124,6 +124,7 @@ public struct GatewayServer: Service {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(operations: OpenAPIDocument.operations))
         let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
         router.get("/health") { _, _ in
@@ -135,7 +136,7 @@ public struct GatewayServer: Service {
             try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
         }
         router.get("/readyz") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let pending = try await SchemaMigrator(client: reader.client, logger: logger).pending()
                 guard pending.isEmpty else {
                     throw APIError(.serviceUnavailable, "not_ready", "migrations not applied yet: \(pending.map(String.init).joined(separator: ", "))")
@@ -144,7 +145,7 @@ public struct GatewayServer: Service {
             }
         }
         router.get("/metrics") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let statuses = try await reader.projectionStatuses(store: store)
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -171,7 +172,7 @@ public struct GatewayServer: Service {
         addEventStreamRoutes(to: api)
         addSessionRoutes(to: api)
         api.get("/deployments/:id/logs") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let query = try LogsQuery(request.uri.queryParameters)
                 let id = context.parameters.get("id") ?? ""
@@ -193,14 +194,15 @@ public struct GatewayServer: Service {
         try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, work)
     }
 
-    /// Runs a handler within `timeout`, answering any error it throws as ``errorResponse(_:logger:requestID:)`` does.
+    /// Runs a handler within `timeout`, answering any error it throws as ``errorResponse(_:logger:requestID:)``
+    /// does — logged through the request's logger, which carries its id.
     static func answering(
-        _ logger: Logger, within timeout: Duration, requestID: String? = nil, _ handler: @escaping @Sendable () async throws -> Response
+        _ context: GatewayContext, within timeout: Duration, _ handler: @escaping @Sendable () async throws -> Response
     ) async -> Response {
         do {
             return try await bounded(timeout, handler)
         } catch {
-            return errorResponse(error, logger: logger, requestID: requestID)
+            return errorResponse(error, logger: context.logger, requestID: context.requestID)
         }
     }
 

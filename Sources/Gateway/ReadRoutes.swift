@@ -21,7 +21,7 @@ extension GatewayServer {
         }
 
         api.get("/environments") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 try await reader.awaitPosition(nil, of: ["environments"], store: store)
                 let asked = request.uri.queryParameters["project_id"].map(String.init)
@@ -32,21 +32,21 @@ extension GatewayServer {
             }
         }
         api.get("/environments/:id") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 let state = try await visibleEnvironment(context.parameters.get("id") ?? "", to: principal)
                 return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: .ok)
             }
         }
         api.get("/environments/:id/releases") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 let state = try await visibleEnvironment(context.parameters.get("id") ?? "", to: principal)
                 return try JSONResponse.encode(state.releases.reversed().map(ReleaseBody.init), status: .ok)
             }
         }
         api.get("/environments/:id/history") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let point = try HistoryQuery.point(request.uri.queryParameters)
                 let id = context.parameters.get("id") ?? ""
@@ -59,7 +59,7 @@ extension GatewayServer {
             }
         }
         api.get("/deployments/:id/history") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewDeployments)
                 let point = try HistoryQuery.point(request.uri.queryParameters)
                 let id = context.parameters.get("id") ?? ""
@@ -74,7 +74,7 @@ extension GatewayServer {
             }
         }
         api.get("/organizations/:id/quota") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewQuota)
                 let id = context.parameters.get("id") ?? ""
                 guard principal.sees(organisation: id), try await service.organisation(id) != nil else { throw APIError.notFound("no organization '\(id)'") }
@@ -83,7 +83,7 @@ extension GatewayServer {
             }
         }
         api.get("/audit") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewAudit)
                 var query = try AuditQuery(request.uri.queryParameters)
                 if let organisation = principal.organisation {

@@ -19,7 +19,7 @@ extension GatewayServer {
         let keyring = live.keyring
 
         api.get("/servers") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewQuota)
                 let organisation = request.uri.queryParameters.get("organization_id")
                 let servers = try await service.servers(organisation: principal.organisation ?? organisation)
@@ -28,7 +28,7 @@ extension GatewayServer {
             }
         }
         api.get("/servers/:id") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.viewQuota)
                 let id = context.parameters.get("id") ?? ""
                 guard let state = try await Self.server(id, service: service), principal.sees(organisation: state.organisationID) else {
@@ -38,7 +38,7 @@ extension GatewayServer {
             }
         }
         api.post("/servers") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageServers)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(ServerRequest.self, raw, of: request)
@@ -52,7 +52,7 @@ extension GatewayServer {
             }
         }
         api.delete("/servers/:id") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageServers)
                 let id = context.parameters.get("id") ?? ""
                 try await service.removeServer(id, context: try await context.commandContext(principal, request, body: ByteBuffer(string: id), keys: keys))

@@ -12,7 +12,7 @@ extension GatewayServer {
         let keys = IdempotencyKeys(client: reader.client, logger: logger)
 
         api.post("/organizations") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.administer)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(OrganizationRequest.self, raw, of: request)
@@ -24,7 +24,7 @@ extension GatewayServer {
             }
         }
         api.get("/organizations/:id") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 let id = context.parameters.get("id") ?? ""
                 guard principal.sees(organisation: id), let state = try await service.organisation(id) else { throw APIError.notFound("no organization '\(id)'") }
@@ -32,7 +32,7 @@ extension GatewayServer {
             }
         }
         api.post("/projects") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageProjects)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(ProjectRequest.self, raw, of: request)
@@ -44,7 +44,7 @@ extension GatewayServer {
             }
         }
         api.get("/projects/:id") { _, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.listDeployments)
                 let id = context.parameters.get("id") ?? ""
                 guard let state = try await service.project(id), principal.sees(organisation: state.organisationID, project: state.projectID) else {
@@ -54,7 +54,7 @@ extension GatewayServer {
             }
         }
         api.put("/projects/:id/webhook-secret") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageEnvironments)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(WebhookSecretRequest.self, raw, of: request)
@@ -66,7 +66,7 @@ extension GatewayServer {
             }
         }
         api.post("/environments") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageEnvironments)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(EnvironmentRequest.self, raw, of: request)
@@ -84,7 +84,7 @@ extension GatewayServer {
         /// (the seed's `PATCH /projects/{project_id}/environments/{env_id}`; another project's
         /// environment is not found there).
         @Sendable func configure(_ id: String, inProject project: String?, _ request: Request, _ context: GatewayContext) async -> Response {
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageEnvironments)
                 let raw = try await RequestBody.read(request)
                 let changes = try RequestBody.decode(ConfigurationRequest.self, raw, of: request).changes()

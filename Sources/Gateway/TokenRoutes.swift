@@ -12,7 +12,7 @@ extension GatewayServer {
         let keys = IdempotencyKeys(client: reader.client, logger: logger)
 
         api.post("/tokens") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageTokens)
                 let raw = try await RequestBody.read(request)
                 let body = try RequestBody.decode(TokenRequest.self, raw, of: request)
@@ -33,7 +33,7 @@ extension GatewayServer {
             }
         }
         api.get("/tokens") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageTokens)
                 let asked = request.uri.queryParameters["organization_id"].map(String.init)
                 let organisation = principal.organisation ?? asked
@@ -42,7 +42,7 @@ extension GatewayServer {
             }
         }
         api.delete("/tokens/:id") { request, context in
-            await Self.answering(logger, within: timeout, requestID: context.requestID) {
+            await Self.answering(context, within: timeout) {
                 let principal = try context.require(.manageTokens)
                 let id = context.parameters.get("id") ?? ""
                 try await tokens.revoke(id, context: try await context.commandContext(principal, request, body: ByteBuffer(string: id), keys: keys))

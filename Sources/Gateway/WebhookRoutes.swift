@@ -30,7 +30,7 @@ extension GatewayServer {
         let secrets = WebhookSecrets(service: service, client: reader.client, logger: logger)
         for provider in [WebhookProvider.github, .gitlab] {
             router.post("/api/v1/webhooks/\(provider.rawValue)") { request, context in
-                await Self.answering(logger, within: timeout, requestID: context.requestID) {
+                await Self.answering(context, within: timeout) {
                     let receiver = WebhookReceiver(
                         provider: provider, service: service, secrets: secrets, reader: reader, limiter: limiter, hotReads: hotReads)
                     return try await receiver.receive(request, requestID: context.requestID)
