@@ -50,7 +50,15 @@ public struct GatewayServer: Service {
         self.onListening = onListening
     }
 
-    /// Serves until the service group shuts down gracefully (or the task is cancelled).
+    /// Everything the API needs running, for the composer's `ServiceGroup`: the token cache
+    /// (revocations heard), the server, and the live side (feed, Redis relay). They start
+    /// together; a graceful shutdown stops them in reverse order — the live side first, which
+    /// ends every event stream (clients resume with `Last-Event-ID`), so the server can finish
+    /// what it began and close at once.
+    public var services: [any Service] { [TokenCacheService(cache: tokens.cache), self, GatewayLiveService(live: live)] }
+
+    /// Serves until the service group shuts down gracefully (or the task is cancelled); runs
+    /// beside the other ``services``, which it does not start itself.
     public func run() async throws {
         let listening = ListeningFlag()
         // A connection that sends no complete request head (or stays idle between requests)
@@ -65,13 +73,7 @@ public struct GatewayServer: Service {
                 await onListening(channel.localAddress?.port ?? port)
             }, logger: logger)
         do {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.live.run() }
-                // Tokens are checked from memory while revocations are heard.
-                group.addTask { await self.tokens.cache.run() }
-                try await application.run()
-                group.cancelAll()
-            }
+            try await application.run()
         } catch where !listening.isSet {
             let reason = (error as? IOError)?.errnoCode == EADDRINUSE ? "the address is in use" : "\(error)"
             throw LedgerError(
@@ -85,7 +87,7 @@ public struct GatewayServer: Service {
         let server = GatewayServer(
             reader: reader, store: store, tokens: tokens, host: host, port: port, requestTimeout: requestTimeout, live: live, logger: logger,
             onListening: onListening)
-        var configuration = ServiceGroupConfiguration(services: [server], logger: logger)
+        var configuration = ServiceGroupConfiguration(services: server.services.map { .init(service: $0) }, logger: logger)
         // A client that stopped reading must not hold the shutdown: past this, connections are cut.
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)

@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
                     ProjectionCatalog.groupRunner(session),
                     Sealer(store: session.store, interval: .seconds(sealInterval), logger: session.logger),
                 ]
-                if let address { services.append(session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection))) }
+                if let address { services += session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection)).services }
                 if demo, address != nil {
                     // The demo's visitor needs a token to call the API: a portal admin one for a day.
                     let (secret, _) = try await session.tokens.issue(

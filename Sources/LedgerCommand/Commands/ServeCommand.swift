@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             guard let address = try ListenAddress.parse(listen) else { return }
             _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [live, connection] session in
-                try await session.runServices([session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection))])
+                try await session.runServices(session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection)).services)
             }
         }
     }
