@@ -114,11 +114,17 @@ public struct TestContext: Sendable {
 public enum Fixture {
     /// A command service on `db`'s store with organisation `acme` and its project `shop`, and
     /// the operator context (actor `ops`) that created them.
-    public static func acmeShop(_ db: TestContext) async throws -> (DeploymentService, CommandContext) {
-        let service = DeploymentService(store: db.store, source: "test")
+    public static func acmeShop(_ db: TestContext, repository: String? = nil) async throws -> (DeploymentService, CommandContext) {
+        try await acmeShop(store: db.store, repository: repository)
+    }
+
+    /// The same world on any store (a test with a database of its own), the project deploying
+    /// from `repository` when given.
+    public static func acmeShop(store: EventStore, repository: String? = nil) async throws -> (DeploymentService, CommandContext) {
+        let service = DeploymentService(store: store, source: "test")
         let ops = CommandContext(actor: "ops")
         try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: repository, context: ops)
         return (service, ops)
     }
 

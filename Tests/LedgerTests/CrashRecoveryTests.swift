@@ -128,10 +128,7 @@ import Testing
             defer { ledger.signal(SIGKILL) }
             try await waitUntil("the API listens and the worker works") { ledger.errors.contains("HTTP API on") && ledger.errors.contains("working") }
             let id = try await TestDatabase.withClient(url, maximumConnections: 2) { client in
-                let service = DeploymentService(store: EventStore(client: client, logger: TestDatabase.logger), source: "test")
-                let ops = CommandContext(actor: "ops")
-                try await service.createOrganisation(id: "acme", name: "Acme", context: ops)
-                try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: ops)
+                let (service, ops) = try await Fixture.acmeShop(store: EventStore(client: client, logger: TestDatabase.logger))
                 try await service.createEnvironment(
                     id: "shop-dev", project: "shop", name: "dev",
                     configuration: EnvironmentConfiguration(host: "localhost", resources: Resources(cpuMillicores: 10, memoryMB: 10, diskGB: 1)), context: ops)

@@ -231,10 +231,7 @@ func withHost(
         let directory = server.directory
         let (app, commits) = try await SampleApp.create(in: directory, versions: versions)
         let port = try SampleApp.freePort()
-        let service = DeploymentService(store: db.store, source: "test")
-        let context = CommandContext(actor: "ana")
-        try await service.createOrganisation(id: "acme", name: "Acme", context: context)
-        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", repository: app.repository, context: context)
+        let (service, context) = try await Fixture.acmeShop(db, repository: app.repository)
         let hostKey = try await SSHConnection.hostKey(host: "127.0.0.1", port: server.port)
         let keyring = Keyring(root: directory + "/keyring")
         let key = try await service.addKey("deploy", organisation: "acme", file: server.privateKeyPath, keyring: keyring, context: context)

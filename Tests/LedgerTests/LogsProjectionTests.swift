@@ -70,9 +70,7 @@ import Testing
     /// cannot hold NUL either: it must show U+FFFD there too instead of stopping the projection.
     @Test func aNulInALogLineDoesNotStopProgress() async throws {
         try await TestDatabase.withDatabase { db in
-            let service = DeploymentService(store: db.store, source: "test")
-            try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
-            try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
+            let (service, _) = try await Fixture.acmeShop(db)
             let step = DeploymentStep.standardPipeline[0]
             try await service.createEnvironment(
                 id: "shop-prod", project: "shop", name: "prod",

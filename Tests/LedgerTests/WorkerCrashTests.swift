@@ -132,9 +132,7 @@ func withCrashSetup(steps: Int, stepCommand: String, _ body: @Sendable (CrashSet
             """
         }.joined(separator: "\n")
         try "steps:\n\(stepList)\n".write(toFile: directory + "/pipelines/deploy.yml", atomically: true, encoding: .utf8)
-        let service = DeploymentService(store: db.store, source: "test")
-        try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
-        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
+        let (service, _) = try await Fixture.acmeShop(db)
         try await body(CrashSetup(service: service, store: db.store, url: db.url, directory: directory))
         _ = try? await ShellCommand.run("pkill -KILL -f \(ShellCommand.quote("[l]edger-crash-step " + directory))")
     }

@@ -269,9 +269,7 @@ func withWorkerSetup(_ yaml: String, _ body: @Sendable (WorkerSetup) async throw
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pipeline = try PipelineLoader.parse(yaml, name: "deploy", file: "deploy.yml")
-        let service = DeploymentService(store: db.store, source: "test")
-        try await service.createOrganisation(id: "acme", name: "Acme", context: .init(actor: "ana"))
-        try await service.createProject(id: "shop", organisation: "acme", name: "Shop", context: .init(actor: "ana"))
+        let (service, _) = try await Fixture.acmeShop(db)
         try await service.createEnvironment(
             id: "shop-dev", project: "shop", name: "dev",
             configuration: EnvironmentConfiguration(host: "localhost", resources: Resources(cpuMillicores: 100, memoryMB: 64, diskGB: 1)),
