@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerClient
 
 /// Committed deployment events as Server-Sent Events: `deployment.status`, `deployment.progress`
 /// and `deployment.log`, each with the event's global log position as its SSE `id`, so a client
@@ -10,9 +11,18 @@ enum ServerSentEvents {
 
     /// The SSE message for one recorded event, or nil for events a dashboard does not follow.
     static func message(for record: DomainRecord) -> String? {
-        guard let name = name(of: record.event), let data = payload(for: record),
-            let json = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
-        else { return nil }
+        guard let name = name(of: record.event) else { return nil }
+        let json: Data
+        if case .logLinesAppended(let e) = record.event {
+            // The one wire type the CLI decodes too (LedgerClient).
+            guard let data = try? logBatch(e).json() else { return nil }
+            json = data
+        } else {
+            guard let data = payload(for: record), let encoded = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]) else {
+                return nil
+            }
+            json = encoded
+        }
         return "id: \(record.position)\nevent: \(name)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
     }
 
@@ -27,6 +37,15 @@ enum ServerSentEvents {
         case .logLinesAppended: "deployment.log"
         default: nil
         }
+    }
+
+    /// A `deployment.log` message's data.
+    static func logBatch(_ e: LogLinesAppended) -> LiveLogBatch {
+        LiveLogBatch(deploymentID: e.deploymentID, lines: e.lines.map { line in
+            LiveLogBatch.Line(
+                deploymentID: e.deploymentID, level: line.level.rawValue, message: line.message, step: line.step?.rawValue,
+                timestamp: Timestamps.format(line.atMicroseconds))
+        })
     }
 
     /// A comment line: keeps proxies from closing an idle stream.
@@ -64,13 +83,7 @@ enum ServerSentEvents {
         case .stepFailed(let e): return step(e.deploymentID, e.step, "failed", ["duration_ms": e.durationMs, "error": e.error])
         case .stepSkipped(let e): return step(e.deploymentID, e.step, "skipped")
         case .logLinesAppended(let e):
-            let lines: [[String: Any]] = e.lines.map { line in
-                [
-                    "deployment_id": e.deploymentID, "level": line.level.rawValue, "message": line.message,
-                    "step": line.step?.rawValue as Any? ?? NSNull(), "timestamp": Timestamps.format(line.atMicroseconds),
-                ]
-            }
-            return ["deployment_id": e.deploymentID, "lines": lines]
+            return try? JSONSerialization.jsonObject(with: logBatch(e).json()) as? [String: Any]
         default: return nil
         }
     }

@@ -196,14 +196,3 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// A `deployment.log` message of the live stream: a batch of lines as the seed's SSE shape has them.
-struct LiveLogBatch: Codable {
-    struct Line: Codable {
-        var level: String
-        var message: String
-        var step: String?
-        var timestamp: String
-    }
-    var lines: [Line]
-}
