@@ -32,12 +32,15 @@ import Testing
         }
         let collected = Collected()
         // `ls` lists the step shell's descriptors from outside it; a background `sleep` stands
-        // for an application the step starts (listed once it runs `sleep`, not the shell's fork).
+        // for an application the step starts (listed once it runs `sleep`, not the shell's fork,
+        // and once the dynamic loader is done: right after exec it briefly holds the libraries
+        // it maps open as descriptor 3, which a CI run once caught).
         let outcome = try await LocalRunner(workingDirectory: "/tmp").run(
             """
             echo '[step]'; ls /proc/$$/fd
             sleep 30 & app=$!; i=0
             while [ "$(readlink /proc/$app/exe)" != "$(command -v sleep)" ] && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.01; done
+            i=0; while [ "$(cut -d' ' -f3 /proc/$app/stat)" != S ] && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.01; done; sleep 0.2
             echo '[app]'; ls /proc/$app/fd; kill $app; echo '[env]'; env
             """,
             timeout: .seconds(20), stop: StopSwitch()
