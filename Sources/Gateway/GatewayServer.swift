@@ -64,8 +64,10 @@ public struct GatewayServer: Service {
         // A connection that sends no complete request head (or stays idle between requests)
         // for this long is closed: 500 clients trickling a byte a second hold nothing for long.
         // A response in progress (an event stream) is never cut by it.
+        // Every request is bounded by one deadline, around the whole router.
+        let responder = DeadlineResponder(inner: router().buildResponder(), timeout: requestTimeout, unbounded: Self.unbounded)
         let application = Application(
-            router: router(), server: .http1(configuration: .init(
+            responder: responder, server: .http1(configuration: .init(
                 additionalChannelHandlers: [ClientHangUpHandler()], idleTimeout: .milliseconds(Int64(live.idleTimeout.wholeMilliseconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "ledger"),
             onServerRunning: { [port, onListening] channel in
@@ -122,115 +124,39 @@ public struct GatewayServer: Service {
         Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \(shape($0.path))" })
     }
 
+    /// `METHOD path`s bounded by their own pace rather than the request deadline: verifying the
+    /// whole log reads every event.
+    static let unbounded: Set<String> = ["GET /api/v1/verify"]
+
+    /// The router: every request gets an id, metrics and the one JSON error shape; `/api/v1`
+    /// (but its webhooks, signed by a project's secret) takes a bearer token; each area's
+    /// operations are one controller's routes.
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(operations: OpenAPIDocument.operations))
-        let reader = reader, store = store, logger = logger, timeout = requestTimeout, live = live
-        router.get("/health") { _, _ in
-            try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
-        }
-        // Kubernetes-style probes: alive (the process answers), ready (PostgreSQL answers and
-        // every migration this build knows is applied).
-        router.get("/healthz") { _, _ in
-            try ContentEncoding.jsonResponse(Array(#"{"status":"ok"}"#.utf8), acceptEncoding: nil)
-        }
-        router.get("/readyz") { _, context in
-            await Self.answering(context, within: timeout) {
-                let pending = try await SchemaMigrator(client: reader.client, logger: logger).pending()
-                guard pending.isEmpty else {
-                    throw APIError(.serviceUnavailable, "not_ready", "migrations not applied yet: \(pending.map(String.init).joined(separator: ", "))")
-                }
-                return try ContentEncoding.jsonResponse(Array(#"{"status":"ready"}"#.utf8), acceptEncoding: nil)
-            }
-        }
-        router.get("/metrics") { _, context in
-            await Self.answering(context, within: timeout) {
-                let statuses = try await reader.projectionStatuses(store: store)
-                var headers = HTTPFields()
-                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-                let text = live.metrics.render(
-                    head: try await store.headPosition(), projections: statuses, jobs: (try? await reader.executorJobCounts()) ?? [:],
-                    streams: live.feed.subscriberCount, redis: live.redisAvailable)
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
-            }
-        }
-        let document = try? OpenAPIDocument.json()
-        router.get("/openapi.json") { _, _ in
-            guard let document else { throw APIError(.internalServerError, "internal", "the API document could not be built") }
-            return try ContentEncoding.jsonResponse(document, acceptEncoding: nil)
-        }
-        // Signed by the project's webhook secret rather than an API token.
-        addWebhookRoutes(to: router)
-        addDashboardRoutes(to: router)
-        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens, timeout: timeout))
-        addDeploymentRoutes(to: api)
-        addReadRoutes(to: api)
-        addSetupRoutes(to: api)
-        addTokenRoutes(to: api)
-        addServerRoutes(to: api)
-        addEventStreamRoutes(to: api)
-        addSessionRoutes(to: api)
-        api.get("/deployments/:id/logs") { request, context in
-            await Self.answering(context, within: timeout) {
-                let principal = try context.require(.viewDeployments)
-                let query = try LogsQuery(request.uri.queryParameters)
-                let id = context.parameters.get("id") ?? ""
-                // What this token may not see is answered as not there at all.
-                guard let deployment = try await reader.deployment(id),
-                    principal.sees(organisation: deployment.organisationID, project: deployment.projectID)
-                else { throw APIError.notFound("no deployment '\(id)'") }
-                let entries = try await reader.logs(deployment: id, level: query.level, step: query.step, skip: query.skip, limit: query.limit)
-                let page = LogsPage(deployment: deployment, skip: query.skip, limit: query.limit, entries: entries)
-                return try ContentEncoding.jsonResponse(Array(try LedgerJSON.encode(page)), acceptEncoding: request.headers[.acceptEncoding])
-            }
-        }
+        let service = DeploymentService(store: store, source: "api")
+        let keys = IdempotencyKeys(client: reader.client, logger: logger)
+        let secrets = WebhookSecrets(service: service, client: reader.client, logger: logger)
+        router.addRoutes(OperationsController(reader: reader, store: store, live: live, document: try? OpenAPIDocument.json()).routes)
+        router.addRoutes(DashboardController().routes)
+        let pushes = DeploymentService(store: store, source: "webhook")
+        router.addRoutes(
+            WebhookController(
+                service: pushes, secrets: WebhookSecrets(service: pushes, client: reader.client, logger: logger), reader: reader,
+                limiter: live.limiter, hotReads: live.feed.hotReads
+            ).routes, atPath: "/api/v1/webhooks")
+        let api = router.group("/api/v1").add(middleware: AuthenticationMiddleware(tokens: tokens))
+        api.addRoutes(DeploymentController(reader: reader, store: store, keys: keys, live: live).routes)
+        api.addRoutes(EnvironmentController(reader: reader, store: store, service: service, keys: keys).routes)
+        api.addRoutes(SetupController(reader: reader, store: store, service: service, keys: keys, secrets: secrets).routes)
+        api.addRoutes(ServerController(service: service, keys: keys, keyring: live.keyring).routes)
+        api.addRoutes(TokenController(tokens: tokens, keys: keys).routes)
+        api.addRoutes(AuditController(reader: reader, store: store).routes)
+        api.addRoutes(EventStreamController(reader: reader, store: store, live: live, timeout: requestTimeout).routes)
         return router
-    }
-
-    /// Runs `work` within the request deadline, as all of a request's work runs: past it the
-    /// work is abandoned and the request answered 503.
-    static func bounded<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withDeadline(timeout, { LedgerError(.unavailable, "no answer within \(timeout.seconds) s") }, work)
-    }
-
-    /// Runs a handler within `timeout`, answering any error it throws as ``errorResponse(_:logger:requestID:)``
-    /// does — logged through the request's logger, which carries its id.
-    static func answering(
-        _ context: GatewayContext, within timeout: Duration, _ handler: @escaping @Sendable () async throws -> Response
-    ) async -> Response {
-        do {
-            return try await bounded(timeout, handler)
-        } catch {
-            return errorResponse(error, logger: context.logger, requestID: context.requestID)
-        }
-    }
-
-    /// The JSON error response for `error`: a refusal with its own status and code (from
-    /// ``ErrorTable``), a database that cannot be reached or did not answer in time as 503, and
-    /// anything else as a 500 whose body says nothing internal (the error goes to the log).
-    static func errorResponse(_ error: any Error, logger: Logger, requestID: String?) -> Response {
-        if let error = error as? APIError { return error.response(requestID: requestID) }
-        let entry = ErrorTable.entry(for: error)
-        switch entry.httpStatus {
-        case 503:
-            // A database that is away says only that; another coded error (a host that cannot be reached) says what.
-            let database = entry.code == "database_unavailable" || entry.code == "timed_out"
-            logger.warning("request failed: unavailable", metadata: ["error": "\(database ? PostgresErrorText.safe(error) : "\(error)")"])
-            let message = database ? "the database is unavailable; try again shortly" : (error as? any CodedError)?.description ?? "unavailable; try again shortly"
-            var response = APIError(.serviceUnavailable, entry.code, message).response(requestID: requestID)
-            response.headers[.retryAfter] = "5"
-            return response
-        case 500...:
-            logger.error("request failed", metadata: ["error": "\(error)"])
-            return APIError(.internalServerError, "internal", "the request failed; see the server log").response(requestID: requestID)
-        default:
-            // A refusal with its own code and a message safe to show.
-            let message = (error as? any CodedError)?.description ?? "the request was refused"
-            return APIError(HTTPResponse.Status(code: entry.httpStatus), entry.code, message).response(requestID: requestID)
-        }
     }
 }
 
@@ -241,30 +167,3 @@ private final class ListeningFlag: Sendable {
     var isSet: Bool { value.withLock { $0 } }
 }
 
-/// The query parameters of the logs endpoint, checked: a bad value is a 400, not a guess.
-struct LogsQuery {
-    var level: LogLevel?
-    var step: String?
-    var skip = 0
-    var limit = ProjectionReader.maximumLogPage
-
-    init(_ parameters: Parameters) throws {
-        if let text = parameters["level"] {
-            guard let level = LogLevel(rawValue: String(text)) else {
-                throw APIError.badRequest("level must be one of debug, info, warning, error (got '\(text)')")
-            }
-            self.level = level
-        }
-        step = parameters["step"].map(String.init)
-        if let text = parameters["skip"] {
-            guard let skip = Int(text), skip >= 0 else { throw APIError.badRequest("skip must be a whole number ≥ 0 (got '\(text)')") }
-            self.skip = skip
-        }
-        if let text = parameters["limit"] {
-            guard let limit = Int(text), (1...ProjectionReader.maximumLogPage).contains(limit) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to \(ProjectionReader.maximumLogPage) (got '\(text)')")
-            }
-            self.limit = limit
-        }
-    }
-}

@@ -48,7 +48,9 @@ import Testing
 
     /// A history with log lines, the projections caught up, and a gateway on a free port; the
     /// client carries a portal admin token.
-    static func withGateway(_ body: @escaping @Sendable (TestContext, GatewayClient, ProjectionReader) async throws -> Void) async throws {
+    static func withGateway(
+        requestTimeout: Duration = .seconds(10), _ body: @escaping @Sendable (TestContext, GatewayClient, ProjectionReader) async throws -> Void
+    ) async throws {
         try await TestDatabase.withDatabase { db in
             try await ArchiveTests.history(db, events: 1_500)
             // Issued first: its events are in the log the projections then catch up with.
@@ -59,7 +61,8 @@ import Testing
                 #expect(caughtUp)
             }
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
-            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens(db), port: 0, logger: TestDatabase.logger)
+            let server = GatewayServer(
+                reader: reader, store: db.store, tokens: tokens(db), port: 0, requestTimeout: requestTimeout, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run { port in continuation.yield(port) } }

@@ -84,14 +84,24 @@ extension DeploymentService {
     }
 
     /// Deploys; the outcome names the new deployment.
+    ///
+    /// - Parameters:
+    ///   - project: when given, the project the caller believes the environment is in; another is refused.
+    ///   - trackedBranchIfUnnamed: a `git` that names nothing deploys the branch the environment tracks.
     @discardableResult
     public func deploy(
-        environment id: String, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false, context: CommandContext
+        environment id: String, inProject project: String? = nil, git: GitReference, trackedBranchIfUnnamed: Bool = false,
+        trigger: DeploymentTrigger = .manual, force: Bool = false, context: CommandContext
     ) async throws -> Outcome {
         let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
+            if let project, let environment, environment.projectID != project {
+                throw CommandRejection(.invalid, "environment \(id) is not in project \(project)")
+            }
+            var git = git
+            if trackedBranchIfUnnamed, !git.namesSomething { git.branch = environment?.configuration?.branch }
             return Decided(
                 try DeploymentDecisions.deploy(
                     environment, git: git, trigger: trigger, force: force, request: request,

@@ -2,47 +2,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import NIOCore
 import Projections
 
-/// `POST /api/v1/webhooks/github` and `/gitlab`: git pushes that deploy. No API token: a
-/// delivery proves itself with the project's webhook secret (GitHub's HMAC-SHA256 signature of
-/// the raw body, GitLab's token header), checked before anything is read from the payload or
-/// written. A push to a branch deploys every environment of the project that auto-deploys that
-/// branch (trigger `git_push`, no person as `triggered_by`, the commit's message and author),
-/// and its changed files choose a fast or a full deploy. A delivery sent again is answered as
-/// the first time and starts nothing.
-extension GatewayServer {
-    /// The git host a webhook comes from, and the headers it uses.
-    enum WebhookProvider: String, Sendable {
-        case github, gitlab
-
-        var eventHeader: String { self == .github ? "X-GitHub-Event" : "X-Gitlab-Event" }
-        var deliveryHeader: String { self == .github ? "X-GitHub-Delivery" : "X-Gitlab-Event-UUID" }
-        var isPush: (String) -> Bool { self == .github ? { $0 == "push" } : { $0 == "Push Hook" } }
-        var isPing: (String) -> Bool { self == .github ? { $0 == "ping" } : { _ in false } }
-    }
-
-    static let maximumWebhookBytes = 5 << 20
-
-    func addWebhookRoutes(to router: Router<GatewayContext>) {
-        let reader = reader, logger = logger, timeout = requestTimeout, limiter = live.limiter, hotReads = live.feed.hotReads
-        let service = DeploymentService(store: store, source: "webhook")
-        let secrets = WebhookSecrets(service: service, client: reader.client, logger: logger)
-        for provider in [WebhookProvider.github, .gitlab] {
-            router.post("/api/v1/webhooks/\(provider.rawValue)") { request, context in
-                await Self.answering(context, within: timeout) {
-                    let receiver = WebhookReceiver(
-                        provider: provider, service: service, secrets: secrets, reader: reader, limiter: limiter, hotReads: hotReads)
-                    return try await receiver.receive(request, requestID: context.requestID)
-                }
-            }
-        }
-    }
-}
-
-/// Handles one webhook delivery; see ``GatewayServer/addWebhookRoutes(to:)``.
+/// Handles one webhook delivery; see ``WebhookController``.
 struct WebhookReceiver: Sendable {
-    let provider: GatewayServer.WebhookProvider
+    let provider: WebhookProvider
     let service: DeploymentService
     let secrets: WebhookSecrets
     let reader: ProjectionReader
@@ -53,9 +18,9 @@ struct WebhookReceiver: Sendable {
     func receive(_ request: Request, requestID: String) async throws -> Response {
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: GatewayServer.maximumWebhookBytes)
+            body = try await request.body.collect(upTo: WebhookController.maximumWebhookBytes)
         } catch {
-            throw APIError(.contentTooLarge, "payload_too_large", "a webhook payload may be at most \(GatewayServer.maximumWebhookBytes >> 20) MB")
+            throw APIError(.contentTooLarge, "payload_too_large", "a webhook payload may be at most \(WebhookController.maximumWebhookBytes >> 20) MB")
         }
         let payload = Data(body.readableBytesView)
         let header = { (name: String) in request.headers[HTTPField.Name(name)!] }

@@ -1,0 +1,76 @@
+import HTTPTypes
+import Hummingbird
+import Ledger
+
+/// The answer of `GET /api/v1/me`.
+struct MeBody: Encodable {
+    var tokenID: String
+    var name: String
+    var role: String
+    var organizationID: String?
+    var projectID: String?
+    var permissions: [String]
+
+    init(_ principal: Principal) {
+        tokenID = principal.tokenID
+        name = principal.name
+        role = principal.role.rawValue
+        organizationID = principal.organisation
+        projectID = principal.project
+        permissions = principal.role.permissions.map(\.rawValue).sorted()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, role, permissions
+        case tokenID = "token_id"
+        case organizationID = "organization_id"
+        case projectID = "project_id"
+    }
+}
+
+/// The answer of `GET /api/v1/integrity`.
+struct IntegrityBody: Encodable {
+    struct Seal: Encodable {
+        var sealNumber: Int64
+        var toPosition: Int64
+        var sealedAt: String
+        enum CodingKeys: String, CodingKey {
+            case sealNumber = "seal_number"
+            case toPosition = "to_position"
+            case sealedAt = "sealed_at"
+        }
+    }
+    struct Verification: Encodable {
+        var ok: Bool
+        var eventsChecked: Int64
+        var firstBadPosition: Int64?
+        var verifiedAt: String
+        enum CodingKeys: String, CodingKey {
+            case ok
+            case eventsChecked = "events_checked"
+            case firstBadPosition = "first_bad_position"
+            case verifiedAt = "verified_at"
+        }
+    }
+
+    var headPosition: Int64
+    var lastSeal: Seal?
+    var unsealedEvents: Int64
+    var lastVerification: Verification?
+
+    init(_ summary: IntegritySummary) {
+        headPosition = summary.headPosition
+        lastSeal = summary.lastSeal.map { Seal(sealNumber: $0.number, toPosition: $0.toPosition, sealedAt: Timestamps.format($0.sealedAtMicroseconds)) }
+        unsealedEvents = summary.unsealedEvents
+        lastVerification = summary.lastVerification.map {
+            Verification(ok: $0.ok, eventsChecked: $0.eventsChecked, firstBadPosition: $0.firstBadPosition, verifiedAt: Timestamps.format($0.verifiedAtMicroseconds))
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case headPosition = "head_position"
+        case lastSeal = "last_seal"
+        case unsealedEvents = "unsealed_events"
+        case lastVerification = "last_verification"
+    }
+}

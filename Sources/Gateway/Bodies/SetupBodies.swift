@@ -1,0 +1,141 @@
+import HTTPTypes
+import Hummingbird
+import Ledger
+
+/// `POST /api/v1/organizations`.
+struct OrganizationRequest: Decodable, Sendable {
+    var id: String
+    var name: String?
+    var quota: ResourcesRequest?
+}
+
+/// CPU, RAM and disk in a request (0 or absent: unlimited).
+struct ResourcesRequest: Decodable, Sendable {
+    var cpuMillicores: Int?
+    var memoryMB: Int?
+    var diskGB: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case cpuMillicores = "cpu_millicores"
+        case memoryMB = "memory_mb"
+        case diskGB = "disk_gb"
+    }
+
+    var resources: Resources { Resources(cpuMillicores: cpuMillicores ?? 0, memoryMB: memoryMB ?? 0, diskGB: diskGB ?? 0) }
+}
+
+/// `POST /api/v1/projects`.
+struct ProjectRequest: Decodable, Sendable {
+    var id: String
+    var organizationID: String
+    var name: String?
+    var repository: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, repository
+        case organizationID = "organization_id"
+    }
+}
+
+/// `POST /api/v1/environments`: configured at once when `configuration` (with a host) is given.
+struct EnvironmentRequest: Decodable, Sendable {
+    var id: String
+    var projectID: String
+    var name: String?
+    var configuration: ConfigurationRequest?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, configuration
+        case projectID = "project_id"
+    }
+}
+
+/// The settings to set; what is absent keeps its value (`PATCH /api/v1/environments/{id}`).
+struct ConfigurationRequest: Decodable, Sendable {
+    var host: String?
+    var sshUser: String?
+    var sshPort: Int?
+    var pipeline: [String]?
+    var cpuMillicores: Int?
+    var memoryMB: Int?
+    var diskGB: Int?
+    var branch: String?
+    /// The seed's name for `branch`.
+    var gitBranch: String?
+    var autoDeploy: Bool?
+    var server: String?
+    var settings: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case host, pipeline, branch, server, settings
+        case gitBranch = "git_branch"
+        case sshUser = "ssh_user"
+        case sshPort = "ssh_port"
+        case cpuMillicores = "cpu_millicores"
+        case memoryMB = "memory_mb"
+        case diskGB = "disk_gb"
+        case autoDeploy = "auto_deploy"
+    }
+
+    func changes() throws -> ConfigurationChanges {
+        if let branch, let gitBranch, branch != gitBranch {
+            throw APIError(.unprocessableContent, "invalid", "branch and git_branch name the same setting; they differ ('\(branch)', '\(gitBranch)')")
+        }
+        return ConfigurationChanges(
+            host: host, sshUser: sshUser, sshPort: sshPort,
+            pipeline: try pipeline.map(DeploymentStep.pipeline),
+            cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch ?? gitBranch, autoDeploy: autoDeploy,
+            server: server, settings: settings)
+    }
+}
+
+/// An organisation as the API shows it.
+struct OrganizationBody: Encodable, Sendable {
+    var id: String
+    var name: String
+    var quota: ResourcesBody?
+    var used: ResourcesBody
+
+    init(_ state: OrganisationState) {
+        id = state.organisationID
+        name = state.name
+        quota = state.quota.map(ResourcesBody.init)
+        used = ResourcesBody(state.used)
+    }
+}
+
+/// A project as the API shows it.
+struct ProjectBody: Encodable, Sendable {
+    var id: String
+    var organizationID: String
+    var name: String
+    var repository: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, repository
+        case organizationID = "organization_id"
+    }
+
+    init(_ state: ProjectState) {
+        id = state.projectID
+        organizationID = state.organisationID
+        name = state.name
+        repository = state.repository
+    }
+}
+
+/// The body of `PUT /api/v1/projects/{id}/webhook-secret`.
+struct WebhookSecretRequest: Decodable {
+    var secret: String
+}
+
+/// The answer to setting a webhook secret: that it is set, never what it is.
+struct WebhookSecretAnswer: Encodable {
+    var projectID: String
+    var webhookSecretSet = true
+
+    enum CodingKeys: String, CodingKey {
+        case projectID = "project_id"
+        case webhookSecretSet = "webhook_secret_set"
+    }
+}

@@ -1,0 +1,58 @@
+import HTTPTypes
+import Hummingbird
+import Ledger
+
+/// `POST /api/v1/tokens`.
+struct TokenRequest: Decodable, Sendable {
+    var name: String
+    var role: Role
+    var organizationID: String?
+    var projectID: String?
+    var expiresInDays: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, role
+        case organizationID = "organization_id"
+        case projectID = "project_id"
+        case expiresInDays = "expires_in_days"
+    }
+}
+
+/// A token as listed: never its secret.
+struct TokenBody: Encodable, Sendable {
+    var id: String
+    var name: String
+    var hint: String
+    var role: String
+    var organizationID: String?
+    var projectID: String?
+    var expiresAt: String
+    var lastUsedAt: String?
+    var revoked: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, hint, role, revoked
+        case organizationID = "organization_id"
+        case projectID = "project_id"
+        case expiresAt = "expires_at"
+        case lastUsedAt = "last_used_at"
+    }
+
+    init(_ record: TokenStore.Record) {
+        id = record.tokenID
+        name = record.name
+        hint = record.hint
+        role = record.role.rawValue
+        organizationID = record.organisationID
+        projectID = record.projectID
+        expiresAt = Timestamps.format(record.expiresAtMicroseconds)
+        lastUsedAt = record.lastUsedAtMicroseconds.map(Timestamps.format)
+        revoked = record.revoked
+    }
+}
+
+/// The answer to issuing a token: the secret, this once.
+struct IssuedTokenBody: Encodable, Sendable {
+    var token: String
+    var record: TokenBody
+}

@@ -1,0 +1,50 @@
+import Hummingbird
+import Ledger
+import Projections
+
+/// What auditors read: the audit trail (JSON pages, CSV or NDJSON downloads), the integrity
+/// summary (head, last seal, last verification) and a full verification of the log.
+struct AuditController: Sendable {
+    let reader: ProjectionReader
+    let store: EventStore
+
+    var routes: RouteCollection<GatewayContext> {
+        let routes = RouteCollection(context: GatewayContext.self)
+        routes.get("/audit", use: audit)
+        routes.get("/integrity", use: integrity)
+        // Reads the whole log: bounded by its own pace, not the request deadline (see GatewayServer.unbounded).
+        routes.get("/verify", use: verify)
+        return routes
+    }
+
+    /// `GET /audit`: an organisation's trail, filtered, as a page or a download.
+    @Sendable func audit(_ request: Request, context: GatewayContext) async throws -> Response {
+        let principal = try context.require(.viewAudit)
+        var query = try AuditQuery(request.uri.queryParameters)
+        if let organisation = principal.organisation {
+            if let asked = query.filter.organisation, asked != organisation { throw APIError.notFound("no organization '\(asked)'") }
+            query.filter.organisation = organisation
+        }
+        try await reader.awaitPosition(nil, of: ["audit"], store: store)
+        switch query.format {
+        case .json:
+            let page = try await reader.audit(query.filter)
+            let next = page.count == query.filter.limit ? page.last.map { ListCursor.make("audit", position: $0.position) } : nil
+            return try JSONResponse.encode(AuditPageBody(entries: page.map(AuditRow.init), nextCursor: next), status: .ok)
+        case .csv, .ndjson:
+            return AuditDownload.response(query, reader: reader)
+        }
+    }
+
+    /// `GET /integrity`.
+    @Sendable func integrity(_ request: Request, context: GatewayContext) async throws -> Response {
+        _ = try context.require(.viewAudit)
+        return try JSONResponse.encode(IntegrityBody(try await store.integritySummary()), status: .ok)
+    }
+
+    /// `GET /verify`: checks every event's hash and chain and every seal (portal admins).
+    @Sendable func verify(_ request: Request, context: GatewayContext) async throws -> Response {
+        _ = try context.require(.administer)
+        return try JSONResponse.encode(VerifyBody(try await store.verify()), status: .ok)
+    }
+}
