@@ -9,6 +9,23 @@ import Testing
 /// Setting up through the API what deployments need — organisations, projects, environments,
 /// servers and tokens — each within the caller's organisation and role.
 extension DeploymentAPITests {
+    /// The project a deploy names is checked by the service, once, with the scope: a wrong one is
+    /// refused and writes nothing; one the token may not see answers as if nothing were there.
+    @Test func aDeployNamingAnotherProjectIsRefusedAndADeployNamingNoBranchTakesTheTrackedOne() async throws {
+        try await withWorld { world in
+            let head = try await world.db.store.headPosition()
+            let wrong = #"{"environment_id": "shop-prod", "project_id": "blog", "git_branch": "main"}"#
+            let (refused, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: wrong)
+            #expect(refused == 422 && (body["error"] as? [String: Any])?["code"] as? String == "invalid", "\(raw)")
+            #expect(raw.contains("not in project blog"), "\(raw)")
+            let (hidden, _, _) = try await world.send("POST", "/api/v1/deployments", token: world.stranger, body: wrong)
+            #expect(hidden == 404)
+            #expect(try await world.db.store.headPosition() == head, "a refused deploy writes nothing")
+            let (started, deployment, text) = try await world.send("POST", "/api/v1/environments/shop-prod/deploy", token: world.admin, body: "{}")
+            #expect(started == 201 && deployment["git_branch"] as? String == "main", "\(text)")
+        }
+    }
+
     @Test func organisationsProjectsAndEnvironmentsAreSetUpThroughTheAPI() async throws {
         try await withWorld { world in
             let ops = CommandContext(actor: "ops")
