@@ -68,13 +68,23 @@ import Testing
     }
 
     /// A write answers without waiting for the projections; a read of them that follows waits
-    /// until they hold it. No runner keeps them current here: only that wait brings them there.
-    @Test func aReadAfterAWriteWaitsForTheProjectionsToHoldIt() async throws {
+    /// until they hold it — but never applies an event itself: with no runner here, the read is
+    /// `503` and the projection has not moved, and once a runner brings it there the same read
+    /// sees the write.
+    @Test func aReadAfterAWriteWaitsForTheProjectionsToHoldItAndNeverAppliesEventsItself() async throws {
         try await DeploymentAPITests().withWorld(projections: false) { world in
             let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: DeploymentAPITests.deploy)
             try #require(status == 201, "\(raw)")
             let id = try #require(body["id"] as? String)
             #expect(body["status"] as? String == "pending")
+            let reader = ProjectionReader(client: world.db.client, logger: TestDatabase.logger)
+            let before = try await reader.position(of: "deployments")
+            let (waited, _, answer) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
+            #expect(waited == 503 && answer.contains("is behind the log"), "\(answer)")
+            #expect(try await reader.position(of: "deployments") == before, "a read applied projection events")
+            // As `ledger project` does.
+            let behind = try await ProjectionCatalog.catchUp(["deployments", "progress"], store: world.db.store, client: world.db.client, logger: TestDatabase.logger)
+            #expect(behind.isEmpty)
             let (listed, _, list) = try await world.send("GET", "/api/v1/deployments?environment_id=shop-prod", token: world.member)
             #expect(listed == 200 && list.contains(id), "\(list)")
             let (got, deployment, _) = try await world.send("GET", "/api/v1/deployments/\(id)", token: world.member)

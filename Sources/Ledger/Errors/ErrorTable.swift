@@ -55,6 +55,8 @@ public enum ErrorTable {
         // The database away or too slow: exit 5, 503 — try again.
         Entry(code: "database_unavailable", exitCode: 5, httpStatus: 503),
         Entry(code: "timed_out", exitCode: 5, httpStatus: 503),
+        // A read model behind the log past the read's wait (its runner is away or stopped).
+        Entry(code: "projection_behind", exitCode: 5, httpStatus: 503),
         // A host (or the ledger's server) that cannot be reached or drops the connection: exit 5 — try
         // again. Over HTTP an unreachable host is the request's (422), not the service's.
         Entry(code: "ssh_connect_failed", exitCode: 5, httpStatus: 422),

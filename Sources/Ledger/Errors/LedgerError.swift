@@ -19,6 +19,9 @@ public struct LedgerError: CodedError, Sendable, CustomStringConvertible, Custom
         /// PostgreSQL could not be reached, or did not answer, within the time allowed: the
         /// request may be retried (an append by resending the same event ids).
         public static let unavailable = Code(name: "database_unavailable")
+        /// A read model had not reached the position a read waits for within its wait: its
+        /// runner is away (`ledger run`, `ledger project`) or stopped by a bad event.
+        public static let projectionBehind = Code(name: "projection_behind")
         /// A whole command did not finish within its deadline.
         public static let timedOut = Code(name: "timed_out")
     }

@@ -133,13 +133,25 @@ public struct ProjectionReader: Sendable {
     }
 
     /// Read-your-writes: waits until the named projections have applied the log through
-    /// `position` (what a write returned), so that what it wrote reads back at once.
-    public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore) async throws {
+    /// `position` (what a write returned; the head when nil), so that what it wrote reads back
+    /// at once. A read never applies events itself: the projections' runners do (`ledger run`,
+    /// `ledger project`), and past `timeout` a projection still behind is `unavailable`.
+    public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore, timeout: Duration = .seconds(5)) async throws {
+        let target = if let position { position } else { try await store.headPosition() }
         // Woken by the commit itself when this process runs those projections.
-        if let position, await ProjectionCheckpoints.shared.wait(projections, of: store, reach: position, timeout: .seconds(10)) { return }
-        let behind = try await ProjectionCatalog.catchUp(projections, through: position, store: store, client: client, logger: logger)
-        if !behind.isEmpty {
-            throw LedgerError(.unavailable, "projection \(behind.joined(separator: ", ")) is behind the log; the write is recorded, try reading again")
+        if await ProjectionCheckpoints.shared.wait(projections, of: store, reach: target, timeout: timeout) { return }
+        // Run elsewhere (or not at all): their checkpoints in PostgreSQL tell.
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var behind: [String] = []
+            for name in projections where try await self.position(of: name) < target { behind.append(name) }
+            if behind.isEmpty { return }
+            guard ContinuousClock.now < deadline else {
+                throw LedgerError(
+                    .projectionBehind,
+                    "projection \(behind.joined(separator: ", ")) is behind the log; the write is recorded, try reading again (is `ledger run` or `ledger project` running?)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
