@@ -9,7 +9,7 @@ enum JSONResponse {
     static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try LedgerJSON.encode(value))))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try APIJSON.encode(value))))
     }
 }
 
@@ -84,16 +84,6 @@ struct ProgressBody: Encodable, Sendable {
     var steps: [DeploymentBody.Step]
     var startedAt: Nullable<String>
     var position: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case status, steps, position
-        case deploymentID = "deployment_id"
-        case stepNumber = "step_number"
-        case totalSteps = "total_steps"
-        case progressPercent = "progress_percent"
-        case currentStep = "current_step"
-        case startedAt = "started_at"
-    }
 
     init(_ progress: DeploymentProgress, position: Int64) {
         deploymentID = progress.deploymentID

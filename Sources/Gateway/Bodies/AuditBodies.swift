@@ -71,11 +71,6 @@ struct AuditQuery {
 struct AuditPageBody: Encodable, Sendable {
     var entries: [AuditRow]
     var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case entries
-        case nextCursor = "next_cursor"
-    }
 }
 
 /// The audit trail as a CSV or NDJSON download that streams page by page: memory stays bounded
@@ -119,14 +114,6 @@ struct VerifyBody: Encodable, Sendable {
     var lastPosition: Int64
     var firstBadPosition: Int64?
     var problems: [Problem]
-
-    enum CodingKeys: String, CodingKey {
-        case ok, problems
-        case eventsChecked = "events_checked"
-        case sealsChecked = "seals_checked"
-        case lastPosition = "last_position"
-        case firstBadPosition = "first_bad_position"
-    }
 
     init(_ report: VerificationReport) {
         ok = report.isClean

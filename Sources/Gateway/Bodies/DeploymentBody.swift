@@ -7,11 +7,6 @@ struct DeploymentBody: Encodable, Sendable {
     struct ExtraData: Encodable, Sendable {
         var retryOf: String?
         var rollbackTo: String?
-
-        enum CodingKeys: String, CodingKey {
-            case retryOf = "retry_of"
-            case rollbackTo = "rollback_to"
-        }
     }
 
     struct Step: Encodable, Sendable {
@@ -20,12 +15,6 @@ struct DeploymentBody: Encodable, Sendable {
         var status: String
         var durationMs: Int?
         var latestMessage: String?
-
-        enum CodingKeys: String, CodingKey {
-            case id, name, status
-            case durationMs = "duration_ms"
-            case latestMessage = "latest_message"
-        }
 
         init(_ step: StepProgress) {
             id = step.step.rawValue
@@ -73,28 +62,6 @@ struct DeploymentBody: Encodable, Sendable {
     var steps: [Step]?
     var position: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case id, version, status, trigger, force, error, steps, position
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-        case environmentID = "environment_id"
-        case triggeredBy = "triggered_by"
-        case gitBranch = "git_branch"
-        case gitCommit = "git_commit"
-        case gitTag = "git_tag"
-        case gitMessage = "git_message"
-        case extraData = "extra_data"
-        case rollbackFromID = "rollback_from_id"
-        case resolvedRef = "resolved_ref"
-        case pipeline
-        case createdAt = "created_at"
-        case startedAt = "started_at"
-        case completedAt = "completed_at"
-        case durationSeconds = "duration_seconds"
-        case progressPercent = "progress_percent"
-        case currentStep = "current_step"
-    }
-
     /// The body of `state` as of log `position`, with its progress when given (a single deployment's answer).
     init(_ state: DeploymentState, progress: DeploymentProgress? = nil, position: Int64) {
         id = state.deploymentID
@@ -139,17 +106,6 @@ struct DeployRequest: Decodable, Sendable {
     var gitAuthor: String?
     var trigger: DeploymentTrigger?
     var force: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case environmentID = "environment_id"
-        case projectID = "project_id"
-        case gitBranch = "git_branch"
-        case gitCommit = "git_commit"
-        case gitTag = "git_tag"
-        case gitMessage = "git_message"
-        case gitAuthor = "git_author"
-        case trigger, force
-    }
 
     var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage, author: gitAuthor) }
 }

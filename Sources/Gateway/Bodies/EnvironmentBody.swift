@@ -7,12 +7,6 @@ struct ResourcesBody: Encodable, Sendable {
     var memoryMB: Int
     var diskGB: Int
 
-    enum CodingKeys: String, CodingKey {
-        case cpuMillicores = "cpu_millicores"
-        case memoryMB = "memory_mb"
-        case diskGB = "disk_gb"
-    }
-
     init(_ resources: Resources) {
         cpuMillicores = resources.cpuMillicores
         memoryMB = resources.memoryMB
@@ -33,18 +27,6 @@ struct ReleaseBody: Encodable, Sendable {
     var gitAuthor: String?
     var deployedAt: String
     var rollbackTarget: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case version
-        case deploymentID = "deployment_id"
-        case gitBranch = "git_branch"
-        case gitCommit = "git_commit"
-        case gitTag = "git_tag"
-        case gitMessage = "git_message"
-        case gitAuthor = "git_author"
-        case deployedAt = "deployed_at"
-        case rollbackTarget = "rollback_target"
-    }
 
     init(_ release: Release) {
         deploymentID = release.deploymentID
@@ -71,13 +53,6 @@ struct EnvironmentBody: Encodable, Sendable {
         var resources: ResourcesBody
         var server: String?
         var settings: [String: String]?
-
-        enum CodingKeys: String, CodingKey {
-            case host, branch, pipeline, resources, server, settings
-            case sshUser = "ssh_user"
-            case sshPort = "ssh_port"
-            case autoDeploy = "auto_deploy"
-        }
     }
 
     var id: String
@@ -94,18 +69,6 @@ struct EnvironmentBody: Encodable, Sendable {
     var createdAt: String
     var destroyedAt: String?
     var position: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, status, active, configuration, position
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-        case deploymentCount = "deployment_count"
-        case inFlight = "in_flight"
-        case currentRelease = "current_release"
-        case lastStableRelease = "last_stable_release"
-        case createdAt = "created_at"
-        case destroyedAt = "destroyed_at"
-    }
 
     init(_ state: EnvironmentState, position: Int64) {
         id = state.environmentID
@@ -138,13 +101,6 @@ struct QuotaBody: Encodable, Sendable {
     var inactiveEnvironments: Int
     var position: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case quota, used, position
-        case organizationID = "organization_id"
-        case activeEnvironments = "active_environments"
-        case inactiveEnvironments = "inactive_environments"
-    }
-
     init(_ usage: QuotaUsage, position: Int64) {
         organizationID = usage.organisationID
         quota = usage.quota.map(ResourcesBody.init)
@@ -160,10 +116,4 @@ struct HistoryBody<State: Encodable & Sendable>: Encodable, Sendable {
     var asOfPosition: Int64
     var asOf: String
     var state: State
-
-    enum CodingKeys: String, CodingKey {
-        case asOfPosition = "as_of_position"
-        case asOf = "as_of"
-        case state
-    }
 }

@@ -10,13 +10,5 @@ struct EnvironmentDeployRequest: Decodable, Sendable {
     var gitMessage: String?
     var force: Bool?
 
-    enum CodingKeys: String, CodingKey {
-        case gitBranch = "git_branch"
-        case gitCommit = "git_commit"
-        case gitTag = "git_tag"
-        case gitMessage = "git_message"
-        case force
-    }
-
     var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage) }
 }

@@ -20,7 +20,7 @@ enum RequestBody {
 
     /// `bytes` (read from `request`) decoded as `T`; an empty body is `{}` when `allowEmpty`.
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: ByteBuffer, of request: Request, allowEmpty: Bool = false) throws -> T {
-        if bytes.readableBytes == 0, allowEmpty { return try JSONDecoder().decode(T.self, from: Data("{}".utf8)) }
+        if bytes.readableBytes == 0, allowEmpty { return try APIJSON.decode(T.self, from: Data("{}".utf8)) }
         guard (request.headers[.contentType]?.lowercased() ?? "").hasPrefix("application/json") else {
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send the body as Content-Type: application/json")
         }
@@ -37,7 +37,7 @@ enum RequestBody {
             throw APIError(.unprocessableContent, "invalid", problem)
         }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try APIJSON.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw APIError(.unprocessableContent, "invalid", Self.describe(error))
         }
@@ -45,7 +45,7 @@ enum RequestBody {
 
     /// Which field is wrong and why, in words.
     static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        func path(_ keys: [any CodingKey]) -> String { keys.map { APIJSON.wireName($0.stringValue) }.joined(separator: ".") }
         switch error {
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
         case .typeMismatch(let type, let context): return "\(path(context.codingPath)) must be \(type == String.self ? "a string" : "\(type)")"

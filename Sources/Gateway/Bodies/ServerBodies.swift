@@ -15,13 +15,6 @@ struct ServerRequest: Decodable, Sendable {
     var hostKeyFingerprint: String
     var capacity: ResourcesRequest
 
-    enum CodingKeys: String, CodingKey {
-        case id, host, port, user, capacity
-        case organizationID = "organization_id"
-        case keyID = "key_id"
-        case hostKeyFingerprint = "host_key_fingerprint"
-    }
-
     /// The registration before the host is probed (its host key type and fingerprint are
     /// replaced by what the host presents).
     func registration(keyFingerprint: String) -> ServerRegistered {
@@ -46,15 +39,6 @@ struct ServerBody: Encodable, Sendable {
     var allocated: ResourcesBody
     var environments: [String]
     var removed: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case id, host, port, user, capacity, allocated, environments, removed
-        case organizationID = "organization_id"
-        case keyID = "key_id"
-        case keyFingerprint = "key_fingerprint"
-        case hostKeyType = "host_key_type"
-        case hostKeyFingerprint = "host_key_fingerprint"
-    }
 
     init(_ state: ServerState) {
         let r = state.registration

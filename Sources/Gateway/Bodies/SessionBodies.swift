@@ -19,13 +19,6 @@ struct MeBody: Encodable {
         projectID = principal.project
         permissions = principal.role.permissions.map(\.rawValue).sorted()
     }
-
-    enum CodingKeys: String, CodingKey {
-        case name, role, permissions
-        case tokenID = "token_id"
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-    }
 }
 
 /// The answer of `GET /api/v1/integrity`.
@@ -33,25 +26,12 @@ struct IntegrityBody: Encodable {
     struct Seal: Encodable {
         var sealNumber: Int64
         var toPosition: Int64
-        var sealedAt: String
-        enum CodingKeys: String, CodingKey {
-            case sealNumber = "seal_number"
-            case toPosition = "to_position"
-            case sealedAt = "sealed_at"
-        }
-    }
+        var sealedAt: String    }
     struct Verification: Encodable {
         var ok: Bool
         var eventsChecked: Int64
         var firstBadPosition: Int64?
-        var verifiedAt: String
-        enum CodingKeys: String, CodingKey {
-            case ok
-            case eventsChecked = "events_checked"
-            case firstBadPosition = "first_bad_position"
-            case verifiedAt = "verified_at"
-        }
-    }
+        var verifiedAt: String    }
 
     var headPosition: Int64
     var lastSeal: Seal?
@@ -65,12 +45,5 @@ struct IntegrityBody: Encodable {
         lastVerification = summary.lastVerification.map {
             Verification(ok: $0.ok, eventsChecked: $0.eventsChecked, firstBadPosition: $0.firstBadPosition, verifiedAt: Timestamps.format($0.verifiedAtMicroseconds))
         }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case headPosition = "head_position"
-        case lastSeal = "last_seal"
-        case unsealedEvents = "unsealed_events"
-        case lastVerification = "last_verification"
     }
 }

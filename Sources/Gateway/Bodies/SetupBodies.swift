@@ -15,12 +15,6 @@ struct ResourcesRequest: Decodable, Sendable {
     var memoryMB: Int?
     var diskGB: Int?
 
-    enum CodingKeys: String, CodingKey {
-        case cpuMillicores = "cpu_millicores"
-        case memoryMB = "memory_mb"
-        case diskGB = "disk_gb"
-    }
-
     var resources: Resources { Resources(cpuMillicores: cpuMillicores ?? 0, memoryMB: memoryMB ?? 0, diskGB: diskGB ?? 0) }
 }
 
@@ -30,11 +24,6 @@ struct ProjectRequest: Decodable, Sendable {
     var organizationID: String
     var name: String?
     var repository: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, repository
-        case organizationID = "organization_id"
-    }
 }
 
 /// `POST /api/v1/environments`: configured at once when `configuration` (with a host) is given.
@@ -43,11 +32,6 @@ struct EnvironmentRequest: Decodable, Sendable {
     var projectID: String
     var name: String?
     var configuration: ConfigurationRequest?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, configuration
-        case projectID = "project_id"
-    }
 }
 
 /// The settings to set; what is absent keeps its value (`PATCH /api/v1/environments/{id}`).
@@ -65,17 +49,6 @@ struct ConfigurationRequest: Decodable, Sendable {
     var autoDeploy: Bool?
     var server: String?
     var settings: [String: String]?
-
-    enum CodingKeys: String, CodingKey {
-        case host, pipeline, branch, server, settings
-        case gitBranch = "git_branch"
-        case sshUser = "ssh_user"
-        case sshPort = "ssh_port"
-        case cpuMillicores = "cpu_millicores"
-        case memoryMB = "memory_mb"
-        case diskGB = "disk_gb"
-        case autoDeploy = "auto_deploy"
-    }
 
     func changes() throws -> ConfigurationChanges {
         if let branch, let gitBranch, branch != gitBranch {
@@ -111,11 +84,6 @@ struct ProjectBody: Encodable, Sendable {
     var name: String
     var repository: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, repository
-        case organizationID = "organization_id"
-    }
-
     init(_ state: ProjectState) {
         id = state.projectID
         organizationID = state.organisationID
@@ -134,8 +102,4 @@ struct WebhookSecretAnswer: Encodable {
     var projectID: String
     var webhookSecretSet = true
 
-    enum CodingKeys: String, CodingKey {
-        case projectID = "project_id"
-        case webhookSecretSet = "webhook_secret_set"
-    }
 }

@@ -9,13 +9,6 @@ struct TokenRequest: Decodable, Sendable {
     var organizationID: String?
     var projectID: String?
     var expiresInDays: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case name, role
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-        case expiresInDays = "expires_in_days"
-    }
 }
 
 /// A token as listed: never its secret.
@@ -29,14 +22,6 @@ struct TokenBody: Encodable, Sendable {
     var expiresAt: String
     var lastUsedAt: String?
     var revoked: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, hint, role, revoked
-        case organizationID = "organization_id"
-        case projectID = "project_id"
-        case expiresAt = "expires_at"
-        case lastUsedAt = "last_used_at"
-    }
 
     init(_ record: TokenStore.Record) {
         id = record.tokenID

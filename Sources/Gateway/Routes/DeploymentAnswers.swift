@@ -28,7 +28,7 @@ struct DeploymentAnswers: Sendable {
         var headers = extra
         headers[.contentType] = "application/json; charset=utf-8"
         let answer = HotReadCache.Answer(
-            body: ByteBuffer(bytes: try LedgerJSON.encode(value)), headers: headers, position: position,
+            body: ByteBuffer(bytes: try APIJSON.encode(value)), headers: headers, position: position,
             deployment: state?.deploymentID, organisation: state?.organisationID, project: state?.projectID)
         hotReads.keep(key, answer)
         return answer.response()

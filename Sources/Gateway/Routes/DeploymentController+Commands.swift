@@ -34,21 +34,22 @@ extension DeploymentController {
 
     /// `POST /deployments/{id}/retry`: the same commit again, as a new deployment.
     @Sendable func retry(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.deploy)
-        let raw = try await RequestBody.read(request)
-        try await limiter.admit(.deployments, organisation: principal.organisation)
-        let outcome = try await service.retry(
-            try context.parameters.require("id"), context: try await context.commandContext(principal, request, body: raw, keys: keys))
-        return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
+        try await redeploying(request, context) { id, command in try await service.retry(id, context: command) }
     }
 
     /// `POST /deployments/{id}/rollback`: back to that deployment's release.
     @Sendable func rollback(_ request: Request, context: GatewayContext) async throws -> Response {
+        try await redeploying(request, context) { id, command in try await service.rollback(to: id, context: command) }
+    }
+
+    /// A new deployment made from deployment `{id}` by `command`, answered 200 with it (as the seed does).
+    private func redeploying(
+        _ request: Request, _ context: GatewayContext, _ command: (String, CommandContext) async throws -> DeploymentService.Outcome
+    ) async throws -> Response {
         let principal = try context.require(.deploy)
         let raw = try await RequestBody.read(request)
         try await limiter.admit(.deployments, organisation: principal.organisation)
-        let outcome = try await service.rollback(
-            to: try context.parameters.require("id"), context: try await context.commandContext(principal, request, body: raw, keys: keys))
+        let outcome = try await command(try context.parameters.require("id"), try await context.commandContext(principal, request, body: raw, keys: keys))
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
 

@@ -35,7 +35,6 @@ enum LedgerRuntime {
         _ body: @escaping @Sendable (LedgerSession) async throws -> T
     ) async throws -> T? {
         let logger = options.makeLogger()
-        DatabaseTimeouts.lease = options.resolvedConnectTimeout
         let status: @Sendable (String) -> Void = { message in
             if !options.quiet { StandardError.write("ledger: \(message)\n") }
         }
@@ -60,7 +59,7 @@ enum LedgerRuntime {
         let timeout = options.resolvedTimeout
         let work: @Sendable () async throws -> T = {
             if options.resolvedDatabaseURLText == nil { try await ensureDatabaseExists(url, logger: logger) }
-            return try await withClient(url, logger: logger) { client in
+            return try await withClient(url, lease: options.resolvedConnectTimeout, logger: logger) { client in
                 try await SchemaMigrator(client: client, logger: logger).migrate()
                 let store = EventStore(client: client, configuration: configuration, logger: logger)
                 return try await body(LedgerSession(store: store, client: client, url: url, logger: logger, stopper: stopper))
@@ -84,13 +83,14 @@ enum LedgerRuntime {
 
     /// Runs `body` with a pool that runs exactly as long as it does.
     static func withClient<T: Sendable>(
-        _ url: DatabaseURL, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+        _ url: DatabaseURL, lease: Duration = DatabaseTimeouts.defaultLease, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         // The pool warns when a lease races its own start-up; only its errors are worth showing,
         // unless someone is debugging.
         var poolLogger = logger
         if poolLogger.logLevel > .debug { poolLogger.logLevel = .error }
         let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: poolLogger)
+        DatabaseTimeouts.setLease(lease, for: client)
         return try await client.runningWhile(body)
     }
 

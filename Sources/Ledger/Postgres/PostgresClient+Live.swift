@@ -2,23 +2,30 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// How long the ledger waits for PostgreSQL before it says the database is unavailable. One
-/// setting for the process, read by every pooled request (the executable sets it from its
-/// configuration before it opens anything).
+/// How long requests on a client wait for a pooled connection before the database is said to
+/// be unavailable: while PostgreSQL is down or restarting the pool keeps trying to connect, and
+/// a lease would otherwise wait for ever. Set per client by whoever makes it (the executable,
+/// from its configuration); a client nobody configured waits ``defaultLease``.
 public enum DatabaseTimeouts {
-    private static let leaseMilliseconds = Atomic<Int64>(10_000)
+    public static let defaultLease: Duration = .seconds(10)
+    private static let leases = Mutex<[ObjectIdentifier: Duration]>([:])
 
-    /// How long a request waits for a pooled connection: while PostgreSQL is down or
-    /// restarting, the pool keeps trying to connect and a lease would otherwise wait for ever.
-    public static var lease: Duration {
-        get { .milliseconds(leaseMilliseconds.load(ordering: .relaxed)) }
-        set { leaseMilliseconds.store(Int64(newValue.seconds * 1_000), ordering: .relaxed) }
+    /// Requests on `client` wait at most `lease` for a connection.
+    public static func setLease(_ lease: Duration, for client: PostgresClient) {
+        let id = ObjectIdentifier(client)
+        leases.withLock { $0[id] = lease }
+    }
+
+    /// How long requests on `client` wait for a connection.
+    public static func lease(for client: PostgresClient) -> Duration {
+        let id = ObjectIdentifier(client)
+        return leases.withLock { $0[id] } ?? defaultLease
     }
 }
 
 extension PostgresClient {
     /// `withConnection`, but never waiting for ever: the lease fails with
-    /// ``LedgerError/Code/unavailable`` after ``DatabaseTimeouts/lease``, and once leased the
+    /// ``LedgerError/Code/unavailable`` after ``DatabaseTimeouts/lease(for:)``, and once leased the
     /// caller is answered with ``ConnectionClosed`` as soon as the connection closes under the
     /// body (see ``ClosingConnections``); the body, should it ever wake, answers no one.
     ///
@@ -30,7 +37,7 @@ extension PostgresClient {
         if !evenIfAway, DatabaseStatus.isAway(self) {
             throw LedgerError(.unavailable, "PostgreSQL is away (its listening connection dropped); try again shortly")
         }
-        let limit = DatabaseTimeouts.lease
+        let limit = DatabaseTimeouts.lease(for: self)
         let tasks = TaskList()
         // One task per request (every read of the API takes this path): the lease deadline is
         // a process-wide timer, and the close of the connection answers the waiting caller
