@@ -40,6 +40,9 @@ public struct GatewayServer: Service {
         live: GatewayLive, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void
     ) {
         self.live = live
+        // A read waiting for the projections says why (projection_behind) before the request's deadline cuts it.
+        var reader = reader
+        reader.awaitTimeout = min(reader.awaitTimeout, requestTimeout / 2)
         self.reader = reader
         self.store = store
         self.tokens = tokens

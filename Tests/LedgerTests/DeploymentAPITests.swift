@@ -27,8 +27,12 @@ import Testing
 
     /// `acme/shop/shop-prod` configured, tokens of a project admin and a project member of
     /// `acme/shop` and an owner of another organisation, and a gateway on a free port.
-    /// Without `projections`, no runner keeps the read models current: reads catch them up themselves.
-    func withWorld(options: GatewayOptions = .init(), projections: Bool = true, _ body: @escaping @Sendable (World) async throws -> Void) async throws {
+    /// Without `projections`, no runner keeps the read models current (a read that waits for them
+    /// is `projection_behind` past half the `requestTimeout`).
+    func withWorld(
+        options: GatewayOptions = .init(), projections: Bool = true, requestTimeout: Duration = .seconds(60),
+        _ body: @escaping @Sendable (World) async throws -> Void
+    ) async throws {
         try await TestDatabase.withDatabase { db in
             let service = DeploymentService(store: db.store, source: "test")
             let ops = CommandContext(actor: "ops")
@@ -49,7 +53,7 @@ import Testing
             let stranger = try await tokens.issue(name: "stranger", role: .orgOwner, organisation: "other", project: nil, context: ops).secret
             let reader = ProjectionReader(client: db.client, logger: TestDatabase.logger)
             // A generous deadline: these tests check answers, not speed, on a machine shared with other suites.
-            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, requestTimeout: .seconds(60), options: options, logger: TestDatabase.logger)
+            let server = GatewayServer(reader: reader, store: db.store, tokens: tokens, port: 0, requestTimeout: requestTimeout, options: options, logger: TestDatabase.logger)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // As `ledger run` serves: the head listener and the projections beside the API.

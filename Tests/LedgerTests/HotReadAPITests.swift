@@ -72,7 +72,7 @@ import Testing
     /// `503` and the projection has not moved, and once a runner brings it there the same read
     /// sees the write.
     @Test func aReadAfterAWriteWaitsForTheProjectionsToHoldItAndNeverAppliesEventsItself() async throws {
-        try await DeploymentAPITests().withWorld(projections: false) { world in
+        try await DeploymentAPITests().withWorld(projections: false, requestTimeout: .seconds(10)) { world in
             let (status, body, raw) = try await world.send("POST", "/api/v1/deployments", token: world.admin, body: DeploymentAPITests.deploy)
             try #require(status == 201, "\(raw)")
             let id = try #require(body["id"] as? String)

@@ -8,9 +8,13 @@ import PostgresNIO
 public struct ProjectionReader: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// How long ``awaitPosition(_:of:store:)`` waits for the projections' runners before a
+    /// projection still behind is `projection_behind` (an API bounds it below its request deadline).
+    public var awaitTimeout: Duration
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, awaitTimeout: Duration = .seconds(30), logger: Logger) {
         self.client = client
+        self.awaitTimeout = awaitTimeout
         self.logger = logger
     }
 
@@ -135,14 +139,17 @@ public struct ProjectionReader: Sendable {
     /// Read-your-writes: waits until the named projections have applied the log through
     /// `position` (what a write returned; the head when nil), so that what it wrote reads back
     /// at once. A read never applies events itself: the projections' runners do (`ledger run`,
-    /// `ledger project`), and past `timeout` a projection still behind is `unavailable`.
-    public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore, timeout: Duration = .seconds(5)) async throws {
+    /// `ledger project`), and past ``awaitTimeout`` a projection still behind is `projection_behind`.
+    public func awaitPosition(_ position: Int64?, of projections: [String], store: EventStore) async throws {
+        let timeout = awaitTimeout
         let target = if let position { position } else { try await store.headPosition() }
-        // Woken by the commit itself when this process runs those projections.
-        if await ProjectionCheckpoints.shared.wait(projections, of: store, reach: target, timeout: timeout) { return }
-        // Run elsewhere (or not at all): their checkpoints in PostgreSQL tell.
         let deadline = ContinuousClock.now + timeout
         while true {
+            // Woken by the commit itself when this process runs those projections (a runner
+            // may become active here while this waits).
+            let slice = min(deadline - .now, .milliseconds(250))
+            if slice > .zero, await ProjectionCheckpoints.shared.wait(projections, of: store, reach: target, timeout: slice) { return }
+            // Run elsewhere (or not at all): their checkpoints in PostgreSQL tell.
             var behind: [String] = []
             for name in projections where try await self.position(of: name) < target { behind.append(name) }
             if behind.isEmpty { return }
