@@ -15,6 +15,6 @@ build:
 
 # The append and read benchmarks against the embedded database (see README).
 bench:
-	swift build -c release --product ledger
-	.build/release/ledger bench append
-	.build/release/ledger bench read
+	swift build -c release
+	.build/release/ledger-bench append
+	.build/release/ledger-bench read

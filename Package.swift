@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ledger", targets: ["LedgerCommand"]),
+        // The benchmarks, kept out of the shipped binary (`swift build -c release` builds both).
+        .executable(name: "ledger-bench", targets: ["LedgerBench"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Executors", targets: ["Executors"]),
@@ -129,16 +131,47 @@ let package = Package(
             resources: [.embedInCode("Dashboard")],
             swiftSettings: swiftSettings
         ),
+        // What every command-line executable shares: connection options, the embedded
+        // PostgreSQL, the session and its deadlines, signals, logging to the terminal.
+        .target(
+            name: "CommandRuntime",
+            dependencies: [
+                "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LedgerRedis",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH", "LedgerRedis",
+                "CommandRuntime", "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH",
+                "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `ledger-bench append|read|rebuild|archive|http|executor|live`.
+        .executableTarget(
+            name: "LedgerBench",
+            dependencies: [
+                "CommandRuntime", "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH",
+                "LedgerRedis", "LedgerZstd",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

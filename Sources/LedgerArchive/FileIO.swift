@@ -6,11 +6,11 @@ import Darwin
 
 /// A file written from the start, straight through `write(2)`; ``close()`` fsyncs it, so a
 /// file an archive names is on disk before its manifest is.
-final class OutputFile {
-    let path: String
+package final class OutputFile {
+    package let path: String
     private var descriptor: Int32
 
-    init(creating path: String) throws {
+    package init(creating path: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ArchiveError.io("cannot create \(path)", errno) }
@@ -18,7 +18,7 @@ final class OutputFile {
 
     deinit { if descriptor >= 0 { _ = Glibc.close(descriptor) } }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -30,7 +30,7 @@ final class OutputFile {
         }
     }
 
-    func close() throws {
+    package func close() throws {
         guard descriptor >= 0 else { return }
         defer { descriptor = -1 }
         guard fsync(descriptor) == 0 else { throw ArchiveError.io("cannot sync \(path)", errno) }
@@ -39,12 +39,12 @@ final class OutputFile {
 }
 
 /// A file read from the start in chunks of a fixed size.
-final class InputFile {
-    let path: String
+package final class InputFile {
+    package let path: String
     private let descriptor: Int32
     private var chunk: [UInt8]
 
-    init(opening path: String, chunkSize: Int = 1 << 20) throws {
+    package init(opening path: String, chunkSize: Int = 1 << 20) throws {
         self.path = path
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ArchiveError.io("cannot open \(path)", errno) }
@@ -54,7 +54,7 @@ final class InputFile {
     deinit { _ = Glibc.close(descriptor) }
 
     /// Reads the next chunk and hands it to `body`; false at the end of the file.
-    func readChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+    package func readChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         let capacity = chunk.count
         return try chunk.withUnsafeMutableBytes { buffer in
             while true {
@@ -71,14 +71,14 @@ final class InputFile {
     }
 
     /// Whether `path` names an existing regular file.
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 }
 
 /// Creates `path` as a directory if it does not exist; refuses one that holds files.
-func prepareEmptyDirectory(_ path: String) throws {
+package func prepareEmptyDirectory(_ path: String) throws {
     if mkdir(path, 0o755) == 0 { return }
     guard errno == EEXIST else { throw ArchiveError.io("cannot create directory \(path)", errno) }
     guard let directory = opendir(path) else { throw ArchiveError.io("cannot open directory \(path)", errno) }

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import Glibc
 
@@ -18,7 +19,7 @@ struct LedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ServeCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
-            SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self, BenchCommand.self,
+            SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self,
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
             RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
             AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,

@@ -18,6 +18,20 @@ import Testing
         }
     }
 
+    /// Every file or folder the page names by its path (`Sources/…`) is there: a hop whose file
+    /// moved fails until the page follows it.
+    @Test func everyPathThePageNamesExists() throws {
+        let document = try String(contentsOf: Self.root.appendingPathComponent("docs/architecture.md"), encoding: .utf8)
+        let path = try NSRegularExpression(pattern: #"`(Sources/[^`]+)`"#)
+        let named = path.matches(in: document, range: NSRange(document.startIndex..., in: document)).map {
+            String(document[Range($0.range(at: 1), in: document)!])
+        }
+        #expect(named.count > 15)
+        for file in named {
+            #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(file).path), "\(file) is named but not there")
+        }
+    }
+
     /// Target name → the package's own targets it depends on (products of other packages left out).
     static func targets(inPackage text: String) -> [String: Set<String>] {
         let body = text[(text.range(of: "targets:")?.upperBound ?? text.startIndex)...]

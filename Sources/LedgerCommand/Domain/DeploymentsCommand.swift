@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger

@@ -5,16 +5,16 @@ import PostgresNIO
 
 /// What a command runs with: the event store on a migrated database, its client and its URL,
 /// and the process's stop switch (long-running commands register their graceful stop on it).
-struct LedgerSession: Sendable {
-    let store: EventStore
-    let client: PostgresClient
-    let url: DatabaseURL
-    let logger: Logger
-    let stopper: ProcessStopper
+package struct LedgerSession: Sendable {
+    package let store: EventStore
+    package let client: PostgresClient
+    package let url: DatabaseURL
+    package let logger: Logger
+    package let stopper: ProcessStopper
 }
 
 /// How long a command may take as a whole.
-enum CommandDeadline: Sendable {
+package enum CommandDeadline: Sendable {
     /// A command that answers and ends: bounded by `--timeout` (default 30 s).
     case command
     /// A service or a long job (`run`, `tail`, `verify`, `bench`, …): no bound on the whole,
@@ -29,8 +29,8 @@ enum CommandDeadline: Sendable {
 /// Nothing waits for ever: a command ends with `timed_out` after its deadline, and SIGINT or
 /// SIGTERM start a graceful stop which a second signal, or the grace period, turns into an
 /// immediate exit (130 for SIGINT, 143 for SIGTERM) — the embedded cluster is stopped either way.
-enum LedgerRuntime {
-    static func run<T: Sendable>(
+package enum LedgerRuntime {
+    package static func run<T: Sendable>(
         _ options: ConnectionOptions, configuration: EventStoreConfiguration = .init(), deadline: CommandDeadline = .command,
         _ body: @escaping @Sendable (LedgerSession) async throws -> T
     ) async throws -> T? {
@@ -82,7 +82,7 @@ enum LedgerRuntime {
     }
 
     /// Runs `body` with a pool that runs exactly as long as it does.
-    static func withClient<T: Sendable>(
+    package static func withClient<T: Sendable>(
         _ url: DatabaseURL, lease: Duration = DatabaseTimeouts.defaultLease, logger: Logger, _ body: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         // The pool warns when a lease races its own start-up; only its errors are worth showing,

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Foundation
@@ -10,7 +11,7 @@ import NIOPosix
 import PostgresNIO
 import Synchronization
 
-/// `ledger bench live`: many SSE clients on one gateway (a `ledger serve` child process with a
+/// `ledger-bench live`: many SSE clients on one gateway (a `ledger serve` child process with a
 /// private Redis) while events are appended at a steady rate — the delay from each event's
 /// commit to its delivery at every client, against PostgreSQL's own LISTEN/NOTIFY wake-up
 /// measured in the same run, and the gateway's memory per idle client.
@@ -150,7 +151,7 @@ struct LiveBench: Sendable {
         let notify = notified.delays(committed)
         let expected = appended.count * clients
         var report = BenchReport(
-            title: "ledger bench live — \(clients) SSE clients, \(rate) events/s for \(seconds) s, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            title: "ledger-bench live — \(clients) SSE clients, \(rate) events/s for \(seconds) s, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         report.add(
             "commit → SSE delivery", ledger: String(format: "p50 %.1f ms, p99 %.1f ms", sse.percentile(0.5) * 1e3, sse.percentile(0.99) * 1e3),
             baseline: String(format: "LISTEN/NOTIFY p50 %.1f ms, p99 %.1f ms", notify.percentile(0.5) * 1e3, notify.percentile(0.99) * 1e3))
@@ -270,14 +271,14 @@ final class SSEProbe: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// A `ledger serve` child process of this same binary.
+/// A `ledger serve` child process (the `ledger` beside this benchmark).
 struct GatewayProcess: Sendable {
     let pid: Int32
     let task: Task<Int32, Never>
 
     static func start(arguments: String, databaseURL: DatabaseURL, scratch: String) async throws -> GatewayProcess {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary = try LedgerBinary.path()
         let pidFile = scratch + "/gateway.pid"
         let command = "echo $$ > \(ShellCommand.quote(pidFile)); DATABASE_URL=\(ShellCommand.quote(databaseURL.connectionString)) exec \(ShellCommand.quote(binary)) \(arguments) > \(ShellCommand.quote(scratch + "/gateway.log")) 2>&1"
         let task = Task { (try? await ShellCommand.run(command)) ?? -1 }

@@ -9,13 +9,13 @@ import Ledger
 import LedgerArchive
 
 /// Exit codes that report a result rather than an error (errors take theirs from `ErrorTable`).
-enum LedgerExitCode {
-    static let integrityProblem = ExitCode(4)
+package enum LedgerExitCode {
+    package static let integrityProblem = ExitCode(4)
 }
 
 /// Turns errors into one clear line on stderr and the exit code `ErrorTable` gives their code;
 /// the detail (`debugDescription`) is printed only with LOG_LEVEL=debug.
-func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+package func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as ExitCode {
@@ -42,14 +42,14 @@ private func message(for error: any Error, _ entry: ErrorTable.Entry) -> String 
     return LedgerError.wrapping(error, "failed").message
 }
 
-func printError(_ message: String) {
+package func printError(_ message: String) {
     StandardError.write("ledger: \(TerminalText.visible(message, keepingNewlines: true))\n")
 }
 
 /// Writes a line to stdout and flushes it, so `tail` output reaches pipes as it happens.
 /// Control characters other than newline and tab (terminal escape sequences a commit message
 /// or a log line could carry) are written as visible `\u001B` escapes, never sent raw.
-func printLine(_ line: String) {
+package func printLine(_ line: String) {
     guard !StandardOutput.isGone else { return }
     do {
         try FileHandle.standardOutput.write(contentsOf: Data((TerminalText.visible(line, keepingNewlines: true) + "\n").utf8))

@@ -3,7 +3,7 @@ import LedgerArchive
 
 /// One self-updating status line on stderr for long runs (events and MB done, rate, time left).
 /// Shown only on a terminal and not with `--quiet`: scripts and pipes get nothing.
-final class ProgressLine: @unchecked Sendable {
+package final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let enabled: Bool
     private let started = ContinuousClock.now
@@ -11,13 +11,13 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDrawn = ContinuousClock.now - .seconds(1)
     private var drew = false
 
-    init(_ label: String, quiet: Bool) {
+    package init(_ label: String, quiet: Bool) {
         self.label = label
         enabled = !quiet && isatty(STDERR_FILENO) == 1
     }
 
     /// Redraws the line, at most a few times a second.
-    func update(_ progress: ArchiveProgress) {
+    package func update(_ progress: ArchiveProgress) {
         guard enabled else { return }
         lock.withLock {
             let now = ContinuousClock.now
@@ -29,12 +29,12 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     /// Ends the line so what follows starts on a fresh one.
-    func finish() {
+    package func finish() {
         guard enabled else { return }
         lock.withLock { if drew { StandardError.write("\r\u{1B}[K") } }
     }
 
-    static func describe(_ progress: ArchiveProgress, label: String, elapsed: Duration) -> String {
+    package static func describe(_ progress: ArchiveProgress, label: String, elapsed: Duration) -> String {
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
         let rate = Double(progress.events) / seconds
         var parts = ["\(label): \(progress.events.formatted()) events"]

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ChildProcess
 import Foundation
 import Ledger

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Executors
@@ -7,7 +8,7 @@ import LedgerArchive
 import Logging
 import PostgresNIO
 
-/// `ledger bench archive`: exports a realistic log to zstd segments and compares with the
+/// `ledger-bench archive`: exports a realistic log to zstd segments and compares with the
 /// `zstd` command compressing the same bytes at the same level in the same run; then imports
 /// the archive into a second database.
 struct ArchiveBenchCommand: AsyncParsableCommand {
@@ -88,7 +89,7 @@ struct ArchiveBenchCommand: AsyncParsableCommand {
                     let cliRatio = Double(manifest.uncompressedBytes) / Double(cliBytes)
                     let cliRate = megabytes / cliTime
                     var report = BenchReport(
-                        title: "ledger bench archive — \(written) events, \(String(format: "%.0f", megabytes)) MB of records, zstd level \(level), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                        title: "ledger-bench archive — \(written) events, \(String(format: "%.0f", megabytes)) MB of records, zstd level \(level), \(ProcessInfo.processInfo.activeProcessorCount) cores")
                     report.add(
                         "export (read log + encode + compress + write)", ledger: String(format: "%.1f MB/s, ratio %.2f", megabytes / exportTime, ratio),
                         baseline: String(format: "zstd -%d: %.1f MB/s, ratio %.2f", level, cliRate, cliRatio), ratio: megabytes / exportTime / cliRate, target: 0.8)

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Foundation
@@ -5,7 +6,7 @@ import Ledger
 import Logging
 import PostgresNIO
 
-/// `ledger bench read`: reads a large log in position order through the store, against
+/// `ledger-bench read`: reads a large log in position order through the store, against
 /// `COPY (SELECT …) TO` of the same rows in the same run.
 struct ReadBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "read", abstract: "Benchmark reading all streams against COPY … TO.")
@@ -63,7 +64,7 @@ struct ReadBenchCommand: AsyncParsableCommand {
                     guard status == 0 else { throw LedgerError(.database, "psql COPY failed with status \(status)") }
                     let copyRate = Double(written) / (clock.now - copyStart).seconds
 
-                    var report = BenchReport(title: "ledger bench read — \(written) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                    var report = BenchReport(title: "ledger-bench read — \(written) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
                     report.add("read all streams in position order", ledger: BenchReport.rate(readRate),
                                baseline: BenchReport.rate(copyRate, "rows/s") + " COPY (SELECT …) TO (psql)", ratio: readRate / copyRate, target: 0.5)
                     report.notes = [

@@ -1,10 +1,12 @@
+import Foundation
+import LedgerArchive
 import LedgerZstd
 
-/// File-to-file helpers for `ledger bench archive`: the archive's record bytes as one plain file
+/// File-to-file helpers for `ledger-bench archive`: the archive's record bytes as one plain file
 /// (what the `zstd` command is given), and the archive's own compressor over such a file.
-public enum ArchiveBenchmarks {
+enum ArchiveBenchmarks {
     /// Decompresses every segment of the archive at `directory`, concatenated, into `path`.
-    public static func decompress(_ manifest: ArchiveManifest, in directory: String, to path: String) throws {
+    static func decompress(_ manifest: ArchiveManifest, in directory: String, to path: String) throws {
         let out = try OutputFile(creating: path)
         for segment in manifest.segments {
             let file = try InputFile(opening: directory + "/" + segment.file)
@@ -15,7 +17,7 @@ public enum ArchiveBenchmarks {
     }
 
     /// Compresses `source` into `destination` as one zstd frame; returns the compressed size.
-    public static func compress(_ source: String, to destination: String, level: Int32) throws -> Int64 {
+    static func compress(_ source: String, to destination: String, level: Int32) throws -> Int64 {
         let input = try InputFile(opening: source)
         let out = try OutputFile(creating: destination)
         let compressor = try ZstdCompressor(level: level)
@@ -31,7 +33,7 @@ public enum ArchiveBenchmarks {
     }
 
     /// The size of the file at `path`.
-    public static func size(_ path: String) throws -> Int64 {
+    static func size(_ path: String) throws -> Int64 {
         let file = try InputFile(opening: path)
         var total: Int64 = 0
         while try file.readChunk({ total += Int64($0.count) }) {}

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Foundation
@@ -9,7 +10,7 @@ import PostgresNIO
 import Projections
 import Synchronization
 
-/// `ledger bench http`: the API under wrk against the framework's own ceiling (a static body of
+/// `ledger-bench http`: the API under wrk against the framework's own ceiling (a static body of
 /// the same size from the same framework in the same process) and, for deploys, against the same
 /// deploys made in-process through the service — ratios from one run.
 struct HTTPBenchCommand: AsyncParsableCommand {
@@ -96,7 +97,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             let api = served.url
             let wrk = Wrk(connections: connections, threads: 2, seconds: seconds)
 
-            var report = BenchReport(title: "ledger bench http — \(connections) connections, \(seconds) s each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            var report = BenchReport(title: "ledger-bench http — \(connections) connections, \(seconds) s each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
             for (label, path) in [("GET progress", "/api/v1/deployments/\(deployment)/progress"), ("GET deployments?limit=50", "/api/v1/deployments?limit=50")] {
                 let size = try await Self.bodySize(api + path, token: token)
                 status("\(label): the API, then a static \(size)-byte body from the same framework…")

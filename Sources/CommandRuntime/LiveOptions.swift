@@ -6,36 +6,38 @@ import LedgerRedis
 import Logging
 
 /// Redis and the rate limits, for the commands that serve the HTTP API.
-struct LiveOptions: ParsableArguments {
+package struct LiveOptions: ParsableArguments {
+    package init() {}
+
     @Option(
         name: .customLong("redis"),
         help: ArgumentHelp(
             "Redis for live fan-out and shared rate limits: redis://HOST:PORT, unix:///PATH, or 'off' (env: REDIS_URL). "
                 + "Without it, a private Redis is started under --data-dir when the database is the embedded one too.",
             valueName: "url"))
-    var redis: String?
+    package var redis: String?
 
     @Option(name: .customLong("deploy-rate-limit"), help: ArgumentHelp("Deployment operations per organisation a minute, or 'off'.", valueName: "n"))
-    var deployRateLimit = "10"
+    package var deployRateLimit = "10"
 
     @Option(name: .customLong("webhook-rate-limit"), help: ArgumentHelp("Git webhooks per organisation a minute, or 'off'.", valueName: "n"))
-    var webhookRateLimit = "30"
+    package var webhookRateLimit = "30"
 
     @Option(
         name: .customLong("rate-limits-without-redis"),
         help: ArgumentHelp("While Redis is unreachable: 'open' (allow, with a warning) or 'closed' (refuse with 503).", valueName: "mode"))
-    var withoutRedis = "open"
+    package var withoutRedis = "open"
 
-    func validate() throws {
+    package func validate() throws {
         _ = try limits()
         if let text = redisText, text != "off" {
             do { _ = try RedisAddress(parsing: text) } catch { throw ValidationError("\(error)") }
         }
     }
 
-    var redisText: String? { redis ?? Environment.value("REDIS_URL") }
+    package var redisText: String? { redis ?? Environment.value("REDIS_URL") }
 
-    func limits() throws -> RateLimiter.Limits {
+    package func limits() throws -> RateLimiter.Limits {
         func count(_ text: String, _ name: String) throws -> Int? {
             if text == "off" { return nil }
             guard let value = Int(text), value > 0 else { throw ValidationError("\(name) takes a positive whole number or 'off' (got '\(text)')") }
@@ -50,10 +52,10 @@ struct LiveOptions: ParsableArguments {
     }
 }
 
-extension LedgerSession {
+package extension LedgerSession {
     /// The gateway's options: the Redis named, or the embedded one when the database is
     /// embedded too (started now and stopped on exit), or none.
-    func gatewayOptions(_ live: LiveOptions, connection: ConnectionOptions) async throws -> GatewayOptions {
+    package func gatewayOptions(_ live: LiveOptions, connection: ConnectionOptions) async throws -> GatewayOptions {
         var options = GatewayOptions(limits: try live.limits(), keyring: connection.resolvedKeyring)
         switch live.redisText {
         case "off": break

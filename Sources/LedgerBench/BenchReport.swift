@@ -1,3 +1,4 @@
+import CommandRuntime
 import PostgresNIO
 import Logging
 import Foundation

@@ -7,21 +7,21 @@ import Ledger
 /// The embedded default: a private PostgreSQL cluster under `.ledger/pg`, created with the
 /// machine's own `initdb` and run with its `pg_ctl`. It listens only on a Unix socket in its own
 /// directory (no TCP port, nothing to collide with), and is reused by the next start.
-struct EmbeddedPostgres {
-    let directory: URL
-    let port = 5432
+package struct EmbeddedPostgres {
+    package let directory: URL
+    package let port = 5432
 
-    init(dataDirectory: String) {
+    package init(dataDirectory: String) {
         directory = URL(fileURLWithPath: dataDirectory, isDirectory: true).appendingPathComponent("pg").standardizedFileURL
     }
 
     /// The database the ledger uses inside the cluster.
-    var url: DatabaseURL {
+    package var url: DatabaseURL {
         DatabaseURL(username: "ledger", host: "localhost", port: port, database: "ledger", socketDirectory: socketDirectory)
     }
 
     /// The socket lives in the cluster directory unless that path is too long for a socket name.
-    var socketDirectory: String {
+    package var socketDirectory: String {
         let preferred = directory.path
         if preferred.utf8.count + 20 < 100 { return preferred }
         return "/tmp/ledger-pg-\(getuid())-\(UInt32(truncatingIfNeeded: preferred.hashValue))"
@@ -31,7 +31,7 @@ struct EmbeddedPostgres {
 
     /// Creates the cluster if needed and starts it unless it is running already.
     /// Returns true when this call started it (and so should stop it).
-    func start(log: (String) -> Void) async throws -> Bool {
+    package func start(log: (String) -> Void) async throws -> Bool {
         let bin = try Self.serverBinaries()
         if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("PG_VERSION").path) {
             log("Creating the embedded PostgreSQL cluster in \(directory.path)")
@@ -51,7 +51,7 @@ struct EmbeddedPostgres {
     }
 
     /// Stops the cluster (fast shutdown: open sessions are ended, committed data is safe).
-    func stop() async throws {
+    package func stop() async throws {
         let bin = try Self.serverBinaries()
         _ = try await run("\(q(bin + "/pg_ctl")) -D \(q(directory.path)) -m fast -w -t 10 stop")
     }
@@ -99,7 +99,7 @@ struct EmbeddedPostgres {
     private func q(_ word: String) -> String { ShellCommand.quote(word) }
 
     /// The directory holding `initdb` and `pg_ctl`: on PATH, or where Debian keeps them.
-    static func serverBinaries() throws -> String {
+    package static func serverBinaries() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         var candidates = path.split(separator: ":").map(String.init)
         let debian = "/usr/lib/postgresql"

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Executors
@@ -7,7 +8,7 @@ import Logging
 import LoopbackSSH
 import PostgresNIO
 
-/// `ledger bench executor`: the executor against what a script would do with OpenSSH on the
+/// `ledger-bench executor`: the executor against what a script would do with OpenSSH on the
 /// same loopback sshd in the same run — per-step overhead against `ssh host true` in a loop
 /// (and one ssh running every step: the floor), log throughput against `ssh host seq`, and
 /// many small deployments through several workers on the local runner.
@@ -52,7 +53,7 @@ struct ExecutorBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// The three measurements of `ledger bench executor`, on one database and one sshd.
+/// The three measurements of `ledger-bench executor`, on one database and one sshd.
 struct ExecutorBench: Sendable {
     let ssh: SSHServer
     let store: EventStore
@@ -76,7 +77,7 @@ struct ExecutorBench: Sendable {
                 serverID: "loopback", organisationID: "bench", host: "127.0.0.1", port: ssh.port, user: ssh.user, keyID: login.keyID,
                 keyFingerprint: login.fingerprint, hostKeyType: key.type, hostKeyFingerprint: key.fingerprint,
                 capacity: Resources(cpuMillicores: 1_000_000, memoryMB: 1_000_000, diskGB: 1_000_000)), context: context)
-            var report = BenchReport(title: "ledger bench executor — loopback sshd, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            var report = BenchReport(title: "ledger-bench executor — loopback sshd, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
             status("\(steps) no-op steps through the executor over SSH…")
             let pipeline = Self.pipeline((1...steps).map { ("step_\($0)", "true") })

@@ -10,23 +10,23 @@ import Glibc
 /// written, not each time a key is set: the gateway sets a request id and a token id on every
 /// request, and swift-log's stream handler rendered all of a logger's metadata at each set —
 /// most often for nothing, since access lines are info and the default level is warning.
-struct LedgerLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
+package struct LedgerLogHandler: LogHandler {
+    package let label: String
+    package var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+    package init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
         self.metadataProvider = metadataProvider
     }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let given = event.metadata { merged.merge(given) { $1 } }
@@ -35,7 +35,7 @@ struct LedgerLogHandler: LogHandler {
     }
 
     /// Local time as `2026-11-29T23:53:12+0000`.
-    static func timestamp() -> String {
+    package static func timestamp() -> String {
         var now = time(nil)
         var local = tm()
         guard localtime_r(&now, &local) != nil else { return "<unknown>" }
@@ -48,7 +48,7 @@ struct LedgerLogHandler: LogHandler {
     private static let output = Mutex(())
 
     /// One whole line to standard error.
-    static func write(_ line: String) {
+    package static func write(_ line: String) {
         var text = line
         text.withUTF8 { bytes in
             output.withLock { _ in

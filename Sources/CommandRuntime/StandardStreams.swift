@@ -3,18 +3,18 @@ import Synchronization
 
 /// Standard error for messages: written whole, and a reader that went away (a closed pipe) is
 /// no reason to stop — what the process still has to do (stop the embedded servers) matters more.
-enum StandardError {
-    static func write(_ text: String) { LedgerLogHandler.write(text) }
+package enum StandardError {
+    package static func write(_ text: String) { LedgerLogHandler.write(text) }
 }
 
 /// What happens when standard output's reader goes away (`ledger tail | head`).
-enum StandardOutput {
+package enum StandardOutput {
     private static let gone = Mutex(false)
 
     /// Ends the command as quietly as it can: at once when nothing needs stopping, else through
     /// the graceful stop (as on SIGTERM) so that the embedded PostgreSQL and Redis are stopped.
     /// Later output is dropped.
-    static func readerWentAway() {
+    package static func readerWentAway() {
         let first = gone.withLock { gone -> Bool in
             defer { gone = true }
             return !gone
@@ -24,5 +24,5 @@ enum StandardOutput {
     }
 
     /// Whether standard output can no longer be written.
-    static var isGone: Bool { gone.withLock { $0 } }
+    package static var isGone: Bool { gone.withLock { $0 } }
 }

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
@@ -5,7 +6,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// `ledger bench append`: single-event appends by 1, 4 and 16 writers and bulk appends, each
+/// `ledger-bench append`: single-event appends by 1, 4 and 16 writers and bulk appends, each
 /// as a ratio to raw PostgreSQL doing the same rows in the same run (pgbench one-row INSERT,
 /// COPY, multi-row INSERT).
 struct AppendBenchCommand: AsyncParsableCommand {
@@ -36,7 +37,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
             _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [seconds, rounds, bulkEvents, writers] session in
                 try await BenchDatabase.with(server: session.url, logger: session.logger) { database, client in
                     let store = EventStore(client: client, logger: session.logger)
-                    var report = BenchReport(title: "ledger bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")
+                    var report = BenchReport(title: "ledger-bench append — \(ProcessInfo.processInfo.activeProcessorCount) cores, database \(database.url.database)")
                     // Bulk first, so that the log and the baseline tables start empty and grow alike
                     // round by round: the single appends would otherwise leave the log hundreds of
                     // thousands of rows (and deeper indexes) ahead of the baseline tables.

@@ -1,10 +1,11 @@
+import CommandRuntime
 import Foundation
 import Ledger
 import NIOCore
 import NIOPosix
 import Synchronization
 
-/// The connect storm of `ledger bench live`: how much one client's database reads slow down
+/// The connect storm of `ledger-bench live`: how much one client's database reads slow down
 /// while a thousand event streams connect at once without a position.
 extension LiveBench {
     /// Deployment events in the log before the connect storm: what a stream that started at

@@ -9,9 +9,9 @@ import UnixSignals
 /// grace period running out, ends the process at once. Either way the exit status is 130 for
 /// SIGINT and 143 for SIGTERM, and what was registered with ``atExit(_:)`` (stopping the
 /// embedded PostgreSQL) runs first, itself bounded in time.
-final class ProcessStopper: Sendable {
+package final class ProcessStopper: Sendable {
     /// A signal that stops the process, and the exit status it leads to.
-    enum Signal: Sendable {
+    package enum Signal: Sendable {
         case interrupt, terminate
 
         var exitCode: ExitCode { ExitCode(self == .interrupt ? 130 : 143) }
@@ -29,19 +29,19 @@ final class ProcessStopper: Sendable {
     }
 
     private let state = Mutex(State())
-    let gracePeriod: Duration
+    package let gracePeriod: Duration
     private let log: @Sendable (String) -> Void
 
-    init(gracePeriod: Duration, log: @escaping @Sendable (String) -> Void) {
+    package init(gracePeriod: Duration, log: @escaping @Sendable (String) -> Void) {
         self.gracePeriod = gracePeriod
         self.log = log
     }
 
     /// The signal that asked this process to stop, if one did.
-    var receivedSignal: Signal? { state.withLock { $0.signal } }
+    package var receivedSignal: Signal? { state.withLock { $0.signal } }
 
     /// Registers how a long-running command stops gracefully (instead of being cancelled).
-    func onGracefulStop(_ action: @escaping @Sendable () async -> Void) {
+    package func onGracefulStop(_ action: @escaping @Sendable () async -> Void) {
         let signalled = state.withLock { state in
             state.gracefulStops.append(action)
             return state.signal != nil
@@ -50,7 +50,7 @@ final class ProcessStopper: Sendable {
     }
 
     /// Registers what must happen before the process ends, however it ends.
-    func atExit(_ action: @escaping @Sendable () async -> Void) {
+    package func atExit(_ action: @escaping @Sendable () async -> Void) {
         state.withLock { $0.exitActions.append(action) }
         Self.registered.withLock { $0 = true }
     }
@@ -58,10 +58,10 @@ final class ProcessStopper: Sendable {
     private static let registered = Mutex(false)
     /// Whether some stopper of this process has something to do before it ends (an embedded
     /// server to stop): a process that must end early then stops through a signal, not `exit`.
-    static var hasExitActions: Bool { registered.withLock { $0 } }
+    package static var hasExitActions: Bool { registered.withLock { $0 } }
 
     /// Runs `body` until it ends, stopping it on a signal as described above.
-    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let watcher = Task { await self.watch(signals) }
         defer { watcher.cancel() }
@@ -80,7 +80,7 @@ final class ProcessStopper: Sendable {
     }
 
     /// Runs the exit actions once; the command then returns normally.
-    func finish() async {
+    package func finish() async {
         let running = state.withLock { state -> Task<Void, Never> in
             state.finished = true
             let actions = state.exitActions

@@ -1,3 +1,4 @@
+import CommandRuntime
 import ChildProcess
 import Foundation
 import Ledger
@@ -7,7 +8,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// `ledger serve` as a process of its own for `ledger bench http`: the server measured is the one
+/// `ledger serve` as a process of its own for `ledger-bench http`: the server measured is the one
 /// operators run (without Redis or rate limits), and its memory is its own — not that of the
 /// benchmark, which sets up the environments, runs the projections and makes the in-process baseline's deploys.
 struct ServedGateway: Sendable {
@@ -20,7 +21,7 @@ struct ServedGateway: Sendable {
     /// Starts `ledger serve` on a free loopback port of the database at `database` and waits
     /// (at most `deadline`) until it listens.
     static func start(database: DatabaseURL, deadline: Duration = .seconds(60)) async throws -> ServedGateway {
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let executable = try LedgerBinary.path()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // The URL may carry a password: it travels in a private file, not on a command line.

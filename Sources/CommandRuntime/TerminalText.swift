@@ -1,10 +1,10 @@
 /// Text from the log (commit messages, authors, log lines, errors) as it may reach a terminal:
 /// every control character shown as a visible `\u001B` escape, so that nothing a push or a step
 /// wrote can move the cursor, rewrite earlier lines or retitle the window.
-enum TerminalText {
+package enum TerminalText {
     /// `text` with C0 controls (but tab, and newline when `keepingNewlines`), DEL and C1
     /// controls escaped.
-    static func visible(_ text: String, keepingNewlines: Bool = false) -> String {
+    package static func visible(_ text: String, keepingNewlines: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: { isControl($0, keepingNewlines) }) else { return text }
         var output = ""
         output.unicodeScalars.reserveCapacity(text.unicodeScalars.count)

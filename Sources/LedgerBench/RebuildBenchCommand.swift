@@ -1,3 +1,4 @@
+import CommandRuntime
 import ArgumentParser
 import ChildProcess
 import Executors
@@ -7,7 +8,7 @@ import Logging
 import PostgresNIO
 import Projections
 
-/// `ledger bench rebuild`: generates a realistic log (mostly log lines), rebuilds every
+/// `ledger-bench rebuild`: generates a realistic log (mostly log lines), rebuilds every
 /// projection from position 0, and compares with `COPY … TO` of the same rows in the same run.
 struct RebuildBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +47,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     let copyRate = Double(written) / (try await database.copyOutSeconds())
 
                     var report = BenchReport(
-                        title: "ledger bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                        title: "ledger-bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
                     let configuration = ProjectionRunnerConfiguration()
                     // One at a time: each projection's own rate.
                     for projection in ProjectionCatalog.all {
