@@ -52,7 +52,7 @@ package struct LiveOptions: ParsableArguments {
     }
 }
 
-package extension LedgerSession {
+extension LedgerSession {
     /// The gateway's options: the Redis named, or the embedded one when the database is
     /// embedded too (started now and stopped on exit), or none.
     package func gatewayOptions(_ live: LiveOptions, connection: ConnectionOptions) async throws -> GatewayOptions {

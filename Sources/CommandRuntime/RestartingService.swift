@@ -34,7 +34,7 @@ package struct RestartingService: Service, CustomStringConvertible {
     }
 }
 
-package extension LedgerSession {
+extension LedgerSession {
     /// Runs `services` in one `ServiceGroup` after the process's head listener, until SIGINT or
     /// SIGTERM shuts the group down gracefully, in reverse order (the PostgreSQL client runs
     /// around the group, so it stops last). A service that ends or fails ends the group.

@@ -63,8 +63,10 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     let deployment = seeded.deploymentID!
                     let tokens = TokenStore(service: service, client: client, logger: logger)
                     let token = try await tokens.issue(name: "bench", role: .portalAdmin, organisation: nil, project: nil, context: ops).secret.text
-                    let reader = ProjectionReader(client: client, logger: logger)
-                    try await reader.awaitPosition(nil, of: ProjectionCatalog.all.map(\.name), store: store)
+                    // Brought up to the head here, as `ledger project` would (no runner runs yet).
+                    let behind = try await ProjectionCatalog.catchUp(
+                        ProjectionCatalog.all.map(\.name), store: store, client: client, timeout: .seconds(600), logger: logger)
+                    guard behind.isEmpty else { throw LedgerError(.projectionBehind, "projections \(behind) did not catch up") }
 
                     // The server runs as `ledger serve`, a process of its own; this one keeps the
                     // projections current, as `ledger project` would.

@@ -97,28 +97,28 @@ final class DeploymentJob: Sendable {
     }
 
     private func renewLease() async throws {
-        var lastRenewed = ContinuousClock.now
+        var renewal = LeaseRenewal(leaseDuration: configuration.leaseDuration, outageTolerance: configuration.outageTolerance, claimedAt: .now)
         while true {
             try await Task.sleep(for: configuration.renewInterval)
+            let event: LeaseRenewal.Event
             do {
-                if try await leases.renew(deploymentID, lease: fence.lease, for: configuration.leaseDuration) {
-                    lastRenewed = .now
-                    continue
-                }
+                event = try await leases.renew(deploymentID, lease: fence.lease, for: configuration.leaseDuration) ? .renewed(at: .now) : .refused
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error where DatabaseAvailability.isUnavailable(error) {
                 // The database is away: nobody can take the deployment over meanwhile, and the
                 // renewal once it is back says whether someone did (the lease then differs).
                 logger.warning("could not renew the lease: the database is away", metadata: ["error": "\(PostgresErrorText.safe(error))"])
-                if lastRenewed.duration(to: .now) < configuration.outageTolerance { continue }
+                event = .databaseAway(at: .now)
             } catch {
                 logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
-                if lastRenewed.duration(to: .now) < configuration.leaseDuration { continue }
+                event = .failed(at: .now)
             }
-            leaseLost.raise()
-            logger.warning("lost the lease")
-            return
+            if renewal.handle(event) == .leaseLost {
+                leaseLost.raise()
+                logger.warning("lost the lease")
+                return
+            }
         }
     }
 

@@ -20,50 +20,37 @@ import Synchronization
 /// hand (redone on fresh state, where a resent id is answered with its first result) and the
 /// queue, and the old one, should it ever wake, finds itself replaced and stops.
 final class AppendCoordinator: Sendable {
-    struct Limits: Sendable {
-        var maximumRequests: Int
-        var maximumEvents: Int
-    }
-
-    private struct Pending: Sendable {
+    fileprivate struct Pending: Sendable, AppendDrainItem {
         let request: AppendRequest
         let slot: AnswerSlot
+        var eventCount: Int { request.eventCount }
     }
 
-    private struct State {
-        var pending: [Pending] = []
-        var draining = false
-        /// The current drain task's number; a task holding an older one was replaced.
-        var drainNumber = 0
-        /// The batch the current drain task took and has not yet claimed back to answer it.
-        var inHand: [Pending] = []
-    }
-
-    private let state = Mutex(State())
-    private let limits: Limits
+    private let drain: Mutex<AppendDrain<Pending>>
     let writer: BatchWriter
 
-    init(limits: Limits, writer: BatchWriter) {
-        self.limits = limits
+    init(limits: AppendBatchLimits, writer: BatchWriter) {
+        drain = Mutex(AppendDrain(limits: limits))
         self.writer = writer
     }
 
     /// Appends `request` in some batch and returns once it has committed (or was refused).
     func submit(_ request: AppendRequest) async throws -> AppendResult {
         let slot = AnswerSlot()
-        let startsDrain = state.withLock { state -> Int? in
-            state.pending.append(Pending(request: request, slot: slot))
-            if state.draining { return nil }
-            state.draining = true
-            state.drainNumber += 1
-            return state.drainNumber
+        if case .startDrain(let number) = handle(.submitted(Pending(request: request, slot: slot))) {
+            // Not awaited: it serves every caller queued behind this one, and ends when the queue
+            // is empty (or when a replacement takes over); each caller awaits only its answer.
+            Task { await self.drain(number) }
         }
-        if let number = startsDrain { Task { await self.drain(number) } }
         return try await slot.wait().get()
     }
 
     /// Whether a drain task is serving the queue.
-    var isDraining: Bool { state.withLock { $0.draining } }
+    var isDraining: Bool { drain.withLock { $0.draining } }
+
+    private func handle(_ event: AppendDrain<Pending>.Event) -> AppendDrain<Pending>.Action {
+        drain.withLock { $0.handle(event) }
+    }
 
     /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
     /// if the server closed it), unless it was replaced.
@@ -75,8 +62,7 @@ final class AppendCoordinator: Sendable {
                 return await serve(number, on: connection)
             }
             let current = if let served { served } else { await serve(number, on: nil) }
-            guard current else { return }
-            if stopDraining(number) { return }
+            guard current, case .keepDraining = handle(.queueEmptied(drain: number)) else { return }
         }
     }
 
@@ -89,12 +75,16 @@ final class AppendCoordinator: Sendable {
             if answered > 1 {
                 for _ in 0..<4 where queuedCount() < answered { await Task.yield() }
             }
-            guard let taken = takeBatch(number) else { return false }
-            guard let batch = taken else { return true }
+            let batch: [Pending]
+            switch handle(.batchWanted(drain: number)) {
+            case .write(let taken): batch = taken
+            case .queueIsEmpty: return true
+            default: return false
+            }
             answered = batch.count
             let prepared = try? await writer.prepare(batch.map(\.request))
             let committed = if let prepared { await writer.commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
-            guard claim(number) else { return false }
+            guard case .answer = handle(.batchDone(drain: number)) else { return false }
             if case .written(let outcomes) = committed {
                 // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
                 let unsure = answer(batch, outcomes, holdingConflicts: true)
@@ -111,17 +101,13 @@ final class AppendCoordinator: Sendable {
     /// Called when the connection of drain task `number` closed: if that task is still the
     /// current one, a new task takes over its batch in hand and the queue.
     private func replaceDrain(_ number: Int) {
-        let takeover = state.withLock { state -> (Int, [Pending])? in
-            guard state.draining, state.drainNumber == number else { return nil }
-            state.drainNumber += 1
-            defer { state.inHand = [] }
-            return (state.drainNumber, state.inHand)
-        }
-        guard let (next, inHand) = takeover else { return }
+        guard case .takeOver(let next, let redo) = handle(.connectionClosed(drain: number)) else { return }
+        // Not awaited: called from the connection's close, on its event loop; the replacement
+        // serves the queue as any drain task does (see `submit`).
         Task {
-            if !inHand.isEmpty {
+            if !redo.isEmpty {
                 writer.invalidate()
-                await runAlone(inHand)
+                await runAlone(redo)
             }
             await drain(next)
         }
@@ -162,54 +148,11 @@ final class AppendCoordinator: Sendable {
             case .deferred: deferred.append(pending)
             }
         }
-        if !deferred.isEmpty {
-            state.withLock { $0.pending.insert(contentsOf: deferred, at: 0) }
-        }
+        if !deferred.isEmpty { _ = handle(.deferred(deferred)) }
         return held
     }
 
-    private func queuedCount() -> Int { state.withLock { $0.pending.count } }
-
-    /// Ends drain task `number` unless requests arrived since it last looked (then it goes on),
-    /// or at once if it was replaced.
-    private func stopDraining(_ number: Int) -> Bool {
-        state.withLock { state in
-            guard state.drainNumber == number else { return true }
-            if !state.pending.isEmpty { return false }
-            state.draining = false
-            return true
-        }
-    }
-
-    /// For drain task `number`, the next batch from the queue (now in its hand), .some(nil) when
-    /// the queue is empty, or nil if the task was replaced.
-    private func takeBatch(_ number: Int) -> [Pending]?? {
-        state.withLock { state -> [Pending]?? in
-            guard state.drainNumber == number else { return nil }
-            guard !state.pending.isEmpty else { return .some(nil) }
-            var count = 0
-            var events = 0
-            for pending in state.pending {
-                let size = pending.request.eventCount
-                if count > 0 && (count >= limits.maximumRequests || events + size > limits.maximumEvents) { break }
-                count += 1
-                events += size
-            }
-            let batch = Array(state.pending.prefix(count))
-            state.pending.removeFirst(count)
-            state.inHand = batch
-            return batch
-        }
-    }
-
-    /// Takes the batch in hand back for drain task `number` to answer; false if a replacement took it.
-    private func claim(_ number: Int) -> Bool {
-        state.withLock { state in
-            guard state.drainNumber == number else { return false }
-            state.inHand = []
-            return true
-        }
-    }
+    private func queuedCount() -> Int { drain.withLock { $0.queue.count } }
 }
 
 /// Where one waiting caller receives its answer.
