@@ -37,9 +37,97 @@ public struct LocalRunner: CommandRunner {
         _ command: String, timeout: Duration, stop: StopSwitch, output: @Sendable (OutputChunk) -> Void
     ) throws -> CommandOutcome {
         let started = ContinuousClock.now
+        let shell = try SpawnedShell(command)
+        defer { shell.closeOutput() }
+        var marker = ProcessGroupWrapper.MarkerReader()
+        var ladder = StopLadder(stop)
+        var timedOut = false
+        let escaped = pump(shell, until: started + timeout, stop: stop, ladder: &ladder, marker: &marker, timedOut: &timedOut, output: output)
+        let rest = marker.finish()
+        if !rest.isEmpty { output(OutputChunk(.stderr, rest)) }
+        let status = reap(shell, group: marker.processGroup, ladder: &ladder)
+        let report = ladder.stopAskedAt.map {
+            StopReport(
+                processGroup: marker.processGroup, signal: ladder.signal, elapsedMs: $0.duration(to: .now).wholeMilliseconds, escaped: escaped != nil,
+                escapedProcesses: escaped ?? [])
+        }
+        let exited = (status & 0x7F) == 0
+        return CommandOutcome(
+            exitStatus: report == nil && exited ? (status >> 8) & 0xFF : nil, signal: report?.signal, processGroup: marker.processGroup,
+            stop: report, timedOut: timedOut, duration: started.duration(to: .now))
+    }
+
+    /// Streams the step's output until both pipes close, stopping its group by the ladder when a
+    /// stop is asked or `deadline` passes. Returns what still held the output when the ladder
+    /// gave up waiting (the output escaped the group), else nil.
+    private static func pump(
+        _ shell: SpawnedShell, until deadline: ContinuousClock.Instant, stop: StopSwitch, ladder: inout StopLadder,
+        marker: inout ProcessGroupWrapper.MarkerReader, timedOut: inout Bool, output: @Sendable (OutputChunk) -> Void
+    ) -> [String]? {
+        var open: [Int32: OutputChunk.Stream] = [shell.stdout: .stdout, shell.stderr: .stderr]
+        var buffer = [UInt8](repeating: 0, count: 32_768)
+        while !open.isEmpty {
+            var descriptors = open.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&descriptors, nfds_t(descriptors.count), 100)
+            for descriptor in descriptors where descriptor.revents != 0 {
+                let count = read(descriptor.fd, &buffer, buffer.count)
+                guard count > 0 else {
+                    open[descriptor.fd] = nil
+                    continue
+                }
+                let bytes = Array(buffer[..<count])
+                if open[descriptor.fd] == .stdout {
+                    output(OutputChunk(.stdout, bytes))
+                } else {
+                    let passed = marker.feed(bytes)
+                    if !passed.isEmpty { output(OutputChunk(.stderr, passed)) }
+                }
+            }
+            guard let group = marker.processGroup else { continue }
+            switch ladder.tick(at: .now, stopWanted: stop.isPulled || ContinuousClock.now >= deadline) {
+            case .terminate:
+                timedOut = !stop.isPulled
+                kill(-group, SIGTERM)
+            case .kill: kill(-group, SIGKILL)
+            // The group is gone, yet its output is still held: by a process that left it.
+            case .giveUpWaiting: return processes(holding: Array(open.keys))
+            case .none: break
+            }
+        }
+        return nil
+    }
+
+    /// Waits for the shell's exit status; after a stop, also until no member of the group is
+    /// left (output closed, yet one may live on without it), KILLing it when the grace period ends.
+    private static func reap(_ shell: SpawnedShell, group: Int32?, ladder: inout StopLadder) -> Int32 {
+        var status: Int32 = 0
+        var reaped = false
+        if ladder.stopAskedAt != nil, let group {
+            while isAlive(group: group) {
+                if !reaped, waitpid(shell.pid, &status, WNOHANG) == shell.pid { reaped = true }
+                if ladder.tick(at: .now, stopWanted: true) == .kill { kill(-group, SIGKILL) }
+                usleep(20_000)
+            }
+        }
+        while !reaped && waitpid(shell.pid, &status, 0) == -1 && errno == EINTR {}
+        return status
+    }
+}
+
+/// `/bin/sh -c COMMAND` started clean: stdin from /dev/null, stdout and stderr on pipes, no other
+/// descriptor of the service, default signal handling, and an environment without its secrets.
+private struct SpawnedShell {
+    let pid: pid_t
+    /// The read ends of the step's stdout and stderr.
+    let stdout: Int32
+    let stderr: Int32
+
+    init(_ command: String) throws {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
-        guard pipe2(&outPipe, O_CLOEXEC) == 0, pipe2(&errPipe, O_CLOEXEC) == 0 else { throw SSHError(.protocolFailed, "cannot create pipes: \(String(cString: strerror(errno)))") }
+        guard pipe2(&outPipe, O_CLOEXEC) == 0, pipe2(&errPipe, O_CLOEXEC) == 0 else {
+            throw SSHError(.protocolFailed, "cannot create pipes: \(String(cString: strerror(errno)))")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -68,80 +156,22 @@ public struct LocalRunner: CommandRunner {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         // An explicit environment: PATH, HOME, LANG and the like, never the service's secrets.
-        let spawned = ChildEnvironment.withCArray(environment) { posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, $0) }
+        let spawned = ChildEnvironment.withCArray(LocalRunner.environment) { posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, $0) }
         Glibc.close(outPipe[1])
         Glibc.close(errPipe[1])
-        defer {
+        guard spawned == 0 else {
             Glibc.close(outPipe[0])
             Glibc.close(errPipe[0])
+            throw SSHError(.protocolFailed, "cannot start /bin/sh: \(String(cString: strerror(spawned)))")
         }
-        guard spawned == 0 else { throw SSHError(.protocolFailed, "cannot start /bin/sh: \(String(cString: strerror(spawned)))") }
+        self.pid = pid
+        stdout = outPipe[0]
+        stderr = errPipe[0]
+    }
 
-        var marker = ProcessGroupWrapper.MarkerReader()
-        var open: [Int32: OutputChunk.Stream] = [outPipe[0]: .stdout, errPipe[0]: .stderr]
-        var buffer = [UInt8](repeating: 0, count: 32_768)
-        var stopAsked: ContinuousClock.Instant?
-        var signal = "TERM"
-        var timedOut = false
-        var escaped: [String]?
-        while !open.isEmpty {
-            if let asked = stopAsked, stop.gaveUp(since: asked) {
-                // The group is gone, yet its output is still held: by a process that left it.
-                escaped = Self.processes(holding: Array(open.keys))
-                break
-            }
-            var descriptors = open.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            _ = poll(&descriptors, nfds_t(descriptors.count), 100)
-            for descriptor in descriptors where descriptor.revents != 0 {
-                let count = read(descriptor.fd, &buffer, buffer.count)
-                if count <= 0 {
-                    open[descriptor.fd] = nil
-                    continue
-                }
-                let bytes = Array(buffer[..<count])
-                if open[descriptor.fd] == .stdout {
-                    output(OutputChunk(.stdout, bytes))
-                } else {
-                    let passed = marker.feed(bytes)
-                    if !passed.isEmpty { output(OutputChunk(.stderr, passed)) }
-                }
-            }
-            if stopAsked == nil, stop.isPulled || ContinuousClock.now >= started + timeout, let group = marker.processGroup {
-                timedOut = !stop.isPulled
-                stopAsked = .now
-                kill(-group, SIGTERM)
-            }
-            if let asked = stopAsked, signal == "TERM", asked.duration(to: .now) > stop.grace, let group = marker.processGroup {
-                signal = "KILL"
-                kill(-group, SIGKILL)
-            }
-        }
-        let rest = marker.finish()
-        if !rest.isEmpty { output(OutputChunk(.stderr, rest)) }
-        var status: Int32 = 0
-        var reaped = false
-        if let asked = stopAsked, let group = marker.processGroup {
-            // Output closed, yet a member of the group may live on without it: wait out the grace period, then KILL.
-            while true {
-                if !reaped, waitpid(pid, &status, WNOHANG) == pid { reaped = true }
-                if !Self.isAlive(group: group) { break }
-                if signal == "TERM", asked.duration(to: .now) > stop.grace {
-                    signal = "KILL"
-                    kill(-group, SIGKILL)
-                }
-                usleep(20_000)
-            }
-        }
-        while !reaped && waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let report = stopAsked.map {
-            StopReport(
-                processGroup: marker.processGroup, signal: signal, elapsedMs: $0.duration(to: .now).wholeMilliseconds, escaped: escaped != nil,
-                escapedProcesses: escaped ?? [])
-        }
-        let exited = (status & 0x7F) == 0
-        return CommandOutcome(
-            exitStatus: report == nil && exited ? (status >> 8) & 0xFF : nil, signal: report?.signal, processGroup: marker.processGroup,
-            stop: report, timedOut: timedOut, duration: started.duration(to: .now))
+    func closeOutput() {
+        Glibc.close(stdout)
+        Glibc.close(stderr)
     }
 }
 

@@ -16,9 +16,6 @@ public final class StopSwitch: Sendable {
         self.escapeBound = escapeBound
     }
 
-    /// Whether a stop asked at `asked` has waited past the grace period and the escape bound.
-    public func gaveUp(since asked: ContinuousClock.Instant) -> Bool { asked.duration(to: .now) > grace + escapeBound }
-
     /// Asks the command to stop (pulling it again changes nothing).
     public func pull() {
         pulled.withLock { $0 = true }

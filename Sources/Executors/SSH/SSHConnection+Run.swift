@@ -29,19 +29,10 @@ extension SSHConnection {
         var marker = ProcessGroupWrapper.MarkerReader()
         var buffer = [UInt8](repeating: 0, count: 32_768)
         var report: StopReport?
-        var stopAsked: ContinuousClock.Instant?
+        var ladder = StopLadder(stop)
         var timedOut = false
         let deadline = started + timeout
-        while true {
-            if let asked = stopAsked, stop.gaveUp(since: asked), var stopped = report {
-                // The group was stopped, yet the channel stays open: something left the group
-                // (setsid) and holds the output. Stop waiting for it, and say so.
-                stopped.escaped = true
-                stopped.escapedProcesses = (try? escapedProcesses(holding: marker.output)) ?? []
-                stopped.elapsedMs = asked.duration(to: .now).wholeMilliseconds
-                report = stopped
-                break
-            }
+        reading: while true {
             var moved = false
             for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
                 while true {
@@ -63,10 +54,19 @@ extension SSHConnection {
                 }
             }
             if libssh2_channel_eof(channel) == 1 { break }
-            if report == nil, stop.isPulled || ContinuousClock.now >= deadline {
+            switch ladder.tick(at: .now, stopWanted: stop.isPulled || ContinuousClock.now >= deadline) {
+            case .terminate:
                 timedOut = !stop.isPulled
-                stopAsked = .now
                 report = try stopGroup(marker.processGroup, grace: stop.grace, since: .now)
+            case .giveUpWaiting:
+                // The group was stopped, yet the channel stays open: something left the group
+                // (setsid) and holds the output. Stop waiting for it, and say so.
+                report?.escaped = true
+                report?.escapedProcesses = (try? escapedProcesses(holding: marker.output)) ?? []
+                report?.elapsedMs = ladder.stopAskedAt.map { $0.duration(to: .now).wholeMilliseconds } ?? 0
+                break reading
+            // TERM then KILL ran host-side, in `stopGroup`.
+            case .kill, .none: break
             }
             var next: Int32 = 0
             libssh2_keepalive_send(session, &next)
