@@ -47,7 +47,6 @@ public struct ProjectionGroupRunner: Service {
     struct Active {
         let runner: ProjectionRunner
         var checkpoint: ProjectionSchema.Checkpoint
-        var failed: Bool
         var meter = RateMeter()
         var lastIdleSave = ContinuousClock.now
     }
@@ -71,93 +70,108 @@ public struct ProjectionGroupRunner: Service {
     }
 
     private func loop(_ active: inout [Int: Active], on connection: PostgresConnection) async throws {
-        var nextTry = [ContinuousClock.Instant](repeating: .now, count: runners.count)
-        var standingBy = Set<Int>()
+        var roles = runners.map { _ in
+            ProjectionRole(standbyInterval: configuration.standbyInterval, failureRetryInterval: configuration.failureRetryInterval, startingAt: .now)
+        }
         while !Task.isCancelled {
-            for (index, runner) in runners.enumerated() where active[index] == nil && nextTry[index] <= .now {
-                if try await runner.registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) {
-                    do {
-                        try await runner.prepareLive(on: connection)
-                        let live = ProjectionSchema.live(runner.projection)
-                        active[index] = Active(
-                            runner: runner, checkpoint: try await live.checkpoint(on: connection, logger: logger),
-                            failed: try await runner.registry.row(on: connection)?.failed ?? false)
-                    } catch {
-                        await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
-                        throw error
-                    }
-                    standingBy.remove(index)
-                    ProjectionCheckpoints.shared.activate(runner.projection.name, of: store, at: active[index]!.checkpoint.position)
-                    runner.logger.info("active")
-                } else {
-                    if standingBy.insert(index).inserted { runner.logger.info("another runner is active; standing by") }
-                    nextTry[index] = .now + configuration.standbyInterval
-                }
-            }
-            var idleAt: Int64?
-            var busy = false
-            for index in active.keys.sorted() {
-                guard var entry = active[index] else { continue }
-                let runner = entry.runner
-                if try await runner.registry.handoverRequested(on: connection) {
-                    runner.logger.info("handing over to a rebuild")
-                    await release(runner, on: connection)
-                    active[index] = nil
-                    nextTry[index] = .now + configuration.standbyInterval
-                    continue
-                }
-                let live = ProjectionSchema.live(runner.projection)
-                let step: ProjectionApplier.Step
-                do {
-                    let saveIdle = ContinuousClock.now - entry.lastIdleSave >= configuration.idleCheckpointInterval
-                    step = try await runner.applier.step(
-                        live, checkpoint: &entry.checkpoint, batchSize: configuration.batchSize, rate: entry.meter.rate,
-                        saveIdleCheckpoint: saveIdle, on: connection)
-                } catch let failure as ProjectionEventError {
-                    try await runner.registry.recordFailure(failure, on: connection)
-                    runner.logger.error(
-                        "stopped by a bad event; will retry",
-                        metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
-                    await release(runner, on: connection)
-                    active[index] = nil
-                    nextTry[index] = .now + configuration.failureRetryInterval
-                    continue
-                }
-                switch step {
-                case .applied(let events, _):
-                    busy = true
-                    entry.meter.record(events)
-                    if entry.failed {
-                        try await runner.registry.clearFailure(on: connection)
-                        entry.failed = false
-                        runner.logger.info("resumed past the event that stopped it")
-                    }
-                case .idle(let position):
-                    if entry.checkpoint.position == position { entry.lastIdleSave = .now }
-                    idleAt = min(idleAt ?? position, position)
-                    // Nothing of this projection's up to there: its state reflects the log that far,
-                    // though the checkpoint row is saved only now and then.
-                    ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: position)
-                }
-                active[index] = entry
-                ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: entry.checkpoint.position)
-            }
+            try await takeLocks(&roles, &active, on: connection)
+            let (busy, idleAt) = try await stepActive(&roles, &active, on: connection)
             if busy { continue }
-            // Idle: wait for a commit, but no longer than the next standby or retry attempt.
-            var wait = configuration.pollInterval
-            for (index, instant) in nextTry.enumerated() where active[index] == nil {
-                wait = min(wait, max(.milliseconds(10), instant - .now))
+            guard try await waitForWork(roles, idleAt: idleAt) else { return }
+        }
+    }
+
+    /// Tries the runner lock of every waiting projection whose turn has come.
+    private func takeLocks(_ roles: inout [ProjectionRole], _ active: inout [Int: Active], on connection: PostgresConnection) async throws {
+        for (index, runner) in runners.enumerated() where roles[index].handle(.turn(at: .now)) == .tryLock {
+            guard try await runner.registry.tryLock(ProjectionRegistry.runnerLockClass, on: connection) else {
+                if roles[index].handle(.lockRefused(at: .now)) == .announceStandingBy { runner.logger.info("another runner is active; standing by") }
+                continue
             }
+            let failed: Bool
             do {
-                if let idleAt {
-                    try await store.waitForAppend(after: idleAt, timeout: wait)
-                } else {
-                    try await Task.sleep(for: wait)
-                }
+                try await runner.prepareLive(on: connection)
+                active[index] = Active(runner: runner, checkpoint: try await ProjectionSchema.live(runner.projection).checkpoint(on: connection, logger: logger))
+                failed = try await runner.registry.row(on: connection)?.failed ?? false
             } catch {
-                if Task.isCancelled { return }
+                await runner.registry.release(ProjectionRegistry.runnerLockClass, on: connection)
                 throw error
             }
+            if roles[index].handle(.lockTaken(failed: failed)) == .becomeActive, let entry = active[index] {
+                ProjectionCheckpoints.shared.activate(runner.projection.name, of: store, at: entry.checkpoint.position)
+                runner.logger.info("active")
+            }
+        }
+    }
+
+    /// One batch of every active projection, in turn. Returns whether any applied events, and
+    /// the lowest position the idle ones reflect (to wait for an append past it).
+    private func stepActive(
+        _ roles: inout [ProjectionRole], _ active: inout [Int: Active], on connection: PostgresConnection
+    ) async throws -> (busy: Bool, idleAt: Int64?) {
+        var idleAt: Int64?
+        var busy = false
+        for index in active.keys.sorted() {
+            guard var entry = active[index] else { continue }
+            let runner = entry.runner
+            if try await runner.registry.handoverRequested(on: connection), roles[index].handle(.handoverRequested(at: .now)) == .handOver {
+                runner.logger.info("handing over to a rebuild")
+                await release(runner, on: connection)
+                active[index] = nil
+                continue
+            }
+            let step: ProjectionApplier.Step
+            do {
+                let saveIdle = ContinuousClock.now - entry.lastIdleSave >= configuration.idleCheckpointInterval
+                step = try await runner.applier.step(
+                    ProjectionSchema.live(runner.projection), checkpoint: &entry.checkpoint, batchSize: configuration.batchSize, rate: entry.meter.rate,
+                    saveIdleCheckpoint: saveIdle, on: connection)
+            } catch let failure as ProjectionEventError {
+                _ = roles[index].handle(.stoppedByBadEvent(at: .now))
+                try await runner.registry.recordFailure(failure, on: connection)
+                runner.logger.error(
+                    "stopped by a bad event; will retry",
+                    metadata: ["ledger.position": "\(failure.position)", "event.type": "\(failure.eventType)", "error": "\(failure.reason)"])
+                await release(runner, on: connection)
+                active[index] = nil
+                continue
+            }
+            switch step {
+            case .applied(let events, _):
+                busy = true
+                entry.meter.record(events)
+                if roles[index].handle(.applied) == .clearFailure {
+                    try await runner.registry.clearFailure(on: connection)
+                    runner.logger.info("resumed past the event that stopped it")
+                }
+            case .idle(let position):
+                if entry.checkpoint.position == position { entry.lastIdleSave = .now }
+                idleAt = min(idleAt ?? position, position)
+                // Nothing of this projection's up to there: its state reflects the log that far,
+                // though the checkpoint row is saved only now and then.
+                ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: position)
+            }
+            active[index] = entry
+            ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: entry.checkpoint.position)
+        }
+        return (busy, idleAt)
+    }
+
+    /// Idle: waits for a commit past `idleAt`, but no longer than the next try of a waiting
+    /// projection. False once cancelled.
+    private func waitForWork(_ roles: [ProjectionRole], idleAt: Int64?) async throws -> Bool {
+        var wait = configuration.pollInterval
+        for next in roles.compactMap(\.nextTry) { wait = min(wait, max(.milliseconds(10), next - .now)) }
+        do {
+            if let idleAt {
+                try await store.waitForAppend(after: idleAt, timeout: wait)
+            } else {
+                try await Task.sleep(for: wait)
+            }
+            return true
+        } catch {
+            if Task.isCancelled { return false }
+            throw error
         }
     }
 }
