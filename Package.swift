@@ -53,6 +53,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Who may do what: tokens (stored hashed), principals, webhook secrets, idempotency keys —
+        // the sole owner of the `auth` and `hooks` schemas, between the domain and the faces.
+        .target(
+            name: "LedgerAccess",
+            dependencies: [
+                "Ledger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // libzstd from the system (Debian's libzstd-dev), for archives.
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         // Streaming and one-shot zstd over libzstd, for archives and HTTP bodies.
@@ -114,7 +127,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Ledger", "Projections", "Executors", "LedgerZstd", "LedgerRedis", "LedgerClient",
+                "Ledger", "LedgerAccess", "Projections", "Executors", "LedgerZstd", "LedgerRedis", "LedgerClient",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -136,7 +149,7 @@ let package = Package(
         .target(
             name: "CommandRuntime",
             dependencies: [
-                "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LedgerRedis",
+                "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,8 +161,8 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "CommandRuntime", "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH",
-                "LedgerRedis",
+                "CommandRuntime", "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
+                "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,8 +176,8 @@ let package = Package(
         .executableTarget(
             name: "LedgerBench",
             dependencies: [
-                "CommandRuntime", "Ledger", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LoopbackSSH",
-                "LedgerRedis", "LedgerZstd",
+                "CommandRuntime", "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
+                "LoopbackSSH", "LedgerRedis", "LedgerZstd",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -187,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
+            dependencies: ["Ledger", "LedgerAccess", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Logging
 import NIOCore
 import Projections

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Logging
 import PostgresNIO
 import Projections

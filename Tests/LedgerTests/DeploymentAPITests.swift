@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import Ledger
+import LedgerAccess
 import LedgerTestSupport
 import Projections
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import LedgerClient
 import Gateway
 import Ledger
+import LedgerAccess
 import LedgerTestSupport
 import LedgerZstd
 import PostgresNIO

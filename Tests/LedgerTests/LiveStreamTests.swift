@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerAccess
 import LedgerTestSupport
 import Testing
 

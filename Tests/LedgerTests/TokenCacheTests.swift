@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerAccess
 import LedgerTestSupport
 import Testing
 

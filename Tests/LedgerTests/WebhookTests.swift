@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Gateway
 import Ledger
+import LedgerAccess
 import LedgerTestSupport
 import Testing
 

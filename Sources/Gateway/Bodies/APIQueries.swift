@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Projections
 
 /// A JSON answer of any `Encodable` value, with its status.

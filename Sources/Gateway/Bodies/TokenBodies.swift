@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 
 /// `POST /api/v1/tokens`.
 struct TokenRequest: Decodable, Sendable {

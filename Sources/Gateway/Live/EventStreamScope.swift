@@ -1,4 +1,5 @@
 import Ledger
+import LedgerAccess
 
 /// Which deployment events a stream shows: those of the caller's organisation (and project),
 /// narrowed to a project, environment or deployment when asked.

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerAccess
 import ServiceLifecycle
 
 /// The gateway's live side as a service of its own: the feed its event streams share and, with

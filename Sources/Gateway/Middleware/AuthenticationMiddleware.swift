@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Logging
 
 /// Checks the bearer token of every `/api/v1` request: a missing, malformed, unknown, expired

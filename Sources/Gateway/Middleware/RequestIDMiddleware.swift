@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Logging
 
 /// Gives every request an id and every response its `X-Request-Id`, and writes the access log

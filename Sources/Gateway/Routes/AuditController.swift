@@ -1,5 +1,6 @@
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Projections
 
 /// What auditors read: the audit trail (JSON pages, CSV or NDJSON downloads), the integrity

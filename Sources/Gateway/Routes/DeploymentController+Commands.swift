@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import NIOCore
 
 /// The deployment commands: each checks the token's permission, reads and checks its body,

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import NIOCore
 import Projections
 

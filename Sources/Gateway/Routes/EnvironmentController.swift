@@ -1,5 +1,6 @@
 import Hummingbird
 import Ledger
+import LedgerAccess
 import Projections
 
 /// Environments: create, configure, list, get, their releases, and an environment as it was at

@@ -1,6 +1,7 @@
 import Executors
 import Hummingbird
 import Ledger
+import LedgerAccess
 import NIOCore
 
 /// Servers: register, list, get, remove. A server logs in with a key of its own organisation's

@@ -1,5 +1,6 @@
 import Hummingbird
 import Ledger
+import LedgerAccess
 import NIOCore
 import Projections
 

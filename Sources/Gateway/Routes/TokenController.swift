@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerAccess
 import NIOCore
 
 /// API tokens, for organisation owners (their organisation's) and portal admins: issue (the

@@ -39,6 +39,7 @@ public enum ErrorTable {
         Entry(code: "forbidden", exitCode: 2, httpStatus: 403),
         Entry(code: "host_key_unconfirmed", exitCode: 2, httpStatus: 422),
         Entry(code: "unknown_key", exitCode: 2, httpStatus: 422),
+        Entry(code: "idempotency_key_reused", exitCode: 2, httpStatus: 422),
         // Refusals by a host (nothing registered, nothing run): exit 2.
         Entry(code: "host_key_mismatch", exitCode: 2, httpStatus: 422),
         Entry(code: "ssh_authentication_failed", exitCode: 2, httpStatus: 422),

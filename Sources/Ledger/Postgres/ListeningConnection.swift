@@ -7,14 +7,21 @@ import PostgresNIO
 /// preceded), then every notification's payload goes to `heard`; `lost` runs whenever the
 /// connection ends — told whether it ended because the database is unavailable — and once more
 /// when the task is cancelled. Used by the process's head listener and its token cache.
-struct ListeningConnection: Sendable {
+public struct ListeningConnection: Sendable {
     let client: PostgresClient
     let channel: String
     let reconnectDelay: Duration
     let logger: Logger
 
+    public init(client: PostgresClient, channel: String, reconnectDelay: Duration, logger: Logger) {
+        self.client = client
+        self.channel = channel
+        self.reconnectDelay = reconnectDelay
+        self.logger = logger
+    }
+
     /// Listens until cancelled; a lost connection is logged as a warning saying `lostMessage`.
-    func run(
+    public func run(
         lostMessage: Logger.Message, connected: @escaping @Sendable (PostgresConnection) async throws -> Void,
         heard: @escaping @Sendable (String) -> Void, lost: @Sendable (_ databaseAway: Bool) -> Void
     ) async {

@@ -4,6 +4,7 @@ import Executors
 import Foundation
 import Gateway
 import Ledger
+import LedgerAccess
 import LedgerArchive
 import Logging
 import PostgresNIO

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerAccess
 import Projections
 
 /// `ledger orgs create|list`.

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerAccess
 
 /// `ledger tokens create|list|revoke`: API tokens for the HTTP API.
 struct TokensCommand: AsyncParsableCommand {

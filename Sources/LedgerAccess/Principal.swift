@@ -1,3 +1,5 @@
+import Ledger
+
 /// Who a request acts as: a verified API token's role and scope.
 public struct Principal: Sendable, Equatable {
     public var tokenID: String

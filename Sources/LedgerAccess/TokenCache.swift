@@ -1,3 +1,4 @@
+import Ledger
 import Logging
 import PostgresNIO
 import Synchronization
