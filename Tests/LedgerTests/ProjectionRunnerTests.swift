@@ -100,6 +100,28 @@ import Testing
         }
     }
 
+    /// The API's wait (which never applies events) learns as quickly that a projection is stuck.
+    @Test func anAPIReadDoesNotWaitOutItsTimeoutForAProjectionStoppedByABadEvent() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await SyntheticHistory.oneOrganisation(environments: 2).append(events: 100, to: db.store)
+            _ = try await db.store.append(
+                to: DomainIDs.deploymentStream("broken"), events: [try NewEvent(type: DeploymentQueued.eventType, data: Data(#"{"nope":1}"#.utf8))])
+            let projection = ProjectionCatalog.named("deployments")!
+            let active = Task { try await ProjectionRebuildTests.runner(projection, db).run() }
+            defer { active.cancel() }
+            try await withTimeout(.seconds(60)) {
+                while try await ProjectionStatus.read([projection], client: db.client, store: db.store, logger: TestDatabase.logger)[0].state != "failed" {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let reader = ProjectionReader(client: db.client, awaitTimeout: .seconds(600), logger: TestDatabase.logger)
+            let error = await #expect(throws: LedgerError.self) {
+                try await withTimeout(.seconds(60)) { try await reader.awaitPosition(nil, of: ["deployments"], store: db.store) }
+            }
+            #expect(error?.code == .projectionBehind && error?.message.contains("stopped by a bad event") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test func aReaderTakesOverFromAnActiveRunnerThatGoesAwayWhileItWaits() async throws {
         try await TestDatabase.withDatabase { db in
             let history = SyntheticHistory.oneOrganisation(environments: 2)

@@ -144,6 +144,7 @@ public struct ProjectionReader: Sendable {
         let timeout = awaitTimeout
         let target = if let position { position } else { try await store.headPosition() }
         let deadline = ContinuousClock.now + timeout
+        var failuresCheckedAt: ContinuousClock.Instant?
         while true {
             // Woken by the commit itself when this process runs those projections (a runner
             // may become active here while this waits).
@@ -153,6 +154,16 @@ public struct ProjectionReader: Sendable {
             var behind: [String] = []
             for name in projections where try await self.position(of: name) < target { behind.append(name) }
             if behind.isEmpty { return }
+            // A projection stopped by a bad event will not get there: said at once, not after the wait.
+            if failuresCheckedAt.map({ $0.duration(to: .now) > .milliseconds(500) }) ?? true {
+                failuresCheckedAt = .now
+                let statuses = try await ProjectionStatus.read(behind.compactMap(ProjectionCatalog.named), client: client, store: store, logger: logger)
+                if let stopped = statuses.first(where: { $0.state == "failed" }) {
+                    throw LedgerError(
+                        .projectionBehind,
+                        "projection \(stopped.name) is stopped by a bad event at position \(stopped.failedPosition ?? 0); `ledger projections status` says why")
+                }
+            }
             guard ContinuousClock.now < deadline else {
                 throw LedgerError(
                     .projectionBehind,
