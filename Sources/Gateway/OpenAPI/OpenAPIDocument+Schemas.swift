@@ -87,6 +87,12 @@ extension OpenAPIDocument {
     static var stepID: [String: Any] { ["type": "string", "pattern": "^[a-z0-9_]{1,64}$"] }
 
     static var schemas: [String: Any] {
+        deploymentSchemas.merging(environmentSchemas) { first, _ in first }.merging(requestSchemas) { first, _ in first }
+            .merging(accessSchemas) { first, _ in first }
+    }
+
+    /// The deployment answers: a deployment, its progress, steps, logs, history.
+    static var deploymentSchemas: [String: Any] {
         [
             "Error": object(
                 ["error": object(["code": string, "message": string, "request_id": nullableString], required: ["code", "message"])], required: ["error"]),
@@ -135,6 +141,12 @@ extension OpenAPIDocument {
                     "data": ["type": ["object", "null"], "additionalProperties": string],
                 ], required: ["id", "position", "line", "level", "message", "timestamp"]),
             "History": object(["as_of_position": integer, "as_of": string, "state": ["type": "object"]], required: ["as_of_position", "state"]),
+        ]
+    }
+
+    /// Environments, releases, quota, audit, organisations and projects as answered.
+    static var environmentSchemas: [String: Any] {
+        [
             "Environment": closed(
                 [
                     "id": string, "organization_id": string, "project_id": string, "name": string,
@@ -172,6 +184,12 @@ extension OpenAPIDocument {
             "Verify": object(["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger], required: ["ok"]),
             "Organization": object(["id": string, "name": string], required: ["id"]),
             "Project": object(["id": string, "organization_id": string, "name": string], required: ["id"]),
+        ]
+    }
+
+    /// Every request body (`…Request`), as checked before anything is written.
+    static var requestSchemas: [String: Any] {
+        [
             "DeployRequest": closed(
                 [
                     "environment_id": identifier, "project_id": identifier, "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName,
@@ -200,23 +218,11 @@ extension OpenAPIDocument {
                         "additionalProperties": text,
                     ],
                 ]),
-            "Server": object(
-                [
-                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_id": nullableString,
-                    "key_fingerprint": string, "host_key_type": string, "host_key_fingerprint": string, "capacity": resources, "allocated": resources,
-                    "environments": array(string), "removed": boolean,
-                ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
-            "ServerList": array(ref("Server")),
             "ServerRequest": closed(
                 [
                     "id": identifier, "organization_id": identifier, "host": word(253), "port": port, "user": word(32), "key_id": identifier,
                     "host_key_fingerprint": ["type": "string", "pattern": "^SHA256:[A-Za-z0-9+/=]{1,120}$"], "capacity": resourcesRequest,
                 ], required: ["id", "organization_id", "host", "key_id", "host_key_fingerprint", "capacity"]),
-            "Token": object(
-                ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
-                required: ["id", "role", "revoked"]),
-            "TokenList": array(ref("Token")),
-            "IssuedToken": object(["token": string, "record": ref("Token")], required: ["token", "record"]),
             "TokenRequest": closed(
                 [
                     "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00]*\\S[^\\x00]*$"],
@@ -224,6 +230,31 @@ extension OpenAPIDocument {
                     "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
                 ], required: ["name", "role"]
             ).merging(["allOf": tokenScopeRules]) { $1 },
+            "WebhookSecretRequest": closed(["secret": ["type": "string", "minLength": 16, "maxLength": 256, "pattern": "^[^\\x00]*$"]], required: ["secret"]),
+            "EnvironmentRequest": closed(
+                [
+                    "id": identifier, "project_id": identifier, "name": text,
+                    // A first configuration says where to deploy: a host, or a registered server.
+                    "configuration": ["allOf": [ref("ConfigurationRequest"), ["anyOf": [["required": ["host"]], ["required": ["server"]]]]]],
+                ], required: ["id", "project_id"]),
+        ]
+    }
+
+    /// Servers, tokens, the session, integrity and webhook answers.
+    static var accessSchemas: [String: Any] {
+        [
+            "Server": object(
+                [
+                    "id": string, "organization_id": string, "host": string, "port": integer, "user": string, "key_id": nullableString,
+                    "key_fingerprint": string, "host_key_type": string, "host_key_fingerprint": string, "capacity": resources, "allocated": resources,
+                    "environments": array(string), "removed": boolean,
+                ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
+            "ServerList": array(ref("Server")),
+            "Token": object(
+                ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
+                required: ["id", "role", "revoked"]),
+            "TokenList": array(ref("Token")),
+            "IssuedToken": object(["token": string, "record": ref("Token")], required: ["token", "record"]),
             "Me": object(
                 ["token_id": string, "name": string, "role": string, "organization_id": nullableString, "project_id": nullableString, "permissions": array(string)],
                 required: ["token_id", "role", "permissions"]),
@@ -236,19 +267,12 @@ extension OpenAPIDocument {
                         "properties": ["ok": boolean, "events_checked": integer, "first_bad_position": nullableInteger, "verified_at": string],
                     ],
                 ], required: ["head_position", "unsealed_events"]),
-            "WebhookSecretRequest": closed(["secret": ["type": "string", "minLength": 16, "maxLength": 256, "pattern": "^[^\\x00]*$"]], required: ["secret"]),
             "WebhookAnswer": object(
                 [
                     "delivery_id": string, "project_id": string, "event": string, "branch": string, "commit": string, "mode": string,
                     "deployments": array(object(["environment_id": string, "deployment_id": string, "mode": string])),
                     "skipped": array(object(["environment_id": string, "code": string, "message": string])),
                 ], required: ["delivery_id", "deployments"]),
-            "EnvironmentRequest": closed(
-                [
-                    "id": identifier, "project_id": identifier, "name": text,
-                    // A first configuration says where to deploy: a host, or a registered server.
-                    "configuration": ["allOf": [ref("ConfigurationRequest"), ["anyOf": [["required": ["host"]], ["required": ["server"]]]]]],
-                ], required: ["id", "project_id"]),
         ]
     }
 }
