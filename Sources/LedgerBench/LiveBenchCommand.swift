@@ -104,16 +104,8 @@ struct LiveBench: Sendable {
         let idleBase = gateway.residentKilobytes()
         let head = try await store.headPosition()
         let deliveries = DeliveryLog()
-        status("connecting \(clients) SSE clients…")
-        let group = MultiThreadedEventLoopGroup.singleton
-        var channels: [any Channel] = []
-        for _ in 0..<clients {
-            channels.append(try await SSEProbe.connect(group: group, port: port, path: "/api/v1/events?after=\(head)", token: token, log: deliveries))
-        }
+        let channels = try await openStreams(after: head, token: token, port: port, log: deliveries)
         defer { for channel in channels { channel.close(promise: nil) } }
-        let opened = Date().addingTimeInterval(60)
-        while deliveries.opened < clients, Date() < opened { try await Task.sleep(for: .milliseconds(50)) }
-        guard deliveries.opened == clients else { throw LedgerError(.unavailable, "only \(deliveries.opened) of \(clients) streams opened") }
         try await Task.sleep(for: .seconds(2))
         let idlePerClient = Double(gateway.residentKilobytes() - idleBase) / Double(clients)
 
@@ -131,6 +123,35 @@ struct LiveBench: Sendable {
         defer { listener.cancel() }
         try await Task.sleep(for: .milliseconds(300))
 
+        let appended = try await appendAtRate(service: service, worker: worker, deployment: deployment)
+        let last = appended.last ?? head
+        let deadline = Date().addingTimeInterval(30)
+        while deliveries.count(atLeast: last) < clients, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let committed = try await commitTimes(appended)
+        return report(
+            sse: deliveries.delays(committed), notify: notified.delays(committed), expected: appended.count * clients, idlePerClient: idlePerClient,
+            storm: storm)
+    }
+
+    /// Opens every client's stream from `head` and waits (at most 60 s) until all are open.
+    private func openStreams(after head: Int64, token: String, port: Int, log deliveries: DeliveryLog) async throws -> [any Channel] {
+        status("connecting \(clients) SSE clients…")
+        let group = MultiThreadedEventLoopGroup.singleton
+        var channels: [any Channel] = []
+        for _ in 0..<clients {
+            channels.append(try await SSEProbe.connect(group: group, port: port, path: "/api/v1/events?after=\(head)", token: token, log: deliveries))
+        }
+        let opened = Date().addingTimeInterval(60)
+        while deliveries.opened < clients, Date() < opened { try await Task.sleep(for: .milliseconds(50)) }
+        guard deliveries.opened == clients else {
+            for channel in channels { channel.close(promise: nil) }
+            throw LedgerError(.unavailable, "only \(deliveries.opened) of \(clients) streams opened")
+        }
+        return channels
+    }
+
+    /// Appends `rate` log events a second for `seconds` to the deployment; their positions.
+    private func appendAtRate(service: DeploymentService, worker: FencedExecution, deployment: String) async throws -> [Int64] {
         status("appending \(rate) events a second for \(seconds) s…")
         var appended: [Int64] = []
         let interval = Duration.seconds(1) / rate
@@ -143,14 +164,12 @@ struct LiveBench: Sendable {
             next += interval
             try await Task.sleep(until: next)
         }
-        let last = appended.last ?? head
-        let deadline = Date().addingTimeInterval(30)
-        while deliveries.count(atLeast: last) < clients, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        return appended
+    }
 
-        let committed = try await commitTimes(appended)
-        let sse = deliveries.delays(committed)
-        let notify = notified.delays(committed)
-        let expected = appended.count * clients
+    private func report(
+        sse: LatencySample, notify: LatencySample, expected: Int, idlePerClient: Double, storm: (quiet: LatencySample, during: LatencySample)
+    ) -> BenchReport {
         var report = BenchReport(
             title: "ledger-bench live — \(clients) SSE clients, \(rate) events/s for \(seconds) s, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         report.add(
@@ -272,40 +291,3 @@ final class SSEProbe: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// A `ledger serve` child process (the `ledger` beside this benchmark).
-struct GatewayProcess: Sendable {
-    let pid: Int32
-    let task: Task<Int32, Never>
-
-    static func start(arguments: String, databaseURL: DatabaseURL, scratch: String) async throws -> GatewayProcess {
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let binary = try LedgerBinary.path()
-        let pidFile = scratch + "/gateway.pid"
-        let command = "echo $$ > \(ShellCommand.quote(pidFile)); DATABASE_URL=\(ShellCommand.quote(databaseURL.connectionString)) exec \(ShellCommand.quote(binary)) \(arguments) > \(ShellCommand.quote(scratch + "/gateway.log")) 2>&1"
-        let task = Task { (try? await ShellCommand.run(command)) ?? -1 }
-        for _ in 0..<500 {
-            if let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
-                return GatewayProcess(pid: pid, task: task)
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw LedgerError(.unavailable, "the gateway process did not start")
-    }
-
-    func waitUntilReady(port: Int) async throws {
-        for _ in 0..<600 {
-            if (try? await ShellCommand.run("curl -sf -o /dev/null http://127.0.0.1:\(port)/readyz")) == 0 { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw LedgerError(.unavailable, "the gateway did not become ready within 60 s")
-    }
-
-    /// VmRSS of the process, in kilobytes.
-    func residentKilobytes() -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
-    func stop() { kill(pid, SIGTERM) }
-}
