@@ -48,32 +48,19 @@ struct RebuildBenchCommand: AsyncParsableCommand {
 
                     var report = BenchReport(
                         title: "ledger-bench rebuild — \(written) events (\(logEvents) of them log lines), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-                    let configuration = ProjectionRunnerConfiguration()
-                    // One at a time: each projection's own rate.
-                    for projection in ProjectionCatalog.all {
-                        if !quiet { printError("bench: rebuilding \(projection.name)…") }
-                        let runner = ProjectionRunner(projection: projection, store: store, client: client, configuration: configuration, logger: session.logger)
-                        await database.settle(client)
-                        let start = clock.now
-                        let summary = try await ProjectionRebuilder(runner: runner).rebuild()
-                        let rate = Double(written) / (clock.now - start).seconds
-                        report.add(
-                            "rebuild \(projection.name) (\(summary.events) events of its types)", ledger: BenchReport.rate(rate),
-                            baseline: BenchReport.rate(copyRate, "rows/s") + " COPY TO", ratio: rate / copyRate, target: nil)
-                    }
+                    let say: @Sendable (String) -> Void = { if !quiet { printError("bench: \($0)") } }
+                    try await Self.rebuildEach(
+                        written: written, copyRate: copyRate, store: store, database: database, client: client, logger: session.logger, report: &report, say: say)
                     // The baseline again, next to the measurement it is compared with: the machine
                     // drifts over a run, and the single rebuilds above took a minute.
                     await database.settle(client)
-                    if !quiet { printError("bench: COPY (SELECT …) TO again…") }
+                    say("COPY (SELECT …) TO again…")
                     let allCopyRate = Double(written) / (try await database.copyOutSeconds())
                     // All together in one pass over the log, as `ledger projections rebuild all` does.
                     await database.settle(client)
-                    if !quiet { printError("bench: rebuilding all projections at once…") }
+                    say("rebuilding all projections at once…")
                     let allStart = clock.now
-                    let runners = ProjectionCatalog.all.map {
-                        ProjectionRunner(projection: $0, store: store, client: client, configuration: configuration, logger: session.logger)
-                    }
-                    let outcome = try await ProjectionSetRebuilder(runners: runners).rebuild()
+                    let outcome = try await ProjectionSetRebuilder(runners: Self.runners(store: store, client: client, logger: session.logger)).rebuild()
                     guard outcome.failed.isEmpty else { throw LedgerError(.invalidEvent, "rebuild failed: \(outcome.failed)") }
                     let allRate = Double(written) / (clock.now - allStart).seconds
                     report.add(
@@ -89,6 +76,29 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                     printLine(report.render())
                 }
             }
+        }
+    }
+
+    /// A runner of every projection, with the default configuration.
+    static func runners(store: EventStore, client: PostgresClient, logger: Logger) -> [ProjectionRunner] {
+        ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: store, client: client, configuration: ProjectionRunnerConfiguration(), logger: logger) }
+    }
+
+    /// Rebuilds each projection alone (each reads only its own event types) and adds its row.
+    static func rebuildEach(
+        written: Int, copyRate: Double, store: EventStore, database: BenchDatabase, client: PostgresClient, logger: Logger, report: inout BenchReport,
+        say: @Sendable (String) -> Void
+    ) async throws {
+        let clock = ContinuousClock()
+        for runner in runners(store: store, client: client, logger: logger) {
+            say("rebuilding \(runner.projection.name)…")
+            await database.settle(client)
+            let start = clock.now
+            let summary = try await ProjectionRebuilder(runner: runner).rebuild()
+            let rate = Double(written) / (clock.now - start).seconds
+            report.add(
+                "rebuild \(runner.projection.name) (\(summary.events) events of its types)", ledger: BenchReport.rate(rate),
+                baseline: BenchReport.rate(copyRate, "rows/s") + " COPY TO", ratio: rate / copyRate, target: nil)
         }
     }
 
