@@ -33,26 +33,7 @@ extension SSHConnection {
         var timedOut = false
         let deadline = started + timeout
         reading: while true {
-            var moved = false
-            for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { raw in
-                        libssh2_channel_read_ex(channel, stream, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
-                    }
-                    if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
-                    guard count > 0 else {
-                        throw SSHError(.protocolFailed, "lost the connection to \(target.host) while running a step: \(lastError())")
-                    }
-                    moved = true
-                    let bytes = Array(buffer[..<count])
-                    if stream == 0 {
-                        output(OutputChunk(.stdout, bytes))
-                    } else {
-                        let passed = marker.feed(bytes)
-                        if !passed.isEmpty { output(OutputChunk(.stderr, passed)) }
-                    }
-                }
-            }
+            let moved = try readAvailable(channel, into: &buffer, marker: &marker, output: output)
             if libssh2_channel_eof(channel) == 1 { break }
             switch ladder.tick(at: .now, stopWanted: stop.isPulled || ContinuousClock.now >= deadline) {
             case .terminate:
@@ -82,6 +63,34 @@ extension SSHConnection {
             exitStatus: signal == nil && report == nil ? libssh2_channel_get_exit_status(channel) : nil,
             signal: signal ?? report?.signal, processGroup: marker.processGroup, stop: report, timedOut: timedOut,
             duration: started.duration(to: .now))
+    }
+
+    /// Reads whatever stdout and stderr hold now (stderr through the process-group marker);
+    /// true if anything came.
+    private func readAvailable(
+        _ channel: OpaquePointer, into buffer: inout [UInt8], marker: inout ProcessGroupWrapper.MarkerReader, output: @Sendable (OutputChunk) -> Void
+    ) throws -> Bool {
+        var moved = false
+        for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
+            while true {
+                let count = buffer.withUnsafeMutableBytes { raw in
+                    libssh2_channel_read_ex(channel, stream, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+                }
+                if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                guard count > 0 else {
+                    throw SSHError(.protocolFailed, "lost the connection to \(target.host) while running a step: \(lastError())")
+                }
+                moved = true
+                let bytes = Array(buffer[..<count])
+                if stream == 0 {
+                    output(OutputChunk(.stdout, bytes))
+                } else {
+                    let passed = marker.feed(bytes)
+                    if !passed.isEmpty { output(OutputChunk(.stderr, passed)) }
+                }
+            }
+        }
+        return moved
     }
 
     /// TERM to the whole group, then KILL once the grace period is over, run host-side in one

@@ -148,37 +148,7 @@ final class DeploymentJob: Sendable {
             if leaseLost.isRaised { return }
             logs.begin(step: step.id)
             try await write { [self] state, progress in try fence.startStep(state, progress, step: step.id) }
-            let result = try await runStep(step, plan: plan)
-            switch result {
-            case .succeeded(let duration):
-                try await write { [self] state, progress in
-                    try fence.completeStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, summary: "done in \(Self.seconds(duration))")
-                }
-            case .stopped(let stopped):
-                if leaseLost.isRaised { return }
-                let cleaned = await cleanUp(plan)
-                let report = StoppedCommand(
-                    step: stopped.step, processGroup: stopped.processGroup, signal: stopped.signal, exitStatus: stopped.exitStatus,
-                    cleanupRan: cleaned, elapsedMs: stopped.elapsedMs, escaped: stopped.escaped, escapedProcesses: stopped.escapedProcesses)
-                try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: report) }
-                logger.info("cancelled", metadata: ["deploy.step": "\(step.id)", "deploy.signal": "\(stopped.signal)"])
-                return
-            case .failed(let error, let duration, let abandonedAfter):
-                if step.onFailure == .continue {
-                    try await write { [self] state, progress in
-                        try fence.failStepAndContinue(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error)
-                    }
-                    continue
-                }
-                _ = await cleanUp(plan)
-                try await write { [self] state, progress in
-                    try fence.failStep(
-                        state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error, abandonedAfterAttempts: abandonedAfter)
-                }
-                logger.info("failed", metadata: ["deploy.step": "\(step.id)", "error": "\(error)"])
-                if step.onFailure == .rollback { try await rollBackAfterFailure() }
-                return
-            }
+            guard try await record(try await runStep(step, plan: plan), of: step, plan: plan) else { return }
         }
         try await write { [self] state, progress in
             if state.trigger == .destroy { return try fence.finishDestroy(state, progress) }
@@ -186,6 +156,40 @@ final class DeploymentJob: Sendable {
             return try fence.succeed(state, progress, environment: environment)
         }
         logger.info("succeeded")
+    }
+
+    /// Records how `step` ended; true when the pipeline goes on to the next step.
+    private func record(_ result: StepResult, of step: PipelineStep, plan: ExecutionPlan) async throws -> Bool {
+        switch result {
+        case .succeeded(let duration):
+            try await write { [self] state, progress in
+                try fence.completeStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, summary: "done in \(Self.seconds(duration))")
+            }
+            return true
+        case .stopped(let stopped):
+            if leaseLost.isRaised { return false }
+            let cleaned = await cleanUp(plan)
+            let report = StoppedCommand(
+                step: stopped.step, processGroup: stopped.processGroup, signal: stopped.signal, exitStatus: stopped.exitStatus,
+                cleanupRan: cleaned, elapsedMs: stopped.elapsedMs, escaped: stopped.escaped, escapedProcesses: stopped.escapedProcesses)
+            try await write { [self] state, progress in try fence.confirmCancellation(state, progress, stopped: report) }
+            logger.info("cancelled", metadata: ["deploy.step": "\(step.id)", "deploy.signal": "\(stopped.signal)"])
+            return false
+        case .failed(let error, let duration, let abandonedAfter):
+            if step.onFailure == .continue {
+                try await write { [self] state, progress in
+                    try fence.failStepAndContinue(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error)
+                }
+                return true
+            }
+            _ = await cleanUp(plan)
+            try await write { [self] state, progress in
+                try fence.failStep(state, progress, step: step.id, durationMs: duration.wholeMilliseconds, error: error, abandonedAfterAttempts: abandonedAfter)
+            }
+            logger.info("failed", metadata: ["deploy.step": "\(step.id)", "error": "\(error)"])
+            if step.onFailure == .rollback { try await rollBackAfterFailure() }
+            return false
+        }
     }
 
     /// Starts a rollback to the environment's last successful release (trigger `rollback`,
