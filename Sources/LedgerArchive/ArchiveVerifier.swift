@@ -58,44 +58,10 @@ public struct ArchiveVerifier {
         var earlier: (events: Int64, seals: Int) = (0, 0)
         var bytesDone: Int64 = 0
         for segment in manifest.segments {
-            let problemsBefore = problems.count
-            var reader: SegmentReader?
-            var lastGood: Int64?
-            var count: Int64 = 0
-            do {
-                let opened = try SegmentReader(directory: directory, segment: segment)
-                reader = opened
-                while let event = try opened.next() {
-                    let known = chain.problems.count
-                    if event.position < segment.fromPosition || event.position > segment.toPosition {
-                        problems.append(ArchiveProblem(
-                            segment: segment.file, position: event.position, streamID: event.streamID.rawValue,
-                            detail: "the segment should hold positions \(segment.fromPosition)–\(segment.toPosition) (reordered or swapped segments?)"))
-                    }
-                    chain.check(event)
-                    onEvent(event)
-                    for problem in chain.problems[known...] {
-                        problems.append(ArchiveProblem(segment: segment.file, position: problem.position, streamID: problem.streamID, detail: "\(problem.kind.rawValue): \(problem.detail)"))
-                    }
-                    lastGood = event.position
-                    count += 1
-                    if (earlier.events + chain.eventsChecked) % 20_000 == 0 {
-                        progress(earlier.events + chain.eventsChecked, bytesDone + opened.compressedBytesRead)
-                    }
-                }
-                if opened.fileHash() != segment.sha256 {
-                    problems.append(ArchiveProblem(segment: segment.file, position: segment.fromPosition, detail: "the file's SHA-256 differs from the manifest's (the file was altered or replaced)"))
-                }
-                if count != segment.eventCount {
-                    problems.append(ArchiveProblem(segment: segment.file, position: lastGood.map { $0 + 1 } ?? segment.fromPosition, detail: "holds \(count) events; the manifest says \(segment.eventCount)"))
-                }
-            } catch {
-                problems.append(ArchiveProblem(
-                    segment: segment.file, position: lastGood.map { $0 + 1 } ?? segment.fromPosition,
-                    detail: "\(error)\(lastGood.map { " after position \($0), the last one that reads" } ?? "")"))
-            }
-            bytesDone += reader?.compressedBytesRead ?? 0
-            if problems.count > problemsBefore {
+            let (found, bytesRead) = check(segment, chain: &chain, checkedBefore: earlier.events, bytesBefore: bytesDone)
+            problems += found
+            bytesDone += bytesRead
+            if !found.isEmpty {
                 // This segment cannot be trusted: check the rest as an archive of its own that
                 // starts after it, so one damaged segment is reported once, not again as holes
                 // and broken chains in every segment after it.
@@ -114,6 +80,48 @@ public struct ArchiveVerifier {
         return ArchiveVerificationReport(
             manifest: manifest, eventsChecked: earlier.events + chain.eventsChecked, sealsChecked: earlier.seals + chain.sealsChecked,
             sealsPartlyCovered: manifest.seals.count - coveredSeals.count, problems: problems)
+    }
+
+    /// Reads one segment through `chain`: every event in its range and its chain, then the
+    /// file's hash and count against the manifest. Returns its problems and the bytes read.
+    private func check(
+        _ segment: ArchiveManifest.Segment, chain: inout ChainVerifier, checkedBefore: Int64, bytesBefore: Int64
+    ) -> (problems: [ArchiveProblem], bytesRead: Int64) {
+        var problems: [ArchiveProblem] = []
+        var reader: SegmentReader?
+        var lastGood: Int64?
+        var count: Int64 = 0
+        do {
+            let opened = try SegmentReader(directory: directory, segment: segment)
+            reader = opened
+            while let event = try opened.next() {
+                let known = chain.problems.count
+                if event.position < segment.fromPosition || event.position > segment.toPosition {
+                    problems.append(ArchiveProblem(
+                        segment: segment.file, position: event.position, streamID: event.streamID.rawValue,
+                        detail: "the segment should hold positions \(segment.fromPosition)–\(segment.toPosition) (reordered or swapped segments?)"))
+                }
+                chain.check(event)
+                onEvent(event)
+                for problem in chain.problems[known...] {
+                    problems.append(ArchiveProblem(segment: segment.file, position: problem.position, streamID: problem.streamID, detail: "\(problem.kind.rawValue): \(problem.detail)"))
+                }
+                lastGood = event.position
+                count += 1
+                if (checkedBefore + chain.eventsChecked) % 20_000 == 0 { progress(checkedBefore + chain.eventsChecked, bytesBefore + opened.compressedBytesRead) }
+            }
+            if opened.fileHash() != segment.sha256 {
+                problems.append(ArchiveProblem(segment: segment.file, position: segment.fromPosition, detail: "the file's SHA-256 differs from the manifest's (the file was altered or replaced)"))
+            }
+            if count != segment.eventCount {
+                problems.append(ArchiveProblem(segment: segment.file, position: lastGood.map { $0 + 1 } ?? segment.fromPosition, detail: "holds \(count) events; the manifest says \(segment.eventCount)"))
+            }
+        } catch {
+            problems.append(ArchiveProblem(
+                segment: segment.file, position: lastGood.map { $0 + 1 } ?? segment.fromPosition,
+                detail: "\(error)\(lastGood.map { " after position \($0), the last one that reads" } ?? "")"))
+        }
+        return (problems, reader?.compressedBytesRead ?? 0)
     }
 
     /// What the manifest gets wrong on its own: a digest that does not match its content, or
