@@ -132,6 +132,7 @@ public struct ProjectionSetRebuilder: Sendable {
         var gatheredEvents = Array(repeating: 0, count: rebuilders.count)
         var failed: [Int: String] = [:]
         var position: Int64 = 0
+        // Read ahead: the next page is read while this one is applied (each awaited in turn).
         var pending: Task<(ProjectionBatch, Int64), any Error>? = head > 0 ? Task { try await read(0) } : nil
         defer { pending?.cancel() }
         while let reading = pending {
@@ -156,33 +157,43 @@ public struct ProjectionSetRebuilder: Sendable {
                     gatheredEvents[index] = 0
                 }
             }
-            let current = checkpoints, through = position
-            try await withThrowingTaskGroup(of: Applied.self) { group in
-                for (index, mine) in dueBatches {
-                    let rebuilder = rebuilders[index], connection = connections[index]
-                    group.addTask {
-                        var checkpoint = current[index]
-                        do {
-                            _ = try await rebuilder.runner.applier.apply(
-                                mine, through: through, to: ProjectionSchema.next(rebuilder.projection), checkpoint: &checkpoint, rate: 0,
-                                on: connection)
-                            return Applied(index: index, checkpoint: checkpoint, failure: nil)
-                        } catch let failure as ProjectionEventError {
-                            return Applied(index: index, checkpoint: checkpoint, failure: failure.description)
-                        }
-                    }
-                }
-                for try await applied in group {
-                    if let failure = applied.failure {
-                        failed[applied.index] = "rebuilding \(rebuilders[applied.index].projection.name) stopped at \(failure)"
-                    } else {
-                        checkpoints[applied.index] = applied.checkpoint
-                    }
-                }
-            }
+            try await applyConcurrently(
+                dueBatches, rebuilders: rebuilders, connections: connections, through: position, checkpoints: &checkpoints, failed: &failed)
             report(position, head)
         }
         return failed
+    }
+
+    /// Applies each due batch to its projection's `_next` copy, all at once (one connection each);
+    /// moves their checkpoints, or records why one stopped.
+    private func applyConcurrently(
+        _ dueBatches: [(index: Int, batch: ProjectionBatch)], rebuilders: [ProjectionRebuilder], connections: [PostgresConnection], through: Int64,
+        checkpoints: inout [ProjectionSchema.Checkpoint], failed: inout [Int: String]
+    ) async throws {
+        let current = checkpoints
+        let applied = try await withThrowingTaskGroup(of: Applied.self) { group in
+            for (index, mine) in dueBatches {
+                let rebuilder = rebuilders[index], connection = connections[index]
+                group.addTask {
+                    var checkpoint = current[index]
+                    do {
+                        _ = try await rebuilder.runner.applier.apply(
+                            mine, through: through, to: ProjectionSchema.next(rebuilder.projection), checkpoint: &checkpoint, rate: 0, on: connection)
+                        return Applied(index: index, checkpoint: checkpoint, failure: nil)
+                    } catch let failure as ProjectionEventError {
+                        return Applied(index: index, checkpoint: checkpoint, failure: failure.description)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Applied]()) { $0.append($1) }
+        }
+        for outcome in applied {
+            if let failure = outcome.failure {
+                failed[outcome.index] = "rebuilding \(rebuilders[outcome.index].projection.name) stopped at \(failure)"
+            } else {
+                checkpoints[outcome.index] = outcome.checkpoint
+            }
+        }
     }
 
     /// Runs `body` with `count` connections of `client`, each held until it returns.
