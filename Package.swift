@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "LedgerAccess", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
+            dependencies: ["Ledger", "LedgerAccess", "CommandRuntime", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

@@ -25,12 +25,12 @@ package func reportingErrors<T>(_ body: () async throws -> T) async throws -> T 
     } catch let failure as GatewayClient.Failure {
         printError(failure.description)
         // A server that cannot be reached (or cut the answer off) is the "try again" class.
-        throw ExitCode(ErrorTable.entry(code: failure.retryable ? "server_unreachable" : "internal").exitCode)
+        throw ExitCode(ExitCodes.exitCode(for: ErrorTable.entry(code: failure.retryable ? "server_unreachable" : "internal")))
     } catch {
         let entry = ErrorTable.entry(for: error)
         printError(message(for: error, entry))
         if Environment.value("LOG_LEVEL") == "debug" { printError(String(reflecting: error)) }
-        throw ExitCode(entry.exitCode)
+        throw ExitCode(ExitCodes.exitCode(for: entry))
     }
 }
 

@@ -46,6 +46,7 @@ package final class ProcessStopper: Sendable {
             state.gracefulStops.append(action)
             return state.signal != nil
         }
+        // Asked after the signal came: stopped now, beside the caller (which goes on registering).
         if signalled { Task { await action() } }
     }
 
@@ -108,9 +109,11 @@ package final class ProcessStopper: Sendable {
             if first.stops.isEmpty {
                 first.body?.cancel()
             } else {
+                // Each stop runs on its own: one that hangs must not hold the others (the grace timer below ends it all).
                 for stop in first.stops { Task { await stop() } }
             }
             let grace = gracePeriod
+            // The grace timer: not awaited, it ends the process if the stops above take too long.
             Task {
                 do { try await Task.sleep(for: grace) } catch { return }
                 self.log("did not stop within \(Int(grace.seconds)) s: exiting now")

@@ -22,12 +22,13 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     /// The JSON error response for `error`: a refusal with its own status and code (from
-    /// ``ErrorTable``), a database that cannot be reached or did not answer in time as 503, and
+    /// ``ErrorTable`` and ``HTTPStatuses``), a database that cannot be reached or did not answer in time as 503, and
     /// anything else as a 500 whose body says nothing internal (the error goes to the log).
     static func response(for error: any Error, logger: Logger, requestID: String?) -> Response {
         if let error = error as? APIError { return error.response(requestID: requestID) }
         let entry = ErrorTable.entry(for: error)
-        switch entry.httpStatus {
+        let status = HTTPStatuses.status(for: entry)
+        switch status {
         case 503:
             // A database that is away says only that; another coded error (a host that cannot be reached) says what.
             let database = entry.code == "database_unavailable" || entry.code == "timed_out"
@@ -47,7 +48,7 @@ struct ErrorMiddleware: RouterMiddleware {
         default:
             // A refusal with its own code and a message safe to show.
             let message = (error as? any CodedError)?.description ?? "the request was refused"
-            return APIError(HTTPResponse.Status(code: entry.httpStatus), entry.code, message).response(requestID: requestID)
+            return APIError(HTTPResponse.Status(code: status), entry.code, message).response(requestID: requestID)
         }
     }
 }

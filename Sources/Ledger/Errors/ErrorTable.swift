@@ -5,71 +5,83 @@ public protocol CodedError: Error, CustomStringConvertible {
     var errorCode: String { get }
 }
 
-/// The one table from every error code to what a caller sees: the `ledger` command's exit code
-/// and the HTTP API's status. The CLI and the gateway both read it, so they cannot disagree.
+/// What kind of failure an error is, by which every face answers it: the CLI's exit code and
+/// the HTTP API's status derive from it (`ExitCodes` in the CLI's runtime, `HTTPStatuses` in the
+/// Gateway), so neither face can disagree with the other about what an error means.
+public enum ErrorClass: String, Sendable, CaseIterable {
+    /// A command refused; nothing was written.
+    case refused
+    /// A raw append's optimistic concurrency or idempotency check failed.
+    case conflict
+    /// Bad input to the log itself.
+    case badInput
+    /// Something needed is away or too slow: try again.
+    case unavailable
+    /// A failure of ours or of the machine.
+    case failure
+}
+
+/// The one table of every error code and its class. The CLI and the gateway both read it.
 public enum ErrorTable {
     /// One row of the table.
     public struct Entry: Sendable, Equatable {
         public let code: String
-        public let exitCode: Int32
-        public let httpStatus: Int
+        public let errorClass: ErrorClass
 
-        public init(code: String, exitCode: Int32, httpStatus: Int) {
+        public init(code: String, _ errorClass: ErrorClass) {
             self.code = code
-            self.exitCode = exitCode
-            self.httpStatus = httpStatus
+            self.errorClass = errorClass
         }
     }
 
     /// Every code, in the order the README lists them.
     public static let entries: [Entry] = [
-        // Refusals of a command (nothing written): exit 2.
-        Entry(code: "invalid", exitCode: 2, httpStatus: 422),
-        Entry(code: "not_found", exitCode: 2, httpStatus: 404),
-        Entry(code: "already_exists", exitCode: 2, httpStatus: 409),
-        Entry(code: "deployment_in_flight", exitCode: 2, httpStatus: 409),
-        Entry(code: "wrong_status", exitCode: 2, httpStatus: 400),
-        Entry(code: "illegal_transition", exitCode: 2, httpStatus: 400),
-        Entry(code: "environment_unavailable", exitCode: 2, httpStatus: 400),
-        Entry(code: "already_deployed", exitCode: 2, httpStatus: 409),
-        Entry(code: "conflict", exitCode: 2, httpStatus: 409),
-        Entry(code: "quota_exceeded", exitCode: 2, httpStatus: 422),
-        Entry(code: "capacity_exceeded", exitCode: 2, httpStatus: 422),
-        Entry(code: "stale_lease", exitCode: 2, httpStatus: 409),
-        Entry(code: "forbidden", exitCode: 2, httpStatus: 403),
-        Entry(code: "host_key_unconfirmed", exitCode: 2, httpStatus: 422),
-        Entry(code: "unknown_key", exitCode: 2, httpStatus: 422),
-        Entry(code: "idempotency_key_reused", exitCode: 2, httpStatus: 422),
-        // Refusals by a host (nothing registered, nothing run): exit 2.
-        Entry(code: "host_key_mismatch", exitCode: 2, httpStatus: 422),
-        Entry(code: "ssh_authentication_failed", exitCode: 2, httpStatus: 422),
-        Entry(code: "ssh_key_file_refused", exitCode: 2, httpStatus: 422),
-        Entry(code: "ssh_no_server", exitCode: 2, httpStatus: 422),
-        // Optimistic concurrency and idempotency of raw appends: exit 3.
-        Entry(code: "version_conflict", exitCode: 3, httpStatus: 409),
-        Entry(code: "event_id_reused", exitCode: 3, httpStatus: 409),
-        // Bad input to the log itself: exit 1.
-        Entry(code: "invalid_stream_id", exitCode: 1, httpStatus: 422),
-        Entry(code: "invalid_event", exitCode: 1, httpStatus: 422),
-        Entry(code: "invalid_argument", exitCode: 1, httpStatus: 422),
-        Entry(code: "archive_invalid", exitCode: 1, httpStatus: 422),
-        // The database away or too slow: exit 5, 503 — try again.
-        Entry(code: "database_unavailable", exitCode: 5, httpStatus: 503),
-        Entry(code: "timed_out", exitCode: 5, httpStatus: 503),
+        // Refusals of a command (nothing written).
+        Entry(code: "invalid", .refused),
+        Entry(code: "not_found", .refused),
+        Entry(code: "already_exists", .refused),
+        Entry(code: "deployment_in_flight", .refused),
+        Entry(code: "wrong_status", .refused),
+        Entry(code: "illegal_transition", .refused),
+        Entry(code: "environment_unavailable", .refused),
+        Entry(code: "already_deployed", .refused),
+        Entry(code: "conflict", .refused),
+        Entry(code: "quota_exceeded", .refused),
+        Entry(code: "capacity_exceeded", .refused),
+        Entry(code: "stale_lease", .refused),
+        Entry(code: "forbidden", .refused),
+        Entry(code: "host_key_unconfirmed", .refused),
+        Entry(code: "unknown_key", .refused),
+        Entry(code: "idempotency_key_reused", .refused),
+        // Refusals by a host (nothing registered, nothing run).
+        Entry(code: "host_key_mismatch", .refused),
+        Entry(code: "ssh_authentication_failed", .refused),
+        Entry(code: "ssh_key_file_refused", .refused),
+        Entry(code: "ssh_no_server", .refused),
+        // Optimistic concurrency and idempotency of raw appends.
+        Entry(code: "version_conflict", .conflict),
+        Entry(code: "event_id_reused", .conflict),
+        // Bad input to the log itself.
+        Entry(code: "invalid_stream_id", .badInput),
+        Entry(code: "invalid_event", .badInput),
+        Entry(code: "invalid_argument", .badInput),
+        Entry(code: "archive_invalid", .badInput),
+        // The database away or too slow: try again.
+        Entry(code: "database_unavailable", .unavailable),
+        Entry(code: "timed_out", .unavailable),
         // A read model behind the log past the read's wait (its runner is away or stopped).
-        Entry(code: "projection_behind", exitCode: 5, httpStatus: 503),
-        // A host (or the ledger's server) that cannot be reached or drops the connection: exit 5 — try
-        // again. Over HTTP an unreachable host is the request's (422), not the service's.
-        Entry(code: "ssh_connect_failed", exitCode: 5, httpStatus: 422),
-        Entry(code: "ssh_failed", exitCode: 5, httpStatus: 422),
-        Entry(code: "server_unreachable", exitCode: 5, httpStatus: 503),
-        // Failures of ours or of the machine: exit 1, 500.
-        Entry(code: "database", exitCode: 1, httpStatus: 500),
-        Entry(code: "migration", exitCode: 1, httpStatus: 500),
-        Entry(code: "immutable", exitCode: 1, httpStatus: 500),
-        Entry(code: "missing_dependency", exitCode: 1, httpStatus: 500),
-        Entry(code: "archive_io", exitCode: 1, httpStatus: 500),
-        Entry(code: "internal", exitCode: 1, httpStatus: 500),
+        Entry(code: "projection_behind", .unavailable),
+        // A host (or the ledger's server) that cannot be reached or drops the connection: try again.
+        Entry(code: "ssh_connect_failed", .unavailable),
+        Entry(code: "ssh_failed", .unavailable),
+        Entry(code: "server_unreachable", .unavailable),
+        // Failures of ours or of the machine.
+        Entry(code: "database", .failure),
+        Entry(code: "migration", .failure),
+        Entry(code: "immutable", .failure),
+        Entry(code: "missing_dependency", .failure),
+        Entry(code: "archive_io", .failure),
+        Entry(code: "internal", .failure),
     ]
 
     private static let byCode = Dictionary(uniqueKeysWithValues: entries.map { ($0.code, $0) })

@@ -133,6 +133,7 @@ final class DeadlineTimers: Sendable {
             defer { state.ticking = true }
             return (state.nextID, !state.ticking)
         }
+        // Not awaited: the one ticking task lives only while a deadline is pending (see the type).
         if startTicking { Task { await self.tickWhilePending() } }
         return id
     }
