@@ -60,7 +60,7 @@ public enum ServerDecisions {
         if let inFlight = environment.inFlight {
             throw CommandRejection(.deploymentInFlight, "deployment \(inFlight) is in flight on \(environment.environmentID); cancel it rather than break its lock")
         }
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CommandRejection(.invalid, "say why the lock is broken (--reason)") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CommandRejection(.invalid, "breaking a lock needs a reason (it goes into the audit trail)") }
         return Decision([.init(DomainIDs.serverStream(server.serverID), expectedVersion: .any, [
             .deployLockBroken(DeployLockBroken(
                 serverID: server.serverID, environmentID: environment.environmentID, deployPath: deployPath, lock: lock, reason: reason))
