@@ -49,9 +49,5 @@ public struct LiveLogBatch: Codable, Sendable, Equatable {
     }
 
     /// The message's `data:` JSON, keys sorted as every live message's are.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try LiveJSON.encode(self) }
 }

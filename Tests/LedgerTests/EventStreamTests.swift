@@ -48,6 +48,15 @@ import Testing
             #expect(live.map(\.id) == live.map(\.id).sorted() && Set(live.map(\.id)).count == live.count, "in log order, once each")
             #expect(live.last?.data.contains(#""status":"success""#) == true)
             #expect(live[4].data.contains(#""message":"compiling""#))
+            // Every message is one of the client's wire types (LedgerClient), in the seed's keys.
+            let requested = try JSONDecoder().decode(LiveStatusChange.self, from: Data(live[0].data.utf8))
+            #expect(requested.status == "pending" && requested.environmentID == "shop-prod" && requested.steps?.isEmpty == false)
+            let started = try JSONDecoder().decode(LiveStepChange.self, from: Data(live[3].data.utf8))
+            #expect(started.step == "build" && started.stepStatus == "running" && started.deploymentID == id)
+            let completed = try JSONDecoder().decode(LiveStepChange.self, from: Data(live[5].data.utf8))
+            #expect(completed.stepStatus == "completed" && completed.durationMs == 5)
+            #expect(live[5].data.contains(#""step_status":"completed""#) && live[5].data.contains(#""duration_ms":5"#))
+            #expect(try JSONDecoder().decode(LiveLogBatch.self, from: Data(live[4].data.utf8)).lines.first?.message == "compiling")
 
             // Reconnecting after the third message gets the rest, nothing before it.
             let resumed = try await HTTP.get(

@@ -3,6 +3,7 @@ import Executors
 import Foundation
 @testable import Gateway
 import Ledger
+import LedgerClient
 import LedgerTestSupport
 import Testing
 
@@ -72,7 +73,7 @@ extension ExecutorEndToEndTests {
             #expect(state.pipelineFingerprint == file.fingerprint, "the start names the file that ran")
             // The live stream's events name the same steps, from the request on.
             let records = try await host.service.records(of: DomainIDs.deploymentStream(id))
-            let streamed = records.compactMap { ServerSentEvents.payload(for: $0)?["steps"] as? [String] }
+            let streamed = records.compactMap { ServerSentEvents.statusChange(for: $0)?.steps }
             #expect(streamed.count == 2 && streamed.allSatisfy { $0 == file.stepIDs.map(\.rawValue) }, "\(streamed)")
             #expect(progress.steps.allSatisfy { $0.status == .completed })
         }

@@ -11,19 +11,15 @@ enum ServerSentEvents {
 
     /// The SSE message for one recorded event, or nil for events a dashboard does not follow.
     static func message(for record: DomainRecord) -> String? {
-        guard let name = name(of: record.event) else { return nil }
-        let json: Data
-        if case .logLinesAppended(let e) = record.event {
-            // The one wire type the CLI decodes too (LedgerClient).
-            guard let data = try? logBatch(e).json() else { return nil }
-            json = data
-        } else {
-            guard let data = payload(for: record), let encoded = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]) else {
-                return nil
-            }
-            json = encoded
-        }
+        guard let name = name(of: record.event), let json = try? data(for: record) else { return nil }
         return "id: \(record.position)\nevent: \(name)\ndata: \(String(decoding: json, as: UTF8.self))\n\n"
+    }
+
+    /// A message's `data:`: one of the wire types clients decode (LedgerClient).
+    static func data(for record: DomainRecord) throws -> Data? {
+        if case .logLinesAppended(let e) = record.event { return try logBatch(e).json() }
+        if let change = statusChange(for: record) { return try change.json() }
+        return try stepChange(for: record)?.json()
     }
 
     /// The SSE event name an event is shown under, or nil for events a dashboard does not follow
@@ -51,39 +47,52 @@ enum ServerSentEvents {
     /// A comment line: keeps proxies from closing an idle stream.
     static let heartbeat = ": heartbeat\n\n"
 
-    /// The `data:` object of an event `name(of:)` shows.
-    static func payload(for record: DomainRecord) -> [String: Any]? {
+    /// The `deployment.status` message of a lifecycle event (nil for any other).
+    static func statusChange(for record: DomainRecord) -> LiveStatusChange? {
         let at = Timestamps.format(record.recordedAtMicroseconds)
-        func status(_ id: String, _ status: String, _ extra: [String: Any] = [:]) -> [String: Any] {
-            ["deployment_id": id, "status": status, "timestamp": at].merging(extra) { $1 }
-        }
-        func step(_ id: String, _ step: DeploymentStep, _ status: String, _ extra: [String: Any] = [:]) -> [String: Any] {
-            ["deployment_id": id, "step": step.rawValue, "step_status": status, "timestamp": at].merging(extra) { $1 }
+        func change(_ id: String, _ status: String, _ fill: (inout LiveStatusChange) -> Void = { _ in }) -> LiveStatusChange {
+            var change = LiveStatusChange(deploymentID: id, status: status, timestamp: at)
+            fill(&change)
+            return change
         }
         switch record.event {
         case .deploymentRequested(let e):
             // The planned steps from the first event on: a client draws the list once.
-            let steps = (e.pipeline?.steps ?? e.configuration.pipeline).map(\.rawValue)
-            return status(e.deploymentID, "pending", [
-                "environment_id": e.environmentID, "trigger": e.trigger.rawValue, "number": e.number, "steps": steps,
-            ])
-        case .deploymentQueued(let e): return status(e.deploymentID, "queued")
+            return change(e.deploymentID, "pending") {
+                $0.environmentID = e.environmentID
+                $0.trigger = e.trigger.rawValue
+                $0.number = e.number
+                $0.steps = (e.pipeline?.steps ?? e.configuration.pipeline).map(\.rawValue)
+            }
+        case .deploymentQueued(let e): return change(e.deploymentID, "queued")
         case .deploymentStarted(let e):
-            return status(e.deploymentID, "building", ["executor": e.executor, "steps": (e.steps ?? []).map(\.rawValue)])
-        case .deploymentCancellationRequested(let e): return status(e.deploymentID, "cancelling", ["reason": e.reason ?? ""])
-        case .deploymentSucceeded(let e): return status(e.deploymentID, "success")
-        case .deploymentFailed(let e): return status(e.deploymentID, "failed", ["error": e.error])
-        case .deploymentCancelled(let e): return status(e.deploymentID, "cancelled")
-        case .deploymentTimedOut(let e): return status(e.deploymentID, "timed_out")
-        case .deploymentRolledBack(let e): return status(e.deploymentID, "rolled_back", ["replaced_by": e.replacedBy])
-        case .deploymentDestroyed(let e): return status(e.deploymentID, "destroyed")
-        case .deploymentTakenOver(let e): return status(e.deploymentID, "taken_over", ["executor": e.executor])
-        case .stepStarted(let e): return step(e.deploymentID, e.step, "running")
-        case .stepCompleted(let e): return step(e.deploymentID, e.step, "completed", ["duration_ms": e.durationMs])
-        case .stepFailed(let e): return step(e.deploymentID, e.step, "failed", ["duration_ms": e.durationMs, "error": e.error])
-        case .stepSkipped(let e): return step(e.deploymentID, e.step, "skipped")
-        case .logLinesAppended(let e):
-            return try? JSONSerialization.jsonObject(with: logBatch(e).json()) as? [String: Any]
+            return change(e.deploymentID, "building") {
+                $0.executor = e.executor
+                $0.steps = (e.steps ?? []).map(\.rawValue)
+            }
+        case .deploymentCancellationRequested(let e): return change(e.deploymentID, "cancelling") { $0.reason = e.reason ?? "" }
+        case .deploymentSucceeded(let e): return change(e.deploymentID, "success")
+        case .deploymentFailed(let e): return change(e.deploymentID, "failed") { $0.error = e.error }
+        case .deploymentCancelled(let e): return change(e.deploymentID, "cancelled")
+        case .deploymentTimedOut(let e): return change(e.deploymentID, "timed_out")
+        case .deploymentRolledBack(let e): return change(e.deploymentID, "rolled_back") { $0.replacedBy = e.replacedBy }
+        case .deploymentDestroyed(let e): return change(e.deploymentID, "destroyed")
+        case .deploymentTakenOver(let e): return change(e.deploymentID, "taken_over") { $0.executor = e.executor }
+        default: return nil
+        }
+    }
+
+    /// The `deployment.progress` message of a step event (nil for any other).
+    static func stepChange(for record: DomainRecord) -> LiveStepChange? {
+        let at = Timestamps.format(record.recordedAtMicroseconds)
+        switch record.event {
+        case .stepStarted(let e): return LiveStepChange(deploymentID: e.deploymentID, step: e.step.rawValue, stepStatus: "running", timestamp: at)
+        case .stepCompleted(let e):
+            return LiveStepChange(deploymentID: e.deploymentID, step: e.step.rawValue, stepStatus: "completed", timestamp: at, durationMs: e.durationMs)
+        case .stepFailed(let e):
+            return LiveStepChange(
+                deploymentID: e.deploymentID, step: e.step.rawValue, stepStatus: "failed", timestamp: at, durationMs: e.durationMs, error: e.error)
+        case .stepSkipped(let e): return LiveStepChange(deploymentID: e.deploymentID, step: e.step.rawValue, stepStatus: "skipped", timestamp: at)
         default: return nil
         }
     }
