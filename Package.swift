@@ -14,6 +14,7 @@ let package = Package(
         // The benchmarks, kept out of the shipped binary (`swift build -c release` builds both).
         .executable(name: "ledger-bench", targets: ["LedgerBench"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "LedgerDomain", targets: ["LedgerDomain"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Executors", targets: ["Executors"]),
         .library(name: "Gateway", targets: ["Gateway"]),
@@ -53,12 +54,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The deployment domain on the log: events, state folds, pure decisions, DeploymentService.
+        .target(
+            name: "LedgerDomain",
+            dependencies: [
+                "Ledger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Who may do what: tokens (stored hashed), principals, webhook secrets, idempotency keys —
         // the sole owner of the `auth` and `hooks` schemas, between the domain and the faces.
         .target(
             name: "LedgerAccess",
             dependencies: [
-                "Ledger",
+                "Ledger", "LedgerDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -74,7 +86,7 @@ let package = Package(
         .target(
             name: "LedgerArchive",
             dependencies: [
-                "Ledger", "LedgerZstd",
+                "Ledger", "LedgerDomain", "LedgerZstd",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -89,7 +101,7 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: [
-                "Ledger",
+                "Ledger", "LedgerDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +113,7 @@ let package = Package(
         .target(
             name: "Executors",
             dependencies: [
-                "Ledger", "CSSH2", "ChildProcess",
+                "Ledger", "LedgerDomain", "CSSH2", "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -127,7 +139,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Ledger", "LedgerAccess", "Projections", "Executors", "LedgerZstd", "LedgerRedis", "LedgerClient",
+                "Ledger", "LedgerDomain", "LedgerAccess", "Projections", "Executors", "LedgerZstd", "LedgerRedis", "LedgerClient",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -149,7 +161,7 @@ let package = Package(
         .target(
             name: "CommandRuntime",
             dependencies: [
-                "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LedgerRedis",
+                "Ledger", "LedgerDomain", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerCommand",
             dependencies: [
-                "CommandRuntime", "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
+                "CommandRuntime", "Ledger", "LedgerDomain", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
                 "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -176,7 +188,7 @@ let package = Package(
         .executableTarget(
             name: "LedgerBench",
             dependencies: [
-                "CommandRuntime", "Ledger", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
+                "CommandRuntime", "Ledger", "LedgerDomain", "LedgerAccess", "Projections", "Executors", "Gateway", "LedgerClient", "ChildProcess", "LedgerArchive",
                 "LoopbackSSH", "LedgerRedis", "LedgerZstd",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -191,7 +203,7 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "Ledger", "ChildProcess", "LoopbackSSH", "LedgerRedis",
+                "Ledger", "LedgerDomain", "ChildProcess", "LoopbackSSH", "LedgerRedis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -200,7 +212,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "LedgerAccess", "CommandRuntime", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
+            dependencies: ["Ledger", "LedgerDomain", "LedgerAccess", "CommandRuntime", "Projections", "Executors", "LedgerSchema", "LedgerTestSupport", "ChildProcess", "LedgerArchive", "LedgerZstd", "Gateway", "LedgerClient", "LedgerRedis", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),

@@ -6,6 +6,7 @@ import LedgerClient
 import Executors
 import Gateway
 import Ledger
+import LedgerDomain
 import LedgerArchive
 
 /// Exit codes that report a result rather than an error (errors take theirs from `ErrorTable`).

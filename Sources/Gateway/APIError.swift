@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerClient
 
 /// A request the gateway refuses or cannot answer: an HTTP status and a message, sent as the JSON

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// Who a request acts as: a verified API token's role and scope.
 public struct Principal: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Foundation
 import Logging
 import PostgresNIO

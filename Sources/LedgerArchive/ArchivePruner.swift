@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 import NIOCore
 import PostgresNIO

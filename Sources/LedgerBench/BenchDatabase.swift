@@ -2,6 +2,7 @@ import CommandRuntime
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 import PostgresNIO
 

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import Logging
 import PostgresNIO

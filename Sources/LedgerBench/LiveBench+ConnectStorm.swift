@@ -1,6 +1,7 @@
 import CommandRuntime
 import Foundation
 import Ledger
+import LedgerDomain
 import NIOCore
 import NIOPosix
 import Synchronization

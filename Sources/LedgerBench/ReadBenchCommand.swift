@@ -3,6 +3,7 @@ import ArgumentParser
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 import PostgresNIO
 

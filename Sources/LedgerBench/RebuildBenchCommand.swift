@@ -4,6 +4,7 @@ import ChildProcess
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 import PostgresNIO
 import Projections

@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import Testing
 @testable import Ledger
+import LedgerDomain
 import LedgerTestSupport
 
 /// Large batches travel by COPY instead of bound arrays; what lands in the log must not depend on

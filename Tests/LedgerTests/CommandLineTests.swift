@@ -4,6 +4,7 @@ import LedgerClient
 import Gateway
 import Testing
 import Ledger
+import LedgerDomain
 import PostgresNIO
 import Projections
 import LedgerTestSupport

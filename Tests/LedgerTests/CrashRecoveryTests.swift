@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import PostgresNIO
 import Synchronization

@@ -2,6 +2,7 @@ import Executors
 import Foundation
 @testable import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Projections

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 @testable import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Projections

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Projections

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import Testing
 

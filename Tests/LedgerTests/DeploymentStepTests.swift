@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Testing
 
 /// Step ids: what is accepted, and how a step is named for people.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Ledger
+import LedgerDomain
 import LedgerTestSupport
 
 @Suite struct EventStoreAppendTests {

@@ -3,6 +3,7 @@ import Foundation
 import LedgerClient
 import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import Projections
 import LedgerTestSupport

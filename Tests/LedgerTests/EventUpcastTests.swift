@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Testing
 
 /// Old event shapes still decode.

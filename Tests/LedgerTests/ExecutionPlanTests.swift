@@ -1,5 +1,6 @@
 import Executors
 import Ledger
+import LedgerDomain
 import Testing
 
 /// Pure decisions of the executor: which pipeline a deployment runs (fast or full deploy,

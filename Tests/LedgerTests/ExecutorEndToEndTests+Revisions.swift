@@ -3,6 +3,7 @@ import Executors
 import Foundation
 @testable import Gateway
 import Ledger
+import LedgerDomain
 import LedgerClient
 import LedgerTestSupport
 import Testing

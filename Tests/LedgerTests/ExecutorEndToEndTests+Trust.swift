@@ -2,6 +2,7 @@ import ChildProcess
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import Testing
 

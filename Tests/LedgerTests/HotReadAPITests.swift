@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import Projections
 import Testing

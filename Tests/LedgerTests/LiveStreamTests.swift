@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Testing

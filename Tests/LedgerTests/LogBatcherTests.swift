@@ -1,5 +1,6 @@
 @testable import Executors
 import Ledger
+import LedgerDomain
 import Testing
 
 /// Output to log lines: split per stream across chunks, unreadable bytes replaced and never

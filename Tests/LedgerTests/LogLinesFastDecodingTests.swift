@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Ledger
+import LedgerDomain
 
 /// The hand-written decoder for log lines must read exactly what `JSONDecoder` reads, and step
 /// aside (nil) for anything it does not handle.

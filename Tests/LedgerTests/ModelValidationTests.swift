@@ -2,6 +2,7 @@ import Foundation
 import ChildProcess
 import Testing
 import Ledger
+import LedgerDomain
 
 @Suite struct ModelValidationTests {
     @Test func streamCategoryIsThePartBeforeTheFirstDash() throws {

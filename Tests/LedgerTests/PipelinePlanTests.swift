@@ -1,5 +1,6 @@
 @testable import Executors
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import Logging
 import PostgresNIO

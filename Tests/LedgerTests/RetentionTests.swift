@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Ledger
+import LedgerDomain
 import LedgerArchive
 import LedgerTestSupport
 import PostgresNIO

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Testing
 
 /// The deployment status table, every pair of states: the grid below is the table as the

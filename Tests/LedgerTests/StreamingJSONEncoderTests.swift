@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Ledger
+import LedgerDomain
 
 /// The streaming encoder must write JSON that means exactly what `JSONEncoder` writes (same
 /// keys, same values) and decodes to the same value.

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Testing
 import Ledger
+import LedgerDomain
 import LedgerTestSupport
 import ChildProcess
 

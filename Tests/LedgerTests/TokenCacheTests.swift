@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Testing

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// `{{variable}}` placeholders in step commands: found when a pipeline is loaded (so an unknown
 /// name is refused then, not half-way through a deployment) and replaced by shell-quoted values.

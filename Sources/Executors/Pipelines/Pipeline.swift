@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// An operation's ordered steps — deploy, fast deploy, rollback, destroy — as read from a YAML
 /// file under `pipelines/`. A deployment's progress ("step 5 of 14") is this step list.

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Yams
 
 /// Reads pipeline YAML files, refusing a malformed one with its file, line and reason.

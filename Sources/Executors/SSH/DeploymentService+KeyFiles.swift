@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// Adding and removing keys for real: the key file goes into (or out of) the keyring directory
 /// on this machine and the change is recorded, in that order for adding (a recorded key whose

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// Registering a server for real, the one way both faces (`ledger servers add`,
 /// `POST /api/v1/servers`) do it: every check that needs no host first — the organisation is

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Ledger
+import LedgerDomain
 
 /// The key files of organisations' keyrings on an executor's machine: `ROOT/<organisation>/<key>`,
 /// each mode 600 in a directory of mode 700. A server names a key by id; the file is looked up

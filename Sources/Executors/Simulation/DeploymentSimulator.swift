@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 
 /// A simulated executor for demos and load: it picks up requested deployments and plays them

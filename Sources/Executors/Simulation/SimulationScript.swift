@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// A small deterministic random number generator (SplitMix64), so a seeded simulation or
 /// benchmark log is the same on every run.

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// Generates a long, realistic and valid deployment history fast, for benchmarks and tests:
 /// organisations, projects and environments, then deployments played through the real

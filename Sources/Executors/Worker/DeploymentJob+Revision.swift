@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Synchronization
 
 /// Resolving what a deployment asked for — a branch or a tag — to the commit the host then

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Synchronization
 
 /// Running one step: connecting when need be, the command watched while it runs (its output

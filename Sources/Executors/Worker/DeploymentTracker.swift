@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// One deployment's state and progress, kept current by reading only the events after the
 /// version already folded: a worker writing thousands of log batches decides each one on its

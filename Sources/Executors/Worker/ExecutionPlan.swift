@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// Which pipeline a deployment runs and the values its command templates are filled with.
 public struct ExecutionPlan: Sendable {

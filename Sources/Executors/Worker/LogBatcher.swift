@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Synchronization
 
 /// Turns a command's output into log lines: split at newlines per stream, bytes that are not

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// How a worker reaches a deployment's host: over SSH to the registered server its
 /// environment names, or — for development, when the worker is given a local directory — as

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// How a worker claims and runs deployments. Defaults follow the seed platform (10 at a time)
 /// and the lease rules of the design (30 s lease renewed every 10 s).

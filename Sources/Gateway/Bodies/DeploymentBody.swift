@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// A deployment as the API shows it: the seed platform's fields (snake_case), plus the ledger's
 /// own `position` — the log position of the last event the answer reflects.

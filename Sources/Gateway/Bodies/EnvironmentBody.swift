@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Projections
 
 /// CPU, RAM and disk as the API shows them.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerDomain
 
 /// `POST /api/v1/environments/{id}/deploy`: the branch defaults to the one the environment tracks.
 struct EnvironmentDeployRequest: Decodable, Sendable {

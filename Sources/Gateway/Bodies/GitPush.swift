@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// A push as a git host's webhook describes it (GitHub's and GitLab's push payloads share the
 /// fields used here): the branch, the new head commit with its message and author, the files

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Projections
 
 /// One page of a deployment's log lines, as `GET /api/v1/deployments/{id}/logs` answers it

@@ -1,5 +1,6 @@
 import Hummingbird
 import Ledger
+import LedgerDomain
 import Projections
 
 /// The query parameters of the logs endpoint, checked: a bad value is a 400, not a guess.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerDomain
 
 /// `POST /api/v1/servers`.
 struct ServerRequest: Decodable, Sendable {

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 
 /// The answer of `GET /api/v1/me`.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerDomain
 
 /// `POST /api/v1/organizations`.
 struct OrganizationRequest: Decodable, Sendable {

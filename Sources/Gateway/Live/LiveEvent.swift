@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Synchronization
 
 /// One committed deployment event as live streams serve it: its SSE message, rendered once when

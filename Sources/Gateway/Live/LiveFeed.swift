@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 import Logging
 import ServiceLifecycle
 import Synchronization

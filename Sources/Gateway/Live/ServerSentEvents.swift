@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerClient
 
 /// Committed deployment events as Server-Sent Events: `deployment.status`, `deployment.progress`

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// The document's schemas: their building blocks (identifiers, text, timestamps, closed
 /// objects) and every named request and answer.

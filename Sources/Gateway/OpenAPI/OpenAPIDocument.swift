@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// The OpenAPI 3.1 document of the HTTP API, served at `/openapi.json`. A test keeps it true:
 /// every route the server registers is in it, and every path in it is registered.

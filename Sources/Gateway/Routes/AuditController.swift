@@ -1,5 +1,6 @@
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import Projections
 

@@ -1,6 +1,7 @@
 import Executors
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import NIOCore
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import NIOCore
 import Projections

@@ -2,29 +2,29 @@
 /// millions of times during a rebuild. It reads only plain JSON (RFC 8259) and answers nil at
 /// the first thing it does not expect, so callers fall back to `JSONDecoder`: it may refuse
 /// valid input, but it never accepts anything `JSONDecoder` would read differently.
-struct JSONScanner {
+package struct JSONScanner {
     private let bytes: UnsafeRawBufferPointer
     private(set) var index = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
-    var atEnd: Bool {
+    package var atEnd: Bool {
         mutating get {
             skipWhitespace()
             return index == bytes.count
         }
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
         }
     }
 
     /// Consumes `byte` (after whitespace) if it is next.
-    mutating func consume(_ byte: UInt8) -> Bool {
+    package mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
@@ -32,13 +32,13 @@ struct JSONScanner {
     }
 
     /// The next byte after whitespace, not consumed.
-    mutating func peek() -> UInt8? {
+    package mutating func peek() -> UInt8? {
         skipWhitespace()
         return index < bytes.count ? bytes[index] : nil
     }
 
     /// Consumes the literal `null` if it is next.
-    mutating func consumeNull() -> Bool {
+    package mutating func consumeNull() -> Bool {
         skipWhitespace()
         guard index + 4 <= bytes.count, bytes[index] == 0x6E, bytes[index + 1] == 0x75, bytes[index + 2] == 0x6C, bytes[index + 3] == 0x6C
         else { return false }
@@ -48,7 +48,7 @@ struct JSONScanner {
 
     /// Walks an object's members: `member` is called with each key, positioned at its value, and
     /// must consume the value. False when the object is malformed or `member` refused.
-    mutating func object(_ member: (inout JSONScanner, String) -> Bool) -> Bool {
+    package mutating func object(_ member: (inout JSONScanner, String) -> Bool) -> Bool {
         guard consume(0x7B) else { return false }
         if consume(0x7D) { return true }
         repeat {
@@ -58,7 +58,7 @@ struct JSONScanner {
     }
 
     /// Walks an array's elements: `element` must consume each one.
-    mutating func array(_ element: (inout JSONScanner) -> Bool) -> Bool {
+    package mutating func array(_ element: (inout JSONScanner) -> Bool) -> Bool {
         guard consume(0x5B) else { return false }
         if consume(0x5D) { return true }
         repeat {
@@ -68,7 +68,7 @@ struct JSONScanner {
     }
 
     /// A string value, escapes resolved; nil for anything else or invalid UTF-8.
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard consume(0x22) else { return nil }
         let start = index
         var ascii = true
@@ -140,7 +140,7 @@ struct JSONScanner {
 
     /// A whole number in plain notation (`-?(0|[1-9][0-9]*)`) that fits an Int64; nil otherwise
     /// (fractions and exponents are left to `JSONDecoder`).
-    mutating func int64() -> Int64? {
+    package mutating func int64() -> Int64? {
         skipWhitespace()
         let negative = index < bytes.count && bytes[index] == 0x2D
         if negative { index += 1 }

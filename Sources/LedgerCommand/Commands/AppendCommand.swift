@@ -4,6 +4,7 @@ import Logging
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// `ledger append`: appends one event and prints the result as JSON.
 struct AppendCommand: AsyncParsableCommand {

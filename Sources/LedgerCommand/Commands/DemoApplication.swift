@@ -2,6 +2,7 @@ import CommandRuntime
 import ChildProcess
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// The application `ledger run --demo` really deploys: a local git repository (under the data
 /// directory) of a tiny web page served by Python's http.server. Every demo push is a new

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerArchive
 
 /// `ledger prune`: removes old events (by default only log lines) from the hot database once a

@@ -4,6 +4,7 @@ import Executors
 import Foundation
 import Gateway
 import Ledger
+import LedgerDomain
 import LedgerAccess
 import LedgerArchive
 import Logging

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 import Projections
 
 /// Prints what a command that started a deployment did.

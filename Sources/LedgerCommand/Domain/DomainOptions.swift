@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 import Projections
 
 /// Who is acting and how results are printed, shared by the deployment commands.

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// `ledger history STREAM --at TIME | --position N`: time travel, folded from the log itself.
 struct HistoryCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// `ledger keys add|list|remove`: organisations' SSH keyrings. Run on the executors' machine by
 /// an operator: adding a key copies its file into the keyring directory (`--keyring`), where

@@ -4,6 +4,7 @@ import Foundation
 import LedgerClient
 import Gateway
 import Ledger
+import LedgerDomain
 import Projections
 
 /// `ledger progress ID [--follow]`: "step 5 of 14, 65 %" and every step.

@@ -4,6 +4,7 @@ import ChildProcess
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 import Synchronization
 
 /// `ledger servers add|list|show|remove`: the hosts environments deploy to.

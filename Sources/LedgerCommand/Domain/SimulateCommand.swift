@@ -3,6 +3,7 @@ import ArgumentParser
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// `ledger simulate`: plays requested deployments with the simulated executor.
 struct SimulateCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import CommandRuntime
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerDomain
 import LedgerAccess
 
 /// `ledger tokens create|list|revoke`: API tokens for the HTTP API.

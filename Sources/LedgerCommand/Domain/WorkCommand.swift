@@ -3,6 +3,7 @@ import ArgumentParser
 import Executors
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 
 /// `ledger work`: the executor. Claims requested deployments under leases and runs their

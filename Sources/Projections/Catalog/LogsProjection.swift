@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import Logging
 import PostgresNIO
 

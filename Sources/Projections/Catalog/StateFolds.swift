@@ -1,4 +1,5 @@
 import Ledger
+import LedgerDomain
 
 /// `deployments`: one ``DeploymentState`` per deployment — status, trigger, git, timings —
 /// filterable by organisation, project, environment, status and trigger, newest first.

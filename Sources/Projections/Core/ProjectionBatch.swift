@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 
 /// The events a projection applies in one transaction, in position order. Built from a page of
 /// the log, it decodes an event when a projection asks; built with ``init(decoding:)``, every

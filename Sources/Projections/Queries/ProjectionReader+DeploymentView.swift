@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import PostgresNIO
 
 /// A deployment as one answer shows it: its state, its progress and the log position both read

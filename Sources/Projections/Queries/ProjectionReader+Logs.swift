@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerDomain
 import PostgresNIO
 
 /// One deployment log line as the logs projection holds it.
