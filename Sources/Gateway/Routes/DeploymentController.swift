@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Ledger
+import LedgerClient
 import LedgerDomain
 import LedgerAccess
 import NIOCore
