@@ -1,6 +1,7 @@
 import CommandRuntime
 import Foundation
 import Ledger
+import Projections
 import LedgerDomain
 import NIOCore
 import NIOPosix
@@ -24,6 +25,10 @@ extension LiveBench {
                 try worker.appendLogs(state, lines: [LogLine(level: .info, step: nil, message: "history \(n)", atMicroseconds: Int64(n))])
             }
         }
+        // The read models first hold that history (their runner is this process's), so both
+        // phases read the same audit trail.
+        try await ProjectionReader(client: client, awaitTimeout: .seconds(120), logger: logger)
+            .awaitPosition(nil, of: ProjectionCatalog.all.map(\.name), store: service.store)
         let probe = BlockingHTTPProbe(port: port, path: "/api/v1/audit?limit=5", token: token)
         status("GET loop alone for 3 s…")
         let quietEnd = ContinuousClock.now + .seconds(3)

@@ -101,6 +101,36 @@ import Testing
         }
     }
 
+    /// A gateway in another process (`ledger serve` beside `ledger project`) reads the checkpoint
+    /// rows: once the log moves on with events a projection does not read, its row follows within
+    /// about a second (the idle save interval), not after the runner's slow poll.
+    @Test func anIdleProjectionsCheckpointRowFollowsTheHeadForReadersElsewhere() async throws {
+        try await TestDatabase.withDatabase { db in
+            try await SyntheticHistory.oneOrganisation(environments: 2).append(events: 100, to: db.store)
+            let audit = ProjectionCatalog.named("audit")!
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await db.store.headListener.run() }
+                // The production poll (5 s), not the tests' quick one: the row must not wait for it.
+                let runner = ProjectionRunner(projection: audit, store: db.store, client: db.client, logger: TestDatabase.logger)
+                group.addTask { try await ProjectionGroupRunner(runners: [runner], logger: TestDatabase.logger).run() }
+                defer { group.cancelAll() }
+                let here = ProjectionReader(client: db.client, logger: TestDatabase.logger)
+                try await here.awaitPosition(nil, of: ["audit"], store: db.store)
+                // An event the audit trail does not read, once the idle save interval has passed:
+                // its row is saved at once. Then another, right after: that one's save waits.
+                try await Task.sleep(for: .milliseconds(1_200))
+                let first = try await db.store.append(to: try StreamID("unrelated-1"), events: [try NewEvent(type: "Unrelated", data: Data("{}".utf8))])
+                try await withTimeout(.seconds(10)) {
+                    while try await here.position(of: "audit") < first.lastPosition { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                _ = try await db.store.append(to: try StreamID("unrelated-2"), events: [try NewEvent(type: "Unrelated", data: Data("{}".utf8))])
+                let elsewhere = EventStore(client: db.client, logger: TestDatabase.logger)
+                let reader = ProjectionReader(client: db.client, awaitTimeout: .seconds(3), logger: TestDatabase.logger)
+                try await reader.awaitPosition(nil, of: ["audit"], store: elsewhere)
+            }
+        }
+    }
+
     /// The API's wait (which never applies events) learns as quickly that a projection is stuck.
     @Test func anAPIReadDoesNotWaitOutItsTimeoutForAProjectionStoppedByABadEvent() async throws {
         try await TestDatabase.withDatabase { db in

@@ -75,9 +75,9 @@ public struct ProjectionGroupRunner: Service {
         }
         while !Task.isCancelled {
             try await takeLocks(&roles, &active, on: connection)
-            let (busy, idleAt) = try await stepActive(&roles, &active, on: connection)
+            let (busy, idleAt, unsaved) = try await stepActive(&roles, &active, on: connection)
             if busy { continue }
-            guard try await waitForWork(roles, idleAt: idleAt) else { return }
+            guard try await waitForWork(roles, idleAt: idleAt, soon: unsaved) else { return }
         }
     }
 
@@ -104,13 +104,15 @@ public struct ProjectionGroupRunner: Service {
         }
     }
 
-    /// One batch of every active projection, in turn. Returns whether any applied events, and
-    /// the lowest position the idle ones reflect (to wait for an append past it).
+    /// One batch of every active projection, in turn. Returns whether any applied events, the
+    /// lowest position the idle ones reflect (to wait for an append past it), and whether an idle
+    /// one's checkpoint row is still short of that position (saved at most once a second).
     private func stepActive(
         _ roles: inout [ProjectionRole], _ active: inout [Int: Active], on connection: PostgresConnection
-    ) async throws -> (busy: Bool, idleAt: Int64?) {
+    ) async throws -> (busy: Bool, idleAt: Int64?, unsaved: Bool) {
         var idleAt: Int64?
         var busy = false
+        var unsaved = false
         for index in active.keys.sorted() {
             guard var entry = active[index] else { continue }
             let runner = entry.runner
@@ -145,7 +147,7 @@ public struct ProjectionGroupRunner: Service {
                     runner.logger.info("resumed past the event that stopped it")
                 }
             case .idle(let position):
-                if entry.checkpoint.position == position { entry.lastIdleSave = .now }
+                if entry.checkpoint.position == position { entry.lastIdleSave = .now } else { unsaved = true }
                 idleAt = min(idleAt ?? position, position)
                 // Nothing of this projection's up to there: its state reflects the log that far,
                 // though the checkpoint row is saved only now and then.
@@ -154,13 +156,15 @@ public struct ProjectionGroupRunner: Service {
             active[index] = entry
             ProjectionCheckpoints.shared.published(runner.projection.name, of: store, at: entry.checkpoint.position)
         }
-        return (busy, idleAt)
+        return (busy, idleAt, unsaved)
     }
 
     /// Idle: waits for a commit past `idleAt`, but no longer than the next try of a waiting
-    /// projection. False once cancelled.
-    private func waitForWork(_ roles: [ProjectionRole], idleAt: Int64?) async throws -> Bool {
-        var wait = configuration.pollInterval
+    /// projection — nor, while a checkpoint row is `soon` to be saved, than the idle save interval:
+    /// readers in other processes (`ledger serve` beside `ledger project`) wait for that row. False
+    /// once cancelled.
+    private func waitForWork(_ roles: [ProjectionRole], idleAt: Int64?, soon: Bool) async throws -> Bool {
+        var wait = soon ? min(configuration.pollInterval, configuration.idleCheckpointInterval) : configuration.pollInterval
         for next in roles.compactMap(\.nextTry) { wait = min(wait, max(.milliseconds(10), next - .now)) }
         do {
             if let idleAt {
