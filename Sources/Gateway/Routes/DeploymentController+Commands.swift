@@ -11,59 +11,50 @@ import NIOCore
 extension DeploymentController {
     /// `POST /deployments`.
     @Sendable func deploy(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.deploy)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(DeployRequest.self, raw, of: request)
-        try await limiter.admit(.deployments, organisation: principal.organisation)
+        let write = try await context.write(.deploy, request, body: DeployRequest.self, keys: keys, admit: admit)
+        let body = write.body
         let outcome = try await service.deploy(
             environment: body.environmentID, inProject: body.projectID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
-            context: try await context.commandContext(principal, request, body: raw, keys: keys))
+            context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
     }
 
     /// `POST /environments/{id}/deploy`: the branch defaults to the one the environment tracks.
     @Sendable func deployEnvironment(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.deploy)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(EnvironmentDeployRequest.self, raw, of: request, allowEmpty: true)
         let id = try context.parameters.require("id")
-        try await limiter.admit(.deployments, organisation: principal.organisation)
+        let write = try await context.write(.deploy, request, body: EnvironmentDeployRequest.self, allowEmpty: true, keys: keys, admit: admit)
         let outcome = try await service.deploy(
-            environment: id, git: body.git, trackedBranchIfUnnamed: true, trigger: .manual, force: body.force ?? false,
-            context: try await context.commandContext(principal, request, body: raw, keys: keys))
+            environment: id, git: write.body.git, trackedBranchIfUnnamed: true, trigger: .manual, force: write.body.force ?? false, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
     }
 
-    /// `POST /deployments/{id}/retry`: the same commit again, as a new deployment.
+    /// `POST /deployments/{id}/retry`: the same commit again, as a new deployment (200, as the seed answers).
     @Sendable func retry(_ request: Request, context: GatewayContext) async throws -> Response {
-        try await redeploying(request, context) { id, command in try await service.retry(id, context: command) }
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.deploy, request, keys: keys, admit: admit)
+        let outcome = try await service.retry(id, context: write.context)
+        return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
 
-    /// `POST /deployments/{id}/rollback`: back to that deployment's release.
+    /// `POST /deployments/{id}/rollback`: back to that deployment's release (200, as the seed answers).
     @Sendable func rollback(_ request: Request, context: GatewayContext) async throws -> Response {
-        try await redeploying(request, context) { id, command in try await service.rollback(to: id, context: command) }
-    }
-
-    /// A new deployment made from deployment `{id}` by `command`, answered 200 with it (as the seed does).
-    private func redeploying(
-        _ request: Request, _ context: GatewayContext, _ command: (String, CommandContext) async throws -> DeploymentService.Outcome
-    ) async throws -> Response {
-        let principal = try context.require(.deploy)
-        let raw = try await RequestBody.read(request)
-        try await limiter.admit(.deployments, organisation: principal.organisation)
-        let outcome = try await command(try context.parameters.require("id"), try await context.commandContext(principal, request, body: raw, keys: keys))
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.deploy, request, keys: keys, admit: admit)
+        let outcome = try await service.rollback(to: id, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
 
     /// `POST /deployments/{id}/cancel`, with an optional reason.
     @Sendable func cancel(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.cancelDeployments)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(CancelRequest.self, raw, of: request, allowEmpty: true)
         let id = try context.parameters.require("id")
-        try await limiter.admit(.deployments, organisation: principal.organisation)
-        let outcome = try await service.cancel(id, reason: body.reason, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+        let write = try await context.write(.cancelDeployments, request, body: CancelRequest.self, allowEmpty: true, keys: keys, admit: admit)
+        let outcome = try await service.cancel(id, reason: write.body.reason, context: write.context)
         return try await answers.written(id, by: outcome, status: .ok)
+    }
+
+    /// Every deployment command counts against its organisation's rate limit.
+    private func admit(_ principal: Principal) async throws {
+        try await limiter.admit(.deployments, organisation: principal.organisation)
     }
 
     /// `DELETE /deployments/environment/{id}/destroy?delete_data=`.

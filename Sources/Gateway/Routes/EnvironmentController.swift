@@ -66,6 +66,7 @@ struct EnvironmentController: Sendable {
         let principal = try context.require(.manageEnvironments)
         let raw = try await RequestBody.read(request)
         let body = try RequestBody.decode(EnvironmentRequest.self, raw, of: request)
+        // Checked before the command context records an idempotency key.
         let changes = try body.configuration?.changes()
         let outcome = try await service.createEnvironment(
             id: body.id, project: body.projectID, name: body.name ?? body.id, configuration: try changes.map { try $0.applied(to: nil) },

@@ -43,12 +43,10 @@ struct ServerController: Sendable {
 
     /// `POST /servers`: probed, checked and pinned before anything is recorded.
     @Sendable func register(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.manageServers)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(ServerRequest.self, raw, of: request)
+        let write = try await context.write(.manageServers, request, body: ServerRequest.self, keys: keys)
+        let body = write.body
         try await service.registerServer(
-            pinning: body.registration(keyFingerprint: ""), expectedHostKeys: [body.hostKeyFingerprint], login: .whenHeld(keyring),
-            context: try await context.commandContext(principal, request, body: raw, keys: keys))
+            pinning: body.registration(keyFingerprint: ""), expectedHostKeys: [body.hostKeyFingerprint], login: .whenHeld(keyring), context: write.context)
         guard let state = try await service.server(body.id) else { throw APIError.notFound("no server '\(body.id)'") }
         return try JSONResponse.encode(ServerBody(state), status: .created)
     }

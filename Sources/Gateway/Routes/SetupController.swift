@@ -26,12 +26,9 @@ struct SetupController: Sendable {
 
     /// `POST /organizations` (portal admins).
     @Sendable func createOrganization(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.administer)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(OrganizationRequest.self, raw, of: request)
-        try await service.createOrganisation(
-            id: body.id, name: body.name ?? body.id, quota: body.quota?.resources,
-            context: try await context.commandContext(principal, request, body: raw, keys: keys))
+        let write = try await context.write(.administer, request, body: OrganizationRequest.self, keys: keys)
+        let body = write.body
+        try await service.createOrganisation(id: body.id, name: body.name ?? body.id, quota: body.quota?.resources, context: write.context)
         guard let state = try await service.organisation(body.id) else { throw APIError.notFound("no organization '\(body.id)'") }
         return try JSONResponse.encode(OrganizationBody(state), status: .created)
     }
@@ -55,12 +52,10 @@ struct SetupController: Sendable {
 
     /// `POST /projects`.
     @Sendable func createProject(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.manageProjects)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(ProjectRequest.self, raw, of: request)
+        let write = try await context.write(.manageProjects, request, body: ProjectRequest.self, keys: keys)
+        let body = write.body
         try await service.createProject(
-            id: body.id, organisation: body.organizationID, name: body.name ?? body.id, repository: body.repository,
-            context: try await context.commandContext(principal, request, body: raw, keys: keys))
+            id: body.id, organisation: body.organizationID, name: body.name ?? body.id, repository: body.repository, context: write.context)
         guard let state = try await service.project(body.id) else { throw APIError.notFound("no project '\(body.id)'") }
         return try JSONResponse.encode(ProjectBody(state), status: .created)
     }
@@ -77,11 +72,9 @@ struct SetupController: Sendable {
 
     /// `PUT /projects/{id}/webhook-secret`: the secret is never sent back.
     @Sendable func setWebhookSecret(_ request: Request, context: GatewayContext) async throws -> Response {
-        let principal = try context.require(.manageEnvironments)
-        let raw = try await RequestBody.read(request)
-        let body = try RequestBody.decode(WebhookSecretRequest.self, raw, of: request)
         let id = try context.parameters.require("id")
-        try await secrets.set(project: id, secret: body.secret, context: try await context.commandContext(principal, request, body: raw, keys: keys))
+        let write = try await context.write(.manageEnvironments, request, body: WebhookSecretRequest.self, keys: keys)
+        try await secrets.set(project: id, secret: write.body.secret, context: write.context)
         return try JSONResponse.encode(WebhookSecretAnswer(projectID: id), status: .ok)
     }
 }
