@@ -69,6 +69,12 @@ import Testing
                 group.addTask { try await server.run { port in continuation.yield(port) } }
                 var iterator = ports.makeAsyncIterator()
                 let port = try #require(await iterator.next())
+                // Ready as `ledger run` is once its projections are live: a read before that
+                // would find no read model yet (503), whatever the test is about.
+                if projections {
+                    try await ProjectionReader(client: db.client, awaitTimeout: .seconds(60), logger: TestDatabase.logger)
+                        .awaitPosition(nil, of: ProjectionCatalog.all.map(\.name), store: db.store)
+                }
                 try await body(World(db: db, port: port, admin: admin.text, member: member.text, stranger: stranger.text))
                 group.cancelAll()
             }
