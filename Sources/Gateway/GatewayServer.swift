@@ -129,9 +129,9 @@ public struct GatewayServer: Service {
         Set(OpenAPIDocument.operations.map { "\($0.method.uppercased()) \(shape($0.path))" })
     }
 
-    /// `METHOD path`s bounded by their own pace rather than the request deadline: verifying the
+    /// The routes bounded by their own pace rather than the request deadline: verifying the
     /// whole log reads every event.
-    static let unbounded: Set<String> = ["GET /api/v1/verify"]
+    static let unbounded: [(method: HTTPRequest.Method, path: String)] = [(.get, "/api/v1/verify")]
 
     /// The router: every request gets an id, metrics and the one JSON error shape; `/api/v1`
     /// (but its webhooks, signed by a project's secret) takes a bearer token; each area's

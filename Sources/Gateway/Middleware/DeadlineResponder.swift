@@ -15,14 +15,16 @@ import Logging
 struct DeadlineResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == GatewayContext {
     let inner: Inner
     let timeout: Duration
-    /// `METHOD path`s whose work is bounded by its own pace instead (verifying the whole log).
-    let unbounded: Set<String>
+    /// The routes whose work is bounded by its own pace instead (verifying the whole log).
+    let unbounded: [(method: HTTPRequest.Method, path: String)]
 
     func respond(to request: Request, context: GatewayContext) async throws -> Response {
         var context = context
         context.requestID = RequestIDMiddleware.id(for: request)
         context.logger[metadataKey: "request.id"] = "\(context.requestID)"
-        if unbounded.contains("\(request.method.rawValue) \(request.uri.path)") { return try await inner.respond(to: request, context: context) }
+        if unbounded.contains(where: { $0.method == request.method && $0.path == request.uri.path }) {
+            return try await inner.respond(to: request, context: context)
+        }
         let (inner, timeout, bounded) = (inner, timeout, context)
         do {
             return try await withDeadline(timeout, { RequestTimedOut(timeout: timeout) }) {

@@ -13,8 +13,10 @@ struct RequestIDMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
         var context = context
         // Given already when the request deadline wraps the router (``DeadlineResponder``).
-        if context.requestID.isEmpty { context.requestID = Self.id(for: request) }
-        context.logger[metadataKey: "request.id"] = "\(context.requestID)"
+        if context.requestID.isEmpty {
+            context.requestID = Self.id(for: request)
+            context.logger[metadataKey: "request.id"] = "\(context.requestID)"
+        }
         // No identifier or filter may hold NUL: PostgreSQL text cannot, and it is never meaningful.
         if request.uri.path.utf8.contains(0) || request.uri.queryParameters.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }) {
             var refused = APIError.badRequest("the path and query may not contain NUL characters").response(requestID: context.requestID)
