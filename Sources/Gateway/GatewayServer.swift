@@ -104,6 +104,8 @@ public struct GatewayServer: Service {
         try await withTaskCancellationHandler {
             try await serving.value
         } onCancel: {
+            // Not awaited (a cancellation handler cannot wait): the shutdown it asks for ends
+            // `serving`, which is awaited above.
             Task { await group.triggerGracefulShutdown() }
         }
     }

@@ -33,6 +33,8 @@ struct ServedGateway: Sendable {
         let command = "echo $$ > \(ShellCommand.quote(pidFile)); DATABASE_URL=\"$(cat \(ShellCommand.quote(urlFile)))\" exec "
             + "\(ShellCommand.quote(executable)) serve --listen 127.0.0.1:0 --redis off --deploy-rate-limit off --log-level error 2> \(ShellCommand.quote(logFile))"
         let exit = ExitStatus()
+        // Not awaited: it waits for the child and records how it ended, which `stop()` (and the
+        // loop below) read; the child lives exactly as long as this task.
         Task { exit.set((try? await ShellCommand.run(command)) ?? -1) }
         let clock = ContinuousClock()
         let giveUp = clock.now + deadline

@@ -9,9 +9,8 @@ public struct ConnectionClosed: Error, CustomStringConvertible {
     public var description: String { "the connection to PostgreSQL closed before the request was answered" }
 }
 
-/// What to do when each open connection closes (fail the requests waiting on it, replace the
-/// task that holds it). A connection's close is watched once, however many callers watch it,
-/// and forgotten when it fires.
+/// What to do when each open connection closes (fail the requests waiting on it). A
+/// connection's close is watched once, however many callers watch it, and forgotten when it fires.
 ///
 /// Why requests need it: postgres-nio 1.33 loses a request written to a connection after the
 /// server dropped it and NIO took the channel's handlers down — nothing ever answers it, and its
@@ -61,6 +60,23 @@ final class ClosingConnections: Sendable {
         state.withLock { state in
             _ = state.waiting[token.connection]?.removeValue(forKey: token.number)
         }
+    }
+
+    /// What `body` (requests on `connection`) answers, or `closed` if the connection closes
+    /// first; the body, should it ever wake after that, answers no one.
+    func race<T: Sendable>(_ connection: PostgresConnection, closed: T, _ body: @escaping @Sendable () async -> T) async -> T {
+        let answered = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let answer = FirstAnswer(continuation)
+            let watch = whenClosed(connection) { answer.give(.success(closed)) }
+            // Not awaited: the caller awaits `answer`, given by this task or by the close,
+            // whichever comes first. It starts at once, on the caller's thread.
+            Task.immediate {
+                let result = await body()
+                self.forget(watch)
+                answer.give(.success(result))
+            }
+        }
+        return answered ?? closed
     }
 }
 

@@ -11,14 +11,14 @@ import Synchronization
 /// statement stay with it for as long as requests keep coming (no lease and no hand-over per
 /// batch). When a batch is not written (another process appended, an id was resent, the
 /// database failed) it is redone on fresh state, one request at a time if need be. The drain
-/// task ends when the queue is empty; the next request starts a new one. Every caller is
-/// answered only after the transaction holding its events committed (or it was refused).
+/// task ends when the queue is empty (``AppendDrain``); the next request starts a new one.
+/// Every caller is answered only after the transaction holding its events committed (or it was refused).
 ///
 /// A request sent just as the server drops the held connection may never be answered
-/// (postgres-nio 1.33 loses it), which would leave the drain task waiting forever. So the
-/// drain task watches its connection: when it closes, a new drain task takes over the batch in
-/// hand (redone on fresh state, where a resent id is answered with its first result) and the
-/// queue, and the old one, should it ever wake, finds itself replaced and stops.
+/// (postgres-nio 1.33 loses it). So each batch's commit is raced against the connection's
+/// close: at the close the drain task redoes the batch on fresh state (where an id already
+/// written is answered with its first result) and leases a new connection; the lost request,
+/// should it ever wake, answers no one.
 final class AppendCoordinator: Sendable {
     fileprivate struct Pending: Sendable, AppendDrainItem {
         let request: AppendRequest
@@ -37,10 +37,11 @@ final class AppendCoordinator: Sendable {
     /// Appends `request` in some batch and returns once it has committed (or was refused).
     func submit(_ request: AppendRequest) async throws -> AppendResult {
         let slot = AnswerSlot()
-        if case .startDrain(let number) = handle(.submitted(Pending(request: request, slot: slot))) {
-            // Not awaited: it serves every caller queued behind this one, and ends when the queue
-            // is empty (or when a replacement takes over); each caller awaits only its answer.
-            Task { await self.drain(number) }
+        if case .startDrain = handle(.submitted(Pending(request: request, slot: slot))) {
+            // Not awaited: it serves every caller queued behind this one and ends when it finds
+            // the queue empty; each caller awaits only its answer. It never waits for ever: its
+            // requests are bounded by the pool's lease and the held connection's close.
+            Task { await self.drain() }
         }
         return try await slot.wait().get()
     }
@@ -53,21 +54,22 @@ final class AppendCoordinator: Sendable {
     }
 
     /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
-    /// if the server closed it), unless it was replaced.
-    private func drain(_ number: Int) async {
+    /// if the server closed it).
+    private func drain() async {
         while true {
-            let served = try? await writer.client.withConnection { connection -> Bool in
-                let watch = ClosingConnections.shared.whenClosed(connection) { self.replaceDrain(number) }
-                defer { ClosingConnections.shared.forget(watch) }
-                return await serve(number, on: connection)
-            }
-            let current = if let served { served } else { await serve(number, on: nil) }
-            guard current, case .keepDraining = handle(.queueEmptied(drain: number)) else { return }
+            var served = try? await writer.client.withConnection { connection in await self.serve(on: connection) }
+            if served == nil { served = await serve(on: nil) }
+            guard case .connectionLost = served else { return }
         }
     }
 
-    /// Writes batch after batch until the queue is empty (true) or this drain task was replaced (false).
-    private func serve(_ number: Int, on connection: PostgresConnection?) async -> Bool {
+    private enum Served: Sendable {
+        case queueEmpty
+        case connectionLost
+    }
+
+    /// Writes batch after batch until the queue is empty or the connection is lost.
+    private func serve(on connection: PostgresConnection?) async -> Served {
         var answered = 0
         while true {
             // Writers answered by the last batch usually append again at once; a few yields let
@@ -75,16 +77,10 @@ final class AppendCoordinator: Sendable {
             if answered > 1 {
                 for _ in 0..<4 where queuedCount() < answered { await Task.yield() }
             }
-            let batch: [Pending]
-            switch handle(.batchWanted(drain: number)) {
-            case .write(let taken): batch = taken
-            case .queueIsEmpty: return true
-            default: return false
-            }
+            guard case .write(let batch) = handle(.batchWanted) else { return .queueEmpty }
             answered = batch.count
             let prepared = try? await writer.prepare(batch.map(\.request))
-            let committed = if let prepared { await writer.commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
-            guard case .answer = handle(.batchDone(drain: number)) else { return false }
+            let committed = if let prepared { await commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
             if case .written(let outcomes) = committed {
                 // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
                 let unsure = answer(batch, outcomes, holdingConflicts: true)
@@ -93,24 +89,15 @@ final class AppendCoordinator: Sendable {
                 writer.invalidate()
                 await runAlone(batch)
                 // A connection the server dropped (a restart) fails every batch after it: lease anew.
-                if connection?.isClosed == true { return true }
+                if connection?.isClosed == true { return .connectionLost }
             }
         }
     }
 
-    /// Called when the connection of drain task `number` closed: if that task is still the
-    /// current one, a new task takes over its batch in hand and the queue.
-    private func replaceDrain(_ number: Int) {
-        guard case .takeOver(let next, let redo) = handle(.connectionClosed(drain: number)) else { return }
-        // Not awaited: called from the connection's close, on its event loop; the replacement
-        // serves the queue as any drain task does (see `submit`).
-        Task {
-            if !redo.isEmpty {
-                writer.invalidate()
-                await runAlone(redo)
-            }
-            await drain(next)
-        }
+    /// Commits `prepared` on the held connection, or answers `.retry` if that connection closes first.
+    private func commit(_ prepared: BatchWriter.PreparedBatch, on connection: PostgresConnection?) async -> BatchWriter.CommitResult {
+        guard let connection else { return await writer.commit(prepared, on: nil) }
+        return await ClosingConnections.shared.race(connection, closed: .retry) { await self.writer.commit(prepared, on: connection) }
     }
 
     /// Writes a batch on fresh state; if it fails as a whole, its requests one by
