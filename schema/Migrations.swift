@@ -26,5 +26,6 @@ public enum Migrations {
         Migration(7, "007_verifications.sql", PackageResources._07_verifications_sql),
         Migration(8, "008_head_hash.sql", PackageResources._08_head_hash_sql),
         Migration(9, "009_deliveries_per_project.sql", PackageResources._09_deliveries_per_project_sql),
+        Migration(10, "010_append_call.sql", PackageResources._10_append_call_sql),
     ]
 }

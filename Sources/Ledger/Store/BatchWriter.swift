@@ -99,7 +99,7 @@ struct BatchWriter: Sendable {
     }
 
     /// Sends a prepared batch in one transaction, committed when it returns (one round trip for a
-    /// small batch; BEGIN, gate, COPY and COMMIT for a large one).
+    /// small batch, a `CALL` that commits before it answers; BEGIN, gate, COPY and COMMIT for a large one).
     /// Uses `connection` when given, else one from the pool. A request on a given connection that
     /// closes just as it is sent may never be answered (see ``ClosingConnections``): the caller
     /// must watch that connection's close, as the group commit does.
@@ -127,14 +127,13 @@ struct BatchWriter: Sendable {
     private func send(_ write: Write, on connection: PostgresConnection) async throws -> Bool {
         switch write {
         case .statement(let statement):
-            // In an explicit transaction: PostgresNIO ends a statement's rows at CommandComplete,
-            // but an implicit transaction commits only afterwards, at Sync. A connection dropped in
-            // between lost a write already answered as done; COMMIT answers after the commit.
-            return try await connection.inTransaction(logger: logger) { connection in
-                var accepted = false
-                for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
-                return accepted
-            }
+            // Not the statement in an implicit transaction: PostgresNIO ends its rows at
+            // CommandComplete, but that transaction commits only afterwards, at Sync, and a
+            // connection dropped in between would lose a write already answered as done. The
+            // procedure commits before its row is sent: one round trip, answered once durable.
+            var accepted = false
+            for try await row in try await connection.execute(AppendPlannedCall(statement: statement), logger: logger) { accepted = row }
+            return accepted
         case .copy(let gate, let rows, let metadata, let hold):
             return try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
         }
