@@ -1,20 +1,25 @@
--- One round trip per append, answered only once it is durable: the planned append
--- (AppendPlannedStatement) as a procedure that commits before it answers. A CALL's result row is
--- sent only after the procedure returned, so a client that has the row knows the commit is on
--- disk (synchronous_commit); a plain statement's CommandComplete comes before the implicit
--- transaction commits at Sync, and BEGIN and COMMIT around it cost two more round trips.
--- Called outside any transaction block (a procedure that commits cannot run inside one); the
--- bulk path, which COPYs after the gate in one transaction, keeps the statement.
-CREATE PROCEDURE ledger.append_planned(
+-- The planned append (AppendPlannedStatement) in the database, in one place for its two uses.
+--
+-- ledger.append_gate moves the head and writes the batch if the head is where the plan assumed,
+-- inside the caller's transaction: the bulk path calls it before its COPY.
+--
+-- ledger.append_planned calls it and commits before it answers: one round trip per append, and
+-- answered only once durable. A CALL's result row is sent only after the procedure returned, so
+-- a client that has the row knows the commit is on disk (synchronous_commit); a plain
+-- statement's CommandComplete comes before the implicit transaction commits at Sync, and BEGIN
+-- and COMMIT around it cost two more round trips. A procedure that commits cannot run inside a
+-- transaction block: it is called on its own.
+CREATE FUNCTION ledger.append_gate(
     expected_head bigint, new_head bigint, recorded_at_us bigint, hold_ms int,
     positions bigint[], ids uuid[], streams text[], versions bigint[], categories text[], types text[], schema_versions int[],
     data bytea[], metadata bytea[], actors text[], organisations text[], correlations text[], prev_hashes bytea[], hashes bytea[],
     stream_ids text[], stream_versions bigint[], stream_hashes bytea[], stream_positions bigint[],
-    assumed_absent text[], expected_hash bytea, new_hash bytea,
-    OUT accepted boolean)
-LANGUAGE plpgsql AS $$
--- The body names its parameters by number, as the statement does; a name in it is a column's.
+    assumed_absent text[], expected_hash bytea, new_hash bytea)
+RETURNS boolean LANGUAGE plpgsql AS $$
+-- The body names its parameters by number; a name in it is a column's.
 #variable_conflict use_column
+DECLARE
+    accepted boolean;
 BEGIN
     WITH moved AS (
         UPDATE ledger.head SET position = $2, recorded_at_us = $3, last_hash = $25
@@ -44,6 +49,20 @@ BEGIN
     )
     SELECT count(*) > 0 INTO accepted FROM moved
     WHERE pg_notify('ledger_events', $2::text) IS NOT NULL AND (SELECT count(*) FROM held) >= 0;
+    RETURN accepted;
+END
+$$;
+
+CREATE PROCEDURE ledger.append_planned(
+    expected_head bigint, new_head bigint, recorded_at_us bigint, hold_ms int,
+    positions bigint[], ids uuid[], streams text[], versions bigint[], categories text[], types text[], schema_versions int[],
+    data bytea[], metadata bytea[], actors text[], organisations text[], correlations text[], prev_hashes bytea[], hashes bytea[],
+    stream_ids text[], stream_versions bigint[], stream_hashes bytea[], stream_positions bigint[],
+    assumed_absent text[], expected_hash bytea, new_hash bytea,
+    OUT accepted boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+    accepted := ledger.append_gate($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25);
     COMMIT;
 END
 $$;

@@ -1,7 +1,9 @@
 import NIOCore
 import PostgresNIO
 
-/// The one-round-trip append, as a prepared statement (parsed and planned once per connection).
+/// The planned append's gate, `ledger.append_gate` (migration 010), as a prepared statement run
+/// inside a transaction: the bulk path's first step before its COPY. A single append sends the
+/// same arguments to the procedure that also commits (``AppendPlannedCall``).
 ///
 /// The writer planned the batch — versions, positions, hashes — from the head and stream states
 /// it last saw. The statement moves the head only if it is still where the plan assumed: the
@@ -17,35 +19,14 @@ import PostgresNIO
 /// retries with their original result.
 /// Holding the head row's lock until commit keeps positions gapless and visible in order.
 struct AppendPlannedStatement: PostgresPreparedStatement {
-    static let sql = """
-        WITH moved AS (
-            UPDATE ledger.head SET position = $2, recorded_at_us = $3, last_hash = $25
-            WHERE position = $1 AND last_hash IS NOT DISTINCT FROM $24::bytea
-                AND NOT EXISTS (SELECT 1 FROM ledger.streams WHERE stream_id = ANY($23::text[]))
-            RETURNING position
-        ), inserted AS (
-            INSERT INTO ledger.events (position, event_id, stream_id, stream_version, category, event_type, schema_version,
-                data, metadata, actor, organisation, correlation_id, recorded_at, prev_hash, hash)
-            SELECT r.p, r.i, r.s, r.v, r.c, r.t, r.sv, r.d, r.m, NULLIF(r.a, ''), NULLIF(r.o, ''), NULLIF(r.co, '')::uuid,
-                timestamptz 'epoch' + $3 * interval '1 microsecond', r.ph, r.h
-            -- unnest in the select list zips the arrays row by row (ProjectSet); in FROM it would
-            -- first copy every row into a tuplestore, a tenth of the server's time for a bulk append.
-            FROM (SELECT unnest($5::bigint[]) AS p, unnest($6::uuid[]) AS i, unnest($7::text[]) AS s, unnest($8::bigint[]) AS v,
-                    unnest($9::text[]) AS c, unnest($10::text[]) AS t, unnest($11::int[]) AS sv, unnest($12::bytea[]) AS d,
-                    unnest($13::bytea[]) AS m, unnest($14::text[]) AS a, unnest($15::text[]) AS o, unnest($16::text[]) AS co,
-                    unnest($17::bytea[]) AS ph, unnest($18::bytea[]) AS h) AS r
-            WHERE EXISTS (SELECT 1 FROM moved)
-        ), streams AS (
-            INSERT INTO ledger.streams (stream_id, version, last_hash, last_position)
-            SELECT * FROM unnest($19::text[], $20::bigint[], $21::bytea[], $22::bigint[])
-            WHERE EXISTS (SELECT 1 FROM moved)
-            ON CONFLICT (stream_id) DO UPDATE
-                SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash, last_position = EXCLUDED.last_position
-        ), held AS (
-            SELECT pg_sleep($4 / 1000.0) FROM moved WHERE $4 > 0
-        )
-        SELECT count(*) > 0 FROM moved
-        WHERE pg_notify('ledger_events', $2::text) IS NOT NULL AND (SELECT count(*) FROM held) >= 0
+    static let sql = "SELECT ledger.append_gate(\(arguments))"
+
+    /// The 25 arguments of `ledger.append_gate` and `ledger.append_planned` (migration 010, where
+    /// the statement itself is), typed as the functions declare them.
+    static let arguments = """
+        $1::bigint, $2::bigint, $3::bigint, $4::int, $5::bigint[], $6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::text[], \
+        $11::int[], $12::bytea[], $13::bytea[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[], $19::text[], \
+        $20::bigint[], $21::bytea[], $22::bigint[], $23::text[], $24::bytea, $25::bytea
         """
 
     typealias Row = Bool
