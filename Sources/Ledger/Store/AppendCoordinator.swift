@@ -3,20 +3,21 @@ import Synchronization
 
 /// Group commit: concurrent appends of one process share transactions and their durable flushes.
 ///
-/// Every caller enqueues its request and waits for its answer. While requests are queued, one
-/// drain task serves them on one leased connection: it takes whatever is queued as a batch,
-/// plans it on the writer's cached state, sends it, and answers everyone in it once it
-/// committed; then the next batch. It is the only writer of this process, so a batch is never
-/// planned against another batch of ours still in flight, and the connection and its prepared
-/// statement stay with it for as long as requests keep coming (no lease and no hand-over per
-/// batch). When a batch is not written (another process appended, an id was resent, the
-/// database failed) it is redone on fresh state, one request at a time if need be. The drain
-/// task ends when the queue is empty (``AppendDrain``); the next request starts a new one.
-/// Every caller is answered only after the transaction holding its events committed (or it was refused).
+/// A caller that finds nobody writing writes its own request, in its own task: appends that come
+/// one at a time cost no hop to another task. Every other caller queues its request and waits
+/// for its answer, and while requests are queued one drain task serves them on one leased
+/// connection: it takes whatever is queued as a batch, plans it on the writer's cached state,
+/// sends it, and answers everyone in it once it committed; then the next batch. There is one
+/// writer at a time in this process, so a batch is never planned against another batch of ours
+/// still in flight, and the drain's connection and its prepared statements stay with it for as
+/// long as requests keep coming. When a batch is not written (another process appended, an id
+/// was resent, the database failed) it is redone on fresh state, one request at a time if need
+/// be. The drain task ends when the queue is empty (``AppendDrain``). Every caller is answered
+/// only after the transaction holding its events committed (or it was refused).
 ///
 /// A request sent just as the server drops the held connection may never be answered
 /// (postgres-nio 1.33 loses it). So each batch's commit is raced against the connection's
-/// close: at the close the drain task redoes the batch on fresh state (where an id already
+/// close: at the close the writer redoes the batch on fresh state (where an id already
 /// written is answered with its first result) and leases a new connection; the lost request,
 /// should it ever wake, answers no one.
 final class AppendCoordinator: Sendable {
@@ -36,14 +37,17 @@ final class AppendCoordinator: Sendable {
 
     /// Appends `request` in some batch and returns once it has committed (or was refused).
     func submit(_ request: AppendRequest) async throws -> AppendResult {
-        let slot = AnswerSlot()
-        if case .startDrain = handle(.submitted(Pending(request: request, slot: slot))) {
-            // Not awaited: it serves every caller queued behind this one and ends when it finds
-            // the queue empty; each caller awaits only its answer. It never waits for ever: its
-            // requests are bounded by the pool's lease and the held connection's close.
-            Task { await self.drain() }
+        let pending = Pending(request: request, slot: AnswerSlot())
+        if case .writeOwn = handle(.submitted(pending)) {
+            await writeOwn(pending)
+            if case .startDrain = handle(.ownWritten) {
+                // Not awaited: it serves every caller that queued meanwhile and ends when it finds
+                // the queue empty; each caller awaits only its answer. It never waits for ever: its
+                // requests are bounded by the pool's lease and the held connection's close.
+                Task { await self.drain() }
+            }
         }
-        return try await slot.wait().get()
+        return try await pending.slot.wait().get()
     }
 
     /// Whether a drain task is serving the queue.
@@ -51,6 +55,15 @@ final class AppendCoordinator: Sendable {
 
     private func handle(_ event: AppendDrain<Pending>.Event) -> AppendDrain<Pending>.Action {
         drain.withLock { $0.handle(event) }
+    }
+
+    /// Writes a caller's own request in the caller's task, when nobody else was writing.
+    private func writeOwn(_ pending: Pending) async {
+        let leased: Bool? = try? await writer.client.withConnection { connection in
+            _ = await self.write([pending], on: connection)
+            return true
+        }
+        if leased == nil { _ = await write([pending], on: nil) }
     }
 
     /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
@@ -79,19 +92,25 @@ final class AppendCoordinator: Sendable {
             }
             guard case .write(let batch) = handle(.batchWanted) else { return .queueEmpty }
             answered = batch.count
-            let prepared = try? await writer.prepare(batch.map(\.request))
-            let committed = if let prepared { await commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
-            if case .written(let outcomes) = committed {
-                // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
-                let unsure = answer(batch, outcomes, holdingConflicts: true)
-                if !unsure.isEmpty { await runAlone(unsure) }
-            } else {
-                writer.invalidate()
-                await runAlone(batch)
-                // A connection the server dropped (a restart) fails every batch after it: lease anew.
-                if connection?.isClosed == true { return .connectionLost }
-            }
+            if case .connectionLost = await write(batch, on: connection) { return .connectionLost }
         }
+    }
+
+    /// Writes one batch and answers everyone in it; `.connectionLost` when the connection closed
+    /// under it (the batch was then redone on fresh state).
+    private func write(_ batch: [Pending], on connection: PostgresConnection?) async -> Served? {
+        let prepared = try? await writer.prepare(batch.map(\.request))
+        let committed = if let prepared { await commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
+        if case .written(let outcomes) = committed {
+            // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
+            let unsure = answer(batch, outcomes, holdingConflicts: true)
+            if !unsure.isEmpty { await runAlone(unsure) }
+            return nil
+        }
+        writer.invalidate()
+        await runAlone(batch)
+        // A connection the server dropped (a restart) fails every batch after it: lease anew.
+        return connection?.isClosed == true ? .connectionLost : nil
     }
 
     /// Commits `prepared` on the held connection, or answers `.retry` if that connection closes first.

@@ -1,15 +1,20 @@
 /// The rules of group commit's drain, as a value the coordinator holds under its lock and
-/// tests exhaustively: which requests wait, and whether a drain task serves them.
-/// ``AppendCoordinator`` does the I/O each ``Action`` asks for (start the task, write a batch);
-/// nothing here waits, writes or answers.
+/// tests exhaustively: which requests wait, and whether a writer serves them.
+/// ``AppendCoordinator`` does the I/O each ``Action`` asks for (write its own request, start the
+/// drain task, write a batch); nothing here waits, writes or answers.
 ///
-/// There is at most one drain task. It ends only when it finds the queue empty, and that
-/// finding and its end are one step under the lock: a request queued a moment later starts a
-/// new task, and none is ever left queued with no task to serve it.
+/// A request that finds nobody writing is written by its own caller, in its own task: an
+/// append with no other in flight costs no hop to another task. Requests that come meanwhile
+/// queue, and the caller hands them to a drain task when it is done. There is at most one
+/// writer, the caller or the task. The drain task ends only when it finds the queue empty, and
+/// that finding and its end are one step under the lock: a request queued a moment later
+/// finds nobody writing, and none is ever left queued with nobody to serve it.
 struct AppendDrain<Item: AppendDrainItem> {
     enum Event {
-        /// A caller queued a request.
+        /// A caller brings a request.
         case submitted(Item)
+        /// The caller told to write its own request has written it.
+        case ownWritten
         /// The drain task is ready for its next batch.
         case batchWanted
         /// Requests a batch deferred (planned behind a conflict of their own batch): first in line.
@@ -17,18 +22,21 @@ struct AppendDrain<Item: AppendDrainItem> {
     }
 
     enum Action {
-        /// Nothing to do.
+        /// Nothing to do: the request is queued.
         case none
-        /// Start the drain task.
+        /// Nobody was writing: the caller writes its own request (it is not queued).
+        case writeOwn
+        /// Start the drain task for what is queued.
         case startDrain
         /// Write this batch.
         case write([Item])
-        /// Nothing is queued: the drain task ends.
+        /// Nothing is queued: the writer ends.
         case stop
     }
 
     let limits: AppendBatchLimits
     private(set) var queue: [Item] = []
+    /// Whether a writer (a caller writing its own request, or the drain task) is at work.
     private(set) var draining = false
 
     init(limits: AppendBatchLimits) {
@@ -38,9 +46,17 @@ struct AppendDrain<Item: AppendDrainItem> {
     mutating func handle(_ event: Event) -> Action {
         switch event {
         case .submitted(let item):
+            guard draining else {
+                draining = true
+                return .writeOwn
+            }
             queue.append(item)
-            guard !draining else { return .none }
-            draining = true
+            return .none
+        case .ownWritten:
+            guard !queue.isEmpty else {
+                draining = false
+                return .stop
+            }
             return .startDrain
         case .batchWanted:
             guard !queue.isEmpty else {
