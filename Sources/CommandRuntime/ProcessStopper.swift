@@ -64,9 +64,11 @@ package final class ProcessStopper: Sendable {
     /// Runs `body` until it ends, stopping it on a signal as described above.
     package func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        // Not awaited: it watches for signals while `body` runs and is cancelled when `run` returns.
         let watcher = Task { await self.watch(signals) }
         defer { watcher.cancel() }
         let outcome = Mutex<Result<T, any Error>?>(nil)
+        // Awaited below; a task of its own so that a signal can cancel it (`state.body`).
         let task = Task {
             let result = await Result(awaiting: body)
             outcome.withLock { $0 = result }
@@ -86,6 +88,7 @@ package final class ProcessStopper: Sendable {
             state.finished = true
             let actions = state.exitActions
             state.exitActions = []
+            // Awaited below; kept in `state.running` so that a signal meanwhile waits for it too.
             let task = Task { for action in actions { await action() } }
             state.running = task
             return task

@@ -22,6 +22,7 @@ struct GatewayProcess: Sendable {
         let binary = try LedgerBinary.path()
         let pidFile = scratch + "/gateway.pid"
         let command = "echo $$ > \(ShellCommand.quote(pidFile)); DATABASE_URL=\(ShellCommand.quote(databaseURL.connectionString)) exec \(ShellCommand.quote(binary)) \(arguments) > \(ShellCommand.quote(scratch + "/gateway.log")) 2>&1"
+        // Not awaited: it waits for (and so reaps) the child, which `stop()` signals to end.
         let task = Task { (try? await ShellCommand.run(command)) ?? -1 }
         for _ in 0..<500 {
             if let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {

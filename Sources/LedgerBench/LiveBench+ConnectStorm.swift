@@ -35,6 +35,7 @@ extension LiveBench {
         let quiet = await probe.run { ContinuousClock.now >= quietEnd }
         status("GET loop while \(stormClients) streams connect at once…")
         let storming = StopSignal()
+        // Awaited once the storm is over: the GET loop runs beside the connecting streams.
         let during = Task { await probe.run { storming.isSet } }
         let opened = DeliveryLog()
         let channels = try await withThrowingTaskGroup(of: (any Channel).self) { group in

@@ -131,6 +131,7 @@ struct LiveBench: Sendable {
 
         // The baseline: PostgreSQL's own wake-up, LISTEN on the channel every commit notifies.
         let notified = DeliveryLog()
+        // Not awaited: it listens while the events below are appended, and is cancelled on return (the defer below).
         let listener = Task {
             try await client.withLiveConnection { connection in
                 try await connection.listen(on: EventStore.notificationChannel) { notifications in

@@ -136,6 +136,7 @@ extension DeploymentJob {
     func cleanUp(_ plan: ExecutionPlan, timeout: Duration = .seconds(60)) async -> Bool {
         guard let cleanup = plan.pipeline.cleanup, let runner = connection.withLock({ $0 }) else { return false }
         let command = CommandTemplate.render(cleanup, values: plan.values)
+        // Awaited, in a task of its own so that the worker's cancellation does not reach it (above).
         return await Task {
             let outcome = try? await runner.run(command, timeout: timeout, stop: StopSwitch()) { _ in }
             return outcome?.succeeded == true

@@ -96,6 +96,7 @@ struct ProjectionApplier: Sendable {
         let store = store, filter = filter
         let read: @Sendable (Int64) async throws -> ReadPage = { try await store.readAll(after: $0, filter: filter, limit: batchSize) }
         let start = checkpoint.position
+        // Read ahead: the next page is read while this one is applied (each awaited in turn).
         var pending: Task<ReadPage, any Error>? = Task { try await read(start) }
         defer { pending?.cancel() }
         while let reading = pending {
