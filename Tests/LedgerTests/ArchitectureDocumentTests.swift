@@ -18,11 +18,11 @@ import Testing
         }
     }
 
-    /// Every file or folder the page names by its path (`Sources/…`) is there: a hop whose file
+    /// Every file or folder the page names by its path (`Sources/…`, `schema/…`) is there: a hop whose file
     /// moved fails until the page follows it.
     @Test func everyPathThePageNamesExists() throws {
         let document = try String(contentsOf: Self.root.appendingPathComponent("docs/architecture.md"), encoding: .utf8)
-        let path = try NSRegularExpression(pattern: #"`(Sources/[^`]+)`"#)
+        let path = try NSRegularExpression(pattern: #"`((?:Sources|schema)/[^`]+)`"#)
         let named = path.matches(in: document, range: NSRange(document.startIndex..., in: document)).map {
             String(document[Range($0.range(at: 1), in: document)!])
         }
