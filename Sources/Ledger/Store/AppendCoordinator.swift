@@ -42,8 +42,9 @@ final class AppendCoordinator: Sendable {
             await writeOwn(pending)
             if case .startDrain = handle(.ownWritten) {
                 // Not awaited: it serves every caller that queued meanwhile and ends when it finds
-                // the queue empty; each caller awaits only its answer. It never waits for ever: its
-                // requests are bounded by the pool's lease and the held connection's close.
+                // the queue empty; each caller awaits only its answer. A request lost on a closed
+                // connection never holds it (see the type); its lease waits as long as the pool
+                // does, and each caller is bounded by its own deadline (a request's, a command's).
                 Task { await self.drain() }
             }
         }
@@ -60,10 +61,10 @@ final class AppendCoordinator: Sendable {
     /// Writes a caller's own request in the caller's task, when nobody else was writing.
     private func writeOwn(_ pending: Pending) async {
         let leased: Bool? = try? await writer.client.withConnection { connection in
-            _ = await self.write([pending], on: connection)
+            await self.write([pending], on: connection)
             return true
         }
-        if leased == nil { _ = await write([pending], on: nil) }
+        if leased == nil { await write([pending], on: nil) }
     }
 
     /// Serves the queue until it is empty, on one connection when the pool gives one (a new one
@@ -92,25 +93,26 @@ final class AppendCoordinator: Sendable {
             }
             guard case .write(let batch) = handle(.batchWanted) else { return .queueEmpty }
             answered = batch.count
-            if case .connectionLost = await write(batch, on: connection) { return .connectionLost }
+            if await write(batch, on: connection) { return .connectionLost }
         }
     }
 
-    /// Writes one batch and answers everyone in it; `.connectionLost` when the connection closed
-    /// under it (the batch was then redone on fresh state).
-    private func write(_ batch: [Pending], on connection: PostgresConnection?) async -> Served? {
+    /// Writes one batch and answers everyone in it; true when the connection closed under it (the
+    /// batch was then redone on fresh state) and a new one must be leased.
+    @discardableResult
+    private func write(_ batch: [Pending], on connection: PostgresConnection?) async -> Bool {
         let prepared = try? await writer.prepare(batch.map(\.request))
         let committed = if let prepared { await commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
         if case .written(let outcomes) = committed {
             // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
             let unsure = answer(batch, outcomes, holdingConflicts: true)
             if !unsure.isEmpty { await runAlone(unsure) }
-            return nil
+            return false
         }
         writer.invalidate()
         await runAlone(batch)
         // A connection the server dropped (a restart) fails every batch after it: lease anew.
-        return connection?.isClosed == true ? .connectionLost : nil
+        return connection?.isClosed == true
     }
 
     /// Commits `prepared` on the held connection, or answers `.retry` if that connection closes first.
