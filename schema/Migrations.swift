@@ -27,5 +27,6 @@ public enum Migrations {
         Migration(8, "008_head_hash.sql", PackageResources._08_head_hash_sql),
         Migration(9, "009_deliveries_per_project.sql", PackageResources._09_deliveries_per_project_sql),
         Migration(10, "010_append_call.sql", PackageResources._10_append_call_sql),
+        Migration(11, "011_token_users.sql", PackageResources._11_token_users_sql),
     ]
 }

@@ -11,14 +11,21 @@ public struct Principal: Sendable, Equatable {
     public var organisation: String?
     /// Set for project roles.
     public var project: String?
+    /// The person the token belongs to, when it was issued to one.
+    public var user: String?
 
-    public init(tokenID: String, name: String, role: Role, organisation: String?, project: String?) {
+    public init(tokenID: String, name: String, role: Role, organisation: String?, project: String?, user: String? = nil) {
+        self.user = user
         self.tokenID = tokenID
         self.name = name
         self.role = role
         self.organisation = organisation
         self.project = project
     }
+
+    /// Who the audit trail records: the person (`user:alice@example.com`) when the token belongs
+    /// to one, else the token (`token:ci`).
+    public var actor: String { user.map { "user:\($0)" } ?? "token:\(name)" }
 
     public func may(_ permission: Permission) -> Bool { role.permissions.contains(permission) }
 
@@ -34,9 +41,11 @@ public struct Principal: Sendable, Equatable {
     /// The command context of a request made with this token.
     public func context(requestID: String?, idempotencyKey: String?) -> CommandContext {
         var context = CommandContext(
-            actor: "token:\(name)", source: "api", requestID: requestID, idempotencyKey: idempotencyKey,
+            actor: actor, source: "api", requestID: requestID, idempotencyKey: idempotencyKey,
             scope: organisation.map { CommandContext.Scope(organisation: $0, project: project) })
         context.mayChangeCode = may(.managePipelines)
+        context.person = user
+        context.role = role
         return context
     }
 }

@@ -19,6 +19,7 @@ public struct TokenStore: Sendable {
         public var expiresAtMicroseconds: Int64
         public var revoked: Bool
         public var lastUsedAtMicroseconds: Int64?
+        public var user: String?
     }
 
     /// The longest and the default lifetime of a token: expiry is mandatory.
@@ -40,9 +41,12 @@ public struct TokenStore: Sendable {
 
     /// Issues a token and returns its secret (to show once) with its record.
     public func issue(
-        name: String, role: Role, organisation: String?, project: String?, expiresIn lifetime: Duration = defaultLifetime,
+        name: String, role: Role, organisation: String?, project: String?, user: String? = nil, expiresIn lifetime: Duration = defaultLifetime,
         context: CommandContext
     ) async throws -> (secret: TokenSecret, record: Record) {
+        if let user, !ProtectionRules.isPersonName(user) {
+            throw CommandRejection(.invalid, "a token's user is a person's name or address of 1–200 printable characters")
+        }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100 else {
             throw CommandRejection(.invalid, "a token's name must be 1–100 characters")
         }
@@ -68,16 +72,16 @@ public struct TokenStore: Sendable {
         let expires = Int64(Date().timeIntervalSince1970 * 1_000_000) + Int64(lifetime.seconds * 1_000_000)
         let created = ApiTokenCreated(
             tokenID: tokenID, name: name, role: role, organisationID: organisation, projectID: project, hint: secret.hint,
-            expiresAtMicroseconds: expires)
+            expiresAtMicroseconds: expires, user: user)
         // The hash's row commits with the creation event: no usable token without its audit
         // record, and no record of a token that cannot be used.
         let (logger, actor) = (logger, context.actor)
         try await service.execute(context, alongside: { connection in
             try await connection.query(
                 """
-                INSERT INTO auth.tokens (token_id, secret_hash, hint, name, role, organisation, project, created_by, expires_at)
+                INSERT INTO auth.tokens (token_id, secret_hash, hint, name, role, organisation, project, created_by, expires_at, user_name)
                 VALUES (\(UUID(uuidString: tokenID)!), \(ByteBuffer(bytes: secret.hash)), \(secret.hint), \(name), \(role.rawValue),
-                        \(organisation), \(project), \(actor), to_timestamp(\(Double(expires) / 1_000_000)))
+                        \(organisation), \(project), \(actor), to_timestamp(\(Double(expires) / 1_000_000)), \(user))
                 """, logger: logger)
         }) {
             .init(
@@ -86,7 +90,7 @@ public struct TokenStore: Sendable {
         }
         let record = Record(
             tokenID: tokenID, name: name, hint: secret.hint, role: role, organisationID: organisation, projectID: project,
-            expiresAtMicroseconds: expires, revoked: false, lastUsedAtMicroseconds: nil)
+            expiresAtMicroseconds: expires, revoked: false, lastUsedAtMicroseconds: nil, user: user)
         return (secret, record)
     }
 
@@ -105,14 +109,16 @@ public struct TokenStore: Sendable {
         let found = try await client.liveQuery(
             """
             SELECT token_id, name, role, organisation, project, (extract(epoch FROM expires_at) * 1000000)::int8,
-                   last_used_at IS NULL OR last_used_at < clock_timestamp() - interval '60 seconds'
+                   last_used_at IS NULL OR last_used_at < clock_timestamp() - interval '60 seconds', user_name
             FROM auth.tokens
             WHERE secret_hash = \(ByteBuffer(bytes: secret.hash)) AND revoked_at IS NULL AND expires_at > clock_timestamp()
             """, logger: logger)
         guard let row = found.first else { return nil }
-        let (id, name, role, organisation, project, expires, stale) = try row.decode((UUID, String, String, String?, String?, Int64, Bool).self)
+        let (id, name, role, organisation, project, expires, stale, user) = try row.decode(
+            (UUID, String, String, String?, String?, Int64, Bool, String?).self)
         guard let role = Role(rawValue: role) else { return nil }
-        let principal = Principal(tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project)
+        let principal = Principal(
+            tokenID: id.uuidString.lowercased(), name: name, role: role, organisation: organisation, project: project, user: user)
         if stale { try await recordUse(of: principal.tokenID) }
         if let generation { cache.keep(principal, hash: secret.hash, expiresAtMicroseconds: expires, since: generation) }
         return principal
@@ -175,16 +181,16 @@ public struct TokenStore: Sendable {
         let rows = try await client.liveQuery(
             """
             SELECT token_id, name, hint, role, organisation, project, (extract(epoch FROM expires_at) * 1000000)::int8,
-                   revoked_at IS NOT NULL, (extract(epoch FROM last_used_at) * 1000000)::int8
+                   revoked_at IS NOT NULL, (extract(epoch FROM last_used_at) * 1000000)::int8, user_name
             FROM auth.tokens WHERE \(organisation)::text IS NULL OR organisation = \(organisation) ORDER BY created_at DESC
             """, logger: logger)
         return try rows.compactMap { row in
-            let (id, name, hint, role, organisation, project, expires, revoked, used) = try row.decode(
-                (UUID, String, String, String, String?, String?, Int64, Bool, Int64?).self)
+            let (id, name, hint, role, organisation, project, expires, revoked, used, user) = try row.decode(
+                (UUID, String, String, String, String?, String?, Int64, Bool, Int64?, String?).self)
             guard let role = Role(rawValue: role) else { return nil }
             return Record(
                 tokenID: id.uuidString.lowercased(), name: name, hint: hint, role: role, organisationID: organisation, projectID: project,
-                expiresAtMicroseconds: expires, revoked: revoked, lastUsedAtMicroseconds: used)
+                expiresAtMicroseconds: expires, revoked: revoked, lastUsedAtMicroseconds: used, user: user)
         }
     }
 }

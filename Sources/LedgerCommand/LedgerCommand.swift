@@ -21,7 +21,7 @@ struct LedgerCommand: AsyncParsableCommand {
             RunCommand.self, ServeCommand.self, MigrateCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
             SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self,
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
-            RetryCommand.self, RollbackCommand.self, CancelCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
+            RetryCommand.self, RollbackCommand.self, CancelCommand.self, ApproveCommand.self, RejectCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
             AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
             SimulateCommand.self, TokensCommand.self, WorkCommand.self, ServersCommand.self, KeysCommand.self,
         ])

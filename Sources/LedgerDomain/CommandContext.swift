@@ -36,6 +36,15 @@ public struct CommandContext: Sendable {
     /// paths, its pipeline, where it runs): operators may; an API token only with the
     /// permission `org.pipelines.manage`.
     public var mayChangeCode = true
+    /// The person of record acting: the user a token belongs to, the operator at the CLI, a
+    /// push's author. Nil when only a token is known; separation of duties then goes by ``actor``.
+    public var person: String?
+    /// The role the caller acts with; nil for an operator, who may do everything.
+    public var role: Role?
+    /// Whether the caller may deploy where the protection rules demand `project.production.deploy`.
+    public var mayDeployProtected: Bool { role?.permissions.contains(.deployProtected) ?? true }
+    /// Who approves or rejects when this caller does.
+    public var approver: Approver { Approver(person: person ?? actor, role: role) }
     /// Set by a caller that knows this is the first send of its idempotency key (an executor's
     /// own write, keyed so that a resend after an unknown outcome is recognised): the look-up
     /// for an earlier outcome is skipped on the first attempt.

@@ -76,12 +76,13 @@ extension DeploymentService {
             guard let environment else { throw CommandRejection(.notFound, "no such environment") }
             try context.requireInScope(organisation: environment.organisationID, project: environment.projectID, what: "environment")
             let next = try await onServer(try configuration(environment.configuration))
-            return Decided(
-                try SetupDecisions.configureEnvironment(
-                    environment, configuration: next, organisation: try await organisationOf(environment.organisationID),
-                    server: try await serverOf(next.server), previousServer: try await serverOf(environment.configuration?.server),
-                    mayChangeCode: context.mayChangeCode),
-                organisation: environment.organisationID, project: environment.projectID)
+            let decision = try SetupDecisions.configureEnvironment(
+                environment, configuration: next, organisation: try await organisationOf(environment.organisationID),
+                server: try await serverOf(next.server), previousServer: try await serverOf(environment.configuration?.server),
+                mayChangeCode: context.mayChangeCode)
+            // A change voids the approvals of what waits to deploy the configuration it replaces.
+            let voided = decision.writes.isEmpty ? [] : ApprovalDecisions.voidOnReconfiguration(try await waitingOnConfiguration(of: environment), configuration: next)
+            return Decided(Decision(decision.writes + voided), organisation: environment.organisationID, project: environment.projectID)
         }
     }
 
@@ -95,7 +96,7 @@ extension DeploymentService {
         environment id: String, inProject project: String? = nil, git: GitReference, trackedBranchIfUnnamed: Bool = false,
         trigger: DeploymentTrigger = .manual, force: Bool = false, context: CommandContext
     ) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
@@ -116,7 +117,7 @@ extension DeploymentService {
 
     @discardableResult
     public func retry(_ deploymentID: String, context: CommandContext) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let original = try await deployment(deploymentID)
             try context.requireInScope(organisation: original?.organisationID, project: original?.projectID, what: "deployment")
@@ -135,7 +136,7 @@ extension DeploymentService {
     /// a failed deployment (the executor's automatic rollback), which a person's rollback may not.
     @discardableResult
     public func rollback(to deploymentID: String, restoring: Bool = false, context: CommandContext) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let target = try await deployment(deploymentID)
             try context.requireInScope(organisation: target?.organisationID, project: target?.projectID, what: "deployment")
@@ -163,7 +164,7 @@ extension DeploymentService {
 
     @discardableResult
     public func destroy(environment id: String, deleteData: Bool, context: CommandContext) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(actor: context.actor, deploymentID: context.newDeploymentID())
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
         return try await execute(context) {
             let environment = try await environment(id)
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")

@@ -16,6 +16,11 @@ import Testing
         "POST /api/v1/deployments": #"{"environment_id": "shop-prod", "git_branch": "main", "git_commit": "abc1234"}"#,
         "POST /api/v1/environments/{id}/deploy": #"{"git_commit": "abc1234"}"#,
         "POST /api/v1/deployments/{id}/cancel": #"{"reason": "matrix"}"#,
+        // The seeded deployment waits for nobody: an insider who may approve is told so (400), not refused.
+        "POST /api/v1/deployments/{id}/approve": #"{"comment": "matrix"}"#,
+        "POST /api/v1/deployments/{id}/reject": #"{"comment": "matrix"}"#,
+        // Rules that demand nothing: later rows see an open environment.
+        "PUT /api/v1/environments/{id}/protection": #"{"required_approvals": 0}"#,
         "POST /api/v1/organizations": #"{"id": "matrix-org"}"#,
         "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,

@@ -3,21 +3,23 @@ import LedgerDomain
 import Testing
 
 /// The deployment status table, every pair of states: the grid below is the table as the
-/// README states it, written out by hand, and `canTransition(to:)` must agree on all 100 pairs.
+/// README states it, written out by hand, and `canTransition(to:)` must agree on all 144 pairs.
 @Suite struct StatusTableTests {
     /// Rows are from, columns to; `x` allowed, `.` refused.
     static let grid = """
-                     pending queued building deploying success failed cancelled rolled_back timed_out destroyed
-        pending         .      x       .        .        .       x       x          .          .         x
-        queued          .      .       x        .        .       x       x          .          x         .
-        building        .      .       .        x        x       x       x          .          x         x
-        deploying       .      .       .        .        x       x       x          .          x         x
-        success         .      .       .        .        .       .       .          x          .         .
-        failed          .      .       .        .        .       .       .          .          .         .
-        cancelled       .      .       .        .        .       .       .          .          .         .
-        rolled_back     .      .       .        .        .       .       .          .          .         .
-        timed_out       .      .       .        .        .       .       .          .          .         .
-        destroyed       .      .       .        .        .       .       .          .          .         .
+                          pending queued building deploying success failed cancelled rolled_back timed_out destroyed awaiting_approval rejected
+        pending              .      x       .         .        .      x        x          .          .         x             .            .
+        queued               .      .       x         .        .      x        x          .          x         .             .            .
+        building             .      .       .         x        x      x        x          .          x         x             .            .
+        deploying            .      .       .         .        x      x        x          .          x         x             .            .
+        success              .      .       .         .        .      .        .          x          .         .             .            .
+        failed               .      .       .         .        .      .        .          .          .         .             .            .
+        cancelled            .      .       .         .        .      .        .          .          .         .             .            .
+        rolled_back          .      .       .         .        .      .        .          .          .         .             .            .
+        timed_out            .      .       .         .        .      .        .          .          .         .             .            .
+        destroyed            .      .       .         .        .      .        .          .          .         .             .            .
+        awaiting_approval    x      .       .         .        .      .        x          .          .         .             .            x
+        rejected             .      .       .         .        .      .        .          .          .         .             .            .
         """
 
     @Test func everyPairOfStatesIsAllowedOrRefusedAsTheTableSays() throws {

@@ -40,7 +40,8 @@ public struct DeploymentSimulator: Sendable {
     /// Plays every pending deployment, then keeps watching for new ones until cancelled
     /// (or, with `untilIdle`, returns once nothing is pending).
     public func run(untilIdle: Bool = false) async throws {
-        let filter = EventFilter(eventTypes: [DeploymentRequested.eventType])
+        // A deployment that waited for approval is played once it is released.
+        let filter = EventFilter(eventTypes: [DeploymentRequested.eventType, DeploymentApprovalGranted.eventType])
         var position: Int64 = 0
         var random = SeededRandom(seed: configuration.seed ?? UInt64.random(in: 0...UInt64.max))
         while !Task.isCancelled {
@@ -48,8 +49,10 @@ public struct DeploymentSimulator: Sendable {
             while true {
                 let page = try await service.store.readAll(after: position, filter: filter, limit: 1_000)
                 for event in page.events {
-                    if case .deploymentRequested(let requested) = try DomainEvent(event), requested.trigger != .destroy {
-                        pending.append(requested.deploymentID)
+                    switch try DomainEvent(event) {
+                    case .deploymentRequested(let requested) where requested.trigger != .destroy: pending.append(requested.deploymentID)
+                    case .deploymentApprovalGranted(let granted): pending.append(granted.deploymentID)
+                    default: break
                     }
                 }
                 position = max(position, page.scannedThrough)

@@ -112,7 +112,7 @@ public struct DeploymentWorker: Service {
 }
 
 /// The requested deployments not known to be finished, in request order, from a scan of the
-/// log's request and outcome events.
+/// log's request and outcome events. One that waits for approval joins when it is released.
 struct RequestQueue {
     private(set) var pending: [String] = []
     private var position: Int64 = 0
@@ -122,7 +122,8 @@ struct RequestQueue {
 
     static let filter = EventFilter(eventTypes: [
         DeploymentRequested.eventType, DeploymentSucceeded.eventType, DeploymentFailed.eventType, DeploymentCancelled.eventType,
-        DeploymentTimedOut.eventType, DeploymentDestroyed.eventType,
+        DeploymentTimedOut.eventType, DeploymentDestroyed.eventType, DeploymentAwaitingApproval.eventType,
+        DeploymentApprovalGranted.eventType,
     ])
 
     /// Reads what was appended since the last scan; returns the position scanned through.
@@ -135,6 +136,10 @@ struct RequestQueue {
                 case .deploymentRequested(let requested):
                     // A destroy recorded as final at once is dropped below with the other ended ones.
                     pending.append(requested.deploymentID)
+                case .deploymentAwaitingApproval(let e):
+                    // Written with its request: it leaves the queue before any claim can see it.
+                    pending.removeAll { $0 == e.deploymentID }
+                case .deploymentApprovalGranted(let e): pending.append(e.deploymentID)
                 case .deploymentSucceeded(let e): ended.insert(e.deploymentID)
                 case .deploymentFailed(let e): ended.insert(e.deploymentID)
                 case .deploymentCancelled(let e): ended.insert(e.deploymentID)

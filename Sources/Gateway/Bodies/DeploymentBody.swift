@@ -61,6 +61,10 @@ struct DeploymentBody: Encodable, Sendable {
     var progressPercent: Int?
     var currentStep: String?
     var steps: [Step]?
+    /// The person of record behind the request (a token's user, a push's author), when known.
+    var requester: String?
+    /// What it waits (or waited) for and who approved it, when its environment's rules held it.
+    var approval: ApprovalBody?
     var position: Int64
 
     /// The body of `state` as of log `position`, with its progress when given (a single deployment's answer).
@@ -87,6 +91,8 @@ struct DeploymentBody: Encodable, Sendable {
         completedAt = state.finishedAtMicroseconds.map(Timestamps.format)
         durationSeconds = state.durationMs.map { Double($0) / 1_000 }
         error = state.error
+        requester = state.requester
+        approval = state.approval.map { ApprovalBody($0) }
         self.position = position
         if let progress {
             progressPercent = progress.percent

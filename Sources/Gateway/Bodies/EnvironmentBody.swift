@@ -69,9 +69,15 @@ struct EnvironmentBody: Encodable, Sendable {
     var configuration: Configuration?
     var createdAt: String
     var destroyedAt: String?
+    /// The protection rules in force (null: none).
+    var protection: ProtectionBody?
+    /// The deployments waiting for approval here, oldest first.
+    var awaitingApproval: [String]
     var position: Int64
 
     init(_ state: EnvironmentState, position: Int64) {
+        protection = state.protection.map { ProtectionBody(environmentID: state.environmentID, $0) }
+        awaitingApproval = state.awaitingApproval.map(\.deploymentID)
         id = state.environmentID
         organizationID = state.organisationID
         projectID = state.projectID

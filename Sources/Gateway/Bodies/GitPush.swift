@@ -11,6 +11,8 @@ public struct GitPush: Sendable, Equatable {
     public var commit: String?
     public var message: String?
     public var author: String?
+    /// The head commit's author's address (GitLab: the pusher's, when the commit does not say).
+    public var authorEmail: String?
     public var changedFiles: [String]
     /// The branch was deleted: nothing to deploy.
     public var deleted: Bool
@@ -29,6 +31,7 @@ public struct GitPush: Sendable, Equatable {
         let head = json["head_commit"] as? [String: Any] ?? commits.first { ($0["id"] as? String) == after } ?? commits.last
         message = (head?["message"] as? String).map { String($0.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
         author = ((head?["author"] as? [String: Any])?["name"] as? String) ?? (json["user_name"] as? String)
+        authorEmail = ((head?["author"] as? [String: Any])?["email"] as? String) ?? (json["user_email"] as? String)
         var files: [String] = []
         for commit in commits {
             for key in ["added", "modified", "removed"] { files += commit[key] as? [String] ?? [] }
@@ -36,6 +39,12 @@ public struct GitPush: Sendable, Equatable {
         var seen = Set<String>()
         changedFiles = files.filter { seen.insert($0).inserted }
         repositories = Self.repositories(of: json)
+    }
+
+    /// The person of record behind the push: its head commit's author, by address when the
+    /// payload gives one (a person's tokens are issued to the same name), else by name.
+    public var requester: String? {
+        [authorEmail, author].compactMap { $0 }.first { ProtectionRules.isPersonName($0) }
     }
 
     /// The repository addresses of any payload (a ping has no `ref` but names its repository).

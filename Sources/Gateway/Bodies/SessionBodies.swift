@@ -12,8 +12,11 @@ struct MeBody: Encodable {
     var organizationID: String?
     var projectID: String?
     var permissions: [String]
+    /// The person the token belongs to, when it was issued to one.
+    var user: String?
 
     init(_ principal: Principal) {
+        user = principal.user
         tokenID = principal.tokenID
         name = principal.name
         role = principal.role.rawValue

@@ -11,6 +11,8 @@ struct TokenRequest: Decodable, Sendable {
     var organizationID: String?
     var projectID: String?
     var expiresInDays: Int?
+    /// The person the token belongs to (recorded as the person behind what it does).
+    var user: String?
 }
 
 /// A token as listed: never its secret.
@@ -24,8 +26,10 @@ struct TokenBody: Encodable, Sendable {
     var expiresAt: String
     var lastUsedAt: String?
     var revoked: Bool
+    var user: String?
 
     init(_ record: TokenStore.Record) {
+        user = record.user
         id = record.tokenID
         name = record.name
         hint = record.hint

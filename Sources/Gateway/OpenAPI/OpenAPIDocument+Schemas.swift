@@ -89,7 +89,12 @@ extension OpenAPIDocument {
 
     static var schemas: [String: Any] {
         deploymentSchemas.merging(environmentSchemas) { first, _ in first }.merging(requestSchemas) { first, _ in first }
-            .merging(accessSchemas) { first, _ in first }
+            .merging(accessSchemas) { first, _ in first }.merging(governanceSchemas) { first, _ in first }
+    }
+
+    /// A person's name or address, as a token's user or a reviewer.
+    static var person: [String: Any] {
+        ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\x00-\\x20\\x7F-\\x9F]([^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\x9F])?$"]
     }
 
     /// The deployment answers: a deployment, its progress, steps, logs, history.
@@ -110,6 +115,7 @@ extension OpenAPIDocument {
                     "force": boolean, "created_at": timestamp, "started_at": nullableTimestamp, "completed_at": nullableTimestamp,
                     "duration_seconds": ["type": ["number", "null"], "minimum": 0], "error": nullableString,
                     "progress_percent": percent, "current_step": nullableString, "steps": array(ref("Step")), "position": position,
+                    "requester": nullableString, "approval": ["oneOf": [ref("Approval"), ["type": "null"]]],
                 ],
                 required: [
                     "id", "organization_id", "project_id", "environment_id", "version", "status", "trigger", "triggered_by", "extra_data",
@@ -154,8 +160,12 @@ extension OpenAPIDocument {
                     "status": ["type": "string", "enum": EnvironmentStatus.allCases.map(\.rawValue)], "active": boolean, "deployment_count": count,
                     "in_flight": nullableString, "current_release": ref("Release"), "last_stable_release": ref("Release"),
                     "configuration": ref("Configuration"), "created_at": timestamp, "destroyed_at": nullableTimestamp, "position": position,
+                    "protection": ["oneOf": [ref("Protection"), ["type": "null"]]], "awaiting_approval": array(string),
                 ],
-                required: ["id", "organization_id", "project_id", "name", "status", "active", "deployment_count", "created_at", "position"]),
+                required: [
+                    "id", "organization_id", "project_id", "name", "status", "active", "deployment_count", "created_at", "position",
+                    "awaiting_approval",
+                ]),
             "Configuration": closed(
                 [
                     "host": string, "ssh_user": string, "ssh_port": ["type": "integer", "minimum": 1, "maximum": 65_535], "branch": string,
@@ -228,7 +238,7 @@ extension OpenAPIDocument {
                 [
                     "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00]*\\S[^\\x00]*$"],
                     "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "organization_id": identifier, "project_id": identifier,
-                    "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366],
+                    "expires_in_days": ["type": "integer", "minimum": 1, "maximum": 366], "user": person,
                 ], required: ["name", "role"]
             ).merging(["allOf": tokenScopeRules]) { $1 },
             "WebhookSecretRequest": closed(["secret": ["type": "string", "minLength": 16, "maxLength": 256, "pattern": "^[^\\x00]*$"]], required: ["secret"]),
@@ -252,12 +262,18 @@ extension OpenAPIDocument {
                 ], required: ["id", "organization_id", "host", "host_key_fingerprint", "removed"]),
             "ServerList": array(ref("Server")),
             "Token": object(
-                ["id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string, "revoked": boolean],
+                [
+                    "id": string, "name": string, "hint": string, "role": string, "organization_id": nullableString, "expires_at": string,
+                    "revoked": boolean, "user": nullableString,
+                ],
                 required: ["id", "role", "revoked"]),
             "TokenList": array(ref("Token")),
             "IssuedToken": object(["token": string, "record": ref("Token")], required: ["token", "record"]),
             "Me": object(
-                ["token_id": string, "name": string, "role": string, "organization_id": nullableString, "project_id": nullableString, "permissions": array(string)],
+                [
+                    "token_id": string, "name": string, "role": string, "organization_id": nullableString, "project_id": nullableString,
+                    "permissions": array(string), "user": nullableString,
+                ],
                 required: ["token_id", "role", "permissions"]),
             "Integrity": object(
                 [

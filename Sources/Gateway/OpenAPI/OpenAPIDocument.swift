@@ -44,6 +44,17 @@ public enum OpenAPIDocument {
         Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/deployments/{id}/cancel", summary: "Cancel", permission: .cancelDeployments, body: "CancelRequest", answers: [200: "Deployment"]),
+        Operation(
+            method: "post", path: "/api/v1/deployments/{id}/approve",
+            summary: "Approve a deployment awaiting approval (not its requester; an eligible reviewer); the last approval needed releases it",
+            permission: .approveDeployments, body: "ApprovalRequest", answers: [200: "Deployment"]),
+        Operation(
+            method: "post", path: "/api/v1/deployments/{id}/reject", summary: "Reject a deployment awaiting approval: it ends, never having run",
+            permission: .approveDeployments, body: "ApprovalRequest", answers: [200: "Deployment"]),
+        Operation(method: "get", path: "/api/v1/environments/{id}/protection", summary: "The environment's protection rules", permission: .listDeployments, answers: [200: "Protection"]),
+        Operation(
+            method: "put", path: "/api/v1/environments/{id}/protection", summary: "Set the protection rules (rules that demand nothing remove them)",
+            permission: .protectEnvironments, body: "ProtectionRequest", answers: [200: "Protection"]),
         Operation(method: "delete", path: "/api/v1/deployments/environment/{id}/destroy", summary: "Destroy an environment", permission: .deploy, query: ["delete_data"], answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/environments/{id}/deploy", summary: "Deploy an environment (its branch by default)", permission: .deploy, body: "EnvironmentDeployRequest", answers: [201: "Deployment", 200: "Deployment"]),
         Operation(method: "get", path: "/api/v1/environments", summary: "List environments", permission: .listDeployments, query: ["project_id"], answers: [200: "EnvironmentList"]),

@@ -11,7 +11,7 @@ import NIOCore
 extension DeploymentController {
     /// `POST /deployments`.
     @Sendable func deploy(_ request: Request, context: GatewayContext) async throws -> Response {
-        let write = try await context.write(.deploy, request, body: DeployRequest.self, keys: keys, admit: admit)
+        let write = try await context.write(.deploy, request, body: DeployRequest.self, keys: keys, admit: admitCommand)
         let body = write.body
         let outcome = try await service.deploy(
             environment: body.environmentID, inProject: body.projectID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
@@ -22,7 +22,7 @@ extension DeploymentController {
     /// `POST /environments/{id}/deploy`: the branch defaults to the one the environment tracks.
     @Sendable func deployEnvironment(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.deploy, request, body: EnvironmentDeployRequest.self, allowEmpty: true, keys: keys, admit: admit)
+        let write = try await context.write(.deploy, request, body: EnvironmentDeployRequest.self, allowEmpty: true, keys: keys, admit: admitCommand)
         let outcome = try await service.deploy(
             environment: id, git: write.body.git, trackedBranchIfUnnamed: true, trigger: .manual, force: write.body.force ?? false, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
@@ -31,7 +31,7 @@ extension DeploymentController {
     /// `POST /deployments/{id}/retry`: the same commit again, as a new deployment (200, as the seed answers).
     @Sendable func retry(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.deploy, request, keys: keys, admit: admit)
+        let write = try await context.write(.deploy, request, keys: keys, admit: admitCommand)
         let outcome = try await service.retry(id, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
@@ -39,7 +39,7 @@ extension DeploymentController {
     /// `POST /deployments/{id}/rollback`: back to that deployment's release (200, as the seed answers).
     @Sendable func rollback(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.deploy, request, keys: keys, admit: admit)
+        let write = try await context.write(.deploy, request, keys: keys, admit: admitCommand)
         let outcome = try await service.rollback(to: id, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
@@ -47,13 +47,13 @@ extension DeploymentController {
     /// `POST /deployments/{id}/cancel`, with an optional reason.
     @Sendable func cancel(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.cancelDeployments, request, body: CancelRequest.self, allowEmpty: true, keys: keys, admit: admit)
+        let write = try await context.write(.cancelDeployments, request, body: CancelRequest.self, allowEmpty: true, keys: keys, admit: admitCommand)
         let outcome = try await service.cancel(id, reason: write.body.reason, context: write.context)
         return try await answers.written(id, by: outcome, status: .ok)
     }
 
     /// Every deployment command counts against its organisation's rate limit.
-    private func admit(_ principal: Principal) async throws {
+    func admitCommand(_ principal: Principal) async throws {
         try await limiter.admit(.deployments, organisation: principal.organisation)
     }
 

@@ -39,6 +39,8 @@ struct DeploymentController: Sendable {
         routes.post("/deployments/:id/retry", use: retry)
         routes.post("/deployments/:id/rollback", use: rollback)
         routes.post("/deployments/:id/cancel", use: cancel)
+        routes.post("/deployments/:id/approve", use: approve)
+        routes.post("/deployments/:id/reject", use: reject)
         routes.delete("/deployments/environment/:id/destroy", use: destroy)
         return routes
     }

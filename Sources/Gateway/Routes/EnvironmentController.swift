@@ -22,6 +22,8 @@ struct EnvironmentController: Sendable {
         routes.patch("/projects/:id/environments/:env_id", use: configureInProject)
         routes.get("/environments/:id/releases", use: releases)
         routes.get("/environments/:id/history", use: history)
+        routes.get("/environments/:id/protection", use: protection)
+        routes.put("/environments/:id/protection", use: protect)
         return routes
     }
 
@@ -103,7 +105,7 @@ struct EnvironmentController: Sendable {
     }
 
     /// Environment `id` if this principal may see it (404 otherwise, as if it did not exist).
-    private func visible(_ id: String, to principal: Principal) async throws -> EnvironmentState {
+    func visible(_ id: String, to principal: Principal) async throws -> EnvironmentState {
         try await reader.awaitPosition(nil, of: ["environments"], store: store)
         guard let state = try await reader.environment(id), principal.sees(organisation: state.organisationID, project: state.projectID) else {
             throw APIError.notFound("no environment '\(id)'")

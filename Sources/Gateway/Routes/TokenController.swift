@@ -36,7 +36,7 @@ struct TokenController: Sendable {
             throw APIError.badRequest("a token is shown once: issuing one cannot be retried with an Idempotency-Key")
         }
         let (secret, record) = try await tokens.issue(
-            name: body.name, role: body.role, organisation: body.organizationID, project: body.projectID,
+            name: body.name, role: body.role, organisation: body.organizationID, project: body.projectID, user: body.user,
             expiresIn: .seconds(Double(days * 86_400)), context: try await context.commandContext(principal, request, body: raw, keys: keys))
         return try JSONResponse.encode(IssuedTokenBody(token: secret.text, record: TokenBody(record)), status: .created)
     }

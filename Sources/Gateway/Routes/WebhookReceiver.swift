@@ -83,10 +83,12 @@ struct WebhookReceiver: Sendable {
         let environments = try await reader.environments(project: project.projectID)
             .filter { $0.status != .destroyed && $0.configuration?.autoDeploy == true && $0.configuration?.branch == branch }
         for environment in environments {
-            let context = CommandContext(
-                actor: "", source: provider.rawValue, requestID: requestID,
+            // The commit's author is the requester of record: the one person who may not approve it.
+            var context = CommandContext(
+                actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
                 idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
                 scope: .init(organisation: project.organisationID, project: project.projectID))
+            context.person = push.requester
             do {
                 let outcome = try await service.deploy(environment: environment.environmentID, git: push.reference, trigger: .gitPush, context: context)
                 if let position = outcome.position { hotReads.noteWrite(at: position) }

@@ -21,6 +21,8 @@ struct TokensCommand: AsyncParsableCommand {
         @Option(name: .customLong("org"), help: "Its organisation (all roles but portal_admin).") var organisation: String?
         @Option(help: "Its project (project roles).") var project: String?
         @Option(help: "When it expires: a number of days, e.g. 90d (at most 366d).") var expires = "90d"
+        @Option(help: "The person it belongs to (e.g. alice@example.com): the audit trail names them, and they cannot approve what they request.")
+        var user: String?
 
         func validate() throws {
             guard Role(rawValue: role) != nil else { throw ValidationError("unknown role '\(role)'; use one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
@@ -34,9 +36,9 @@ struct TokensCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let issued = try await DomainSession.run(connection) { [name, role, organisation, project, options, expiryDays] session in
+                let issued = try await DomainSession.run(connection) { [name, role, organisation, project, user, options, expiryDays] session in
                     try await session.session.tokens.issue(
-                        name: name, role: Role(rawValue: role)!, organisation: organisation, project: project,
+                        name: name, role: Role(rawValue: role)!, organisation: organisation, project: project, user: user,
                         expiresIn: .seconds(Double(expiryDays! * 86_400)), context: options.context)
                 }
                 guard let (secret, record) = issued else { return }

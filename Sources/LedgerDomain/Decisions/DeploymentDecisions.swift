@@ -11,9 +11,21 @@ public enum DeploymentDecisions {
     public struct Request: Sendable {
         public var actor: String
         public var deploymentID: String
-        public init(actor: String, deploymentID: String = DomainIDs.newDeploymentID()) {
+        /// The person of record behind the request, when known (recorded as the requester).
+        public var person: String?
+        /// Whether the caller may deploy where the rules demand `project.production.deploy`.
+        public var mayDeployProtected: Bool
+
+        public init(actor: String, deploymentID: String = DomainIDs.newDeploymentID(), person: String? = nil, mayDeployProtected: Bool = true) {
             self.actor = actor
             self.deploymentID = deploymentID
+            self.person = person
+            self.mayDeployProtected = mayDeployProtected
+        }
+
+        /// The request of a command given in `context`.
+        public init(_ context: CommandContext, deploymentID: String) {
+            self.init(actor: context.actor, deploymentID: deploymentID, person: context.person, mayDeployProtected: context.mayDeployProtected)
         }
     }
 
@@ -82,7 +94,7 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: .rollback, git: target.git, configuration: target.configuration, force: true, request: request,
-            organisation: organisation, server: server, pipelines: pipelines, rollbackTo: target.deploymentID)
+            organisation: organisation, server: server, pipelines: pipelines, rollbackTo: target.deploymentID, gated: !restoring)
     }
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
@@ -96,7 +108,7 @@ public enum DeploymentDecisions {
         let id = deployment.deploymentID
         var events: [DomainEvent] = [.deploymentCancellationRequested(DeploymentCancellationRequested(deploymentID: id, reason: reason))]
         var writes: [Decision.Write] = []
-        if deployment.status == .pending || deployment.status == .queued {
+        if [.pending, .queued, .awaitingApproval].contains(deployment.status) {
             events.append(.deploymentCancelled(DeploymentCancelled(deploymentID: id, reason: reason)))
             writes.append(ExecutionDecisions.ending(deployment, as: .cancelled))
         }
@@ -155,7 +167,7 @@ public enum DeploymentDecisions {
     private static func begin(
         _ environment: EnvironmentState, trigger: DeploymentTrigger, git: GitReference, configuration: EnvironmentConfiguration,
         force: Bool, request: Request, organisation: OrganisationState?, server: ServerState? = nil, pipelines: PipelineCatalog,
-        retryOf: String? = nil, rollbackTo: String? = nil
+        retryOf: String? = nil, rollbackTo: String? = nil, gated: Bool = true
     ) throws -> Decision {
         // What it deploys is what it is allocated: a deployment after a destroy, or of a
         // snapshot with other resources, must fit the organisation's quota and its server.
@@ -164,11 +176,30 @@ public enum DeploymentDecisions {
             try ServerDecisions.allocate(configuration.resources, to: environment.environmentID, organisation: environment.organisationID, on: $0)
         }
         let number = environment.deploymentCount + 1
+        let pipeline = pipelines.plan(trigger: trigger, rollbackTo: rollbackTo, git: git)
         let requested = DeploymentRequested(
             deploymentID: request.deploymentID, environmentID: environment.environmentID, projectID: environment.projectID,
             organisationID: environment.organisationID, number: number, trigger: trigger, git: git, requestedBy: request.actor,
-            retryOf: retryOf, rollbackTo: rollbackTo, force: force, configuration: configuration,
-            pipeline: pipelines.plan(trigger: trigger, rollbackTo: rollbackTo, git: git))
+            retryOf: retryOf, rollbackTo: rollbackTo, force: force, configuration: configuration, pipeline: pipeline,
+            requester: request.person)
+        // A protected environment holds it until approved: it takes its number, and neither the
+        // lock nor an allocation (both are taken when it is released; the checks above ran so
+        // that what cannot fit is refused now, not after the approvals).
+        if gated, let awaiting = try ProtectionGate.check(
+            environment.protection, environmentID: environment.environmentID, trigger: trigger, git: git, configuration: configuration,
+            pipeline: pipeline, request: request)
+        {
+            return Decision([
+                .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
+                    .environmentDeploymentAwaitingApproval(EnvironmentDeploymentAwaitingApproval(
+                        environmentID: environment.environmentID, deploymentID: request.deploymentID, number: number, trigger: trigger,
+                        followsConfiguration: retryOf == nil && rollbackTo == nil))
+                ]),
+                .init(DomainIDs.deploymentStream(request.deploymentID), expectedVersion: .noStream, [
+                    .deploymentRequested(requested), .deploymentAwaitingApproval(awaiting),
+                ]),
+            ])
+        }
         return Decision([
             .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
                 .environmentDeploymentBegan(EnvironmentDeploymentBegan(

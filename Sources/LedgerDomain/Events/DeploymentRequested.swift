@@ -20,6 +20,9 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
     public var trigger: DeploymentTrigger
     public var git: GitReference
     public var requestedBy: String
+    /// The person of record behind the request: the user a token belongs to, or for a push the
+    /// commit's author. Absent in older events and when no person is known.
+    public var requester: String?
     public var retryOf: String?
     public var rollbackTo: String?
     /// Redeploy even when the environment already runs this reference.
@@ -35,8 +38,9 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
         deploymentID: String, environmentID: String, projectID: String, organisationID: String, number: Int,
         trigger: DeploymentTrigger, git: GitReference, requestedBy: String, retryOf: String? = nil, rollbackTo: String? = nil,
         force: Bool = false, configuration: EnvironmentConfiguration, deleteData: Bool? = nil,
-        pipeline: PlannedPipeline? = nil
+        pipeline: PlannedPipeline? = nil, requester: String? = nil
     ) {
+        self.requester = requester
         self.deleteData = deleteData
         self.pipeline = pipeline
         self.deploymentID = deploymentID

@@ -40,6 +40,13 @@ public enum DomainEvent: Sendable, Equatable {
     case deploymentTimedOut(DeploymentTimedOut)
     case deploymentRolledBack(DeploymentRolledBack)
     case deploymentDestroyed(DeploymentDestroyed)
+    case environmentProtectionChanged(EnvironmentProtectionChanged)
+    case environmentDeploymentAwaitingApproval(EnvironmentDeploymentAwaitingApproval)
+    case deploymentAwaitingApproval(DeploymentAwaitingApproval)
+    case deploymentApproved(DeploymentApproved)
+    case deploymentRejected(DeploymentRejected)
+    case deploymentApprovalsVoided(DeploymentApprovalsVoided)
+    case deploymentApprovalGranted(DeploymentApprovalGranted)
 
     /// The payload inside, as the protocol every payload conforms to.
     public var payload: any LedgerEvent {
@@ -80,6 +87,13 @@ public enum DomainEvent: Sendable, Equatable {
         case .deploymentTimedOut(let e): e
         case .deploymentRolledBack(let e): e
         case .deploymentDestroyed(let e): e
+        case .environmentProtectionChanged(let e): e
+        case .environmentDeploymentAwaitingApproval(let e): e
+        case .deploymentAwaitingApproval(let e): e
+        case .deploymentApproved(let e): e
+        case .deploymentRejected(let e): e
+        case .deploymentApprovalsVoided(let e): e
+        case .deploymentApprovalGranted(let e): e
         }
     }
 
@@ -178,6 +192,13 @@ public enum DomainEvent: Sendable, Equatable {
         current(DeploymentTimedOut.self) { .deploymentTimedOut($0) },
         current(DeploymentRolledBack.self) { .deploymentRolledBack($0) },
         current(DeploymentDestroyed.self) { .deploymentDestroyed($0) },
+        current(EnvironmentProtectionChanged.self) { .environmentProtectionChanged($0) },
+        current(EnvironmentDeploymentAwaitingApproval.self) { .environmentDeploymentAwaitingApproval($0) },
+        current(DeploymentAwaitingApproval.self) { .deploymentAwaitingApproval($0) },
+        current(DeploymentApproved.self) { .deploymentApproved($0) },
+        current(DeploymentRejected.self) { .deploymentRejected($0) },
+        current(DeploymentApprovalsVoided.self) { .deploymentApprovalsVoided($0) },
+        current(DeploymentApprovalGranted.self) { .deploymentApprovalGranted($0) },
     ])
 }
 

@@ -11,10 +11,14 @@ public struct ApiTokenCreated: LedgerEvent, Equatable {
     /// The first characters of the token (`ldg_AbCd…`), so its owner can tell tokens apart.
     public var hint: String
     public var expiresAtMicroseconds: Int64
+    /// The person the token belongs to, who is recorded as the person behind what it does.
+    public var user: String?
 
     public init(
-        tokenID: String, name: String, role: Role, organisationID: String?, projectID: String?, hint: String, expiresAtMicroseconds: Int64
+        tokenID: String, name: String, role: Role, organisationID: String?, projectID: String?, hint: String, expiresAtMicroseconds: Int64,
+        user: String? = nil
     ) {
+        self.user = user
         self.tokenID = tokenID
         self.name = name
         self.role = role

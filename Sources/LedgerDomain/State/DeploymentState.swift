@@ -18,6 +18,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     /// The ref the executor resolved to `git.commit` (`refs/heads/main`), when it resolved one.
     public var resolvedRef: String?
     public var requestedBy: String
+    /// The person of record behind the request (a token's user, a push's author), when known.
+    public var requester: String?
     public var retryOf: String?
     public var rollbackTo: String?
     public var force: Bool
@@ -44,6 +46,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var abandonedAfterAttempts: Int?
     /// The stream version this state reflects.
     public var version: Int64
+    /// What it waited for and who approved it, when its environment's rules held it.
+    public var approval: ApprovalState?
 
     /// From start (or request, when it never started) to finish, in milliseconds.
     public var durationMs: Int64? {
@@ -56,7 +60,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
         guard case .deploymentRequested(let r) = record.event else { return nil }
         return DeploymentState(
             deploymentID: r.deploymentID, environmentID: r.environmentID, projectID: r.projectID,
-            organisationID: r.organisationID, number: r.number, trigger: r.trigger, git: r.git, requestedBy: r.requestedBy,
+            organisationID: r.organisationID, number: r.number, trigger: r.trigger, git: r.git, requestedBy: r.requestedBy, requester: r.requester,
             retryOf: r.retryOf, rollbackTo: r.rollbackTo, force: r.force, configuration: r.configuration, deleteData: r.deleteData,
             plannedPipeline: r.pipeline, status: .pending,
             requestedPosition: record.position, requestedAtMicroseconds: record.recordedAtMicroseconds,
@@ -99,6 +103,22 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             status = .rolledBack
             replacedBy = e.replacedBy
         case .deploymentDestroyed: finish(.destroyed, at: at)
+        case .deploymentAwaitingApproval(let e):
+            status = .awaitingApproval
+            approval = ApprovalState(
+                requiredApprovals: e.requiredApprovals, reviewers: e.reviewers, approvalLifetimeHours: e.approvalLifetimeHours,
+                artifact: e.artifact, excluded: e.excluded)
+        case .deploymentApproved: approval?.apply(record.event, at: at)
+        case .deploymentApprovalsVoided(let e):
+            approval?.apply(record.event, at: at)
+            if let changed = e.configuration { configuration = changed }
+            if let changed = e.pipeline { plannedPipeline = changed }
+        case .deploymentRejected:
+            approval?.apply(record.event, at: at)
+            finish(.rejected, at: at)
+        case .deploymentApprovalGranted:
+            approval?.apply(record.event, at: at)
+            status = .pending
         default: break
         }
     }
@@ -125,6 +145,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
         RevisionResolved.eventType, StepStarted.eventType,
         DeploymentCancellationRequested.eventType, DeploymentSucceeded.eventType, DeploymentFailed.eventType,
         DeploymentCancelled.eventType, DeploymentTimedOut.eventType, DeploymentRolledBack.eventType,
-        DeploymentDestroyed.eventType,
+        DeploymentDestroyed.eventType, DeploymentAwaitingApproval.eventType, DeploymentApproved.eventType, DeploymentRejected.eventType,
+        DeploymentApprovalsVoided.eventType, DeploymentApprovalGranted.eventType,
     ]
 }

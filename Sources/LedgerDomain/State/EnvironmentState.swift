@@ -36,6 +36,10 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public var createdAtMicroseconds: Int64
     public var destroyedAtMicroseconds: Int64?
     public var version: Int64
+    /// The protection rules in force (nil: none).
+    public var protection: ProtectionRules?
+    /// Deployments that took a number and wait for approval, oldest first.
+    public var awaitingApproval: [EnvironmentDeploymentAwaitingApproval] = []
 
     public static func start(_ record: DomainRecord) -> EnvironmentState? {
         guard case .environmentCreated(let e) = record.event else { return nil }
@@ -49,13 +53,19 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
         version = record.streamVersion
         switch record.event {
         case .environmentConfigured(let e): configuration = e.configuration
+        case .environmentProtectionChanged(let e): protection = e.rules
+        case .environmentDeploymentAwaitingApproval(let e):
+            awaitingApproval.append(e)
+            deploymentCount = max(deploymentCount, e.number)
         case .environmentDeploymentBegan(let e):
+            awaitingApproval.removeAll { $0.deploymentID == e.deploymentID }
             inFlight = e.deploymentID
-            deploymentCount = e.number
+            deploymentCount = max(deploymentCount, e.number)
             status = .deploying
             active = true
             destroyedAtMicroseconds = nil
         case .environmentDeploymentEnded(let e):
+            awaitingApproval.removeAll { $0.deploymentID == e.deploymentID }
             // Only the deployment in flight changes the environment: a destroy's teardown that
             // ends after the environment was destroyed (or deployed again) leaves it be.
             guard inFlight == e.deploymentID else { break }
@@ -80,7 +90,7 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
             default: status = currentRelease == nil ? .pending : .running
             }
         case .environmentDestroyed(let e):
-            deploymentCount = e.number
+            deploymentCount = max(deploymentCount, e.number)
             status = .destroyed
             active = false
             inFlight = nil
@@ -102,7 +112,8 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
 
     public static let eventTypes: Set<String> = [
         EnvironmentCreated.eventType, EnvironmentConfigured.eventType, EnvironmentDeploymentBegan.eventType,
-        EnvironmentDeploymentEnded.eventType, EnvironmentDestroyed.eventType,
+        EnvironmentDeploymentEnded.eventType, EnvironmentDestroyed.eventType, EnvironmentProtectionChanged.eventType,
+        EnvironmentDeploymentAwaitingApproval.eventType,
     ]
 }
 

@@ -9,20 +9,27 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
     case rolledBack = "rolled_back"
     case timedOut = "timed_out"
     case destroyed
+    /// Held by its environment's protection rules until enough eligible people approve its
+    /// exact artifact; it holds no executor and no lock meanwhile.
+    case awaitingApproval = "awaiting_approval"
+    /// A reviewer rejected it while it waited: it never ran.
+    case rejected
 
     /// No executor will touch a deployment in a terminal status again. `success` is terminal for
     /// execution but can still become `rolled_back` when a rollback replaces it.
     public var isTerminal: Bool {
         switch self {
-        case .pending, .queued, .building, .deploying: false
-        case .success, .failed, .cancelled, .rolledBack, .timedOut, .destroyed: true
+        case .pending, .queued, .building, .deploying, .awaitingApproval: false
+        case .success, .failed, .cancelled, .rolledBack, .timedOut, .destroyed, .rejected: true
         }
     }
 
-    /// Whether a deployment is still being worked on (it blocks its environment).
-    public var isInFlight: Bool { !isTerminal }
+    /// Whether a deployment is still being worked on (it blocks its environment); one that
+    /// waits for approval is not.
+    public var isInFlight: Bool { !isTerminal && self != .awaitingApproval }
 
-    /// The transition table: pending → queued → building → deploying → success / failed /
+    /// The transition table: awaiting_approval → pending (approved) / rejected / cancelled;
+    /// pending → queued → building → deploying → success / failed /
     /// cancelled / timed_out; success → rolled_back; a destroy record goes pending → destroyed,
     /// or — when an executor tears the environment down on its server — building/deploying → destroyed.
     public func canTransition(to next: DeploymentStatus) -> Bool {
@@ -35,6 +42,7 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
         case (.deploying, .success), (.deploying, .failed), (.deploying, .cancelled), (.deploying, .timedOut): true
         case (.building, .destroyed), (.deploying, .destroyed): true
         case (.success, .rolledBack): true
+        case (.awaitingApproval, .pending), (.awaitingApproval, .rejected), (.awaitingApproval, .cancelled): true
         default: false
         }
     }

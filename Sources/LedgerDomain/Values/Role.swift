@@ -22,9 +22,12 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         switch self {
         case .portalAdmin: Set(Permission.allCases)
         case .orgOwner: Role.orgAdmin.grants.union([.manageTokens])
-        case .orgAdmin: Role.projectAdmin.grants.union([.manageProjects, .viewAudit, .viewQuota, .manageServers, .managePipelines])
+        case .orgAdmin:
+            Role.projectAdmin.grants.union([
+                .manageProjects, .viewAudit, .viewQuota, .manageServers, .managePipelines, .deployProtected, .protectEnvironments,
+            ])
         case .orgMember: [.listDeployments, .viewDeployments, .viewQuota]
-        case .projectAdmin: Role.projectMember.grants.union([.deploy, .cancelDeployments, .manageEnvironments])
+        case .projectAdmin: Role.projectMember.grants.union([.deploy, .cancelDeployments, .manageEnvironments, .approveDeployments])
         case .projectMember: [.listDeployments, .viewDeployments]
         }
     }
@@ -35,6 +38,12 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     /// Deploy, redeploy, retry, roll back and destroy.
     case deploy = "project.environments.deploy"
     case cancelDeployments = "project.deployments.cancel"
+    /// Approve or reject a deployment that waits for approval (where the rules make one eligible).
+    case approveDeployments = "project.deployments.approve"
+    /// Deploy to an environment whose protection rules demand it (the seed's production permission).
+    case deployProtected = "project.production.deploy"
+    /// Set or remove an environment's protection rules.
+    case protectEnvironments = "org.environments.protect"
     case listDeployments = "project.deployments.list"
     /// A deployment's details, progress and logs.
     case viewDeployments = "project.deployments.view"

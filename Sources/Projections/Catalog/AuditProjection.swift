@@ -129,6 +129,9 @@ public enum AuditSummary {
         case .stepFailed(let e): "step \(e.step) failed"
         case .stepSkipped(let e): "step \(e.step) skipped"
         case .logLinesAppended(let e): "\(e.lines.count) log lines"
+        case .environmentProtectionChanged, .environmentDeploymentAwaitingApproval, .deploymentAwaitingApproval, .deploymentApproved,
+            .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted:
+            describeGovernance(event)
         }
     }
 }

@@ -1,0 +1,52 @@
+import LedgerDomain
+
+extension OpenAPIDocument {
+    /// Protection rules and approvals: what is asked, and what a deployment's approval looks like.
+    static var governanceSchemas: [String: Any] {
+        let verdict = closed(
+            [
+                "user": string, "role": nullableString, "comment": string, "at": timestamp, "commit": nullableString, "standing": boolean,
+            ], required: ["user", "comment", "at", "standing"])
+        let fingerprint: [String: Any] = ["type": "string", "pattern": "^sha256:[0-9a-f]{64}$"]
+        return [
+            "ApprovalRequest": closed(
+                ["comment": ["type": "string", "minLength": 1, "maxLength": ApprovalDecisions.maximumCommentLength, "pattern": "^[^\\x00]*$"]],
+                required: ["comment"]),
+            "ProtectionRequest": closed([
+                "required_approvals": ["type": "integer", "minimum": 0, "maximum": ProtectionRules.maximumApprovals],
+                "reviewer_roles": ["type": "array", "items": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "maxItems": Role.allCases.count, "uniqueItems": true],
+                "reviewer_users": ["type": "array", "items": person, "maxItems": 50],
+                "allowed_refs": ["type": "array", "items": gitPattern, "maxItems": 50],
+                "require_deploy_permission": boolean,
+                "approval_lifetime_hours": ["type": "integer", "minimum": 1, "maximum": ProtectionRules.maximumApprovalLifetimeHours],
+            ]),
+            "Protection": closed(
+                [
+                    "environment_id": string, "protected": boolean, "required_approvals": count, "reviewer_roles": array(string),
+                    "reviewer_users": array(string), "allowed_refs": array(string), "require_deploy_permission": boolean,
+                    "approval_lifetime_hours": integer,
+                ],
+                required: [
+                    "environment_id", "protected", "required_approvals", "reviewer_roles", "reviewer_users", "allowed_refs",
+                    "require_deploy_permission", "approval_lifetime_hours",
+                ]),
+            "Approval": closed(
+                [
+                    "required_approvals": count, "standing_approvals": count, "commit": string, "configuration_fingerprint": fingerprint,
+                    "pipeline_fingerprint": ["oneOf": [fingerprint, ["type": "null"]]], "excluded": array(string), "reviewer_roles": array(string),
+                    "reviewer_users": array(string), "approval_lifetime_hours": integer, "approvals": array(verdict), "voided_approvals": count,
+                    "last_void_reason": nullableString, "rejection": ["oneOf": [verdict, ["type": "null"]]],
+                    "granted_by": ["type": ["array", "null"], "items": string], "granted_at": nullableTimestamp,
+                ],
+                required: [
+                    "required_approvals", "standing_approvals", "commit", "configuration_fingerprint", "excluded", "reviewer_roles",
+                    "reviewer_users", "approval_lifetime_hours", "approvals", "voided_approvals",
+                ]),
+        ]
+    }
+
+    /// A branch or tag pattern: a git name in which `*` stands for any characters.
+    static var gitPattern: [String: Any] {
+        ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^-\\x00-\\x20\\x7F~^:?\\[\\\\][^\\x00-\\x20\\x7F~^:?\\[\\\\]*$"]
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import CommandRuntime
+import Foundation
+import Ledger
+import LedgerDomain
+
+/// `ledger approve ID --comment`: approves a deployment that waits for approval, as the
+/// person `--actor` names (never the one who requested it).
+struct ApproveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve", abstract: "Approve a deployment awaiting approval; the last approval needed releases it.",
+        discussion: "Refused (exit 2) for the deployment's requester, for someone the rules do not make a reviewer, and when another deployment is in flight on the environment.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var id: String
+    @Option(help: "Why (kept with the approval).") var comment: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, comment, options] session in
+                try await session.service.approve(id, comment: comment, context: options.context)
+            }
+            guard let outcome else { return }
+            let released = outcome.decision.events(for: DomainIDs.deploymentStream(id)).contains {
+                if case .deploymentApprovalGranted = $0 { return true }
+                return false
+            }
+            try Output.done(
+                released ? "approved \(id): released to the executors" : "approved \(id): it waits for more approvals",
+                ["deployment_id": id, "status": released ? DeploymentStatus.pending.rawValue : DeploymentStatus.awaitingApproval.rawValue],
+                connection: connection, options: options)
+        }
+    }
+}
+
+/// `ledger reject ID --comment`: rejects a deployment that waits for approval; it never runs.
+struct RejectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject a deployment awaiting approval: it ends without running.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var id: String
+    @Option(help: "Why (kept with the rejection).") var comment: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, comment, options] session in
+                try await session.service.reject(id, comment: comment, context: options.context)
+            }
+            guard outcome != nil else { return }
+            try Output.done("rejected \(id)", ["deployment_id": id, "status": DeploymentStatus.rejected.rawValue], connection: connection, options: options)
+        }
+    }
+}
+
+/// `ledger environments protect ENV …`: sets an environment's protection rules.
+struct ProtectEnvironmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "protect", abstract: "Set an environment's protection rules (given none, they are removed).",
+        discussion: "Deployments requested from now on wait for --approvals approvals of their exact commit, configuration and pipeline.")
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var id: String
+    @Option(help: "How many distinct people must approve (0–\(ProtectionRules.maximumApprovals)).") var approvals = 0
+    @Option(name: .customLong("reviewer-role"), help: "A role whose holders may approve (repeatable).") var reviewerRoles: [String] = []
+    @Option(name: .customLong("reviewer"), help: "A person who may approve (repeatable).") var reviewers: [String] = []
+    @Option(name: .customLong("allow-ref"), help: "A branch or tag pattern deployments must match, * for any characters (repeatable).")
+    var allowedRefs: [String] = []
+    @Flag(name: .customLong("require-deploy-permission"), help: "Deploying here needs \(Permission.deployProtected.rawValue).")
+    var deployPermission = false
+    @Option(name: .customLong("approval-hours"), help: "How long an approval counts.") var approvalHours = ProtectionRules.defaultApprovalLifetimeHours
+
+    func validate() throws {
+        if let unknown = reviewerRoles.first(where: { Role(rawValue: $0) == nil }) {
+            throw ValidationError("unknown role '\(unknown)' (one of \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    func run() async throws {
+        let rules = ProtectionRules(
+            requiredApprovals: approvals, reviewers: .init(roles: reviewerRoles.compactMap(Role.init(rawValue:)), users: reviewers),
+            allowedRefs: allowedRefs, deployPermission: deployPermission, approvalLifetimeHours: approvalHours)
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, options] session in
+                try await session.service.protect(environment: id, rules: rules, context: options.context)
+            }
+            guard let outcome else { return }
+            let sentence = outcome.result == nil ? "\(id): the rules were already these" : rules.demandsSomething ? "protected \(id)" : "removed the protection of \(id)"
+            try Output.done(sentence, ["environment_id": id, "protected": "\(rules.demandsSomething)"], connection: connection, options: options)
+        }
+    }
+}

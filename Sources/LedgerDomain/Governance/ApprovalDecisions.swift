@@ -1,0 +1,143 @@
+import Ledger
+
+/// Approving, rejecting and voiding the approvals of a deployment that waits for them, as pure
+/// functions of the folded streams. An approval is of an exact artifact (``ApprovedArtifact``);
+/// the one that brings the standing approvals to the number required releases the deployment,
+/// taking its environment's lock and allocation in the same atomic write.
+public enum ApprovalDecisions {
+    /// The longest comment an approval or rejection may carry.
+    public static let maximumCommentLength = 2_000
+
+    /// `approver` approves `deployment` as it would run now. When what it would run changed since
+    /// it was requested (its environment's configuration, the published pipeline), the earlier
+    /// approvals are voided first and this one is of the new artifact.
+    public static func approve(
+        _ deployment: DeploymentState?, environment: EnvironmentState?, approver: Approver, comment: String, nowMicroseconds: Int64,
+        organisation: OrganisationState? = nil, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
+    ) throws -> Decision {
+        let (deployment, waiting) = try awaiting(deployment)
+        try check(comment)
+        try checkEligible(approver, for: waiting, deployment: deployment, verb: "approve")
+        guard let environment else { throw CommandRejection(.notFound, "no such environment") }
+        var state = waiting
+        var events: [DomainEvent] = []
+        let (artifact, configuration, pipeline) = current(deployment, environment: environment, pipelines: pipelines)
+        if artifact != waiting.artifact {
+            let voided = DeploymentApprovalsVoided(
+                deploymentID: deployment.deploymentID,
+                reason: artifact.differences(from: waiting.artifact).joined(separator: " and ") + " changed since it was requested",
+                artifact: artifact, configuration: configuration == deployment.configuration ? nil : configuration,
+                pipeline: pipeline == deployment.plannedPipeline ? nil : pipeline)
+            events.append(.deploymentApprovalsVoided(voided))
+            state.apply(.deploymentApprovalsVoided(voided), at: nowMicroseconds)
+        }
+        if state.standing(at: nowMicroseconds).contains(where: { $0.person == approver.person }) {
+            throw CommandRejection(.alreadyExists, "\(approver.person) has already approved deployment \(deployment.deploymentID)")
+        }
+        let approved = DeploymentApproved(
+            deploymentID: deployment.deploymentID, approver: approver.person, role: approver.role, comment: comment, artifact: artifact)
+        events.append(.deploymentApproved(approved))
+        state.apply(.deploymentApproved(approved), at: nowMicroseconds)
+        let standing = state.standing(at: nowMicroseconds)
+        guard standing.count >= state.requiredApprovals else {
+            return Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
+        }
+        return try release(
+            deployment, environment: environment, events: events + [
+                .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
+            ], configuration: configuration, organisation: organisation, server: server)
+    }
+
+    /// `approver` rejects `deployment`: it ends without running, with the comment on record.
+    public static func reject(_ deployment: DeploymentState?, approver: Approver, comment: String) throws -> Decision {
+        let (deployment, waiting) = try awaiting(deployment)
+        try check(comment)
+        try checkEligible(approver, for: waiting, deployment: deployment, verb: "reject")
+        return Decision([
+            .init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), [
+                .deploymentRejected(DeploymentRejected(deploymentID: deployment.deploymentID, approver: approver.person, role: approver.role, comment: comment))
+            ]),
+            ExecutionDecisions.ending(deployment, as: .rejected),
+        ])
+    }
+
+    /// The writes that void the approvals of the waiting deployments that follow their
+    /// environment's configuration, when it becomes `configuration`: they now run it, and wait
+    /// for approvals of it.
+    public static func voidOnReconfiguration(_ waiting: [DeploymentState], configuration: EnvironmentConfiguration) -> [Decision.Write] {
+        waiting.compactMap { deployment in
+            guard deployment.status == .awaitingApproval, let approval = deployment.approval, deployment.configuration != configuration else {
+                return nil
+            }
+            var artifact = approval.artifact
+            artifact.configurationFingerprint = ApprovedArtifact.fingerprint(of: configuration)
+            return .init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .any, [
+                .deploymentApprovalsVoided(DeploymentApprovalsVoided(
+                    deploymentID: deployment.deploymentID, reason: "the environment's configuration changed", artifact: artifact,
+                    configuration: configuration, pipeline: nil))
+            ])
+        }
+    }
+
+    /// Releases an approved deployment: its stream's events, the environment's lock at the
+    /// version seen, and the allocations its configuration takes.
+    private static func release(
+        _ deployment: DeploymentState, environment: EnvironmentState, events: [DomainEvent], configuration: EnvironmentConfiguration,
+        organisation: OrganisationState?, server: ServerState?
+    ) throws -> Decision {
+        if let inFlight = environment.inFlight {
+            throw CommandRejection(
+                .deploymentInFlight,
+                "deployment \(inFlight) is in flight on \(environment.environmentID): nothing was recorded; approve again once it has ended")
+        }
+        let allocation = try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
+        let placement = try server.flatMap {
+            try ServerDecisions.allocate(configuration.resources, to: environment.environmentID, organisation: environment.organisationID, on: $0)
+        }
+        return Decision([
+            .init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events),
+            .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
+                .environmentDeploymentBegan(EnvironmentDeploymentBegan(
+                    environmentID: environment.environmentID, deploymentID: deployment.deploymentID, number: deployment.number,
+                    trigger: deployment.trigger))
+            ]),
+        ] + [allocation, placement].compactMap { $0 })
+    }
+
+    /// What `deployment` would run if released now: a deploy runs its environment's current
+    /// configuration, a retry or rollback its own snapshot; every one the pipeline published now.
+    static func current(
+        _ deployment: DeploymentState, environment: EnvironmentState, pipelines: PipelineCatalog
+    ) -> (ApprovedArtifact, EnvironmentConfiguration, PlannedPipeline?) {
+        let follows = environment.awaitingApproval.first { $0.deploymentID == deployment.deploymentID }?.followsConfiguration
+            ?? (deployment.retryOf == nil && deployment.rollbackTo == nil)
+        let configuration = follows ? environment.configuration ?? deployment.configuration : deployment.configuration
+        let pipeline = pipelines.plan(trigger: deployment.trigger, rollbackTo: deployment.rollbackTo, git: deployment.git) ?? deployment.plannedPipeline
+        let commit = deployment.approval?.artifact.commit ?? deployment.git.commit ?? ""
+        return (ApprovedArtifact(commit: commit, configuration: configuration, pipeline: pipeline), configuration, pipeline)
+    }
+
+    private static func awaiting(_ deployment: DeploymentState?) throws -> (DeploymentState, ApprovalState) {
+        guard let deployment else { throw CommandRejection(.notFound, "no such deployment") }
+        guard deployment.status == .awaitingApproval, let approval = deployment.approval else {
+            throw CommandRejection(.wrongStatus, "deployment \(deployment.deploymentID) is \(deployment.status.rawValue), not awaiting approval")
+        }
+        return (deployment, approval)
+    }
+
+    private static func check(_ comment: String) throws {
+        guard (1...maximumCommentLength).contains(comment.count), !comment.unicodeScalars.contains(where: { $0 == "\0" }) else {
+            throw CommandRejection(.invalid, "a comment of 1–\(maximumCommentLength) characters says why")
+        }
+    }
+
+    private static func checkEligible(_ approver: Approver, for waiting: ApprovalState, deployment: DeploymentState, verb: String) throws {
+        if waiting.excluded.contains(approver.person) {
+            throw CommandRejection(
+                .forbidden,
+                "\(approver.person) requested deployment \(deployment.deploymentID) (or wrote its commit) and may not \(verb) it: that is for someone else"
+                    + (verb == "reject" ? "; cancel it instead" : ""))
+        }
+        if let refusal = waiting.reviewers.refusal(of: approver) { throw CommandRejection(.forbidden, refusal) }
+    }
+}
