@@ -11,8 +11,10 @@ extension DeploymentService {
         try await execute(context) {
             let environment = try await environment(id)
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
+            let upstream: EnvironmentState? = if let named = rules?.upstream { try await self.environment(named) } else { nil }
             return Decided(
-                try ProtectionDecisions.protect(environment, rules: rules), organisation: environment?.organisationID, project: environment?.projectID)
+                try ProtectionDecisions.protect(environment, rules: rules, upstream: upstream), organisation: environment?.organisationID,
+                project: environment?.projectID)
         }
     }
 
@@ -30,7 +32,7 @@ extension DeploymentService {
             return Decided(
                 try ApprovalDecisions.approve(
                     deployment, environment: environment, approver: context.approver, comment: comment,
-                    nowMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000),
+                    governance: try await governance(for: environment),
                     organisation: try await quotaOrganisation(of: environment, deploying: configuration),
                     server: try await capacityServer(of: environment, deploying: configuration), pipelines: pipelines),
                 organisation: deployment?.organisationID, project: deployment?.projectID)
@@ -47,6 +49,39 @@ extension DeploymentService {
                 try ApprovalDecisions.reject(deployment, approver: context.approver, comment: comment),
                 organisation: deployment?.organisationID, project: deployment?.projectID)
         }
+    }
+
+    /// Sets the freeze windows of an environment.
+    @discardableResult
+    public func setFreezeWindows(_ windows: [FreezeWindow], environment id: String, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
+            let environment = try await environment(id)
+            try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
+            return Decided(
+                try ProtectionDecisions.setFreezeWindows(windows, environment: environment, project: nil, ofProject: false),
+                organisation: environment?.organisationID, project: environment?.projectID)
+        }
+    }
+
+    /// Sets the freeze windows that apply to every environment of a project.
+    @discardableResult
+    public func setFreezeWindows(_ windows: [FreezeWindow], project id: String, context: CommandContext) async throws -> Outcome {
+        try await execute(context) {
+            let project = try await project(id)
+            try context.requireInScope(organisation: project?.organisationID, project: id, what: "project")
+            return Decided(
+                try ProtectionDecisions.setFreezeWindows(windows, environment: nil, project: project, ofProject: true),
+                organisation: project?.organisationID, project: id)
+        }
+    }
+
+    /// What the governance checks of a deployment on `environment` need now: the instant, the
+    /// upstream environment its rules name, and its project's freeze windows.
+    func governance(for environment: EnvironmentState?) async throws -> GovernanceInputs {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        guard let environment else { return GovernanceInputs(nowMicroseconds: now) }
+        let upstream: EnvironmentState? = if let named = environment.protection?.upstream { try await self.environment(named) } else { nil }
+        return GovernanceInputs(nowMicroseconds: now, upstream: upstream, projectFreezes: try await project(environment.projectID)?.freezeWindows ?? [])
     }
 
     /// The deployments waiting for approval on `environment` that run its configuration.

@@ -94,9 +94,9 @@ extension DeploymentService {
     @discardableResult
     public func deploy(
         environment id: String, inProject project: String? = nil, git: GitReference, trackedBranchIfUnnamed: Bool = false,
-        trigger: DeploymentTrigger = .manual, force: Bool = false, context: CommandContext
+        trigger: DeploymentTrigger = .manual, force: Bool = false, breakGlass: String? = nil, context: CommandContext
     ) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID(), breakGlass: breakGlass)
         return try await execute(context) {
             let environment = try await environment(id)
             try context.requireInScope(organisation: environment?.organisationID, project: environment?.projectID, what: "environment")
@@ -110,14 +110,14 @@ extension DeploymentService {
                     environment, git: git, trigger: trigger, force: force, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration),
                     server: try await capacityServer(of: environment, deploying: environment?.configuration),
-                    pipelines: try await pipelineCatalog()),
+                    pipelines: try await pipelineCatalog(), governance: try await governance(for: environment)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }
 
     @discardableResult
-    public func retry(_ deploymentID: String, context: CommandContext) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
+    public func retry(_ deploymentID: String, breakGlass: String? = nil, context: CommandContext) async throws -> Outcome {
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID(), breakGlass: breakGlass)
         return try await execute(context) {
             let original = try await deployment(deploymentID)
             try context.requireInScope(organisation: original?.organisationID, project: original?.projectID, what: "deployment")
@@ -127,7 +127,7 @@ extension DeploymentService {
                     environment, original: original, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: original?.configuration),
                     server: try await capacityServer(of: environment, deploying: original?.configuration),
-                    pipelines: try await pipelineCatalog()),
+                    pipelines: try await pipelineCatalog(), governance: try await governance(for: environment)),
                 organisation: original?.organisationID, project: original?.projectID)
         }.starting(request.deploymentID)
     }
@@ -135,8 +135,8 @@ extension DeploymentService {
     /// Rolls back to a successful deployment. `restoring` goes back to the current release after
     /// a failed deployment (the executor's automatic rollback), which a person's rollback may not.
     @discardableResult
-    public func rollback(to deploymentID: String, restoring: Bool = false, context: CommandContext) async throws -> Outcome {
-        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID())
+    public func rollback(to deploymentID: String, restoring: Bool = false, breakGlass: String? = nil, context: CommandContext) async throws -> Outcome {
+        let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID(), breakGlass: breakGlass)
         return try await execute(context) {
             let target = try await deployment(deploymentID)
             try context.requireInScope(organisation: target?.organisationID, project: target?.projectID, what: "deployment")
@@ -146,7 +146,7 @@ extension DeploymentService {
                     environment, target: target, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: target?.configuration), restoring: restoring,
                     server: try await capacityServer(of: environment, deploying: target?.configuration),
-                    pipelines: try await pipelineCatalog()),
+                    pipelines: try await pipelineCatalog(), governance: try await governance(for: environment)),
                 organisation: target?.organisationID, project: target?.projectID)
         }.starting(request.deploymentID)
     }

@@ -205,4 +205,47 @@ import Testing
             #expect(Self.code(stranger) == "not_found")
         }
     }
+
+    @Test func aFreezeHoldsAPushARetryAndADeployAndBreakingGlassNeedsItsPermissionAndIsFlagged() async throws {
+        try await DeploymentAPITests().withWorld { world in
+            let people = try await people(world)
+            let service = DeploymentService(store: world.db.store, source: "test")
+            let ops = CommandContext(actor: "ops")
+            let failed = try #require(try await service.deploy(environment: "shop-prod", git: GitReference(branch: "main", commit: "aaaa111"), context: ops).deploymentID)
+            try await service.execute(deployment: failed, context: ops) { state, _ in try ExecutionDecisions.fail(state, step: nil, error: "boom") }
+            try await service.configureEnvironment("shop-prod", changes: ConfigurationChanges(branch: "main", autoDeploy: true), context: ops)
+            let (secret, _, _) = try await world.send("PUT", "/api/v1/projects/shop/webhook-secret", token: world.admin, body: #"{"secret":"\#(WebhookTests.secret)"}"#)
+            #expect(secret == 200)
+            // A window over the whole project, from an hour ago for a day.
+            let from = Timestamps.format(Int64(Date().timeIntervalSince1970 - 3_600) * 1_000_000)
+            let to = Timestamps.format(Int64(Date().timeIntervalSince1970 + 86_400) * 1_000_000)
+            let windows = #"{"windows": [{"name": "launch", "from": "\#(from)", "to": "\#(to)"}]}"#
+            let (refused, _, _) = try await world.send("PUT", "/api/v1/projects/shop/freeze-windows", token: people.ana, body: windows)
+            #expect(refused == 403)
+            let (set, frozen, setText) = try await world.send("PUT", "/api/v1/projects/shop/freeze-windows", token: people.owner, body: windows)
+            #expect(set == 200 && frozen["active_now"] as? [String] == ["launch"], "\(setText)")
+
+            let head = try await world.db.store.headPosition()
+            let (deploy, deployBody, deployText) = try await world.send(
+                "POST", "/api/v1/deployments", token: people.ana, body: #"{"environment_id": "shop-prod", "git_commit": "bbbb222"}"#)
+            #expect(deploy == 409 && Self.code(deployBody) == "frozen" && deployText.contains("launch"), "\(deployText)")
+            let (retry, retryBody, _) = try await world.send("POST", "/api/v1/deployments/\(failed)/retry", token: people.ana)
+            #expect(retry == 409 && Self.code(retryBody) == "frozen")
+            let push = #"{"ref":"refs/heads/main","after":"cccc3333","head_commit":{"id":"cccc3333","message":"Ship","author":{"name":"Ada","email":"ada@acme.test"}},"commits":[],"repository":{"full_name":"acme/shop"}}"#
+            let (_, answer, pushText) = try await WebhookTests().deliver(world, push, delivery: "frozen-1", signature: WebhookTests.signature(push))
+            let skipped = (answer["skipped"] as? [[String: Any]])?.first
+            #expect(skipped?["code"] as? String == "frozen" && (answer["deployments"] as? [Any])?.isEmpty == true, "\(pushText)")
+            // A project admin may not break glass; an org admin may, with a reason, and the record says so.
+            let glass = #"{"environment_id": "shop-prod", "git_commit": "bbbb222", "break_glass_reason": "checkout is down, hotfix 4711"}"#
+            let (noGlass, noGlassBody, _) = try await world.send("POST", "/api/v1/deployments", token: people.ana, body: glass)
+            #expect(noGlass == 403 && Self.code(noGlassBody) == "forbidden")
+            #expect(try await world.db.store.headPosition() == head, "the frozen deploy, retry and push and the refused break-glass wrote nothing")
+            let (broke, broken, brokeText) = try await world.send("POST", "/api/v1/deployments", token: people.bea, body: glass)
+            #expect(broke == 201, "\(brokeText)")
+            let flag = broken["break_glass"] as? [String: Any]
+            #expect(flag?["reason"] as? String == "checkout is down, hotfix 4711" && flag?["windows"] as? [String] == ["launch"], "\(brokeText)")
+            let (_, _, audit) = try await world.send("GET", "/api/v1/audit?action=DeploymentRequested", token: people.owner)
+            #expect(audit.contains("BREAK-GLASS") && audit.contains("user:bea@acme.test"), "\(audit.prefix(2_000))")
+        }
+    }
 }

@@ -28,7 +28,7 @@ import Testing
     func approve(_ log: DomainLogBuffer, _ person: String, role: Role? = .orgAdmin, at: Int64 = now, pipelines: PipelineCatalog = .empty) throws -> Decision {
         try ApprovalDecisions.approve(
             log.deployment("d1"), environment: log.environment("shop-prod"), approver: Approver(person: person, role: role), comment: "looks right",
-            nowMicroseconds: at, pipelines: pipelines)
+            governance: GovernanceInputs(nowMicroseconds: at), pipelines: pipelines)
     }
 
     @Test func aProtectedEnvironmentHoldsTheDeploymentWithoutItsLockUntilTwoEligiblePeopleApprove() throws {

@@ -31,6 +31,7 @@ import Testing
         let rejections: [CommandRejection.Code] = [
             .invalid, .notFound, .alreadyExists, .deploymentInFlight, .wrongStatus, .illegalTransition, .environmentUnavailable,
             .alreadyDeployed, .conflict, .quotaExceeded, .forbidden, .hostKeyUnconfirmed, .unknownKey, .capacityExceeded, .staleLease,
+            .notPromoted, .frozen,
         ]
         let ledger: [LedgerError.Code] = [
             .invalidStreamID, .invalidEvent, .invalidArgument, .database, .migration, .immutable, .notFound, .missingDependency,

@@ -21,6 +21,8 @@ import Testing
         "POST /api/v1/deployments/{id}/reject": #"{"comment": "matrix"}"#,
         // Rules that demand nothing: later rows see an open environment.
         "PUT /api/v1/environments/{id}/protection": #"{"required_approvals": 0}"#,
+        "PUT /api/v1/environments/{id}/freeze-windows": #"{"windows": []}"#,
+        "PUT /api/v1/projects/{id}/freeze-windows": #"{"windows": []}"#,
         "POST /api/v1/organizations": #"{"id": "matrix-org"}"#,
         "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,

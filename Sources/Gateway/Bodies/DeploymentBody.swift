@@ -26,6 +26,20 @@ struct DeploymentBody: Encodable, Sendable {
         }
     }
 
+    /// Where the commit succeeded before (promotion evidence).
+    struct Promotion: Encodable, Sendable {
+        var environmentID: String
+        var deploymentID: String
+        var commit: String
+        var deployedAt: String
+    }
+
+    /// A deploy through a freeze: why, and which windows.
+    struct BreakGlassBody: Encodable, Sendable {
+        var reason: String
+        var windows: [String]
+    }
+
     /// The pipeline a deployment was planned with (name, file fingerprint, steps).
     struct Pipeline: Encodable, Sendable {
         var name: String
@@ -65,6 +79,10 @@ struct DeploymentBody: Encodable, Sendable {
     var requester: String?
     /// What it waits (or waited) for and who approved it, when its environment's rules held it.
     var approval: ApprovalBody?
+    /// The upstream deployment that proves the commit succeeded there first, when a rule asked.
+    var promotion: Promotion?
+    /// Set when it was requested through a freeze: why, and which windows it passed.
+    var breakGlass: BreakGlassBody?
     var position: Int64
 
     /// The body of `state` as of log `position`, with its progress when given (a single deployment's answer).
@@ -93,6 +111,10 @@ struct DeploymentBody: Encodable, Sendable {
         error = state.error
         requester = state.requester
         approval = state.approval.map { ApprovalBody($0) }
+        promotion = state.promotion.map {
+            Promotion(environmentID: $0.environmentID, deploymentID: $0.deploymentID, commit: $0.commit, deployedAt: Timestamps.format($0.deployedAtMicroseconds))
+        }
+        breakGlass = state.breakGlass.map { BreakGlassBody(reason: $0.reason, windows: $0.windows) }
         self.position = position
         if let progress {
             progressPercent = progress.percent
@@ -113,6 +135,8 @@ struct DeployRequest: Decodable, Sendable {
     var gitAuthor: String?
     var trigger: DeploymentTrigger?
     var force: Bool?
+    /// Deploy through a freeze window, for this reason (needs `project.freeze.override`).
+    var breakGlassReason: String?
 
     var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage, author: gitAuthor) }
 }

@@ -73,11 +73,14 @@ struct EnvironmentBody: Encodable, Sendable {
     var protection: ProtectionBody?
     /// The deployments waiting for approval here, oldest first.
     var awaitingApproval: [String]
+    /// The environment's own freeze windows (its project's are at `PUT /projects/{id}/freeze-windows`).
+    var freezeWindows: [FreezeWindowBody]
     var position: Int64
 
     init(_ state: EnvironmentState, position: Int64) {
         protection = state.protection.map { ProtectionBody(environmentID: state.environmentID, $0) }
         awaitingApproval = state.awaitingApproval.map(\.deploymentID)
+        freezeWindows = state.freezeWindows.map(FreezeWindowBody.init)
         id = state.environmentID
         organizationID = state.organisationID
         projectID = state.projectID

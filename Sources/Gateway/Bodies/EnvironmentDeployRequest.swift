@@ -10,6 +10,13 @@ struct EnvironmentDeployRequest: Decodable, Sendable {
     var gitTag: String?
     var gitMessage: String?
     var force: Bool?
+    /// Deploy through a freeze window, for this reason (needs `project.freeze.override`).
+    var breakGlassReason: String?
 
     var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag, message: gitMessage) }
+}
+
+/// `POST /api/v1/deployments/{id}/retry` and `…/rollback`: optionally, a break-glass reason.
+struct BreakGlassRequest: Decodable, Sendable {
+    var breakGlassReason: String?
 }

@@ -18,6 +18,7 @@ enum HTTPStatuses {
     private static let byCode: [String: Int] = [
         "not_found": 404,
         "already_exists": 409, "deployment_in_flight": 409, "already_deployed": 409, "conflict": 409, "stale_lease": 409,
+        "not_promoted": 409, "frozen": 409,
         "wrong_status": 400, "illegal_transition": 400, "environment_unavailable": 400,
         "forbidden": 403,
         "ssh_connect_failed": 422, "ssh_failed": 422,

@@ -19,17 +19,23 @@ extension OpenAPIDocument {
                 "allowed_refs": ["type": "array", "items": gitPattern, "maxItems": 50],
                 "require_deploy_permission": boolean,
                 "approval_lifetime_hours": ["type": "integer", "minimum": 1, "maximum": ProtectionRules.maximumApprovalLifetimeHours],
+                "upstream_environment_id": identifier,
             ]),
             "Protection": closed(
                 [
                     "environment_id": string, "protected": boolean, "required_approvals": count, "reviewer_roles": array(string),
                     "reviewer_users": array(string), "allowed_refs": array(string), "require_deploy_permission": boolean,
-                    "approval_lifetime_hours": integer,
+                    "approval_lifetime_hours": integer, "upstream_environment_id": nullableString,
                 ],
                 required: [
                     "environment_id", "protected", "required_approvals", "reviewer_roles", "reviewer_users", "allowed_refs",
                     "require_deploy_permission", "approval_lifetime_hours",
                 ]),
+            "FreezeWindowsRequest": closed(["windows": ["type": "array", "items": freezeWindowRequest, "maxItems": FreezeWindow.maximumWindows]], required: ["windows"]),
+            "FreezeWindow": freezeWindow,
+            "FreezeWindows": closed(
+                ["scope": string, "target_id": string, "windows": array(ref("FreezeWindow")), "active_now": array(string)],
+                required: ["scope", "target_id", "windows", "active_now"]),
             "Approval": closed(
                 [
                     "required_approvals": count, "standing_approvals": count, "commit": string, "configuration_fingerprint": fingerprint,
@@ -43,6 +49,26 @@ extension OpenAPIDocument {
                     "reviewer_users", "approval_lifetime_hours", "approvals", "voided_approvals",
                 ]),
         ]
+    }
+
+    /// A freeze window as a request gives it: recurring or once (the domain checks which).
+    static var freezeWindowRequest: [String: Any] {
+        let cron: [String: Any] = ["type": "string", "minLength": 9, "maxLength": 200, "pattern": "^[0-9*,/ -]+$"]
+        return closed(
+            [
+                "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00-\\x20\\x7F-\\x9F]([^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\x9F])?$"],
+                "cron_start": cron, "cron_end": cron, "time_zone": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_+/-]+$"],
+                "from": timestamp, "to": timestamp, "allow_rollbacks": boolean,
+            ], required: ["name"])
+    }
+
+    /// A freeze window as answers show it.
+    static var freezeWindow: [String: Any] {
+        closed(
+            [
+                "name": string, "cron_start": nullableString, "cron_end": nullableString, "time_zone": nullableString, "from": nullableTimestamp,
+                "to": nullableTimestamp, "allow_rollbacks": boolean,
+            ], required: ["name"])
     }
 
     /// A branch or tag pattern: a git name in which `*` stands for any characters.

@@ -69,6 +69,8 @@ extension OpenAPIDocument {
     static var gitName: [String: Any] {
         ["type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^-\\x00-\\x20\\x7F~^:?*\\[\\\\][^\\x00-\\x20\\x7F~^:?*\\[\\\\]*$"]
     }
+    /// Why, in a request: 1–2,000 characters, no NUL.
+    static var reason: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 2_000, "pattern": "^[^\\x00]*$"] }
     /// Free text in a request: anything but NUL, which no stored text may hold.
     static var text: [String: Any] { ["type": "string", "maxLength": 2_000, "pattern": "^[^\\x00]*$"] }
     /// A host name or address, a user name: no spaces, no NUL.
@@ -116,6 +118,13 @@ extension OpenAPIDocument {
                     "duration_seconds": ["type": ["number", "null"], "minimum": 0], "error": nullableString,
                     "progress_percent": percent, "current_step": nullableString, "steps": array(ref("Step")), "position": position,
                     "requester": nullableString, "approval": ["oneOf": [ref("Approval"), ["type": "null"]]],
+                    "promotion": ["oneOf": [
+                        closed(
+                            ["environment_id": string, "deployment_id": string, "commit": string, "deployed_at": timestamp],
+                            required: ["environment_id", "deployment_id", "commit", "deployed_at"]),
+                        ["type": "null"],
+                    ]],
+                    "break_glass": ["oneOf": [closed(["reason": string, "windows": array(string)], required: ["reason", "windows"]), ["type": "null"]]],
                 ],
                 required: [
                     "id", "organization_id", "project_id", "environment_id", "version", "status", "trigger", "triggered_by", "extra_data",
@@ -161,10 +170,11 @@ extension OpenAPIDocument {
                     "in_flight": nullableString, "current_release": ref("Release"), "last_stable_release": ref("Release"),
                     "configuration": ref("Configuration"), "created_at": timestamp, "destroyed_at": nullableTimestamp, "position": position,
                     "protection": ["oneOf": [ref("Protection"), ["type": "null"]]], "awaiting_approval": array(string),
+                    "freeze_windows": array(ref("FreezeWindow")),
                 ],
                 required: [
                     "id", "organization_id", "project_id", "name", "status", "active", "deployment_count", "created_at", "position",
-                    "awaiting_approval",
+                    "awaiting_approval", "freeze_windows",
                 ]),
             "Configuration": closed(
                 [
@@ -207,9 +217,12 @@ extension OpenAPIDocument {
                     "git_message": text, "git_author": text,
                     // Rollbacks and destroys have endpoints of their own.
                     "trigger": ["type": "string", "enum": DeploymentTrigger.allCases.filter { $0 != .rollback && $0 != .destroy }.map(\.rawValue)],
-                    "force": boolean,
+                    "force": boolean, "break_glass_reason": reason,
                 ], required: ["environment_id"]),
-            "EnvironmentDeployRequest": closed(["git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "git_message": text, "force": boolean]),
+            "EnvironmentDeployRequest": closed([
+                "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "git_message": text, "force": boolean, "break_glass_reason": reason,
+            ]),
+            "BreakGlassRequest": closed(["break_glass_reason": reason]),
             "CancelRequest": closed(["reason": text]),
             "OrganizationRequest": closed(["id": identifier, "name": text, "quota": resourcesRequest], required: ["id"]),
             "ProjectRequest": closed(

@@ -41,8 +41,8 @@ public enum OpenAPIDocument {
             method: "get", path: "/api/v1/deployments/{id}/logs", summary: "Log lines, in order", permission: .viewDeployments,
             query: ["level", "step", "skip", "limit"], answers: [200: "LogsPage"]),
         Operation(method: "get", path: "/api/v1/deployments/{id}/history", summary: "The deployment at a past instant or position", permission: .viewDeployments, query: ["at", "position"], answers: [200: "History"]),
-        Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, answers: [200: "Deployment"]),
-        Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, answers: [200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/retry", summary: "Retry a failed deployment", permission: .deploy, body: "BreakGlassRequest", answers: [200: "Deployment"]),
+        Operation(method: "post", path: "/api/v1/deployments/{id}/rollback", summary: "Roll back to this deployment", permission: .deploy, body: "BreakGlassRequest", answers: [200: "Deployment"]),
         Operation(method: "post", path: "/api/v1/deployments/{id}/cancel", summary: "Cancel", permission: .cancelDeployments, body: "CancelRequest", answers: [200: "Deployment"]),
         Operation(
             method: "post", path: "/api/v1/deployments/{id}/approve",
@@ -51,6 +51,12 @@ public enum OpenAPIDocument {
         Operation(
             method: "post", path: "/api/v1/deployments/{id}/reject", summary: "Reject a deployment awaiting approval: it ends, never having run",
             permission: .approveDeployments, body: "ApprovalRequest", answers: [200: "Deployment"]),
+        Operation(
+            method: "put", path: "/api/v1/environments/{id}/freeze-windows", summary: "Set the environment's freeze windows (an empty list removes them)",
+            permission: .protectEnvironments, body: "FreezeWindowsRequest", answers: [200: "FreezeWindows"]),
+        Operation(
+            method: "put", path: "/api/v1/projects/{id}/freeze-windows", summary: "Set freeze windows for every environment of the project",
+            permission: .protectEnvironments, body: "FreezeWindowsRequest", answers: [200: "FreezeWindows"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/protection", summary: "The environment's protection rules", permission: .listDeployments, answers: [200: "Protection"]),
         Operation(
             method: "put", path: "/api/v1/environments/{id}/protection", summary: "Set the protection rules (rules that demand nothing remove them)",
@@ -124,7 +130,7 @@ public enum OpenAPIDocument {
             if let body = operation.body {
                 let schema: [String: Any] = body == "object" ? ["type": "object"] : ["$ref": "#/components/schemas/\(body)"]
                 // These bodies may be left out (a deploy of the environment's branch, a cancel without a reason).
-                let optional = ["EnvironmentDeployRequest", "CancelRequest"].contains(body)
+                let optional = ["EnvironmentDeployRequest", "CancelRequest", "BreakGlassRequest"].contains(body)
                 entry["requestBody"] = ["required": !optional, "content": ["application/json": ["schema": schema]]]
             }
             var responses: [String: Any] = [:]

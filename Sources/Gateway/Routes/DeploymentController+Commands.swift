@@ -15,7 +15,7 @@ extension DeploymentController {
         let body = write.body
         let outcome = try await service.deploy(
             environment: body.environmentID, inProject: body.projectID, git: body.git, trigger: body.trigger ?? .manual, force: body.force ?? false,
-            context: write.context)
+            breakGlass: body.breakGlassReason, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
     }
 
@@ -24,23 +24,24 @@ extension DeploymentController {
         let id = try context.parameters.require("id")
         let write = try await context.write(.deploy, request, body: EnvironmentDeployRequest.self, allowEmpty: true, keys: keys, admit: admitCommand)
         let outcome = try await service.deploy(
-            environment: id, git: write.body.git, trackedBranchIfUnnamed: true, trigger: .manual, force: write.body.force ?? false, context: write.context)
+            environment: id, git: write.body.git, trackedBranchIfUnnamed: true, trigger: .manual, force: write.body.force ?? false,
+            breakGlass: write.body.breakGlassReason, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: outcome.replayed ? .ok : .created)
     }
 
     /// `POST /deployments/{id}/retry`: the same commit again, as a new deployment (200, as the seed answers).
     @Sendable func retry(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.deploy, request, keys: keys, admit: admitCommand)
-        let outcome = try await service.retry(id, context: write.context)
+        let write = try await context.write(.deploy, request, body: BreakGlassRequest.self, allowEmpty: true, keys: keys, admit: admitCommand)
+        let outcome = try await service.retry(id, breakGlass: write.body.breakGlassReason, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
 
     /// `POST /deployments/{id}/rollback`: back to that deployment's release (200, as the seed answers).
     @Sendable func rollback(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let write = try await context.write(.deploy, request, keys: keys, admit: admitCommand)
-        let outcome = try await service.rollback(to: id, context: write.context)
+        let write = try await context.write(.deploy, request, body: BreakGlassRequest.self, allowEmpty: true, keys: keys, admit: admitCommand)
+        let outcome = try await service.rollback(to: id, breakGlass: write.body.breakGlassReason, context: write.context)
         return try await answers.written(outcome.deploymentID, by: outcome, status: .ok)
     }
 

@@ -3,8 +3,9 @@ import Ledger
 import LedgerAccess
 import LedgerDomain
 
-/// An environment's protection rules: read by whoever may see the environment, set only with
-/// `org.environments.protect` (a project admin may deploy there, not loosen its rules).
+/// An environment's protection rules and freeze windows (and a project's freeze windows): read
+/// by whoever may see the environment, set only with `org.environments.protect` (a project admin
+/// may deploy there, not loosen its rules).
 extension EnvironmentController {
     /// `GET /environments/{id}/protection`.
     @Sendable func protection(_ request: Request, context: GatewayContext) async throws -> Response {
@@ -19,5 +20,23 @@ extension EnvironmentController {
         try await service.protect(environment: id, rules: write.body.rules, context: write.context)
         guard let state = try await service.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
         return try JSONResponse.encode(ProtectionBody(environmentID: id, state.protection), status: .ok)
+    }
+
+    /// `PUT /environments/{id}/freeze-windows`.
+    @Sendable func freezeEnvironment(_ request: Request, context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.protectEnvironments, request, body: FreezeWindowsRequest.self, keys: keys)
+        try await service.setFreezeWindows(try write.body.windows.map { try $0.window() }, environment: id, context: write.context)
+        guard let state = try await service.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
+        return try JSONResponse.encode(FreezeWindowsBody(scope: "environment", targetID: id, state.freezeWindows), status: .ok)
+    }
+
+    /// `PUT /projects/{id}/freeze-windows`.
+    @Sendable func freezeProject(_ request: Request, context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.protectEnvironments, request, body: FreezeWindowsRequest.self, keys: keys)
+        try await service.setFreezeWindows(try write.body.windows.map { try $0.window() }, project: id, context: write.context)
+        guard let state = try await service.project(id) else { throw APIError.notFound("no project '\(id)'") }
+        return try JSONResponse.encode(FreezeWindowsBody(scope: "project", targetID: id, state.freezeWindows), status: .ok)
     }
 }

@@ -24,6 +24,8 @@ struct EnvironmentController: Sendable {
         routes.get("/environments/:id/history", use: history)
         routes.get("/environments/:id/protection", use: protection)
         routes.put("/environments/:id/protection", use: protect)
+        routes.put("/environments/:id/freeze-windows", use: freezeEnvironment)
+        routes.put("/projects/:id/freeze-windows", use: freezeProject)
         return routes
     }
 
@@ -97,9 +99,11 @@ struct EnvironmentController: Sendable {
         return try await answer(id, after: outcome, status: .ok)
     }
 
-    /// Environment `id` as the projection has it once it holds `outcome`'s write.
+    /// Environment `id` as the projection has it once it holds `outcome`'s write (and, when the
+    /// write voided waiting deployments' approvals, once the deployments' read model holds that too).
     private func answer(_ id: String, after outcome: DeploymentService.Outcome, status: HTTPResponse.Status) async throws -> Response {
-        try await reader.awaitPosition(outcome.position, of: ["environments"], store: store)
+        let touchedDeployments = outcome.decision.writes.contains { $0.streamID.rawValue.hasPrefix("deployment-") }
+        try await reader.awaitPosition(outcome.position, of: touchedDeployments ? ["environments", "deployments"] : ["environments"], store: store)
         guard let state = try await reader.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
         return try JSONResponse.encode(EnvironmentBody(state, position: try await reader.position(of: "environments")), status: status)
     }

@@ -53,6 +53,8 @@ public enum ErrorTable {
         Entry(code: "host_key_unconfirmed", .refused),
         Entry(code: "unknown_key", .refused),
         Entry(code: "idempotency_key_reused", .refused),
+        Entry(code: "not_promoted", .refused),
+        Entry(code: "frozen", .refused),
         // Refusals by a host (nothing registered, nothing run).
         Entry(code: "host_key_mismatch", .refused),
         Entry(code: "ssh_authentication_failed", .refused),

@@ -68,6 +68,7 @@ struct ProtectEnvironmentCommand: AsyncParsableCommand {
     @Flag(name: .customLong("require-deploy-permission"), help: "Deploying here needs \(Permission.deployProtected.rawValue).")
     var deployPermission = false
     @Option(name: .customLong("approval-hours"), help: "How long an approval counts.") var approvalHours = ProtectionRules.defaultApprovalLifetimeHours
+    @Option(help: "An environment of the same project a commit must have succeeded in first (staging before production).") var upstream: String?
 
     func validate() throws {
         if let unknown = reviewerRoles.first(where: { Role(rawValue: $0) == nil }) {
@@ -78,7 +79,7 @@ struct ProtectEnvironmentCommand: AsyncParsableCommand {
     func run() async throws {
         let rules = ProtectionRules(
             requiredApprovals: approvals, reviewers: .init(roles: reviewerRoles.compactMap(Role.init(rawValue:)), users: reviewers),
-            allowedRefs: allowedRefs, deployPermission: deployPermission, approvalLifetimeHours: approvalHours)
+            allowedRefs: allowedRefs, deployPermission: deployPermission, approvalLifetimeHours: approvalHours, upstream: upstream)
         try await reportingErrors {
             let outcome = try await DomainSession.run(connection) { [id, options] session in
                 try await session.service.protect(environment: id, rules: rules, context: options.context)
@@ -86,6 +87,68 @@ struct ProtectEnvironmentCommand: AsyncParsableCommand {
             guard let outcome else { return }
             let sentence = outcome.result == nil ? "\(id): the rules were already these" : rules.demandsSomething ? "protected \(id)" : "removed the protection of \(id)"
             try Output.done(sentence, ["environment_id": id, "protected": "\(rules.demandsSomething)"], connection: connection, options: options)
+        }
+    }
+}
+
+/// `ledger environments freeze ENV …`: adds, replaces or removes one freeze window of an
+/// environment (or with `--project`, of a project); the others stay.
+struct FreezeEnvironmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freeze", abstract: "Add, replace (by name) or remove a freeze window of an environment or, with --project, a project.",
+        discussion: """
+            Recurring: --cron-start "0 20 * * 5" --cron-end "0 6 * * 1" --time-zone Europe/Berlin. Once: --from 2026-12-20T00:00:00Z \
+            --to 2026-12-28T00:00:00Z. Nothing is deployed while a window is in force, unless glass is broken (--break-glass REASON \
+            on deploy, retry or rollback, with project.freeze.override).
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument(help: "The environment (left out with --project).") var id: String?
+    @Option(help: "Set the project's windows instead.") var project: String?
+    @Option(help: "The window's name.") var name: String
+    @Option(name: .customLong("cron-start")) var cronStart: String?
+    @Option(name: .customLong("cron-end")) var cronEnd: String?
+    @Option(name: .customLong("time-zone"), help: "An IANA time zone (default UTC).") var timeZone: String?
+    @Option(help: "An RFC 3339 instant.") var from: String?
+    @Option(help: "An RFC 3339 instant.") var to: String?
+    @Flag(name: .customLong("allow-rollbacks"), help: "Let rollbacks through (they repair).") var allowRollbacks = false
+    @Flag(help: "Remove the window of this name.") var remove = false
+
+    func validate() throws {
+        guard (id == nil) != (project == nil) else { throw ValidationError("name an environment, or --project, not both") }
+        for (label, text) in [("--from", from), ("--to", to)] where text != nil && Timestamps.parse(text!) == nil {
+            throw ValidationError("\(label) must be an RFC 3339 instant, e.g. 2026-12-20T00:00:00Z")
+        }
+    }
+
+    func run() async throws {
+        let window = FreezeWindow(
+            name: name, cronStart: cronStart, cronEnd: cronEnd, timeZone: timeZone, fromMicroseconds: from.flatMap(Timestamps.parse),
+            toMicroseconds: to.flatMap(Timestamps.parse), allowRollbacks: allowRollbacks)
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, project, name, remove, options] session in
+                let service = session.service
+                var windows: [FreezeWindow]
+                if let project {
+                    guard let state = try await service.project(project) else { throw CommandRejection(.notFound, "no such project") }
+                    windows = state.freezeWindows
+                } else {
+                    guard let state = try await service.environment(id!) else { throw CommandRejection(.notFound, "no such environment") }
+                    windows = state.freezeWindows
+                }
+                windows.removeAll { $0.name == name }
+                if !remove { windows.append(window) }
+                return if let project {
+                    try await service.setFreezeWindows(windows, project: project, context: options.context)
+                } else {
+                    try await service.setFreezeWindows(windows, environment: id!, context: options.context)
+                }
+            }
+            guard outcome != nil else { return }
+            let target = project.map { "project \($0)" } ?? id!
+            try Output.done(
+                remove ? "removed freeze window \(name) of \(target)" : "set freeze window \(name) of \(target)",
+                ["target": target, "window": name, "removed": "\(remove)"], connection: connection, options: options)
         }
     }
 }

@@ -27,6 +27,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The commit author, when known.") var author: String?
     @Option(help: "manual, git_push, webhook, scheduled, auto_deploy or config_update.") var trigger = "manual"
     @Flag(help: "Redeploy even when the environment already runs this.") var force = false
+    @Option(name: .customLong("break-glass"), help: "Deploy through a freeze window, for this reason (recorded and flagged).") var breakGlass: String?
 
     func validate() throws {
         guard branch != nil || commit != nil || tag != nil else { throw ValidationError("give at least one of --branch, --commit, --tag") }
@@ -36,9 +37,10 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let git = GitReference(branch: branch, commit: commit, tag: tag, message: message, author: author)
-            let outcome = try await DomainSession.run(connection) { [environment, trigger, force, options] session in
+            let outcome = try await DomainSession.run(connection) { [environment, trigger, force, breakGlass, options] session in
                 try await session.service.deploy(
-                    environment: environment, git: git, trigger: DeploymentTrigger(rawValue: trigger)!, force: force, context: options.context)
+                    environment: environment, git: git, trigger: DeploymentTrigger(rawValue: trigger)!, force: force, breakGlass: breakGlass,
+                    context: options.context)
             }
             try reportNewDeployment(outcome, json: options.json)
         }
@@ -52,10 +54,13 @@ struct RetryCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var options: DomainOptions
     @Argument(help: "The failed deployment.") var id: String
+    @Option(name: .customLong("break-glass"), help: "Retry through a freeze window, for this reason (recorded and flagged).") var breakGlass: String?
 
     func run() async throws {
         try await reportingErrors {
-            let outcome = try await DomainSession.run(connection) { [id, options] session in try await session.service.retry(id, context: options.context) }
+            let outcome = try await DomainSession.run(connection) { [id, breakGlass, options] session in
+                try await session.service.retry(id, breakGlass: breakGlass, context: options.context)
+            }
             try reportNewDeployment(outcome, json: options.json)
         }
     }
@@ -68,11 +73,12 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var options: DomainOptions
     @Argument(help: "The successful deployment to return to.") var id: String
+    @Option(name: .customLong("break-glass"), help: "Roll back through a freeze window, for this reason (recorded and flagged).") var breakGlass: String?
 
     func run() async throws {
         try await reportingErrors {
-            let outcome = try await DomainSession.run(connection) { [id, options] session in
-                try await session.service.rollback(to: id, context: options.context)
+            let outcome = try await DomainSession.run(connection) { [id, breakGlass, options] session in
+                try await session.service.rollback(to: id, breakGlass: breakGlass, context: options.context)
             }
             try reportNewDeployment(outcome, json: options.json)
         }

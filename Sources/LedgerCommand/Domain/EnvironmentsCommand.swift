@@ -46,7 +46,7 @@ struct ConfigurationOptions: ParsableArguments {
 struct EnvironmentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "environments", abstract: "Create, configure and list environments.",
-        subcommands: [Create.self, Configure.self, List.self, Show.self, ProtectEnvironmentCommand.self])
+        subcommands: [Create.self, Configure.self, List.self, Show.self, ProtectEnvironmentCommand.self, FreezeEnvironmentCommand.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an environment in a project, configured when --host or --server is given.")

@@ -38,6 +38,10 @@ public struct CommandRejection: CodedError, Sendable, Equatable, CustomStringCon
         /// A server's host key was shown but not confirmed (no expected fingerprint given):
         /// nothing is registered until someone checks it on the host and passes it.
         public static let hostKeyUnconfirmed = Code(name: "host_key_unconfirmed")
+        /// The environment takes only commits that succeeded in its upstream environment first.
+        public static let notPromoted = Code(name: "not_promoted")
+        /// A freeze window is in force on the environment (a break-glass deploy may pass, with a reason).
+        public static let frozen = Code(name: "frozen")
         /// A server names a key its organisation's keyring does not hold.
         public static let unknownKey = Code(name: "unknown_key")
     }

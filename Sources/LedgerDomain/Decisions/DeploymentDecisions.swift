@@ -15,17 +15,28 @@ public enum DeploymentDecisions {
         public var person: String?
         /// Whether the caller may deploy where the rules demand `project.production.deploy`.
         public var mayDeployProtected: Bool
+        /// Why the caller deploys through a freeze (break-glass), when they do.
+        public var breakGlassReason: String?
+        /// Whether the caller may break glass (`project.freeze.override`).
+        public var mayOverrideFreeze: Bool
 
-        public init(actor: String, deploymentID: String = DomainIDs.newDeploymentID(), person: String? = nil, mayDeployProtected: Bool = true) {
+        public init(
+            actor: String, deploymentID: String = DomainIDs.newDeploymentID(), person: String? = nil, mayDeployProtected: Bool = true,
+            breakGlassReason: String? = nil, mayOverrideFreeze: Bool = true
+        ) {
             self.actor = actor
             self.deploymentID = deploymentID
             self.person = person
             self.mayDeployProtected = mayDeployProtected
+            self.breakGlassReason = breakGlassReason
+            self.mayOverrideFreeze = mayOverrideFreeze
         }
 
-        /// The request of a command given in `context`.
-        public init(_ context: CommandContext, deploymentID: String) {
-            self.init(actor: context.actor, deploymentID: deploymentID, person: context.person, mayDeployProtected: context.mayDeployProtected)
+        /// The request of a command given in `context`, breaking glass with `breakGlass` as the reason when given.
+        public init(_ context: CommandContext, deploymentID: String, breakGlass: String? = nil) {
+            self.init(
+                actor: context.actor, deploymentID: deploymentID, person: context.person, mayDeployProtected: context.mayDeployProtected,
+                breakGlassReason: breakGlass, mayOverrideFreeze: context.role?.permissions.contains(.overrideFreeze) ?? true)
         }
     }
 
@@ -33,7 +44,8 @@ public enum DeploymentDecisions {
     /// reference is left alone; with it, it is redeployed.
     public static func deploy(
         _ environment: EnvironmentState?, git: GitReference, trigger: DeploymentTrigger = .manual, force: Bool = false,
-        request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
+        request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil, pipelines: PipelineCatalog = .empty,
+        governance: GovernanceInputs = .init()
     ) throws -> Decision {
         // What is deployed to matters first: a missing, unconfigured or busy environment is
         // refused as such, whatever the request says.
@@ -54,14 +66,14 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: trigger, git: git, configuration: environment.configuration!, force: force, request: request,
-            organisation: organisation, server: server, pipelines: pipelines)
+            organisation: organisation, server: server, pipelines: pipelines, governance: governance)
     }
 
     /// Retries a failed deployment: a new deployment with the next number, the same git
     /// reference and configuration snapshot, and `retry_of` naming the original.
     public static func retry(
         _ environment: EnvironmentState?, original: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
-        server: ServerState? = nil, pipelines: PipelineCatalog = .empty
+        server: ServerState? = nil, pipelines: PipelineCatalog = .empty, governance: GovernanceInputs = .init()
     ) throws -> Decision {
         guard let original else { throw CommandRejection(.notFound, "no such deployment") }
         guard original.status == .failed else {
@@ -70,14 +82,15 @@ public enum DeploymentDecisions {
         let environment = try available(environment)
         return try begin(
             environment, trigger: original.trigger, git: original.git, configuration: original.configuration, force: true,
-            request: request, organisation: organisation, server: server, pipelines: pipelines, retryOf: original.deploymentID)
+            request: request, organisation: organisation, server: server, pipelines: pipelines, retryOf: original.deploymentID,
+            governance: governance)
     }
 
     /// Rolls back to an earlier successful deployment of the same environment: a new deployment
     /// with trigger `rollback` and the target's commit and configuration snapshot.
     public static func rollback(
         _ environment: EnvironmentState?, target: DeploymentState?, request: Request, organisation: OrganisationState? = nil,
-        restoring: Bool = false, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
+        restoring: Bool = false, server: ServerState? = nil, pipelines: PipelineCatalog = .empty, governance: GovernanceInputs = .init()
     ) throws -> Decision {
         guard let target else { throw CommandRejection(.notFound, "no such deployment") }
         let environment = try available(environment)
@@ -94,7 +107,8 @@ public enum DeploymentDecisions {
         }
         return try begin(
             environment, trigger: .rollback, git: target.git, configuration: target.configuration, force: true, request: request,
-            organisation: organisation, server: server, pipelines: pipelines, rollbackTo: target.deploymentID, gated: !restoring)
+            organisation: organisation, server: server, pipelines: pipelines, rollbackTo: target.deploymentID, gated: !restoring,
+            governance: governance)
     }
 
     /// Cancels a deployment that is not terminal. One nobody has started yet is cancelled at
@@ -167,7 +181,7 @@ public enum DeploymentDecisions {
     private static func begin(
         _ environment: EnvironmentState, trigger: DeploymentTrigger, git: GitReference, configuration: EnvironmentConfiguration,
         force: Bool, request: Request, organisation: OrganisationState?, server: ServerState? = nil, pipelines: PipelineCatalog,
-        retryOf: String? = nil, rollbackTo: String? = nil, gated: Bool = true
+        retryOf: String? = nil, rollbackTo: String? = nil, gated: Bool = true, governance: GovernanceInputs
     ) throws -> Decision {
         // What it deploys is what it is allocated: a deployment after a destroy, or of a
         // snapshot with other resources, must fit the organisation's quota and its server.
@@ -177,18 +191,20 @@ public enum DeploymentDecisions {
         }
         let number = environment.deploymentCount + 1
         let pipeline = pipelines.plan(trigger: trigger, rollbackTo: rollbackTo, git: git)
+        // The environment's rules and freezes (an executor's automatic restore is not gated: it repairs).
+        let gate = gated
+            ? try ProtectionGate.check(
+                environment, trigger: trigger, git: git, configuration: configuration, pipeline: pipeline, request: request, inputs: governance)
+            : ProtectionGate.Outcome()
         let requested = DeploymentRequested(
             deploymentID: request.deploymentID, environmentID: environment.environmentID, projectID: environment.projectID,
             organisationID: environment.organisationID, number: number, trigger: trigger, git: git, requestedBy: request.actor,
             retryOf: retryOf, rollbackTo: rollbackTo, force: force, configuration: configuration, pipeline: pipeline,
-            requester: request.person)
+            requester: request.person, promotion: gate.promotion, breakGlass: gate.breakGlass)
         // A protected environment holds it until approved: it takes its number, and neither the
         // lock nor an allocation (both are taken when it is released; the checks above ran so
         // that what cannot fit is refused now, not after the approvals).
-        if gated, let awaiting = try ProtectionGate.check(
-            environment.protection, environmentID: environment.environmentID, trigger: trigger, git: git, configuration: configuration,
-            pipeline: pipeline, request: request)
-        {
+        if let awaiting = gate.awaiting {
             return Decision([
                 .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
                     .environmentDeploymentAwaitingApproval(EnvironmentDeploymentAwaitingApproval(

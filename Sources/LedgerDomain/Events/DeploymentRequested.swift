@@ -23,6 +23,10 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
     /// The person of record behind the request: the user a token belongs to, or for a push the
     /// commit's author. Absent in older events and when no person is known.
     public var requester: String?
+    /// Which upstream deployment proves the commit succeeded there first, when a rule asked.
+    public var promotion: PromotionEvidence?
+    /// Set when it was requested through a freeze by breaking glass.
+    public var breakGlass: BreakGlass?
     public var retryOf: String?
     public var rollbackTo: String?
     /// Redeploy even when the environment already runs this reference.
@@ -38,8 +42,10 @@ public struct DeploymentRequested: LedgerEvent, Equatable {
         deploymentID: String, environmentID: String, projectID: String, organisationID: String, number: Int,
         trigger: DeploymentTrigger, git: GitReference, requestedBy: String, retryOf: String? = nil, rollbackTo: String? = nil,
         force: Bool = false, configuration: EnvironmentConfiguration, deleteData: Bool? = nil,
-        pipeline: PlannedPipeline? = nil, requester: String? = nil
+        pipeline: PlannedPipeline? = nil, requester: String? = nil, promotion: PromotionEvidence? = nil, breakGlass: BreakGlass? = nil
     ) {
+        self.promotion = promotion
+        self.breakGlass = breakGlass
         self.requester = requester
         self.deleteData = deleteData
         self.pipeline = pipeline

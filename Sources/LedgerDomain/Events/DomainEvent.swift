@@ -47,6 +47,7 @@ public enum DomainEvent: Sendable, Equatable {
     case deploymentRejected(DeploymentRejected)
     case deploymentApprovalsVoided(DeploymentApprovalsVoided)
     case deploymentApprovalGranted(DeploymentApprovalGranted)
+    case freezeWindowsChanged(FreezeWindowsChanged)
 
     /// The payload inside, as the protocol every payload conforms to.
     public var payload: any LedgerEvent {
@@ -94,6 +95,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .deploymentRejected(let e): e
         case .deploymentApprovalsVoided(let e): e
         case .deploymentApprovalGranted(let e): e
+        case .freezeWindowsChanged(let e): e
         }
     }
 
@@ -199,6 +201,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(DeploymentRejected.self) { .deploymentRejected($0) },
         current(DeploymentApprovalsVoided.self) { .deploymentApprovalsVoided($0) },
         current(DeploymentApprovalGranted.self) { .deploymentApprovalGranted($0) },
+        current(FreezeWindowsChanged.self) { .freezeWindowsChanged($0) },
     ])
 }
 

@@ -12,9 +12,10 @@ public enum ApprovalDecisions {
     /// it was requested (its environment's configuration, the published pipeline), the earlier
     /// approvals are voided first and this one is of the new artifact.
     public static func approve(
-        _ deployment: DeploymentState?, environment: EnvironmentState?, approver: Approver, comment: String, nowMicroseconds: Int64,
+        _ deployment: DeploymentState?, environment: EnvironmentState?, approver: Approver, comment: String, governance: GovernanceInputs,
         organisation: OrganisationState? = nil, server: ServerState? = nil, pipelines: PipelineCatalog = .empty
     ) throws -> Decision {
+        let nowMicroseconds = governance.nowMicroseconds
         let (deployment, waiting) = try awaiting(deployment)
         try check(comment)
         try checkEligible(approver, for: waiting, deployment: deployment, verb: "approve")
@@ -42,6 +43,10 @@ public enum ApprovalDecisions {
         guard standing.count >= state.requiredApprovals else {
             return Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
         }
+        // Released now, it must pass the freezes in force now (unless its request broke glass).
+        _ = try ProtectionGate.freeze(
+            environment.freezeWindows + governance.projectFreezes, environmentID: environment.environmentID, trigger: deployment.trigger,
+            request: DeploymentDecisions.Request(actor: approver.person), at: nowMicroseconds, alreadyBroken: deployment.breakGlass)
         return try release(
             deployment, environment: environment, events: events + [
                 .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))

@@ -40,11 +40,15 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     public var deployPermission: Bool
     /// How long an approval counts, in hours.
     public var approvalLifetimeHours: Int
+    /// The environment of the same project a commit must have succeeded in first (staging
+    /// before production); the evidence is recorded with the request.
+    public var upstream: String?
 
     public init(
         requiredApprovals: Int = 0, reviewers: Reviewers = Reviewers(), allowedRefs: [String] = [], deployPermission: Bool = false,
-        approvalLifetimeHours: Int = Self.defaultApprovalLifetimeHours
+        approvalLifetimeHours: Int = Self.defaultApprovalLifetimeHours, upstream: String? = nil
     ) {
+        self.upstream = upstream
         self.requiredApprovals = requiredApprovals
         self.reviewers = reviewers
         self.allowedRefs = allowedRefs
@@ -74,6 +78,7 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
             problems.append("reviewers are at most 50 people, each named by 1–200 printable characters")
         }
         if Set(reviewers.roles).count != reviewers.roles.count { problems.append("a reviewer role is named twice") }
+        if let upstream, (try? DomainIDs.validate(upstream, kind: "environment")) == nil { problems.append("upstream must be an environment id") }
         if allowedRefs.count > 50 { problems.append("at most 50 allowed ref patterns") }
         for pattern in allowedRefs where !RefPattern.isValid(pattern) {
             problems.append("allowed ref '\(pattern.prefix(80))' must be a branch or tag name, with * for any characters")
@@ -82,7 +87,7 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     }
 
     /// Whether the rules demand anything at all.
-    public var demandsSomething: Bool { requiredApprovals > 0 || !allowedRefs.isEmpty || deployPermission }
+    public var demandsSomething: Bool { requiredApprovals > 0 || !allowedRefs.isEmpty || deployPermission || upstream != nil }
 
     /// A person's name or address as the ledger records it: 1–200 characters, no control
     /// characters, not starting or ending with a space (the API document says the same).

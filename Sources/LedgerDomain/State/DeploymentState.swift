@@ -20,6 +20,8 @@ public struct DeploymentState: Codable, Sendable, Equatable {
     public var requestedBy: String
     /// The person of record behind the request (a token's user, a push's author), when known.
     public var requester: String?
+    public var promotion: PromotionEvidence?
+    public var breakGlass: BreakGlass?
     public var retryOf: String?
     public var rollbackTo: String?
     public var force: Bool
@@ -61,6 +63,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
         return DeploymentState(
             deploymentID: r.deploymentID, environmentID: r.environmentID, projectID: r.projectID,
             organisationID: r.organisationID, number: r.number, trigger: r.trigger, git: r.git, requestedBy: r.requestedBy, requester: r.requester,
+            promotion: r.promotion, breakGlass: r.breakGlass,
             retryOf: r.retryOf, rollbackTo: r.rollbackTo, force: r.force, configuration: r.configuration, deleteData: r.deleteData,
             plannedPipeline: r.pipeline, status: .pending,
             requestedPosition: record.position, requestedAtMicroseconds: record.recordedAtMicroseconds,

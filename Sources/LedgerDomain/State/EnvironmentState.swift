@@ -40,6 +40,8 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public var protection: ProtectionRules?
     /// Deployments that took a number and wait for approval, oldest first.
     public var awaitingApproval: [EnvironmentDeploymentAwaitingApproval] = []
+    /// The environment's own freeze windows (a project's apply too).
+    public var freezeWindows: [FreezeWindow] = []
 
     public static func start(_ record: DomainRecord) -> EnvironmentState? {
         guard case .environmentCreated(let e) = record.event else { return nil }
@@ -54,6 +56,7 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
         switch record.event {
         case .environmentConfigured(let e): configuration = e.configuration
         case .environmentProtectionChanged(let e): protection = e.rules
+        case .freezeWindowsChanged(let e): freezeWindows = e.windows
         case .environmentDeploymentAwaitingApproval(let e):
             awaitingApproval.append(e)
             deploymentCount = max(deploymentCount, e.number)
@@ -113,7 +116,7 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public static let eventTypes: Set<String> = [
         EnvironmentCreated.eventType, EnvironmentConfigured.eventType, EnvironmentDeploymentBegan.eventType,
         EnvironmentDeploymentEnded.eventType, EnvironmentDestroyed.eventType, EnvironmentProtectionChanged.eventType,
-        EnvironmentDeploymentAwaitingApproval.eventType,
+        EnvironmentDeploymentAwaitingApproval.eventType, FreezeWindowsChanged.eventType,
     ]
 }
 
@@ -158,6 +161,8 @@ public struct ProjectState: Codable, Sendable, Equatable {
     public var organisationID: String
     public var name: String
     public var repository: String?
+    /// Freeze windows that apply to every environment of the project.
+    public var freezeWindows: [FreezeWindow] = []
 
     /// The stream's version (a change of repository appends at exactly it).
     public var version: Int64 = 1
@@ -167,7 +172,11 @@ public struct ProjectState: Codable, Sendable, Equatable {
         var state = ProjectState(projectID: e.projectID, organisationID: e.organisationID, name: e.name, repository: e.repository)
         for record in records {
             state.version = record.streamVersion
-            if case .projectRepositoryChanged(let change) = record.event { state.repository = change.repository }
+            switch record.event {
+            case .projectRepositoryChanged(let change): state.repository = change.repository
+            case .freezeWindowsChanged(let change): state.freezeWindows = change.windows
+            default: break
+            }
         }
         return state
     }

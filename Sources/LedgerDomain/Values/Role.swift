@@ -24,7 +24,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         case .orgOwner: Role.orgAdmin.grants.union([.manageTokens])
         case .orgAdmin:
             Role.projectAdmin.grants.union([
-                .manageProjects, .viewAudit, .viewQuota, .manageServers, .managePipelines, .deployProtected, .protectEnvironments,
+                .manageProjects, .viewAudit, .viewQuota, .manageServers, .managePipelines, .deployProtected, .protectEnvironments, .overrideFreeze,
             ])
         case .orgMember: [.listDeployments, .viewDeployments, .viewQuota]
         case .projectAdmin: Role.projectMember.grants.union([.deploy, .cancelDeployments, .manageEnvironments, .approveDeployments])
@@ -42,7 +42,9 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
     case approveDeployments = "project.deployments.approve"
     /// Deploy to an environment whose protection rules demand it (the seed's production permission).
     case deployProtected = "project.production.deploy"
-    /// Set or remove an environment's protection rules.
+    /// Deploy through a freeze window (break-glass), giving a reason.
+    case overrideFreeze = "project.freeze.override"
+    /// Set or remove an environment's protection rules and freeze windows.
     case protectEnvironments = "org.environments.protect"
     case listDeployments = "project.deployments.list"
     /// A deployment's details, progress and logs.

@@ -105,7 +105,8 @@ public enum AuditSummary {
             "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
                 + (e.pipeline.map { ", pipeline \($0.name) (\($0.fingerprint.prefix(19))…)" } ?? "")
                 + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
-                + (e.force ? ", forced" : "")
+                + (e.force ? ", forced" : "") + (e.promotion.map { ", promoted from \($0.environmentID) (deployment \($0.deploymentID))" } ?? "")
+                + (e.breakGlass.map { ", BREAK-GLASS through freeze \($0.windows.joined(separator: ", ")): \($0.reason)" } ?? "")
         case .deploymentQueued: "queued"
         case .deploymentStarted(let e):
             "started by \(e.executor)" + (e.pipeline.map { " running pipeline \($0)" } ?? "")
@@ -130,7 +131,7 @@ public enum AuditSummary {
         case .stepSkipped(let e): "step \(e.step) skipped"
         case .logLinesAppended(let e): "\(e.lines.count) log lines"
         case .environmentProtectionChanged, .environmentDeploymentAwaitingApproval, .deploymentAwaitingApproval, .deploymentApproved,
-            .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted:
+            .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted, .freezeWindowsChanged:
             describeGovernance(event)
         }
     }

@@ -1,3 +1,4 @@
+import Ledger
 import LedgerDomain
 
 extension AuditSummary {
@@ -17,8 +18,22 @@ extension AuditSummary {
         case .deploymentRejected(let e): return "rejected by \(e.approver)" + (e.role.map { " (\($0.rawValue))" } ?? "") + ": \(e.comment)"
         case .deploymentApprovalsVoided(let e): return "approvals voided: \(e.reason)"
         case .deploymentApprovalGranted(let e): return "released after approval by \(e.approvers.joined(separator: ", "))"
+        case .freezeWindowsChanged(let e):
+            guard !e.windows.isEmpty else { return "removed the freeze windows of \(e.scope) \(e.targetID)" }
+            return "set the freeze windows of \(e.scope) \(e.targetID): " + e.windows.map(describe).joined(separator: "; ")
         default: return ""
         }
+    }
+
+    /// A freeze window in a line: its name and when it is in force.
+    static func describe(_ window: FreezeWindow) -> String {
+        let when: String
+        if let start = window.cronStart, let end = window.cronEnd {
+            when = "from '\(start)' to '\(end)' (\(window.timeZone ?? "UTC"))"
+        } else {
+            when = "from \(Timestamps.format(window.fromMicroseconds ?? 0)) to \(Timestamps.format(window.toMicroseconds ?? 0))"
+        }
+        return "\(window.name) \(when)" + (window.allowRollbacks ? ", rollbacks allowed" : "")
     }
 
     /// The rules in a line: approvals and who gives them, refs, permission, lifetime.
@@ -30,6 +45,7 @@ extension AuditSummary {
             parts.append("\(rules.requiredApprovals) approval\(rules.requiredApprovals == 1 ? "" : "s") by \(who), valid \(rules.approvalLifetimeHours) h")
         }
         if !rules.allowedRefs.isEmpty { parts.append("refs \(rules.allowedRefs.joined(separator: ", "))") }
+        if let upstream = rules.upstream { parts.append("promoted from \(upstream) first") }
         if rules.deployPermission { parts.append("deploying needs \(Permission.deployProtected.rawValue)") }
         return parts.joined(separator: "; ")
     }
