@@ -40,7 +40,8 @@ extension DeploymentService {
 
     @discardableResult
     public func createEnvironment(
-        id: String, project projectID: String, name: String, configuration: EnvironmentConfiguration?, context: CommandContext
+        id: String, project projectID: String, name: String, configuration: EnvironmentConfiguration?, type: EnvironmentType? = nil,
+        context: CommandContext
     ) async throws -> Outcome {
         try await execute(context) {
             let project = try await project(projectID)
@@ -50,7 +51,7 @@ extension DeploymentService {
                 try SetupDecisions.createEnvironment(
                     id: id, name: name, project: project, existing: try await environment(id), configuration: configuration,
                     organisation: try await organisationOf(project?.organisationID), server: try await serverOf(configuration?.server),
-                    mayChangeCode: context.mayChangeCode),
+                    mayChangeCode: context.mayChangeCode, type: type),
                 organisation: project?.organisationID, project: projectID)
         }
     }

@@ -50,6 +50,8 @@ struct EnvironmentBody: Encodable, Sendable {
         var sshPort: Int
         var branch: String
         var autoDeploy: Bool
+        var autoDelete: Bool
+        var pushAutomation: Bool
         var pipeline: [String]
         var resources: ResourcesBody
         var server: String?
@@ -60,6 +62,8 @@ struct EnvironmentBody: Encodable, Sendable {
     var organizationID: String
     var projectID: String
     var name: String
+    /// production, staging, development or testing, when its creator said.
+    var type: String?
     var status: String
     var active: Bool
     var deploymentCount: Int
@@ -85,6 +89,7 @@ struct EnvironmentBody: Encodable, Sendable {
         organizationID = state.organisationID
         projectID = state.projectID
         name = state.name
+        type = state.type?.rawValue
         status = state.status.rawValue
         active = state.active
         deploymentCount = state.deploymentCount
@@ -94,6 +99,7 @@ struct EnvironmentBody: Encodable, Sendable {
         configuration = state.configuration.map {
             Configuration(
                 host: $0.host, sshUser: $0.sshUser, sshPort: $0.sshPort, branch: $0.branch, autoDeploy: $0.autoDeploy,
+                autoDelete: $0.autoDelete ?? false, pushAutomation: $0.pushAutomation ?? true,
                 pipeline: $0.pipeline.map(\.rawValue), resources: ResourcesBody($0.resources), server: $0.server, settings: $0.settings)
         }
         createdAt = Timestamps.format(state.createdAtMicroseconds)

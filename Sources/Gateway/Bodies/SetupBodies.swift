@@ -33,6 +33,8 @@ struct EnvironmentRequest: Decodable, Sendable {
     var projectID: String
     var name: String?
     var configuration: ConfigurationRequest?
+    /// production, staging, development or testing: sets the automation defaults.
+    var type: EnvironmentType?
 }
 
 /// The settings to set; what is absent keeps its value (`PATCH /api/v1/environments/{id}`).
@@ -50,6 +52,8 @@ struct ConfigurationRequest: Decodable, Sendable {
     var autoDeploy: Bool?
     var server: String?
     var settings: [String: String]?
+    var autoDelete: Bool?
+    var pushAutomation: Bool?
 
     func changes() throws -> ConfigurationChanges {
         if let branch, let gitBranch, branch != gitBranch {
@@ -59,7 +63,7 @@ struct ConfigurationRequest: Decodable, Sendable {
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map(DeploymentStep.pipeline),
             cpuMillicores: cpuMillicores, memoryMB: memoryMB, diskGB: diskGB, branch: branch ?? gitBranch, autoDeploy: autoDeploy,
-            server: server, settings: settings)
+            server: server, settings: settings, autoDelete: autoDelete, pushAutomation: pushAutomation)
     }
 }
 

@@ -166,6 +166,7 @@ extension OpenAPIDocument {
             "Environment": closed(
                 [
                     "id": string, "organization_id": string, "project_id": string, "name": string,
+                    "type": nullableString,
                     "status": ["type": "string", "enum": EnvironmentStatus.allCases.map(\.rawValue)], "active": boolean, "deployment_count": count,
                     "in_flight": nullableString, "current_release": ref("Release"), "last_stable_release": ref("Release"),
                     "configuration": ref("Configuration"), "created_at": timestamp, "destroyed_at": nullableTimestamp, "position": position,
@@ -180,8 +181,8 @@ extension OpenAPIDocument {
                 [
                     "host": string, "ssh_user": string, "ssh_port": ["type": "integer", "minimum": 1, "maximum": 65_535], "branch": string,
                     "auto_deploy": boolean, "pipeline": array(string), "resources": resourcesAnswer, "server": nullableString,
-                    "settings": ["type": ["object", "null"], "additionalProperties": string],
-                ], required: ["host", "ssh_user", "ssh_port", "branch", "auto_deploy", "pipeline", "resources"]),
+                    "settings": ["type": ["object", "null"], "additionalProperties": string], "auto_delete": boolean, "push_automation": boolean,
+                ], required: ["host", "ssh_user", "ssh_port", "branch", "auto_deploy", "pipeline", "resources", "auto_delete", "push_automation"]),
             "EnvironmentList": array(ref("Environment")),
             "Release": closed(
                 [
@@ -236,6 +237,7 @@ extension OpenAPIDocument {
                     "pipeline": ["type": "array", "items": stepID, "minItems": 1, "maxItems": 64, "uniqueItems": true],
                     "cpu_millicores": resourceFields["cpu_millicores"]!, "memory_mb": resourceFields["memory_mb"]!,
                     "disk_gb": resourceFields["disk_gb"]!, "branch": gitName, "git_branch": gitName, "auto_deploy": boolean,
+                    "auto_delete": boolean, "push_automation": boolean,
                     "server": identifier,
                     "settings": [
                         "type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z_][a-z0-9_]{0,63}$"],
@@ -258,6 +260,7 @@ extension OpenAPIDocument {
             "EnvironmentRequest": closed(
                 [
                     "id": identifier, "project_id": identifier, "name": text,
+                    "type": ["type": "string", "enum": EnvironmentType.allCases.map(\.rawValue)],
                     // A first configuration says where to deploy: a host, or a registered server.
                     "configuration": ["allOf": [ref("ConfigurationRequest"), ["anyOf": [["required": ["host"]], ["required": ["server"]]]]]],
                 ], required: ["id", "project_id"]),
@@ -302,6 +305,8 @@ extension OpenAPIDocument {
                     "delivery_id": string, "project_id": string, "event": string, "branch": string, "commit": string, "mode": string,
                     "deployments": array(object(["environment_id": string, "deployment_id": string, "mode": string])),
                     "skipped": array(object(["environment_id": string, "code": string, "message": string])),
+                    // A push that deleted its branch: the environments that auto-delete with it.
+                    "deleted": boolean, "destroyed": array(object(["environment_id": string, "deployment_id": string])),
                 ], required: ["delivery_id", "deployments"]),
         ]
     }

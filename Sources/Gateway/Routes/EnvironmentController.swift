@@ -72,8 +72,12 @@ struct EnvironmentController: Sendable {
         let body = try RequestBody.decode(EnvironmentRequest.self, raw, of: request)
         // Checked before the command context records an idempotency key.
         let changes = try body.configuration?.changes()
+        let configuration = try changes.map { changes in
+            let applied = try changes.applied(to: nil)
+            return body.type.map { $0.withDefaults(applied, unless: changes) } ?? applied
+        }
         let outcome = try await service.createEnvironment(
-            id: body.id, project: body.projectID, name: body.name ?? body.id, configuration: try changes.map { try $0.applied(to: nil) },
+            id: body.id, project: body.projectID, name: body.name ?? body.id, configuration: configuration, type: body.type,
             context: try await context.commandContext(principal, request, body: raw, keys: keys))
         return try await answer(body.id, after: outcome, status: .created)
     }

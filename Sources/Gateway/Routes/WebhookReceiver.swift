@@ -72,17 +72,24 @@ struct WebhookReceiver: Sendable {
         return nil
     }
 
-    /// Deploys the push to every environment that auto-deploys its branch.
+    /// Deploys the push to every environment that auto-deploys its branch (a deleted branch:
+    /// destroys those that auto-delete with it). An environment whose push automation is off is
+    /// skipped, and says so.
     private func deploy(_ push: GitPush, project: ProjectState, delivery: String, requestID: String) async throws -> [String: Any] {
         var deployments: [[String: Any]] = []
         var skipped: [[String: Any]] = []
-        guard let branch = push.branch, !push.deleted else {
-            return ["ignored": push.deleted ? "the branch was deleted" : "not a branch push"]
+        guard let branch = push.branch else { return ["ignored": "not a branch push"] }
+        let tracking = try await reader.environments(project: project.projectID)
+            .filter { $0.status != .destroyed && $0.configuration?.branch == branch }
+        for environment in tracking where environment.configuration?.pushAutomation == false {
+            skipped.append(["environment_id": environment.environmentID, "code": "push_automation_off", "message": "push automation is off for this environment"])
+        }
+        let automated = tracking.filter { $0.configuration?.pushAutomation != false }
+        if push.deleted {
+            return try await destroy(automated.filter { $0.configuration?.autoDelete == true }, push: push, branch: branch, delivery: delivery, requestID: requestID, skipped: skipped)
         }
         let mode = DeployMode.choose(trigger: .gitPush, git: push.reference)
-        let environments = try await reader.environments(project: project.projectID)
-            .filter { $0.status != .destroyed && $0.configuration?.autoDeploy == true && $0.configuration?.branch == branch }
-        for environment in environments {
+        for environment in automated where environment.configuration?.autoDeploy == true {
             // The commit's author is the requester of record: the one person who may not approve it.
             var context = CommandContext(
                 actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
@@ -98,5 +105,29 @@ struct WebhookReceiver: Sendable {
             }
         }
         return ["branch": branch, "commit": push.commit ?? "", "mode": mode.rawValue, "deployments": deployments, "skipped": skipped]
+    }
+
+    /// Destroys the environments that auto-delete with their deleted branch (never a production
+    /// one: its type locks auto-delete off).
+    private func destroy(
+        _ environments: [EnvironmentState], push: GitPush, branch: String, delivery: String, requestID: String, skipped: [[String: Any]]
+    ) async throws -> [String: Any] {
+        var destroyed: [[String: Any]] = []
+        var skipped = skipped
+        for environment in environments {
+            var context = CommandContext(
+                actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
+                idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
+                scope: .init(organisation: environment.organisationID, project: environment.projectID))
+            context.person = push.requester
+            do {
+                let outcome = try await service.destroy(environment: environment.environmentID, deleteData: false, context: context)
+                if let position = outcome.position { hotReads.noteWrite(at: position) }
+                destroyed.append(["environment_id": environment.environmentID, "deployment_id": outcome.deploymentID ?? ""])
+            } catch let rejection as CommandRejection {
+                skipped.append(["environment_id": environment.environmentID, "code": rejection.code.description, "message": rejection.message])
+            }
+        }
+        return ["branch": branch, "deleted": true, "destroyed": destroyed, "deployments": [[String: Any]](), "skipped": skipped]
     }
 }

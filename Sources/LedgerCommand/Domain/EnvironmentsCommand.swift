@@ -16,6 +16,10 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(help: "Disk allocated, in GB.") var disk: Int?
     @Option(help: "The branch it tracks (default: main).") var branch: String?
     @Option(name: .customLong("auto-deploy"), help: "Deploy pushes to the tracked branch: true or false.") var autoDeploy: Bool?
+    @Option(name: .customLong("auto-delete"), help: "Destroy it when its tracked branch is deleted: true or false (never on production).")
+    var autoDelete: Bool?
+    @Option(name: .customLong("push-automation"), help: "false: every push automation skips it (manual deploys still work).")
+    var pushAutomation: Bool?
     @Option(help: "The registered server it deploys to (see `ledger servers`); its host, user and port are used.") var server: String?
     @Option(name: .customLong("set"), help: "A pipeline variable, NAME=VALUE (repeatable; an empty value removes it), e.g. deploy_path=/srv/shop.")
     var settings: [String] = []
@@ -26,7 +30,7 @@ struct ConfigurationOptions: ParsableArguments {
             host: host, sshUser: sshUser, sshPort: sshPort,
             pipeline: try pipeline.map { try DeploymentStep.pipeline($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) },
             cpuMillicores: cpu.map(Resources.millicores(cores:)), memoryMB: memory, diskGB: disk, branch: branch, autoDeploy: autoDeploy,
-            server: server, settings: try parsedSettings())
+            server: server, settings: try parsedSettings(), autoDelete: autoDelete, pushAutomation: pushAutomation)
     }
 
     private func parsedSettings() throws -> [String: String]? {
@@ -56,14 +60,24 @@ struct EnvironmentsCommand: AsyncParsableCommand {
         @Argument(help: "Its id, unique across projects, e.g. shop-staging.") var id: String
         @Option(help: "The project it belongs to.") var project: String
         @Option(help: "Its display name (default: the id).") var name: String?
+        @Option(help: "production, staging, development or testing: sets the automation defaults (production: no auto-deploy, auto-delete locked off).")
+        var type: String?
+
+        func validate() throws {
+            if let type, EnvironmentType(rawValue: type) == nil {
+                throw ValidationError("unknown type '\(type)' (one of \(EnvironmentType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
 
         func run() async throws {
             try await reportingErrors {
                 let changes = try settings.changes()
-                let configuration = changes.isEmpty ? nil : try changes.applied(to: nil)
+                let kind = type.flatMap(EnvironmentType.init(rawValue:))
+                let configuration = try changes.isEmpty ? nil : changes.applied(to: nil)
+                let typed = configuration.map { configuration in kind.map { $0.withDefaults(configuration, unless: changes) } ?? configuration }
                 _ = try await DomainSession.run(connection) { [id, project, name, options] session in
                     try await session.service.createEnvironment(
-                        id: id, project: project, name: name ?? id, configuration: configuration, context: options.context)
+                        id: id, project: project, name: name ?? id, configuration: typed, type: kind, context: options.context)
                 }
                 try Output.done(
                     "created environment \(id)" + (configuration == nil ? " (configure it before deploying)" : ""), ["created": "environment", "id": id],

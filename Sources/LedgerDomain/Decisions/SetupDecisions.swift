@@ -49,17 +49,18 @@ public enum SetupDecisions {
     /// With the `organisation`'s state, its quota is enforced on the new allocation.
     public static func createEnvironment(
         id: String, name: String, project: ProjectState?, existing: EnvironmentState?, configuration: EnvironmentConfiguration?,
-        organisation: OrganisationState? = nil, server: ServerState? = nil, mayChangeCode: Bool = true
+        organisation: OrganisationState? = nil, server: ServerState? = nil, mayChangeCode: Bool = true, type: EnvironmentType? = nil
     ) throws -> Decision {
         try DomainIDs.validate(id, kind: "environment")
         guard let project else { throw CommandRejection(.notFound, "no such project") }
         guard existing == nil else { throw CommandRejection(.alreadyExists, "environment \(id) already exists") }
         try requireName(name)
         var events: [DomainEvent] = [
-            .environmentCreated(EnvironmentCreated(environmentID: id, projectID: project.projectID, organisationID: project.organisationID, name: name))
+            .environmentCreated(EnvironmentCreated(environmentID: id, projectID: project.projectID, organisationID: project.organisationID, name: name, type: type))
         ]
         if let configuration {
             try requireValid(configuration)
+            try requireUnlocked(configuration, type: type)
             let changes = try permitted(configuration.changes(from: nil), mayChangeCode: mayChangeCode)
             events.append(.environmentConfigured(EnvironmentConfigured(environmentID: id, configuration: configuration, changes: changes)))
         }
@@ -76,6 +77,7 @@ public enum SetupDecisions {
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         try requireValid(configuration)
+        try requireUnlocked(configuration, type: environment.type)
         if environment.configuration == configuration { return .nothing }
         let changes = try permitted(configuration.changes(from: environment.configuration), mayChangeCode: mayChangeCode)
         let destroyed = environment.status == .destroyed
@@ -85,6 +87,13 @@ public enum SetupDecisions {
         return Decision([.init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .exact(environment.version), [
             .environmentConfigured(EnvironmentConfigured(environmentID: environment.environmentID, configuration: configuration, changes: changes))
         ])] + ([allocation] + placement).compactMap { $0 })
+    }
+
+    /// Refuses what the environment's type locks off (auto-delete on production).
+    static func requireUnlocked(_ configuration: EnvironmentConfiguration, type: EnvironmentType?) throws {
+        if let type, type.autoDeleteLocked, configuration.autoDelete == true {
+            throw CommandRejection(.invalid, "auto-delete is always off for \(type.rawValue) environments")
+        }
     }
 
     /// `changes`, unless one of them is code and the caller may not change code.

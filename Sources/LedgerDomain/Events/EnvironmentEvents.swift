@@ -8,8 +8,11 @@ public struct EnvironmentCreated: LedgerEvent, Equatable {
     public var projectID: String
     public var organisationID: String
     public var name: String
+    /// What it is for (production, staging, …), when its creator said.
+    public var type: EnvironmentType?
 
-    public init(environmentID: String, projectID: String, organisationID: String, name: String) {
+    public init(environmentID: String, projectID: String, organisationID: String, name: String, type: EnvironmentType? = nil) {
+        self.type = type
         self.environmentID = environmentID
         self.projectID = projectID
         self.organisationID = organisationID

@@ -42,13 +42,15 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public var awaitingApproval: [EnvironmentDeploymentAwaitingApproval] = []
     /// The environment's own freeze windows (a project's apply too).
     public var freezeWindows: [FreezeWindow] = []
+    /// What it is for, when its creator said (production locks auto-delete off).
+    public var type: EnvironmentType?
 
     public static func start(_ record: DomainRecord) -> EnvironmentState? {
         guard case .environmentCreated(let e) = record.event else { return nil }
         return EnvironmentState(
             environmentID: e.environmentID, projectID: e.projectID, organisationID: e.organisationID, name: e.name,
             configuration: nil, status: .pending, active: true, deploymentCount: 0, inFlight: nil, currentRelease: nil,
-            lastStableRelease: nil, releases: [], createdAtMicroseconds: record.recordedAtMicroseconds, version: record.streamVersion)
+            lastStableRelease: nil, releases: [], createdAtMicroseconds: record.recordedAtMicroseconds, version: record.streamVersion, type: e.type)
     }
 
     public mutating func apply(_ record: DomainRecord) {

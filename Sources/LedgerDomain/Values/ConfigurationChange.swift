@@ -65,6 +65,8 @@ extension EnvironmentConfiguration {
         compare("disk_gb", String(before.resources.diskGB), String(resources.diskGB))
         compare("branch", before.branch, branch)
         compare("auto_deploy", String(before.autoDeploy), String(autoDeploy))
+        compare("auto_delete", String(before.autoDelete ?? false), String(autoDelete ?? false))
+        compare("push_automation", String(before.pushAutomation ?? true), String(pushAutomation ?? true))
         let old = before.settings ?? [:], new = settings ?? [:]
         for name in Set(old.keys).union(new.keys).sorted() { compare("settings." + name, old[name], new[name]) }
         return changes

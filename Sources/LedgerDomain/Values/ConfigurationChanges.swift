@@ -17,12 +17,16 @@ public struct ConfigurationChanges: Sendable, Equatable {
     public var server: String?
     /// Pipeline variables to set; an empty value removes one.
     public var settings: [String: String]?
+    public var autoDelete: Bool?
+    public var pushAutomation: Bool?
 
     public init(
         host: String? = nil, sshUser: String? = nil, sshPort: Int? = nil, pipeline: [DeploymentStep]? = nil, cpuMillicores: Int? = nil,
         memoryMB: Int? = nil, diskGB: Int? = nil, branch: String? = nil, autoDeploy: Bool? = nil, server: String? = nil,
-        settings: [String: String]? = nil
+        settings: [String: String]? = nil, autoDelete: Bool? = nil, pushAutomation: Bool? = nil
     ) {
+        self.autoDelete = autoDelete
+        self.pushAutomation = pushAutomation
         self.server = server
         self.settings = settings
         self.host = host
@@ -62,6 +66,8 @@ public struct ConfigurationChanges: Sendable, Equatable {
         if let diskGB { configuration.resources.diskGB = diskGB }
         if let branch { configuration.branch = branch }
         if let autoDeploy { configuration.autoDeploy = autoDeploy }
+        if let autoDelete { configuration.autoDelete = autoDelete }
+        if let pushAutomation { configuration.pushAutomation = pushAutomation }
         return configuration
     }
 }

@@ -77,6 +77,11 @@ public struct EnvironmentConfiguration: Codable, Sendable, Hashable {
     public var server: String?
     /// Values for the pipeline's `{{variables}}` (`deploy_path`, `health_url`, …); never a secret.
     public var settings: [String: String]?
+    /// Whether deleting the tracked branch (a push that deletes it) destroys the environment.
+    public var autoDelete: Bool?
+    /// False: every push automation (auto-deploy, auto-delete) skips this environment, whatever
+    /// the toggles say; manual deploys work as ever. Nil counts as true.
+    public var pushAutomation: Bool?
 
     public init(
         host: String, sshUser: String = "deploy", sshPort: Int = 22, pipeline: [DeploymentStep] = DeploymentStep.standardPipeline,
