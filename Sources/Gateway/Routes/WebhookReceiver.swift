@@ -90,14 +90,10 @@ struct WebhookReceiver: Sendable {
         }
         let mode = DeployMode.choose(trigger: .gitPush, git: push.reference)
         for environment in automated where environment.configuration?.autoDeploy == true {
-            // The commit's author is the requester of record: the one person who may not approve it.
-            var context = CommandContext(
-                actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
-                idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
-                scope: .init(organisation: project.organisationID, project: project.projectID))
-            context.person = push.requester
             do {
-                let outcome = try await service.deploy(environment: environment.environmentID, git: push.reference, trigger: .gitPush, context: context)
+                let outcome = try await service.deploy(
+                    environment: environment.environmentID, git: push.reference, trigger: .gitPush,
+                    context: context(of: push, for: environment, delivery: delivery, requestID: requestID))
                 if let position = outcome.position { hotReads.noteWrite(at: position) }
                 deployments.append(["environment_id": environment.environmentID, "deployment_id": outcome.deploymentID ?? "", "mode": mode.rawValue])
             } catch let rejection as CommandRejection {
@@ -105,6 +101,18 @@ struct WebhookReceiver: Sendable {
             }
         }
         return ["branch": branch, "commit": push.commit ?? "", "mode": mode.rawValue, "deployments": deployments, "skipped": skipped]
+    }
+
+    /// The context of what a push does to `environment`: keyed by the delivery (a redelivery
+    /// does nothing twice), with the commit's author as the requester of record — the one
+    /// person who may not approve it.
+    private func context(of push: GitPush, for environment: EnvironmentState, delivery: String, requestID: String) -> CommandContext {
+        var context = CommandContext(
+            actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
+            idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
+            scope: .init(organisation: environment.organisationID, project: environment.projectID))
+        context.person = push.requester
+        return context
     }
 
     /// Destroys the environments that auto-delete with their deleted branch (never a production
@@ -115,13 +123,10 @@ struct WebhookReceiver: Sendable {
         var destroyed: [[String: Any]] = []
         var skipped = skipped
         for environment in environments {
-            var context = CommandContext(
-                actor: push.requester.map { "git:\($0)" } ?? "", source: provider.rawValue, requestID: requestID,
-                idempotencyKey: "webhook:\(provider.rawValue):\(delivery):\(environment.environmentID)",
-                scope: .init(organisation: environment.organisationID, project: environment.projectID))
-            context.person = push.requester
             do {
-                let outcome = try await service.destroy(environment: environment.environmentID, deleteData: false, context: context)
+                let outcome = try await service.destroy(
+                    environment: environment.environmentID, deleteData: false,
+                    context: context(of: push, for: environment, delivery: delivery, requestID: requestID))
                 if let position = outcome.position { hotReads.noteWrite(at: position) }
                 destroyed.append(["environment_id": environment.environmentID, "deployment_id": outcome.deploymentID ?? ""])
             } catch let rejection as CommandRejection {
