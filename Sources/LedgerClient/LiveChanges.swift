@@ -68,3 +68,39 @@ enum LiveJSON {
         return try encoder.encode(value)
     }
 }
+
+/// A `deployment.approval` message of the live stream: a deployment began to wait for approval
+/// (`awaiting`), was approved, rejected, had its approvals voided, or was released (`granted`).
+/// `status` is the deployment's status after it, so a dashboard needs no other message.
+public struct LiveApprovalChange: Codable, Sendable, Equatable {
+    public var deploymentID: String
+    /// `awaiting`, `approved`, `rejected`, `voided` or `granted`.
+    public var change: String
+    public var status: String
+    public var timestamp: String
+    /// Who approved or rejected (`approved`, `rejected`).
+    public var user: String?
+    public var comment: String?
+    /// How many approvals it needs, and who may not give them (`awaiting`).
+    public var requiredApprovals: Int?
+    public var excluded: [String]?
+    /// Why approvals were voided (`voided`).
+    public var reason: String?
+    /// Whose approvals released it (`granted`).
+    public var approvers: [String]?
+
+    public init(deploymentID: String, change: String, status: String, timestamp: String) {
+        self.deploymentID = deploymentID
+        self.change = change
+        self.status = status
+        self.timestamp = timestamp
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deploymentID = "deployment_id", requiredApprovals = "required_approvals"
+        case change, status, timestamp, user, comment, excluded, reason, approvers
+    }
+
+    /// The message's `data:` JSON, keys sorted as every live message's are.
+    public func json() throws -> Data { try LiveJSON.encode(self) }
+}

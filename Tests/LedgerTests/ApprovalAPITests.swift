@@ -105,6 +105,17 @@ import Testing
             // The audit trail names the people.
             let (_, audit, auditText) = try await world.send("GET", "/api/v1/audit?action=DeploymentApproved", token: people.owner)
             #expect(auditText.contains("user:carl@acme.test") && auditText.contains("user:bea@acme.test"), "\(audit)")
+
+            // The live stream tells of each step of it, as an event kind of its own.
+            let (_, _, stream) = try await world.send("GET", "/api/v1/events?deployment_id=\(id)&follow=false", token: people.ana)
+            let approvals = stream.components(separatedBy: "\n\n").filter { $0.contains("event: deployment.approval") }
+            let changes = approvals.compactMap { message -> String? in
+                guard let data = message.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }),
+                    let json = try? JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as? [String: Any]
+                else { return nil }
+                return json["change"] as? String
+            }
+            #expect(changes == ["awaiting", "approved", "voided", "approved", "approved", "granted"], "\(stream)")
         }
     }
 

@@ -3,8 +3,8 @@ import Ledger
 import LedgerDomain
 import LedgerClient
 
-/// Committed deployment events as Server-Sent Events: `deployment.status`, `deployment.progress`
-/// and `deployment.log`, each with the event's global log position as its SSE `id`, so a client
+/// Committed deployment events as Server-Sent Events: `deployment.status`, `deployment.progress`,
+/// `deployment.log` and `deployment.approval` (what waits for approval, and what becomes of it), each with the event's global log position as its SSE `id`, so a client
 /// that reconnects with `Last-Event-ID` resumes exactly after the last event it got.
 enum ServerSentEvents {
     /// How long a client waits before reconnecting, sent once at the start.
@@ -20,6 +20,7 @@ enum ServerSentEvents {
     static func data(for record: DomainRecord) throws -> Data? {
         if case .logLinesAppended(let e) = record.event { return try logBatch(e).json() }
         if let change = statusChange(for: record) { return try change.json() }
+        if let change = approvalChange(for: record) { return try change.json() }
         return try stepChange(for: record)?.json()
     }
 
@@ -32,6 +33,8 @@ enum ServerSentEvents {
             "deployment.status"
         case .stepStarted, .stepCompleted, .stepFailed, .stepSkipped: "deployment.progress"
         case .logLinesAppended: "deployment.log"
+        case .deploymentAwaitingApproval, .deploymentApproved, .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted:
+            "deployment.approval"
         default: nil
         }
     }
@@ -83,6 +86,38 @@ enum ServerSentEvents {
         }
     }
 
+    /// The `deployment.approval` message of an approval event (nil for any other).
+    static func approvalChange(for record: DomainRecord) -> LiveApprovalChange? {
+        let at = Timestamps.format(record.recordedAtMicroseconds)
+        let waiting = DeploymentStatus.awaitingApproval.rawValue
+        switch record.event {
+        case .deploymentAwaitingApproval(let e):
+            var change = LiveApprovalChange(deploymentID: e.deploymentID, change: "awaiting", status: waiting, timestamp: at)
+            change.requiredApprovals = e.requiredApprovals
+            change.excluded = e.excluded
+            return change
+        case .deploymentApproved(let e):
+            var change = LiveApprovalChange(deploymentID: e.deploymentID, change: "approved", status: waiting, timestamp: at)
+            change.user = e.approver
+            change.comment = e.comment
+            return change
+        case .deploymentRejected(let e):
+            var change = LiveApprovalChange(deploymentID: e.deploymentID, change: "rejected", status: DeploymentStatus.rejected.rawValue, timestamp: at)
+            change.user = e.approver
+            change.comment = e.comment
+            return change
+        case .deploymentApprovalsVoided(let e):
+            var change = LiveApprovalChange(deploymentID: e.deploymentID, change: "voided", status: waiting, timestamp: at)
+            change.reason = e.reason
+            return change
+        case .deploymentApprovalGranted(let e):
+            var change = LiveApprovalChange(deploymentID: e.deploymentID, change: "granted", status: DeploymentStatus.pending.rawValue, timestamp: at)
+            change.approvers = e.approvers
+            return change
+        default: return nil
+        }
+    }
+
     /// The `deployment.progress` message of a step event (nil for any other).
     static func stepChange(for record: DomainRecord) -> LiveStepChange? {
         let at = Timestamps.format(record.recordedAtMicroseconds)
@@ -101,7 +136,7 @@ enum ServerSentEvents {
     /// Whether a deployment is over for good with this event (a stream scoped to it then ends).
     static func ends(_ record: DomainRecord) -> Bool {
         switch record.event {
-        case .deploymentSucceeded, .deploymentFailed, .deploymentCancelled, .deploymentTimedOut, .deploymentDestroyed: true
+        case .deploymentSucceeded, .deploymentFailed, .deploymentCancelled, .deploymentTimedOut, .deploymentDestroyed, .deploymentRejected: true
         default: false
         }
     }
