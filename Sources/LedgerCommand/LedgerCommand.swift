@@ -22,7 +22,7 @@ struct LedgerCommand: AsyncParsableCommand {
             SealCommand.self, VerifyCommand.self, ArchiveCommand.self, ImportCommand.self, PruneCommand.self,
             OrgsCommand.self, ProjectsCommand.self, EnvironmentsCommand.self, DeployCommand.self, DeploymentsCommand.self,
             RetryCommand.self, RollbackCommand.self, CancelCommand.self, ApproveCommand.self, RejectCommand.self, DestroyCommand.self, ProgressCommand.self, LogsCommand.self,
-            AuditCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
+            AuditCommand.self, ComplianceCommand.self, QuotaCommand.self, HistoryCommand.self, ProjectionsCommand.self, ProjectCommand.self,
             SimulateCommand.self, TokensCommand.self, WorkCommand.self, ServersCommand.self, KeysCommand.self,
         ])
 

@@ -82,6 +82,7 @@ import Testing
                     ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env").replacingOccurrences(of: "web-1", with: "no-such-server") : path
                 // The live stream answers for as long as one listens: here, only what there is so far.
                 if key == "GET /api/v1/events" { target += "?follow=false" }
+                if key == "GET /api/v1/compliance/report" { target += "?environment_id=shop-prod" }
                 for principal in principals {
                     let (status, _, raw) = try await world.send(operation.method.uppercased(), target, token: principal.token, body: Self.bodies[key])
                     let label = "\(key) as \(principal.label)"

@@ -36,6 +36,28 @@ extension OpenAPIDocument {
             "FreezeWindows": closed(
                 ["scope": string, "target_id": string, "windows": array(ref("FreezeWindow")), "active_now": array(string)],
                 required: ["scope", "target_id", "windows", "active_now"]),
+            "ComplianceReport": object(
+                [
+                    "environment_id": string, "from": timestamp, "to": timestamp,
+                    "changes": array(object(
+                        [
+                            "deployment_id": string, "number": integer, "trigger": string, "status": deploymentStatus, "requested_at": timestamp,
+                            "requester": string, "actor": string, "configuration_fingerprint": fingerprint, "required_approvals": count,
+                            "approvals": array(verdictOfReport), "approvals_voided": count, "separation_of_duties": [
+                                "type": "string", "enum": ["held", "not_required", "pending", "violated"],
+                            ],
+                        ],
+                        required: [
+                            "deployment_id", "number", "trigger", "status", "requested_at", "requester", "actor", "configuration_fingerprint",
+                            "required_approvals", "approvals", "approvals_voided", "separation_of_duties",
+                        ])),
+                    "integrity": [
+                        "type": ["object", "null"],
+                        "properties": [
+                            "from_position": integer, "to_position": integer, "events_checked": count, "seals": array(integer), "problems": array(string),
+                        ],
+                    ],
+                ], required: ["environment_id", "from", "to", "changes"]),
             "Approval": closed(
                 [
                     "required_approvals": count, "standing_approvals": count, "commit": string, "configuration_fingerprint": fingerprint,
@@ -49,6 +71,11 @@ extension OpenAPIDocument {
                     "reviewer_users", "approval_lifetime_hours", "approvals", "voided_approvals",
                 ]),
         ]
+    }
+
+    /// An approval as the compliance report lists it.
+    static var verdictOfReport: [String: Any] {
+        object(["user": string, "role": nullableString, "at": timestamp, "comment": string, "commit": nullableString, "counted": boolean], required: ["user", "at", "counted"])
     }
 
     /// A freeze window as a request gives it: recurring or once (the domain checks which).

@@ -12,6 +12,8 @@ public enum OpenAPIDocument {
         var summary: String
         public var permission: Permission?
         var query: [String] = []
+        /// The query parameters that must be given.
+        var requiredQuery: [String] = []
         var body: String?
         var answers: [Int: String]
     }
@@ -99,6 +101,10 @@ public enum OpenAPIDocument {
             method: "post", path: "/api/v1/webhooks/gitlab",
             summary: "A GitLab push (X-Gitlab-Token) deploys the environments that auto-deploy its branch",
             query: ["project_id"], body: "object", answers: [202: "WebhookAnswer", 200: "WebhookAnswer", 400: "Error", 401: "Error", 413: "Error", 422: "Error", 429: "Error"]),
+        Operation(
+            method: "get", path: "/api/v1/compliance/report",
+            summary: "An environment's changes in a period with requester, approvers, rules in force, promotion, break-glass and outcome, and the integrity of their log range (JSON or CSV)",
+            permission: .viewAudit, query: ["environment_id", "from", "to", "format"], requiredQuery: ["environment_id"], answers: [200: "ComplianceReport"]),
         Operation(method: "get", path: "/api/v1/verify", summary: "Check every hash chain and seal", permission: .administer, answers: [200: "Verify"]),
     ]
 
@@ -114,7 +120,9 @@ public enum OpenAPIDocument {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
             var entry: [String: Any] = ["summary": operation.summary, "operationId": operationID(operation)]
-            var parameters: [[String: Any]] = operation.query.map { ["name": $0, "in": "query", "required": false, "schema": querySchema($0)] }
+            var parameters: [[String: Any]] = operation.query.map {
+                ["name": $0, "in": "query", "required": operation.requiredQuery.contains($0), "schema": querySchema($0)]
+            }
             for name in pathParameters(operation.path) {
                 // Tokens are named by their UUID; everything else by an identifier.
                 let schema: [String: Any] = operation.path.hasPrefix("/api/v1/tokens/") ? ["type": "string", "format": "uuid"] : identifier
@@ -172,6 +180,7 @@ public enum OpenAPIDocument {
         case "cursor":
             ["type": "string", "pattern": "^[A-Za-z0-9_-]{0,64}$", "description": "the opaque cursor of the page before (X-Next-Cursor, or next_cursor); empty: the first page"]
         case "git_commit": gitCommit
+        case "environment_id", "project_id", "deployment_id": identifier
         default: ["type": "string"]
         }
     }

@@ -131,7 +131,7 @@ extension EventStore {
     }
 
     /// The next events and pruning stubs after `position`, merged in position order.
-    private func fetchEntries(after position: Int64, limit: Int) async throws -> [(event: RecordedEvent, pruned: Bool)] {
+    func fetchEntries(after position: Int64, limit: Int) async throws -> [(event: RecordedEvent, pruned: Bool)] {
         var entries: [(event: RecordedEvent, pruned: Bool)] = []
         let rows = try await client.liveQuery("""
             SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,

@@ -37,7 +37,7 @@ extension AuditSummary {
     }
 
     /// The rules in a line: approvals and who gives them, refs, permission, lifetime.
-    static func describe(_ rules: ProtectionRules) -> String {
+    public static func describe(_ rules: ProtectionRules) -> String {
         var parts: [String] = []
         if rules.requiredApprovals > 0 {
             let who = rules.reviewers.isUnconstrained
