@@ -75,10 +75,40 @@ extension DeploymentService {
         }
     }
 
-    /// What the governance checks of a deployment on `environment` need now: the instant, the
-    /// upstream environment its rules name, and its project's freeze windows.
-    func governance(for environment: EnvironmentState?) async throws -> GovernanceInputs {
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    /// Releases the deployments waiting on `environmentID` whose approvals stand and whose wait
+    /// timer has run out at `now` (the scheduler asks as time passes). Returns those released.
+    @discardableResult
+    public func releaseDue(environment environmentID: String, now: Int64) async throws -> [String] {
+        guard let environment = try await environment(environmentID) else { return [] }
+        var released: [String] = []
+        for entry in environment.awaitingApproval {
+            let context = CommandContext(actor: "scheduler", source: "scheduler", scope: .init(organisation: environment.organisationID, project: environment.projectID))
+            let outcome = try await execute(context) {
+                let deployment = try await deployment(entry.deploymentID)
+                let environment = try await self.environment(environmentID)
+                let pipelines = try await pipelineCatalog()
+                let configuration = deployment.flatMap { deployment in
+                    environment.map { ApprovalDecisions.current(deployment, environment: $0, pipelines: pipelines).1 }
+                }
+                return Decided(
+                    try ApprovalDecisions.releaseIfDue(
+                        deployment, environment: environment, governance: try await governance(for: environment, now: now),
+                        organisation: try await quotaOrganisation(of: environment, deploying: configuration),
+                        server: try await capacityServer(of: environment, deploying: configuration), pipelines: pipelines),
+                    organisation: environment?.organisationID, project: environment?.projectID)
+            }
+            let granted = outcome.decision.writes.flatMap(\.events).contains {
+                if case .deploymentApprovalGranted = $0 { return true }
+                return false
+            }
+            if granted { released.append(entry.deploymentID) }
+        }
+        return released
+    }
+
+    /// What the governance checks of a deployment on `environment` need at `now` (default: the
+    /// clock): the instant, the upstream environment its rules name, and its project's freezes.
+    func governance(for environment: EnvironmentState?, now: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000)) async throws -> GovernanceInputs {
         guard let environment else { return GovernanceInputs(nowMicroseconds: now) }
         let upstream: EnvironmentState? = if let named = environment.protection?.upstream { try await self.environment(named) } else { nil }
         return GovernanceInputs(nowMicroseconds: now, upstream: upstream, projectFreezes: try await project(environment.projectID)?.freezeWindows ?? [])

@@ -1,4 +1,5 @@
 import Ledger
+import Foundation
 
 /// The commands people give, each one load → decide → append, with the caller's context in
 /// every event's metadata. The CLI and the HTTP API are two faces of these same calls.
@@ -92,10 +93,11 @@ extension DeploymentService {
     /// - Parameters:
     ///   - project: when given, the project the caller believes the environment is in; another is refused.
     ///   - trackedBranchIfUnnamed: a `git` that names nothing deploys the branch the environment tracks.
+    ///   - now: the instant freezes and timers are checked at (default: the clock; the scheduler passes its own).
     @discardableResult
     public func deploy(
         environment id: String, inProject project: String? = nil, git: GitReference, trackedBranchIfUnnamed: Bool = false,
-        trigger: DeploymentTrigger = .manual, force: Bool = false, breakGlass: String? = nil, context: CommandContext
+        trigger: DeploymentTrigger = .manual, force: Bool = false, breakGlass: String? = nil, now: Int64? = nil, context: CommandContext
     ) async throws -> Outcome {
         let request = DeploymentDecisions.Request(context, deploymentID: context.newDeploymentID(), breakGlass: breakGlass)
         return try await execute(context) {
@@ -111,7 +113,8 @@ extension DeploymentService {
                     environment, git: git, trigger: trigger, force: force, request: request,
                     organisation: try await quotaOrganisation(of: environment, deploying: environment?.configuration),
                     server: try await capacityServer(of: environment, deploying: environment?.configuration),
-                    pipelines: try await pipelineCatalog(), governance: try await governance(for: environment)),
+                    pipelines: try await pipelineCatalog(),
+                    governance: try await governance(for: environment, now: now ?? Int64(Date().timeIntervalSince1970 * 1_000_000))),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }

@@ -39,7 +39,8 @@ import Testing
         let firstOrSunday = try #require(CronSchedule("0 0 1 * 0"))
         let wednesday = Date(timeIntervalSince1970: Double(Self.instant("2026-12-02T10:00:00Z")) / 1_000_000)
         #expect(firstOrSunday.previous(atOrBefore: wednesday, in: zone) == Date(timeIntervalSince1970: Double(Self.instant("2026-12-01T00:00:00Z")) / 1_000_000))
-        for bad in ["", "* * * *", "60 * * * *", "* 24 * * *", "a b c d e", "*/0 * * * *", "5-1 * * * *", "* * * * 8"] {
+        // Including what once trapped (a stepped start beyond its range), found by the API's fuzzer.
+        for bad in ["", "* * * *", "60 * * * *", "* 24 * * *", "a b c d e", "*/0 * * * *", "5-1 * * * *", "* * * * 8", "55094/36 * * * *", "60/5 * * * *", "99999999999999999999 * * * *"] {
             #expect(CronSchedule(bad) == nil && CronSchedule.problem(bad) != nil, "'\(bad)'")
         }
     }

@@ -18,12 +18,15 @@ struct ProtectionRequest: Decodable, Sendable {
     var approvalLifetimeHours: Int?
     /// The environment a commit must have succeeded in first.
     var upstreamEnvironmentID: String?
+    /// Minutes a deployment waits after it is requested (0–43,200).
+    var waitMinutes: Int?
 
     var rules: ProtectionRules {
         ProtectionRules(
             requiredApprovals: requiredApprovals ?? 0, reviewers: .init(roles: reviewerRoles ?? [], users: reviewerUsers ?? []),
             allowedRefs: allowedRefs ?? [], deployPermission: requireDeployPermission ?? false,
-            approvalLifetimeHours: approvalLifetimeHours ?? ProtectionRules.defaultApprovalLifetimeHours, upstream: upstreamEnvironmentID)
+            approvalLifetimeHours: approvalLifetimeHours ?? ProtectionRules.defaultApprovalLifetimeHours, upstream: upstreamEnvironmentID,
+            waitMinutes: waitMinutes ?? 0)
     }
 }
 
@@ -38,9 +41,11 @@ struct ProtectionBody: Encodable, Sendable {
     var requireDeployPermission: Bool
     var approvalLifetimeHours: Int
     var upstreamEnvironmentID: String?
+    var waitMinutes: Int
 
     init(environmentID: String, _ rules: ProtectionRules?) {
         upstreamEnvironmentID = rules?.upstream
+        waitMinutes = rules?.waitMinutes ?? 0
         let rules = rules ?? .open
         self.environmentID = environmentID
         protected = rules.demandsSomething
@@ -82,6 +87,8 @@ struct ApprovalBody: Encodable, Sendable {
     var rejection: Verdict?
     var grantedBy: [String]?
     var grantedAt: String?
+    /// The wait timer's end: not released before it.
+    var notBefore: String?
 
     init(_ state: ApprovalState, nowMicroseconds: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000)) {
         let standing = state.standing(at: state.grantedAtMicroseconds ?? nowMicroseconds)
@@ -106,6 +113,7 @@ struct ApprovalBody: Encodable, Sendable {
         }
         grantedBy = state.grantedBy
         grantedAt = state.grantedAtMicroseconds.map(Timestamps.format)
+        notBefore = state.notBeforeMicroseconds.map(Timestamps.format)
     }
 }
 
@@ -161,5 +169,68 @@ struct FreezeWindowsBody: Encodable, Sendable {
         self.targetID = targetID
         self.windows = windows.map(FreezeWindowBody.init)
         activeNow = windows.filter { $0.state(at: nowMicroseconds).active }.map(\.name)
+    }
+}
+
+/// `POST /environments/{id}/schedules`: what to deploy and when — once (`at`) or on the seed's
+/// `schedule` (`cron`, `timezone`, `enabled`) — and what an occurrence does in a freeze.
+struct ScheduleRequest: Decodable, Sendable {
+    struct Recurrence: Decodable, Sendable {
+        var cron: String
+        var timezone: String?
+        var enabled: Bool?
+    }
+
+    var id: String
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var at: String?
+    var schedule: Recurrence?
+    var inFreeze: DeploymentSchedule.FreezePolicy?
+    var enabled: Bool?
+
+    var git: GitReference { GitReference(branch: gitBranch, commit: gitCommit, tag: gitTag) }
+
+    /// `at` as microseconds, or a 422 naming it.
+    func instant() throws -> Int64? {
+        guard let at else { return nil }
+        guard let parsed = Timestamps.parse(at) else { throw APIError(.unprocessableContent, "invalid", "at must be an RFC 3339 instant") }
+        return parsed
+    }
+}
+
+/// A schedule as the API shows it, with its next occurrence and what became of the last.
+struct ScheduleBody: Encodable, Sendable {
+    var id: String
+    var gitBranch: String?
+    var gitCommit: String?
+    var gitTag: String?
+    var at: String?
+    var cron: String?
+    var timezone: String?
+    var inFreeze: String
+    var enabled: Bool
+    var requestedBy: String
+    var requester: String?
+    var lastOccurrence: String?
+    var waitingOccurrence: String?
+    var nextOccurrence: String?
+
+    init(_ schedule: DeploymentSchedule, nowMicroseconds: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000)) {
+        id = schedule.scheduleID
+        gitBranch = schedule.git.branch
+        gitCommit = schedule.git.commit
+        gitTag = schedule.git.tag
+        at = schedule.atMicroseconds.map(Timestamps.format)
+        cron = schedule.cron
+        timezone = schedule.timeZone
+        inFreeze = schedule.inFreeze.rawValue
+        enabled = schedule.enabled
+        requestedBy = schedule.requestedBy
+        requester = schedule.requester
+        lastOccurrence = schedule.lastOccurrence.map(Timestamps.format)
+        waitingOccurrence = schedule.waitingOccurrence.map(Timestamps.format)
+        nextOccurrence = schedule.next(after: nowMicroseconds).map(Timestamps.format)
     }
 }

@@ -79,12 +79,15 @@ struct EnvironmentBody: Encodable, Sendable {
     var awaitingApproval: [String]
     /// The environment's own freeze windows (its project's are at `PUT /projects/{id}/freeze-windows`).
     var freezeWindows: [FreezeWindowBody]
+    /// Deployments planned ahead.
+    var schedules: [ScheduleBody]
     var position: Int64
 
     init(_ state: EnvironmentState, position: Int64) {
         protection = state.protection.map { ProtectionBody(environmentID: state.environmentID, $0) }
         awaitingApproval = state.awaitingApproval.map(\.deploymentID)
         freezeWindows = state.freezeWindows.map(FreezeWindowBody.init)
+        schedules = state.schedules.map { ScheduleBody($0) }
         id = state.environmentID
         organizationID = state.organisationID
         projectID = state.projectID

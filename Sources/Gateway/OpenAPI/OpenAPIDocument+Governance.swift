@@ -19,18 +19,26 @@ extension OpenAPIDocument {
                 "allowed_refs": ["type": "array", "items": gitPattern, "maxItems": 50],
                 "require_deploy_permission": boolean,
                 "approval_lifetime_hours": ["type": "integer", "minimum": 1, "maximum": ProtectionRules.maximumApprovalLifetimeHours],
-                "upstream_environment_id": identifier,
+                "upstream_environment_id": identifier, "wait_minutes": ["type": "integer", "minimum": 0, "maximum": ProtectionRules.maximumWaitMinutes],
             ]),
             "Protection": closed(
                 [
                     "environment_id": string, "protected": boolean, "required_approvals": count, "reviewer_roles": array(string),
                     "reviewer_users": array(string), "allowed_refs": array(string), "require_deploy_permission": boolean,
-                    "approval_lifetime_hours": integer, "upstream_environment_id": nullableString,
+                    "approval_lifetime_hours": integer, "upstream_environment_id": nullableString, "wait_minutes": count,
                 ],
                 required: [
                     "environment_id", "protected", "required_approvals", "reviewer_roles", "reviewer_users", "allowed_refs",
-                    "require_deploy_permission", "approval_lifetime_hours",
+                    "require_deploy_permission", "approval_lifetime_hours", "wait_minutes",
                 ]),
+            "ScheduleRequest": closed(
+                [
+                    "id": identifier, "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "at": timestamp,
+                    "schedule": closed(["cron": cron, "timezone": timeZone, "enabled": boolean], required: ["cron"]),
+                    "in_freeze": ["type": "string", "enum": DeploymentSchedule.FreezePolicy.allCases.map(\.rawValue)], "enabled": boolean,
+                ], required: ["id"]),
+            "Schedule": schedule,
+            "ScheduleList": array(ref("Schedule")),
             "FreezeWindowsRequest": closed(["windows": ["type": "array", "items": freezeWindowRequest, "maxItems": FreezeWindow.maximumWindows]], required: ["windows"]),
             "FreezeWindow": freezeWindow,
             "FreezeWindows": closed(
@@ -64,7 +72,7 @@ extension OpenAPIDocument {
                     "pipeline_fingerprint": ["oneOf": [fingerprint, ["type": "null"]]], "excluded": array(string), "reviewer_roles": array(string),
                     "reviewer_users": array(string), "approval_lifetime_hours": integer, "approvals": array(verdict), "voided_approvals": count,
                     "last_void_reason": nullableString, "rejection": ["oneOf": [verdict, ["type": "null"]]],
-                    "granted_by": ["type": ["array", "null"], "items": string], "granted_at": nullableTimestamp,
+                    "granted_by": ["type": ["array", "null"], "items": string], "granted_at": nullableTimestamp, "not_before": nullableTimestamp,
                 ],
                 required: [
                     "required_approvals", "standing_approvals", "commit", "configuration_fingerprint", "excluded", "reviewer_roles",
@@ -78,16 +86,38 @@ extension OpenAPIDocument {
         object(["user": string, "role": nullableString, "at": timestamp, "comment": string, "commit": nullableString, "counted": boolean], required: ["user", "at", "counted"])
     }
 
+    /// A scheduled deployment as answers show it.
+    static var schedule: [String: Any] {
+        closed(
+            [
+                "id": string, "git_branch": nullableString, "git_commit": nullableString, "git_tag": nullableString, "at": nullableTimestamp,
+                "cron": nullableString, "timezone": nullableString, "in_freeze": string, "enabled": boolean, "requested_by": string,
+                "requester": nullableString, "last_occurrence": nullableTimestamp, "waiting_occurrence": nullableTimestamp,
+                "next_occurrence": nullableTimestamp,
+            ], required: ["id", "in_freeze", "enabled", "requested_by"])
+    }
+
     /// A freeze window as a request gives it: recurring or once (the domain checks which).
     static var freezeWindowRequest: [String: Any] {
-        let cron: [String: Any] = ["type": "string", "minLength": 9, "maxLength": 200, "pattern": "^[0-9*,/ -]+$"]
-        return closed(
+        closed(
             [
                 "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00-\\x20\\x7F-\\x9F]([^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\x9F])?$"],
-                "cron_start": cron, "cron_end": cron, "time_zone": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_+/-]+$"],
-                "from": timestamp, "to": timestamp, "allow_rollbacks": boolean,
-            ], required: ["name"])
+                "cron_start": cron, "cron_end": cron, "time_zone": timeZone, "from": timestamp, "to": timestamp, "allow_rollbacks": boolean,
+            ], required: ["name"]
+        ).merging([
+            // Recurring (a cron start and end) or once (from and to): one of the two, whole.
+            "oneOf": [
+                ["required": ["cron_start", "cron_end"], "not": ["anyOf": [["required": ["from"]], ["required": ["to"]]]]],
+                ["required": ["from", "to"], "not": ["anyOf": [["required": ["cron_start"]], ["required": ["cron_end"]], ["required": ["time_zone"]]]]],
+            ]
+        ]) { $1 }
     }
+
+    /// Five cron fields (minute hour day month weekday); the domain checks each field's range.
+    static var cron: [String: Any] { ["type": "string", "maxLength": 200, "pattern": "^[0-9*,/-]+( [0-9*,/-]+){4}$"] }
+
+    /// An IANA time zone's name; the domain checks that it exists.
+    static var timeZone: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"] }
 
     /// A freeze window as answers show it.
     static var freezeWindow: [String: Any] {

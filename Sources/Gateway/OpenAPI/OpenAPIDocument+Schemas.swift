@@ -171,11 +171,11 @@ extension OpenAPIDocument {
                     "in_flight": nullableString, "current_release": ref("Release"), "last_stable_release": ref("Release"),
                     "configuration": ref("Configuration"), "created_at": timestamp, "destroyed_at": nullableTimestamp, "position": position,
                     "protection": ["oneOf": [ref("Protection"), ["type": "null"]]], "awaiting_approval": array(string),
-                    "freeze_windows": array(ref("FreezeWindow")),
+                    "freeze_windows": array(ref("FreezeWindow")), "schedules": array(ref("Schedule")),
                 ],
                 required: [
                     "id", "organization_id", "project_id", "name", "status", "active", "deployment_count", "created_at", "position",
-                    "awaiting_approval", "freeze_windows",
+                    "awaiting_approval", "freeze_windows", "schedules",
                 ]),
             "Configuration": closed(
                 [

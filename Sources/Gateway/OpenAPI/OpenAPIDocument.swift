@@ -59,6 +59,13 @@ public enum OpenAPIDocument {
         Operation(
             method: "put", path: "/api/v1/projects/{id}/freeze-windows", summary: "Set freeze windows for every environment of the project",
             permission: .protectEnvironments, body: "FreezeWindowsRequest", answers: [200: "FreezeWindows"]),
+        Operation(
+            method: "post", path: "/api/v1/environments/{id}/schedules",
+            summary: "Schedule a deployment once (at) or on a cron schedule in a time zone; every occurrence goes through the environment's rules",
+            permission: .deploy, body: "ScheduleRequest", answers: [201: "ScheduleList"]),
+        Operation(
+            method: "delete", path: "/api/v1/environments/{id}/schedules/{schedule_id}", summary: "Remove a schedule",
+            permission: .deploy, answers: [200: "ScheduleList"]),
         Operation(method: "get", path: "/api/v1/environments/{id}/protection", summary: "The environment's protection rules", permission: .listDeployments, answers: [200: "Protection"]),
         Operation(
             method: "put", path: "/api/v1/environments/{id}/protection", summary: "Set the protection rules (rules that demand nothing remove them)",
@@ -199,6 +206,14 @@ public enum OpenAPIDocument {
         case "event-stream": ["description": "Server-Sent Events", "content": ["text/event-stream": ["schema": ["type": "string"]]]]
         case "object": ["description": "ok", "content": ["application/json": ["schema": ["type": "object"]]]]
         case "empty": ["description": "done"]
+        case "ComplianceReport":
+            [
+                "description": "the report (json), or its changes as a download (csv with an integrity line, ndjson)",
+                "content": [
+                    "application/json": ["schema": ["$ref": "#/components/schemas/ComplianceReport"]], "text/csv": ["schema": ["type": "string"]],
+                    "application/x-ndjson": ["schema": ["type": "string"]],
+                ],
+            ]
         case "AuditPage":
             [
                 "description": "a page (json), or the whole selection as a download (csv, ndjson)",

@@ -22,6 +22,27 @@ extension EnvironmentController {
         return try JSONResponse.encode(ProtectionBody(environmentID: id, state.protection), status: .ok)
     }
 
+    /// `POST /environments/{id}/schedules`: adds (or replaces) a scheduled deployment; 201 and the environment.
+    @Sendable func schedule(_ request: Request, context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.deploy, request, body: ScheduleRequest.self, keys: keys)
+        let body = write.body
+        try await service.schedule(
+            body.id, environment: id, git: body.git, at: try body.instant(), cron: body.schedule?.cron, timeZone: body.schedule?.timezone,
+            inFreeze: body.inFreeze ?? .wait, enabled: body.schedule?.enabled ?? body.enabled ?? true, context: write.context)
+        guard let state = try await service.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
+        return try JSONResponse.encode(state.schedules.map { ScheduleBody($0) }, status: .created)
+    }
+
+    /// `DELETE /environments/{id}/schedules/{schedule_id}`.
+    @Sendable func unschedule(_ request: Request, context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let write = try await context.write(.deploy, request, keys: keys)
+        try await service.unschedule(try context.parameters.require("schedule_id"), environment: id, context: write.context)
+        guard let state = try await service.environment(id) else { throw APIError.notFound("no environment '\(id)'") }
+        return try JSONResponse.encode(state.schedules.map { ScheduleBody($0) }, status: .ok)
+    }
+
     /// `PUT /environments/{id}/freeze-windows`.
     @Sendable func freezeEnvironment(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")

@@ -25,6 +25,8 @@ struct EnvironmentController: Sendable {
         routes.get("/environments/:id/protection", use: protection)
         routes.put("/environments/:id/protection", use: protect)
         routes.put("/environments/:id/freeze-windows", use: freezeEnvironment)
+        routes.post("/environments/:id/schedules", use: schedule)
+        routes.delete("/environments/:id/schedules/:schedule_id", use: unschedule)
         routes.put("/projects/:id/freeze-windows", use: freezeProject)
         return routes
     }

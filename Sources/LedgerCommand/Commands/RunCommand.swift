@@ -78,6 +78,7 @@ struct RunCommand: AsyncParsableCommand {
                 var services: [any Service] = [
                     ProjectionCatalog.groupRunner(session),
                     Sealer(store: session.store, interval: .seconds(sealInterval), logger: session.logger),
+                    DeploymentScheduler(service: DeploymentService(store: session.store, source: "scheduler"), logger: session.logger),
                 ]
                 if let address { services += session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection)).services }
                 if demo, address != nil {

@@ -1,7 +1,9 @@
 import CommandRuntime
 import ArgumentParser
+import Executors
 import Gateway
 import Ledger
+import LedgerDomain
 
 /// `ledger serve`: only the HTTP API (run the projections elsewhere with `ledger project`).
 struct ServeCommand: AsyncParsableCommand {
@@ -25,7 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             guard let address = try ListenAddress.parse(listen) else { return }
             _ = try await LedgerRuntime.run(connection, deadline: .longRunning) { [live, connection] session in
-                try await session.runServices(session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection)).services)
+                // Beside the API, the scheduler requests scheduled deployments as they fall due.
+                let scheduler = DeploymentScheduler(service: DeploymentService(store: session.store, source: "scheduler"), logger: session.logger)
+                try await session.runServices(
+                    session.gatewayServer(address, options: try await session.gatewayOptions(live, connection: connection)).services + [scheduler])
             }
         }
     }

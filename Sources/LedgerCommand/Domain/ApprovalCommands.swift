@@ -69,6 +69,7 @@ struct ProtectEnvironmentCommand: AsyncParsableCommand {
     var deployPermission = false
     @Option(name: .customLong("approval-hours"), help: "How long an approval counts.") var approvalHours = ProtectionRules.defaultApprovalLifetimeHours
     @Option(help: "An environment of the same project a commit must have succeeded in first (staging before production).") var upstream: String?
+    @Option(name: .customLong("wait-minutes"), help: "Minutes a deployment waits after it is requested, approved or not (0–43200).") var waitMinutes = 0
 
     func validate() throws {
         if let unknown = reviewerRoles.first(where: { Role(rawValue: $0) == nil }) {
@@ -79,7 +80,8 @@ struct ProtectEnvironmentCommand: AsyncParsableCommand {
     func run() async throws {
         let rules = ProtectionRules(
             requiredApprovals: approvals, reviewers: .init(roles: reviewerRoles.compactMap(Role.init(rawValue:)), users: reviewers),
-            allowedRefs: allowedRefs, deployPermission: deployPermission, approvalLifetimeHours: approvalHours, upstream: upstream)
+            allowedRefs: allowedRefs, deployPermission: deployPermission, approvalLifetimeHours: approvalHours, upstream: upstream,
+            waitMinutes: waitMinutes)
         try await reportingErrors {
             let outcome = try await DomainSession.run(connection) { [id, options] session in
                 try await session.service.protect(environment: id, rules: rules, context: options.context)
@@ -149,6 +151,51 @@ struct FreezeEnvironmentCommand: AsyncParsableCommand {
             try Output.done(
                 remove ? "removed freeze window \(name) of \(target)" : "set freeze window \(name) of \(target)",
                 ["target": target, "window": name, "removed": "\(remove)"], connection: connection, options: options)
+        }
+    }
+}
+
+/// `ledger environments schedule ENV --id ID …`: schedules a deployment once (`--at`) or on a
+/// cron schedule (`--cron`, `--time-zone`); `--remove` removes it.
+struct ScheduleEnvironmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule", abstract: "Schedule a deployment (once, or on a cron schedule in a time zone), or remove a schedule.",
+        discussion: """
+            Every occurrence is requested with the trigger `scheduled` through the environment's rules, on behalf of --actor. \\
+            One that falls in a freeze waits for its end (--in-freeze wait) or is skipped (--in-freeze skip); the log says which. \\
+            `ledger run` and `ledger serve` request what is due.
+            """)
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: DomainOptions
+    @Argument var environment: String
+    @Option(help: "The schedule's id (a lowercase identifier).") var id: String
+    @Option var branch: String?
+    @Option var commit: String?
+    @Option var tag: String?
+    @Option(help: "Once, at this RFC 3339 instant.") var at: String?
+    @Option(help: "Five cron fields, e.g. '0 2 * * 1-5'.") var cron: String?
+    @Option(name: .customLong("time-zone"), help: "An IANA time zone for --cron (default UTC).") var timeZone: String?
+    @Option(name: .customLong("in-freeze"), help: "wait or skip.") var inFreeze = "wait"
+    @Flag(help: "Remove the schedule.") var remove = false
+
+    func validate() throws {
+        guard DeploymentSchedule.FreezePolicy(rawValue: inFreeze) != nil else { throw ValidationError("--in-freeze is wait or skip") }
+        if let at, Timestamps.parse(at) == nil { throw ValidationError("--at must be an RFC 3339 instant, e.g. 2026-12-24T06:00:00Z") }
+    }
+
+    func run() async throws {
+        let git = GitReference(branch: branch, commit: commit, tag: tag)
+        try await reportingErrors {
+            let outcome = try await DomainSession.run(connection) { [id, environment, at, cron, timeZone, inFreeze, remove, options] session in
+                if remove { return try await session.service.unschedule(id, environment: environment, context: options.context) }
+                return try await session.service.schedule(
+                    id, environment: environment, git: git, at: at.flatMap(Timestamps.parse), cron: cron, timeZone: timeZone,
+                    inFreeze: DeploymentSchedule.FreezePolicy(rawValue: inFreeze)!, context: options.context)
+            }
+            guard outcome != nil else { return }
+            try Output.done(
+                remove ? "removed schedule \(id) of \(environment)" : "scheduled \(id) on \(environment)",
+                ["environment_id": environment, "schedule_id": id, "removed": "\(remove)"], connection: connection, options: options)
         }
     }
 }

@@ -50,7 +50,9 @@ struct ConfigurationOptions: ParsableArguments {
 struct EnvironmentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "environments", abstract: "Create, configure and list environments.",
-        subcommands: [Create.self, Configure.self, List.self, Show.self, ProtectEnvironmentCommand.self, FreezeEnvironmentCommand.self])
+        subcommands: [Create.self, Configure.self, List.self, Show.self, ProtectEnvironmentCommand.self, FreezeEnvironmentCommand.self,
+            ScheduleEnvironmentCommand.self,
+        ])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an environment in a project, configured when --host or --server is given.")

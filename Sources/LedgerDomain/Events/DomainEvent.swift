@@ -48,6 +48,9 @@ public enum DomainEvent: Sendable, Equatable {
     case deploymentApprovalsVoided(DeploymentApprovalsVoided)
     case deploymentApprovalGranted(DeploymentApprovalGranted)
     case freezeWindowsChanged(FreezeWindowsChanged)
+    case deploymentScheduleSet(DeploymentScheduleSet)
+    case deploymentScheduleRemoved(DeploymentScheduleRemoved)
+    case scheduledOccurrenceRecorded(ScheduledOccurrenceRecorded)
 
     /// The payload inside, as the protocol every payload conforms to.
     public var payload: any LedgerEvent {
@@ -96,6 +99,9 @@ public enum DomainEvent: Sendable, Equatable {
         case .deploymentApprovalsVoided(let e): e
         case .deploymentApprovalGranted(let e): e
         case .freezeWindowsChanged(let e): e
+        case .deploymentScheduleSet(let e): e
+        case .deploymentScheduleRemoved(let e): e
+        case .scheduledOccurrenceRecorded(let e): e
         }
     }
 
@@ -202,6 +208,9 @@ public enum DomainEvent: Sendable, Equatable {
         current(DeploymentApprovalsVoided.self) { .deploymentApprovalsVoided($0) },
         current(DeploymentApprovalGranted.self) { .deploymentApprovalGranted($0) },
         current(FreezeWindowsChanged.self) { .freezeWindowsChanged($0) },
+        current(DeploymentScheduleSet.self) { .deploymentScheduleSet($0) },
+        current(DeploymentScheduleRemoved.self) { .deploymentScheduleRemoved($0) },
+        current(ScheduledOccurrenceRecorded.self) { .scheduledOccurrenceRecorded($0) },
     ])
 }
 

@@ -20,18 +20,7 @@ public enum ApprovalDecisions {
         try check(comment)
         try checkEligible(approver, for: waiting, deployment: deployment, verb: "approve")
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
-        var state = waiting
-        var events: [DomainEvent] = []
-        let (artifact, configuration, pipeline) = current(deployment, environment: environment, pipelines: pipelines)
-        if artifact != waiting.artifact {
-            let voided = DeploymentApprovalsVoided(
-                deploymentID: deployment.deploymentID,
-                reason: artifact.differences(from: waiting.artifact).joined(separator: " and ") + " changed since it was requested",
-                artifact: artifact, configuration: configuration == deployment.configuration ? nil : configuration,
-                pipeline: pipeline == deployment.plannedPipeline ? nil : pipeline)
-            events.append(.deploymentApprovalsVoided(voided))
-            state.apply(.deploymentApprovalsVoided(voided), at: nowMicroseconds)
-        }
+        var (state, events, artifact, configuration) = refreshed(deployment, waiting, environment: environment, pipelines: pipelines, at: nowMicroseconds)
         if state.standing(at: nowMicroseconds).contains(where: { $0.person == approver.person }) {
             throw CommandRejection(.alreadyExists, "\(approver.person) has already approved deployment \(deployment.deploymentID)")
         }
@@ -39,18 +28,65 @@ public enum ApprovalDecisions {
             deploymentID: deployment.deploymentID, approver: approver.person, role: approver.role, comment: comment, artifact: artifact)
         events.append(.deploymentApproved(approved))
         state.apply(.deploymentApproved(approved), at: nowMicroseconds)
-        let standing = state.standing(at: nowMicroseconds)
-        guard standing.count >= state.requiredApprovals else {
-            return Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
+        return try settle(
+            deployment, state, environment: environment, events: events, artifact: artifact, configuration: configuration, governance: governance,
+            organisation: organisation, server: server, strict: true)
+    }
+
+    /// Releases `deployment` when its approvals stand and its wait timer has run out (what the
+    /// scheduler asks as time passes); nothing while it may not start yet (a freeze, another
+    /// deployment in flight, the timer), and only a void when what it would run changed.
+    public static func releaseIfDue(
+        _ deployment: DeploymentState?, environment: EnvironmentState?, governance: GovernanceInputs, organisation: OrganisationState? = nil,
+        server: ServerState? = nil, pipelines: PipelineCatalog = .empty
+    ) throws -> Decision {
+        guard let deployment, deployment.status == .awaitingApproval, let waiting = deployment.approval, let environment else { return .nothing }
+        let (state, events, artifact, configuration) = refreshed(deployment, waiting, environment: environment, pipelines: pipelines, at: governance.nowMicroseconds)
+        return try settle(
+            deployment, state, environment: environment, events: events, artifact: artifact, configuration: configuration, governance: governance,
+            organisation: organisation, server: server, strict: false)
+    }
+
+    /// The approval state after voiding what no longer matches what the deployment would run
+    /// now, with the void's event when there is one.
+    private static func refreshed(
+        _ deployment: DeploymentState, _ waiting: ApprovalState, environment: EnvironmentState, pipelines: PipelineCatalog, at now: Int64
+    ) -> (ApprovalState, [DomainEvent], ApprovedArtifact, EnvironmentConfiguration) {
+        var state = waiting
+        let (artifact, configuration, pipeline) = current(deployment, environment: environment, pipelines: pipelines)
+        guard artifact != waiting.artifact else { return (state, [], artifact, configuration) }
+        let voided = DeploymentApprovalsVoided(
+            deploymentID: deployment.deploymentID,
+            reason: artifact.differences(from: waiting.artifact).joined(separator: " and ") + " changed since it was requested",
+            artifact: artifact, configuration: configuration == deployment.configuration ? nil : configuration,
+            pipeline: pipeline == deployment.plannedPipeline ? nil : pipeline)
+        state.apply(.deploymentApprovalsVoided(voided), at: now)
+        return (state, [.deploymentApprovalsVoided(voided)], artifact, configuration)
+    }
+
+    /// `events` on the deployment's stream, and the release with them when enough approvals
+    /// stand and the wait timer has run out. Released now, it must pass the freezes in force now
+    /// (unless its request broke glass) and find its environment free: `strict` (an approval)
+    /// refuses otherwise, else (the scheduler) the release waits.
+    private static func settle(
+        _ deployment: DeploymentState, _ state: ApprovalState, environment: EnvironmentState, events: [DomainEvent], artifact: ApprovedArtifact,
+        configuration: EnvironmentConfiguration, governance: GovernanceInputs, organisation: OrganisationState?, server: ServerState?, strict: Bool
+    ) throws -> Decision {
+        let now = governance.nowMicroseconds
+        let only = Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
+        let standing = state.standing(at: now)
+        guard standing.count >= state.requiredApprovals, (state.notBeforeMicroseconds ?? 0) <= now else { return only }
+        do {
+            _ = try ProtectionGate.freeze(
+                environment.freezeWindows + governance.projectFreezes, environmentID: environment.environmentID, trigger: deployment.trigger,
+                request: DeploymentDecisions.Request(actor: "approval"), at: now, alreadyBroken: deployment.breakGlass)
+            return try release(
+                deployment, environment: environment, events: events + [
+                    .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
+                ], configuration: configuration, organisation: organisation, server: server)
+        } catch let rejection as CommandRejection where !strict && [.frozen, .deploymentInFlight].contains(rejection.code) {
+            return only
         }
-        // Released now, it must pass the freezes in force now (unless its request broke glass).
-        _ = try ProtectionGate.freeze(
-            environment.freezeWindows + governance.projectFreezes, environmentID: environment.environmentID, trigger: deployment.trigger,
-            request: DeploymentDecisions.Request(actor: approver.person), at: nowMicroseconds, alreadyBroken: deployment.breakGlass)
-        return try release(
-            deployment, environment: environment, events: events + [
-                .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
-            ], configuration: configuration, organisation: organisation, server: server)
     }
 
     /// `approver` rejects `deployment`: it ends without running, with the comment on record.

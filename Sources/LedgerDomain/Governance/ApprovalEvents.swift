@@ -45,11 +45,14 @@ public struct DeploymentAwaitingApproval: LedgerEvent, Equatable {
     public var artifact: ApprovedArtifact
     /// The people who may not approve: the requester, and for a push the commit's author.
     public var excluded: [String]
+    /// The wait timer: not released before this instant, however soon it is approved.
+    public var notBeforeMicroseconds: Int64?
 
     public init(
         deploymentID: String, requiredApprovals: Int, reviewers: ProtectionRules.Reviewers, approvalLifetimeHours: Int,
-        artifact: ApprovedArtifact, excluded: [String]
+        artifact: ApprovedArtifact, excluded: [String], notBeforeMicroseconds: Int64? = nil
     ) {
+        self.notBeforeMicroseconds = notBeforeMicroseconds
         self.deploymentID = deploymentID
         self.requiredApprovals = requiredApprovals
         self.reviewers = reviewers

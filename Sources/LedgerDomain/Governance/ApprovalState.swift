@@ -20,6 +20,8 @@ public struct ApprovalState: Codable, Sendable, Equatable {
     public var artifact: ApprovedArtifact
     /// The people who may not approve (the requester; a push's author).
     public var excluded: [String]
+    /// The wait timer's end: not released before it.
+    public var notBeforeMicroseconds: Int64?
     /// Every approval given, in order, including those a change voided.
     public var approvals: [Verdict] = []
     /// How many approvals were voided by changes of the artifact, and the last reason.

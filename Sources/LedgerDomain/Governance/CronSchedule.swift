@@ -61,7 +61,8 @@ public struct CronSchedule: Sendable, Hashable {
                 guard let low = Int(base[..<dash]), let high = Int(base[base.index(after: dash)...]), low <= high else { return nil }
                 bounds = low...high
             } else {
-                guard let single = Int(base) else { return nil }
+                // Checked before it makes a range: `99/5` must be refused, not trap.
+                guard let single = Int(base), range.contains(single) else { return nil }
                 bounds = single...(pieces.count == 2 ? range.upperBound : single)
             }
             guard range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else { return nil }

@@ -49,15 +49,17 @@ public enum ProtectionGate {
         if let upstream = rules.upstream, trigger != .rollback {
             outcome.promotion = try promotion(of: git, into: id, from: upstream, upstreamState: inputs.upstream)
         }
-        guard rules.requiredApprovals > 0 else { return outcome }
-        guard let commit = git.commit, !commit.isEmpty else {
+        guard rules.requiredApprovals > 0 || rules.waitMinutes > 0 else { return outcome }
+        let commit = git.commit ?? ""
+        guard rules.requiredApprovals == 0 || !commit.isEmpty else {
             throw CommandRejection(.invalid, "\(id) needs approval, and an approval is of an exact commit: name the commit to deploy")
         }
         outcome.awaiting = DeploymentAwaitingApproval(
             deploymentID: request.deploymentID, requiredApprovals: rules.requiredApprovals, reviewers: rules.reviewers,
             approvalLifetimeHours: rules.approvalLifetimeHours,
             artifact: ApprovedArtifact(commit: commit, configuration: configuration, pipeline: pipeline),
-            excluded: excluded(request: request, trigger: trigger, git: git))
+            excluded: excluded(request: request, trigger: trigger, git: git),
+            notBeforeMicroseconds: rules.waitMinutes > 0 ? inputs.nowMicroseconds + Int64(rules.waitMinutes) * 60_000_000 : nil)
         return outcome
     }
 

@@ -43,11 +43,15 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     /// The environment of the same project a commit must have succeeded in first (staging
     /// before production); the evidence is recorded with the request.
     public var upstream: String?
+    /// Minutes a deployment waits after it is requested before it may run (GitHub's wait timer:
+    /// 0–43,200), approved or not.
+    public var waitMinutes: Int
 
     public init(
         requiredApprovals: Int = 0, reviewers: Reviewers = Reviewers(), allowedRefs: [String] = [], deployPermission: Bool = false,
-        approvalLifetimeHours: Int = Self.defaultApprovalLifetimeHours, upstream: String? = nil
+        approvalLifetimeHours: Int = Self.defaultApprovalLifetimeHours, upstream: String? = nil, waitMinutes: Int = 0
     ) {
+        self.waitMinutes = waitMinutes
         self.upstream = upstream
         self.requiredApprovals = requiredApprovals
         self.reviewers = reviewers
@@ -59,6 +63,7 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     public static let defaultApprovalLifetimeHours = 72
     public static let maximumApprovals = 6
     public static let maximumApprovalLifetimeHours = 720
+    public static let maximumWaitMinutes = 43_200
 
     /// Rules that demand nothing.
     public static let open = ProtectionRules()
@@ -79,6 +84,7 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
         }
         if Set(reviewers.roles).count != reviewers.roles.count { problems.append("a reviewer role is named twice") }
         if let upstream, (try? DomainIDs.validate(upstream, kind: "environment")) == nil { problems.append("upstream must be an environment id") }
+        if !(0...Self.maximumWaitMinutes).contains(waitMinutes) { problems.append("the wait timer is 0–\(Self.maximumWaitMinutes) minutes") }
         if allowedRefs.count > 50 { problems.append("at most 50 allowed ref patterns") }
         for pattern in allowedRefs where !RefPattern.isValid(pattern) {
             problems.append("allowed ref '\(pattern.prefix(80))' must be a branch or tag name, with * for any characters")
@@ -87,7 +93,7 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     }
 
     /// Whether the rules demand anything at all.
-    public var demandsSomething: Bool { requiredApprovals > 0 || !allowedRefs.isEmpty || deployPermission || upstream != nil }
+    public var demandsSomething: Bool { requiredApprovals > 0 || !allowedRefs.isEmpty || deployPermission || upstream != nil || waitMinutes > 0 }
 
     /// A person's name or address as the ledger records it: 1–200 characters, no control
     /// characters, not starting or ending with a space (the API document says the same).

@@ -110,7 +110,7 @@ public struct DeploymentState: Codable, Sendable, Equatable {
             status = .awaitingApproval
             approval = ApprovalState(
                 requiredApprovals: e.requiredApprovals, reviewers: e.reviewers, approvalLifetimeHours: e.approvalLifetimeHours,
-                artifact: e.artifact, excluded: e.excluded)
+                artifact: e.artifact, excluded: e.excluded, notBeforeMicroseconds: e.notBeforeMicroseconds)
         case .deploymentApproved: approval?.apply(record.event, at: at)
         case .deploymentApprovalsVoided(let e):
             approval?.apply(record.event, at: at)

@@ -44,6 +44,8 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public var freezeWindows: [FreezeWindow] = []
     /// What it is for, when its creator said (production locks auto-delete off).
     public var type: EnvironmentType?
+    /// Deployments planned ahead, with what became of their occurrences so far.
+    public var schedules: [DeploymentSchedule] = []
 
     public static func start(_ record: DomainRecord) -> EnvironmentState? {
         guard case .environmentCreated(let e) = record.event else { return nil }
@@ -59,6 +61,18 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
         case .environmentConfigured(let e): configuration = e.configuration
         case .environmentProtectionChanged(let e): protection = e.rules
         case .freezeWindowsChanged(let e): freezeWindows = e.windows
+        case .deploymentScheduleSet(let e):
+            schedules.removeAll { $0.scheduleID == e.schedule.scheduleID }
+            schedules.append(e.schedule)
+        case .deploymentScheduleRemoved(let e): schedules.removeAll { $0.scheduleID == e.scheduleID }
+        case .scheduledOccurrenceRecorded(let e):
+            guard let index = schedules.firstIndex(where: { $0.scheduleID == e.scheduleID }) else { break }
+            if e.outcome == "waiting" {
+                schedules[index].waitingOccurrence = e.occurrenceMicroseconds
+            } else {
+                schedules[index].lastOccurrence = max(schedules[index].lastOccurrence ?? 0, e.occurrenceMicroseconds)
+                schedules[index].waitingOccurrence = nil
+            }
         case .environmentDeploymentAwaitingApproval(let e):
             awaitingApproval.append(e)
             deploymentCount = max(deploymentCount, e.number)
@@ -118,7 +132,8 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
     public static let eventTypes: Set<String> = [
         EnvironmentCreated.eventType, EnvironmentConfigured.eventType, EnvironmentDeploymentBegan.eventType,
         EnvironmentDeploymentEnded.eventType, EnvironmentDestroyed.eventType, EnvironmentProtectionChanged.eventType,
-        EnvironmentDeploymentAwaitingApproval.eventType, FreezeWindowsChanged.eventType,
+        EnvironmentDeploymentAwaitingApproval.eventType, FreezeWindowsChanged.eventType, DeploymentScheduleSet.eventType,
+        DeploymentScheduleRemoved.eventType, ScheduledOccurrenceRecorded.eventType,
     ]
 }
 

@@ -131,7 +131,8 @@ public enum AuditSummary {
         case .stepSkipped(let e): "step \(e.step) skipped"
         case .logLinesAppended(let e): "\(e.lines.count) log lines"
         case .environmentProtectionChanged, .environmentDeploymentAwaitingApproval, .deploymentAwaitingApproval, .deploymentApproved,
-            .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted, .freezeWindowsChanged:
+            .deploymentRejected, .deploymentApprovalsVoided, .deploymentApprovalGranted, .freezeWindowsChanged,
+            .deploymentScheduleSet, .deploymentScheduleRemoved, .scheduledOccurrenceRecorded:
             describeGovernance(event)
         }
     }

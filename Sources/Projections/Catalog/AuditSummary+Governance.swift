@@ -21,6 +21,14 @@ extension AuditSummary {
         case .freezeWindowsChanged(let e):
             guard !e.windows.isEmpty else { return "removed the freeze windows of \(e.scope) \(e.targetID)" }
             return "set the freeze windows of \(e.scope) \(e.targetID): " + e.windows.map(describe).joined(separator: "; ")
+        case .deploymentScheduleSet(let e):
+            let when = e.schedule.cron.map { "on '\($0)' (\(e.schedule.timeZone ?? "UTC"))" } ?? e.schedule.atMicroseconds.map { "at \(Timestamps.format($0))" } ?? ""
+            return "scheduled \(e.schedule.scheduleID): deploy \(e.schedule.git.shortDescription) to \(e.environmentID) \(when)"
+                + ", in a freeze: \(e.schedule.inFreeze.rawValue)" + (e.schedule.enabled ? "" : " (disabled)")
+        case .deploymentScheduleRemoved(let e): return "removed schedule \(e.scheduleID) of \(e.environmentID)"
+        case .scheduledOccurrenceRecorded(let e):
+            return "schedule \(e.scheduleID) at \(Timestamps.format(e.occurrenceMicroseconds)): \(e.outcome)"
+                + (e.deploymentID.map { " deployment \($0)" } ?? "") + (e.reason.map { " (\($0))" } ?? "")
         default: return ""
         }
     }
@@ -46,6 +54,7 @@ extension AuditSummary {
         }
         if !rules.allowedRefs.isEmpty { parts.append("refs \(rules.allowedRefs.joined(separator: ", "))") }
         if let upstream = rules.upstream { parts.append("promoted from \(upstream) first") }
+        if rules.waitMinutes > 0 { parts.append("a wait of \(rules.waitMinutes) min") }
         if rules.deployPermission { parts.append("deploying needs \(Permission.deployProtected.rawValue)") }
         return parts.joined(separator: "; ")
     }
