@@ -3,6 +3,54 @@ import LedgerDomain
 extension OpenAPIDocument {
     /// Protection rules and approvals: what is asked, and what a deployment's approval looks like.
     static var governanceSchemas: [String: Any] {
+        approvalSchemas.merging(scheduleSchemas) { first, _ in first }.merging(complianceSchemas) { first, _ in first }
+    }
+
+    /// Schedules.
+    static var scheduleSchemas: [String: Any] {
+        [
+            "ScheduleRequest": closed(
+                [
+                    "id": identifier, "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "at": timestamp,
+                    "schedule": closed(["cron": cron, "timezone": timeZone, "enabled": boolean], required: ["cron"]),
+                    "in_freeze": ["type": "string", "enum": DeploymentSchedule.FreezePolicy.allCases.map(\.rawValue)], "enabled": boolean,
+                ], required: ["id"]),
+            "Schedule": schedule,
+            "ScheduleList": array(ref("Schedule")),
+        ]
+    }
+
+    /// The compliance report.
+    static var complianceSchemas: [String: Any] {
+        let fingerprint: [String: Any] = ["type": "string", "pattern": "^sha256:[0-9a-f]{64}$"]
+        return [
+            "ComplianceReport": object(
+                [
+                    "environment_id": string, "from": timestamp, "to": timestamp,
+                    "changes": array(object(
+                        [
+                            "deployment_id": string, "number": integer, "trigger": string, "status": deploymentStatus, "requested_at": timestamp,
+                            "requester": string, "actor": string, "configuration_fingerprint": fingerprint, "required_approvals": count,
+                            "approvals": array(verdictOfReport), "approvals_voided": count, "separation_of_duties": [
+                                "type": "string", "enum": ["held", "not_required", "pending", "violated"],
+                            ],
+                        ],
+                        required: [
+                            "deployment_id", "number", "trigger", "status", "requested_at", "requester", "actor", "configuration_fingerprint",
+                            "required_approvals", "approvals", "approvals_voided", "separation_of_duties",
+                        ])),
+                    "integrity": [
+                        "type": ["object", "null"],
+                        "properties": [
+                            "from_position": integer, "to_position": integer, "events_checked": count, "seals": array(integer), "problems": array(string),
+                        ],
+                    ],
+                ], required: ["environment_id", "from", "to", "changes"]),
+        ]
+    }
+
+    /// Rules, approvals, freeze windows.
+    static var approvalSchemas: [String: Any] {
         let verdict = closed(
             [
                 "user": string, "role": nullableString, "comment": string, "at": timestamp, "commit": nullableString, "standing": boolean,
@@ -31,41 +79,11 @@ extension OpenAPIDocument {
                     "environment_id", "protected", "required_approvals", "reviewer_roles", "reviewer_users", "allowed_refs",
                     "require_deploy_permission", "approval_lifetime_hours", "wait_minutes",
                 ]),
-            "ScheduleRequest": closed(
-                [
-                    "id": identifier, "git_branch": gitName, "git_commit": gitCommit, "git_tag": gitName, "at": timestamp,
-                    "schedule": closed(["cron": cron, "timezone": timeZone, "enabled": boolean], required: ["cron"]),
-                    "in_freeze": ["type": "string", "enum": DeploymentSchedule.FreezePolicy.allCases.map(\.rawValue)], "enabled": boolean,
-                ], required: ["id"]),
-            "Schedule": schedule,
-            "ScheduleList": array(ref("Schedule")),
             "FreezeWindowsRequest": closed(["windows": ["type": "array", "items": freezeWindowRequest, "maxItems": FreezeWindow.maximumWindows]], required: ["windows"]),
             "FreezeWindow": freezeWindow,
             "FreezeWindows": closed(
                 ["scope": string, "target_id": string, "windows": array(ref("FreezeWindow")), "active_now": array(string)],
                 required: ["scope", "target_id", "windows", "active_now"]),
-            "ComplianceReport": object(
-                [
-                    "environment_id": string, "from": timestamp, "to": timestamp,
-                    "changes": array(object(
-                        [
-                            "deployment_id": string, "number": integer, "trigger": string, "status": deploymentStatus, "requested_at": timestamp,
-                            "requester": string, "actor": string, "configuration_fingerprint": fingerprint, "required_approvals": count,
-                            "approvals": array(verdictOfReport), "approvals_voided": count, "separation_of_duties": [
-                                "type": "string", "enum": ["held", "not_required", "pending", "violated"],
-                            ],
-                        ],
-                        required: [
-                            "deployment_id", "number", "trigger", "status", "requested_at", "requester", "actor", "configuration_fingerprint",
-                            "required_approvals", "approvals", "approvals_voided", "separation_of_duties",
-                        ])),
-                    "integrity": [
-                        "type": ["object", "null"],
-                        "properties": [
-                            "from_position": integer, "to_position": integer, "events_checked": count, "seals": array(integer), "problems": array(string),
-                        ],
-                    ],
-                ], required: ["environment_id", "from", "to", "changes"]),
             "Approval": closed(
                 [
                     "required_approvals": count, "standing_approvals": count, "commit": string, "configuration_fingerprint": fingerprint,

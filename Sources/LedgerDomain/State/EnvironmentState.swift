@@ -59,20 +59,8 @@ public struct EnvironmentState: Codable, Sendable, Equatable {
         version = record.streamVersion
         switch record.event {
         case .environmentConfigured(let e): configuration = e.configuration
-        case .environmentProtectionChanged(let e): protection = e.rules
-        case .freezeWindowsChanged(let e): freezeWindows = e.windows
-        case .deploymentScheduleSet(let e):
-            schedules.removeAll { $0.scheduleID == e.schedule.scheduleID }
-            schedules.append(e.schedule)
-        case .deploymentScheduleRemoved(let e): schedules.removeAll { $0.scheduleID == e.scheduleID }
-        case .scheduledOccurrenceRecorded(let e):
-            guard let index = schedules.firstIndex(where: { $0.scheduleID == e.scheduleID }) else { break }
-            if e.outcome == "waiting" {
-                schedules[index].waitingOccurrence = e.occurrenceMicroseconds
-            } else {
-                schedules[index].lastOccurrence = max(schedules[index].lastOccurrence ?? 0, e.occurrenceMicroseconds)
-                schedules[index].waitingOccurrence = nil
-            }
+        case .environmentProtectionChanged, .freezeWindowsChanged, .deploymentScheduleSet, .deploymentScheduleRemoved, .scheduledOccurrenceRecorded:
+            applyGovernance(record.event)
         case .environmentDeploymentAwaitingApproval(let e):
             awaitingApproval.append(e)
             deploymentCount = max(deploymentCount, e.number)

@@ -101,12 +101,7 @@ public enum AuditSummary {
         case .projectRepositoryChanged(let e): "set the repository of project \(e.projectID) to \(e.repository)" + (e.previous.map { " (was \($0))" } ?? "")
         case .pipelinePublished(let e):
             "published pipeline \(e.name) (\(e.fingerprint.prefix(19))…, \(e.steps.count) steps) from \(e.executor)"
-        case .deploymentRequested(let e):
-            "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
-                + (e.pipeline.map { ", pipeline \($0.name) (\($0.fingerprint.prefix(19))…)" } ?? "")
-                + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
-                + (e.force ? ", forced" : "") + (e.promotion.map { ", promoted from \($0.environmentID) (deployment \($0.deploymentID))" } ?? "")
-                + (e.breakGlass.map { ", BREAK-GLASS through freeze \($0.windows.joined(separator: ", ")): \($0.reason)" } ?? "")
+        case .deploymentRequested(let e): describeRequest(e)
         case .deploymentQueued: "queued"
         case .deploymentStarted(let e):
             "started by \(e.executor)" + (e.pipeline.map { " running pipeline \($0)" } ?? "")

@@ -33,6 +33,15 @@ extension AuditSummary {
         }
     }
 
+    /// A deployment's request in a line: what, where, why, and whether it passed a freeze.
+    static func describeRequest(_ e: DeploymentRequested) -> String {
+        "requested deployment #\(e.number) of \(e.git.shortDescription) to \(e.environmentID) (\(e.trigger.rawValue))"
+            + (e.pipeline.map { ", pipeline \($0.name) (\($0.fingerprint.prefix(19))…)" } ?? "")
+            + (e.retryOf.map { ", retry of \($0)" } ?? "") + (e.rollbackTo.map { ", rollback to \($0)" } ?? "")
+            + (e.force ? ", forced" : "") + (e.promotion.map { ", promoted from \($0.environmentID) (deployment \($0.deploymentID))" } ?? "")
+            + (e.breakGlass.map { ", BREAK-GLASS through freeze \($0.windows.joined(separator: ", ")): \($0.reason)" } ?? "")
+    }
+
     /// A freeze window in a line: its name and when it is in force.
     static func describe(_ window: FreezeWindow) -> String {
         let when: String
