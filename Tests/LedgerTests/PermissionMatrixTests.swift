@@ -23,6 +23,8 @@ import Testing
         "PUT /api/v1/environments/{id}/protection": #"{"required_approvals": 0}"#,
         "PUT /api/v1/environments/{id}/freeze-windows": #"{"windows": []}"#,
         "PUT /api/v1/projects/{id}/freeze-windows": #"{"windows": []}"#,
+        // Far ahead: no scheduler runs here anyway, and nothing falls due.
+        "POST /api/v1/environments/{id}/schedules": #"{"id": "matrix", "git_commit": "abc1234", "at": "2100-01-01T00:00:00Z"}"#,
         "POST /api/v1/organizations": #"{"id": "matrix-org"}"#,
         "POST /api/v1/projects": #"{"id": "matrix-project", "organization_id": "acme"}"#,
         "POST /api/v1/environments": #"{"id": "matrix-env", "project_id": "shop"}"#,
@@ -77,6 +79,7 @@ import Testing
                 }
                 let path = operation.path.replacingOccurrences(of: "{id}", with: id)
                     .replacingOccurrences(of: "{project_id}", with: "shop").replacingOccurrences(of: "{env_id}", with: "shop-prod")
+                    .replacingOccurrences(of: "{schedule_id}", with: "matrix")
                 // Destroying would change what the later rows see: its permission is checked with a missing environment.
                 var target = key.hasPrefix("DELETE")
                     ? path.replacingOccurrences(of: "shop-prod", with: "no-such-env").replacingOccurrences(of: "web-1", with: "no-such-server") : path
