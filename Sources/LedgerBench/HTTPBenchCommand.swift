@@ -61,6 +61,20 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
+                    // The middle third is protected by three rules (an approval by an org admin, refs
+                    // main only, the production permission): its deploys wait for approval.
+                    status("protecting a third of them…")
+                    let rules = ProtectionRules(requiredApprovals: 1, reviewers: .init(roles: [.orgAdmin]), allowedRefs: ["main"], deployPermission: true)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for worker in 0..<8 {
+                            group.addTask {
+                                for index in stride(from: environments / 3 + 1 + worker, to: 2 * environments / 3 + 1, by: 8) {
+                                    try await service.protect(environment: "env-\(index)", rules: rules, context: ops)
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
                     let seeded = try await service.deploy(environment: "env-0", git: GitReference(branch: "main", commit: "abcdef1"), context: ops)
                     let deployment = seeded.deploymentID!
                     let tokens = TokenStore(service: service, client: client, logger: logger)
@@ -113,15 +127,23 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             }
 
             status("POST deployments through the API, each to a fresh environment…")
-            let script = try Self.deployScript(environments: environments / 2, offset: 1, threads: wrk.threads)
+            let third = environments / 3
+            let script = try Self.deployScript(environments: third, offset: 1, threads: wrk.threads)
             defer { try? FileManager.default.removeItem(atPath: script) }
             let posted = try await wrk.run(api + "/api/v1/deployments", token: token, script: script)
+            status("POST deployments into protected environments (three rules)…")
+            let protectedScript = try Self.deployScript(environments: third, offset: third + 1, threads: wrk.threads)
+            defer { try? FileManager.default.removeItem(atPath: protectedScript) }
+            let protected = try await wrk.run(api + "/api/v1/deployments", token: token, script: protectedScript)
             status("the same deploys in-process through the service…")
             let inProcess = try await Self.deployInProcess(
-                service, from: environments / 2 + 1, to: environments, concurrency: connections, seconds: seconds)
+                service, from: 2 * third + 1, to: environments, concurrency: connections, seconds: seconds)
             report.add(
                 "POST deployments", ledger: Self.describe(posted), baseline: BenchReport.rate(inProcess, "deploys/s") + " in-process",
                 ratio: posted.successesPerSecond / inProcess, target: 0.7)
+            report.add(
+                "POST deployments, protected (3 rules)", ledger: Self.describe(protected), baseline: Self.describe(posted) + " open",
+                ratio: protected.successesPerSecond / posted.successesPerSecond, target: 0.9)
             let peak = served.peakResidentMegabytes()
             await served.stop()
             report.add(
@@ -131,6 +153,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 "Rates count answers below 400 only. The API is `ledger serve` in a process of its own (peak memory is its own); the static baseline is a Hummingbird server answering the same number of bytes.",
                 "An API deploy answers from its deployment's stream (reads that follow wait for the projections to hold it); the in-process deploy returns once appended.",
                 "POST: \(posted.requests) requests, \(posted.failures) not 2xx (environments already deploying once the script wraps round).",
+                "Protected: each deploy waits for approval (it takes no lock, so a wrapped-round script still succeeds); the rules are checked, the request and its wait recorded. Target: at most 10 % dearer than an open deploy.",
             ]
             printLine(report.render())
         }
