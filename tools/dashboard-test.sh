@@ -4,7 +4,8 @@
 # executor plays it). Checks: no console errors, the first load's size, progress and log lines
 # arriving without a reload, the same step list throughout, a cancel from the page, a
 # phone-width layout, no serious or critical axe-core violation on any page, time travel's
-# slider and date picker, nothing asked after signing out, and that another organisation's
+# slider and date picker, the approval queue (approving with a comment), an environment's rules and
+# freeze banner, nothing asked after signing out, and that another organisation's
 # token sees none of it. Keeps a screenshot of the deployment page in
 # test-artifacts/. Usage: tools/dashboard-test.sh postgres://user@host:port/db
 set -euo pipefail
@@ -59,5 +60,9 @@ $ledger cancel "$chatty" >/dev/null
 # One slow deployment (about a minute and a half at speed 1) that never fails by chance.
 $ledger simulate --speed 1 --failure-rate 0 --concurrency 1 >"$work/simulate.log" 2>&1 &
 simulator=$!
+# A protected environment with a deployment awaiting approval, requested by ana (not the browser's token).
+$ledger environments create shop-live --project shop --host 10.0.0.7 --cpu 1 --ram 1024 --disk 10 >/dev/null
+$ledger environments protect shop-live --approvals 1 >/dev/null
+waiting=$($ledger deploy --environment shop-live --commit 7a7a7a7a7a7a --actor ana | tail -n 1)
 mkdir -p test-artifacts
-python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts "$chatty" "$axe"
+python3 tools/dashboard_test.py "http://127.0.0.1:$port" "$insider" "$outsider" "$deployment" test-artifacts "$chatty" "$axe" "$waiting"

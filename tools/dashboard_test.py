@@ -1,7 +1,11 @@
 """The dashboard in headless Chromium (see tools/dashboard-test.sh). Exits non-zero, saying why,
 when any check fails. Arguments: BASE_URL INSIDER_TOKEN OUTSIDER_TOKEN DEPLOYMENT_ID ARTIFACTS_DIR
-CHATTY_DEPLOYMENT_ID AXE_JS (axe-core's axe.min.js, from its PyPI wheel)"""
+CHATTY_DEPLOYMENT_ID AXE_JS (axe-core's axe.min.js, from its PyPI wheel) WAITING_DEPLOYMENT_ID (one
+awaiting approval on the protected shop-live, requested by someone else)"""
+import datetime
+import json
 import os
+import urllib.request
 import shutil
 import sys
 import time
@@ -13,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, insider, outsider, deployment, artifacts, chatty, axe_path = sys.argv[1:8]
+base, insider, outsider, deployment, artifacts, chatty, axe_path, waiting = sys.argv[1:9]
 with open(axe_path, encoding="utf-8") as axe_file:
     axe_source = axe_file.read()
 failures = []
@@ -101,6 +105,14 @@ def step_counts(driver):
 
 
 driver = browser()
+
+
+def call(method, path, body=None):
+    """The API with the insider's token, as a script would call it."""
+    request = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + insider, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read() or b"null")
 
 
 def dump(what):
@@ -224,6 +236,31 @@ try:
     shown_at = driver.execute_script("const d = document.querySelector('#view dl[data-at]'); return d ? d.dataset.at : null")
     check(shown_at is not None and shown_at[:19] == driver.execute_script(f"return new Date('{typed}').toISOString()")[:19],
           f"the panel shows the instant the picker shows ({shown_at} for {typed})")
+
+    # Governed change: the queue of what awaits approval, approved from the page with a comment;
+    # then, with a freeze in force, the environment's page shows it, and its rules.
+    driver.get(f"{base}/dashboard/#/approvals")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#view tr[data-deployment='{waiting}']"))
+    axe_scan(driver, "#/approvals")
+    row = driver.find_element(By.CSS_SELECTOR, f"#view tr[data-deployment='{waiting}']")
+    row.find_element(By.CSS_SELECTOR, "button[data-approve]").click()
+    WebDriverWait(driver, 10).until(lambda d: "A comment says why" in d.find_element(By.ID, "view").text)
+    check(call("GET", f"/api/v1/deployments/{waiting}")["status"] == "awaiting_approval", "an approval without a comment is not sent")
+    row.find_element(By.CSS_SELECTOR, "input.comment").send_keys("diff read in the browser")
+    row.find_element(By.CSS_SELECTOR, "button[data-approve]").click()
+    WebDriverWait(driver, 20).until(lambda d: "Approved: released" in d.find_element(By.ID, "view").text)
+    approved = call("GET", f"/api/v1/deployments/{waiting}")
+    check(approved["status"] != "awaiting_approval" and approved["approval"]["approvals"][0]["comment"] == "diff read in the browser",
+          f"approving from the page released the deployment, comment kept ({approved['status']})")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    call("PUT", "/api/v1/environments/shop-live/freeze-windows",
+         {"windows": [{"name": "launch", "from": stamp(now - datetime.timedelta(hours=1)), "to": stamp(now + datetime.timedelta(hours=1))}]})
+    driver.get(f"{base}/dashboard/#/environments/shop-live")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "freeze-banner"))
+    check("launch" in driver.find_element(By.ID, "freeze-banner").text and driver.find_elements(By.ID, "rules"),
+          "the environment's page shows the freeze in force and its rules")
+    axe_scan(driver, "#/environments/shop-live (rules, a freeze)")
 
     # Signing out just after opening a deployment: nothing more is asked, no 401, no complaint.
     driver.get(f"{base}/dashboard/#/")

@@ -47,13 +47,19 @@ struct FreezeWindowsBody: Encodable, Sendable {
     var scope: String
     var targetID: String
     var windows: [FreezeWindowBody]
-    /// The windows in force now.
+    /// For an environment: its project's windows, which apply to it too.
+    var projectWindows: [FreezeWindowBody]
+    /// The windows in force now (its own and, for an environment, its project's).
     var activeNow: [String]
 
-    init(scope: String, targetID: String, _ windows: [FreezeWindow], nowMicroseconds: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000)) {
+    init(
+        scope: String, targetID: String, _ windows: [FreezeWindow], projectWindows: [FreezeWindow] = [],
+        nowMicroseconds: Int64 = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    ) {
         self.scope = scope
         self.targetID = targetID
         self.windows = windows.map(FreezeWindowBody.init)
-        activeNow = windows.filter { $0.state(at: nowMicroseconds).active }.map(\.name)
+        self.projectWindows = projectWindows.map(FreezeWindowBody.init)
+        activeNow = (windows + projectWindows).filter { $0.state(at: nowMicroseconds).active }.map(\.name)
     }
 }

@@ -6,6 +6,7 @@ const state = { token: sessionStorage.getItem('ledger.token'), me: null, live: n
 const ICONS = { success: '✓', completed: '✓', failed: '✗', timed_out: '✗', cancelled: '⊘', rolled_back: '↶', destroyed: '⌫',
   building: '●', deploying: '●', running: '●', cancelling: '…', pending: '○', queued: '○', skipped: '–', active: '●', inactive: '○' };
 const IN_FLIGHT = ['pending', 'queued', 'building', 'deploying'];
+ICONS.awaiting_approval = '⏸'; ICONS.rejected = '✗';
 
 // ---- small helpers -------------------------------------------------------------------------
 function el(tag, attrs = {}, ...children) {
@@ -216,6 +217,7 @@ async function showDeployment(id) {
         el('dt', {}, 'Finished'), el('dd', {}, deployment.completed_at ? [ago(deployment.completed_at), ` after ${deployment.duration_seconds?.toFixed(1)} s`] : '—'),
         extra.retry_of ? [el('dt', {}, 'Retry of'), el('dd', {}, el('a', { href: `#/deployments/${extra.retry_of}` }, extra.retry_of))] : null,
         extra.rollback_to ? [el('dt', {}, 'Rolls back to'), el('dd', {}, el('a', { href: `#/deployments/${extra.rollback_to}` }, extra.rollback_to))] : null,
+        governanceFacts(deployment),
         configuration ? [el('dt', {}, 'Configuration'), el('dd', { class: 'mono' },
           `${configuration.ssh_user || ''}@${configuration.host || ''}${configuration.server ? ` (server ${configuration.server})` : ''}, branch ${configuration.branch}, `
           + `${configuration.resources ? `${configuration.resources.cpu_millicores}m CPU, ${configuration.resources.memory_mb} MB, ${configuration.resources.disk_gb} GB` : ''}`)] : null));
@@ -307,7 +309,11 @@ async function showDeployment(id) {
     if (actionsFor === deployment.status) return;
     actionsFor = deployment.status;
     const buttons = [];
-    if (IN_FLIGHT.includes(deployment.status) && may('project.deployments.cancel')) {
+    if (deployment.status === 'awaiting_approval') {
+      const controls = approvalControls(deployment, (next) => { deployment = next; renderAll(); });
+      if (controls) buttons.push(controls);
+    }
+    if ((IN_FLIGHT.includes(deployment.status) || deployment.status === 'awaiting_approval') && may('project.deployments.cancel')) {
       buttons.push(el('button', { type: 'button', class: 'danger', id: 'cancel', onclick: async (event) => {
         if (!(await confirmAction('Cancel this deployment?', 'The executor stops its running step and cleans up; the cancellation is recorded when it is done.'))) return;
         event.target.disabled = true;
@@ -449,6 +455,7 @@ async function showEnvironment(id) {
     el('h2', {}, 'Releases (rollback targets)'),
     el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, ['Release', 'Git', 'Deployed'].map((h) => el('th', {}, h)), el('th', {}, el('span', { class: 'visually-hidden' }, 'Action')))),
       el('tbody', {}, rows.length ? rows : el('tr', {}, el('td', { colspan: 4 }, 'No releases yet.'))))),
+    ...(await governancePanel(environment)),
     el('h2', {}, 'History'), el('p', { class: 'muted' }, 'Move the slider or pick a date to see the environment as it was.'), slider, picker, past);
   travel(Date.now());
 }
@@ -547,6 +554,7 @@ async function route() {
     else if (parts[0] === 'deployments' && parts[1]) await showDeployment(parts[1]);
     else if (parts[0] === 'deployments') await showDeployments(params);
     else if (parts[0] === 'environments' && parts[1]) await showEnvironment(parts[1]);
+    else if (parts[0] === 'approvals') await showApprovals();
     else if (parts[0] === 'audit') await showAudit(params);
     else if (parts[0] === 'integrity') await showIntegrity();
     else view(mine, el('h1', {}, 'Not found'), el('p', {}, el('a', { href: '#/' }, 'Back to the environments')));

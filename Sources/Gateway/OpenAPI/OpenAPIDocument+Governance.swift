@@ -82,8 +82,11 @@ extension OpenAPIDocument {
             "FreezeWindowsRequest": closed(["windows": ["type": "array", "items": freezeWindowRequest, "maxItems": FreezeWindow.maximumWindows]], required: ["windows"]),
             "FreezeWindow": freezeWindow,
             "FreezeWindows": closed(
-                ["scope": string, "target_id": string, "windows": array(ref("FreezeWindow")), "active_now": array(string)],
-                required: ["scope", "target_id", "windows", "active_now"]),
+                [
+                    "scope": string, "target_id": string, "windows": array(ref("FreezeWindow")), "project_windows": array(ref("FreezeWindow")),
+                    "active_now": array(string),
+                ],
+                required: ["scope", "target_id", "windows", "project_windows", "active_now"]),
             "Approval": closed(
                 [
                     "required_approvals": count, "standing_approvals": count, "commit": string, "configuration_fingerprint": fingerprint,

@@ -27,6 +27,7 @@ public enum OpenAPIDocument {
         Operation(method: "get", path: "/", summary: "Redirects to the dashboard", answers: [302: "empty"]),
         Operation(method: "get", path: "/dashboard", summary: "The dashboard page (also at /dashboard/)", answers: [200: "html", 304: "empty"]),
         Operation(method: "get", path: "/dashboard/app.js", summary: "The dashboard's script", answers: [200: "javascript", 304: "empty"]),
+        Operation(method: "get", path: "/dashboard/governance.js", summary: "The dashboard's approvals, rules and report", answers: [200: "javascript", 304: "empty"]),
         Operation(method: "get", path: "/dashboard/app.css", summary: "The dashboard's style sheet", answers: [200: "css", 304: "empty"]),
         Operation(method: "get", path: "/api/v1/me", summary: "The token's name, role, scope and permissions", permission: .listDeployments, answers: [200: "Me"]),
         Operation(method: "get", path: "/api/v1/integrity", summary: "Head position, last seal and last verification", permission: .viewAudit, answers: [200: "Integrity"]),
@@ -53,6 +54,9 @@ public enum OpenAPIDocument {
         Operation(
             method: "post", path: "/api/v1/deployments/{id}/reject", summary: "Reject a deployment awaiting approval: it ends, never having run",
             permission: .approveDeployments, body: "ApprovalRequest", answers: [200: "Deployment"]),
+        Operation(
+            method: "get", path: "/api/v1/environments/{id}/freeze-windows", summary: "The environment's freeze windows, its project's, and those in force now",
+            permission: .listDeployments, answers: [200: "FreezeWindows"]),
         Operation(
             method: "put", path: "/api/v1/environments/{id}/freeze-windows", summary: "Set the environment's freeze windows (an empty list removes them)",
             permission: .protectEnvironments, body: "FreezeWindowsRequest", answers: [200: "FreezeWindows"]),

@@ -24,6 +24,7 @@ struct DashboardController: Sendable {
         routes.get("/dashboard", use: serving(File(bytes: PackageResources.index_html, type: "text/html; charset=utf-8")))
         routes.get("/dashboard/app.js", use: serving(File(bytes: PackageResources.app_js, type: "text/javascript; charset=utf-8")))
         routes.get("/dashboard/app.css", use: serving(File(bytes: PackageResources.app_css, type: "text/css; charset=utf-8")))
+        routes.get("/dashboard/governance.js", use: serving(File(bytes: PackageResources.governance_js, type: "text/javascript; charset=utf-8")))
         routes.get("/", use: home)
         return routes
     }

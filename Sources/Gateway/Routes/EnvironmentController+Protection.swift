@@ -43,6 +43,15 @@ extension EnvironmentController {
         return try JSONResponse.encode(state.schedules.map { ScheduleBody($0) }, status: .ok)
     }
 
+    /// `GET /environments/{id}/freeze-windows`: its own and its project's, and which are in force now.
+    @Sendable func freezeWindows(_ request: Request, context: GatewayContext) async throws -> Response {
+        let state = try await visible(try context.parameters.require("id"), to: try context.require(.listDeployments))
+        let project = try await service.project(state.projectID)
+        return try JSONResponse.encode(
+            FreezeWindowsBody(scope: "environment", targetID: state.environmentID, state.freezeWindows, projectWindows: project?.freezeWindows ?? []),
+            status: .ok)
+    }
+
     /// `PUT /environments/{id}/freeze-windows`.
     @Sendable func freezeEnvironment(_ request: Request, context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")

@@ -24,6 +24,7 @@ struct EnvironmentController: Sendable {
         routes.get("/environments/:id/history", use: history)
         routes.get("/environments/:id/protection", use: protection)
         routes.put("/environments/:id/protection", use: protect)
+        routes.get("/environments/:id/freeze-windows", use: freezeWindows)
         routes.put("/environments/:id/freeze-windows", use: freezeEnvironment)
         routes.post("/environments/:id/schedules", use: schedule)
         routes.delete("/environments/:id/schedules/:schedule_id", use: unschedule)
