@@ -179,18 +179,20 @@ import Testing
             _ = try await approve(world, waiting["push"]!, token: people.bea)
             let (_, pushReleased, _) = try await approve(world, waiting["push"]!, token: people.carl)
             #expect(pushReleased["status"] as? String == "pending")
-            // The CLI's deployment cannot be released while the push's holds the environment: the
-            // releasing approval is refused and recorded nothing; once the push has run, it can.
+            // The CLI's deployment cannot start while the push's holds the environment: its approvals
+            // are recorded, and the scheduler releases it once the push has run.
             let (first, _, _) = try await approve(world, waiting["cli"]!, token: people.bea)
-            #expect(first == 200)
             let (busy, busyBody, busyText) = try await approve(world, waiting["cli"]!, token: people.carl)
-            #expect(busy == 409 && Self.code(busyBody) == "deployment_in_flight", "\(busyText)")
+            let standing = (busyBody["approval"] as? [String: Any])?["standing_approvals"] as? Int
+            #expect(first == 200 && busy == 200 && busyBody["status"] as? String == "awaiting_approval" && standing == 2, "\(busyText)")
+            let now = { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+            #expect(try await service.releaseDue(environment: "shop-prod", now: now()).isEmpty, "not while the push is in flight")
             try await simulator.play(waiting["push"]!, seed: 2)
             try await waitUntil("the approved push has run", within: .seconds(20)) {
                 try await deployment(world, waiting["push"]!, token: people.ana)["status"] as? String == "success"
             }
-            let (free, freed, freedText) = try await approve(world, waiting["cli"]!, token: people.carl)
-            #expect(free == 200 && freed["status"] as? String == "pending", "\(freedText)")
+            #expect(try await service.releaseDue(environment: "shop-prod", now: now()) == [waiting["cli"]!])
+            #expect(try await deployment(world, waiting["cli"]!, token: people.ana)["status"] as? String == "pending")
         }
     }
 

@@ -3,7 +3,9 @@ import Ledger
 /// Approving, rejecting and voiding the approvals of a deployment that waits for them, as pure
 /// functions of the folded streams. An approval is of an exact artifact (``ApprovedArtifact``);
 /// the one that brings the standing approvals to the number required releases the deployment,
-/// taking its environment's lock and allocation in the same atomic write.
+/// taking its environment's lock and allocation in the same atomic write — or, while a freeze
+/// is in force, a wait timer runs or another deployment is in flight, is recorded and the
+/// scheduler releases it when it may start.
 public enum ApprovalDecisions {
     /// The longest comment an approval or rejection may carry.
     public static let maximumCommentLength = 2_000
@@ -30,7 +32,7 @@ public enum ApprovalDecisions {
         state.apply(.deploymentApproved(approved), at: nowMicroseconds)
         return try settle(
             deployment, state, environment: environment, events: events, artifact: artifact, configuration: configuration, governance: governance,
-            organisation: organisation, server: server, strict: true)
+            organisation: organisation, server: server)
     }
 
     /// Releases `deployment` when its approvals stand and its wait timer has run out (what the
@@ -44,7 +46,7 @@ public enum ApprovalDecisions {
         let (state, events, artifact, configuration) = refreshed(deployment, waiting, environment: environment, pipelines: pipelines, at: governance.nowMicroseconds)
         return try settle(
             deployment, state, environment: environment, events: events, artifact: artifact, configuration: configuration, governance: governance,
-            organisation: organisation, server: server, strict: false)
+            organisation: organisation, server: server)
     }
 
     /// The approval state after voiding what no longer matches what the deployment would run
@@ -65,12 +67,12 @@ public enum ApprovalDecisions {
     }
 
     /// `events` on the deployment's stream, and the release with them when enough approvals
-    /// stand and the wait timer has run out. Released now, it must pass the freezes in force now
-    /// (unless its request broke glass) and find its environment free: `strict` (an approval)
-    /// refuses otherwise, else (the scheduler) the release waits.
+    /// stand, the wait timer has run out, no freeze is in force (unless its request broke glass)
+    /// and the environment is free. Otherwise the approval is recorded and the release waits: the
+    /// scheduler releases it once all of that holds (``releaseIfDue(_:environment:governance:organisation:server:pipelines:)``).
     private static func settle(
         _ deployment: DeploymentState, _ state: ApprovalState, environment: EnvironmentState, events: [DomainEvent], artifact: ApprovedArtifact,
-        configuration: EnvironmentConfiguration, governance: GovernanceInputs, organisation: OrganisationState?, server: ServerState?, strict: Bool
+        configuration: EnvironmentConfiguration, governance: GovernanceInputs, organisation: OrganisationState?, server: ServerState?
     ) throws -> Decision {
         let now = governance.nowMicroseconds
         let only = Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
@@ -84,7 +86,7 @@ public enum ApprovalDecisions {
                 deployment, environment: environment, events: events + [
                     .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
                 ], configuration: configuration, organisation: organisation, server: server)
-        } catch let rejection as CommandRejection where !strict && [.frozen, .deploymentInFlight].contains(rejection.code) {
+        } catch let rejection as CommandRejection where [.frozen, .deploymentInFlight].contains(rejection.code) {
             return only
         }
     }
@@ -129,7 +131,7 @@ public enum ApprovalDecisions {
         if let inFlight = environment.inFlight {
             throw CommandRejection(
                 .deploymentInFlight,
-                "deployment \(inFlight) is in flight on \(environment.environmentID): nothing was recorded; approve again once it has ended")
+                "deployment \(inFlight) is in flight on \(environment.environmentID)")
         }
         let allocation = try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
         let placement = try server.flatMap {
