@@ -192,7 +192,10 @@ import Testing
                 try await deployment(world, waiting["push"]!, token: people.ana)["status"] as? String == "success"
             }
             #expect(try await service.releaseDue(environment: "shop-prod", now: now()) == [waiting["cli"]!])
-            #expect(try await deployment(world, waiting["cli"]!, token: people.ana)["status"] as? String == "pending")
+            // Released by the scheduler (not this caller): the read models hold it a moment later.
+            try await waitUntil("the released deployment reads as pending", within: .seconds(20)) {
+                try await deployment(world, waiting["cli"]!, token: people.ana)["status"] as? String == "pending"
+            }
         }
     }
 
