@@ -175,7 +175,8 @@ extension DeploymentService {
             return Decided(
                 try DeploymentDecisions.destroy(
                     environment, deleteData: deleteData, request: request, organisation: try await organisationOf(environment?.organisationID),
-                    server: try await serverOf(environment?.configuration?.server), pipelines: try await pipelineCatalog()),
+                    server: try await serverOf(environment?.configuration?.server), pipelines: try await pipelineCatalog(),
+                    governance: try await governance(for: environment)),
                 organisation: environment?.organisationID, project: environment?.projectID)
         }.starting(request.deploymentID)
     }

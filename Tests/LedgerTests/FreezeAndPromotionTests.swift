@@ -121,4 +121,21 @@ import Testing
             try ProtectionDecisions.protect(log.environment("shop-prod"), rules: ProtectionRules(upstream: "shop-prod"), upstream: log.environment("shop-prod"))
         }?.code == .invalid, "an environment is not its own upstream")
     }
+
+    @Test func aProtectedEnvironmentAnEnvironmentWithWaitingDeploymentsAndAFrozenOneAreNotDestroyed() throws {
+        var log = try decisions.world()
+        let ops = DeploymentDecisions.Request(actor: "ops", deploymentID: "x1")
+        try log.apply(ProtectionDecisions.protect(log.environment("shop-prod"), rules: ProtectionRules(requiredApprovals: 1)))
+        #expect(decisions.rejection { try DeploymentDecisions.destroy(log.environment("shop-prod"), deleteData: false, request: ops) }?.code == .forbidden)
+        try log.apply(DeploymentDecisions.deploy(log.environment("shop-prod"), git: GitReference(commit: "abc1234"), request: ana))
+        try log.apply(ProtectionDecisions.protect(log.environment("shop-prod"), rules: nil))
+        let waiting = decisions.rejection { try DeploymentDecisions.destroy(log.environment("shop-prod"), deleteData: false, request: ops) }
+        #expect(waiting?.code == .wrongStatus && waiting?.message.contains("awaits approval") == true)
+        try log.apply(DeploymentDecisions.cancel(log.deployment("d1"), reason: nil))
+        let frozen = GovernanceInputs(projectFreezes: [FreezeWindow(name: "launch", fromMicroseconds: 0, toMicroseconds: .max)])
+        #expect(decisions.rejection {
+            try DeploymentDecisions.destroy(log.environment("shop-prod"), deleteData: false, request: ops, governance: frozen)
+        }?.code == .frozen)
+        #expect(throws: Never.self) { try DeploymentDecisions.destroy(log.environment("shop-prod"), deleteData: false, request: ops) }
+    }
 }

@@ -134,12 +134,25 @@ public enum DeploymentDecisions {
     /// becomes inactive, which releases its quota. A deployment in flight must be cancelled first.
     public static func destroy(
         _ environment: EnvironmentState?, deleteData: Bool, request: Request, organisation: OrganisationState? = nil, server: ServerState? = nil,
-        pipelines: PipelineCatalog = .empty
+        pipelines: PipelineCatalog = .empty, governance: GovernanceInputs = .init()
     ) throws -> Decision {
         guard let environment else { throw CommandRejection(.notFound, "no such environment") }
         guard environment.status != .destroyed else {
             throw CommandRejection(.environmentUnavailable, "environment \(environment.environmentID) is already destroyed")
         }
+        // Governed change: a protected environment is not torn down past its rules (lifting them
+        // is itself a recorded change, by someone who may), nor one with deployments waiting for
+        // approval, nor during a freeze.
+        if environment.protection?.demandsSomething == true {
+            throw CommandRejection(
+                .forbidden, "environment \(environment.environmentID) is protected: remove its protection rules first (\(Permission.protectEnvironments.rawValue))")
+        }
+        if let waiting = environment.awaitingApproval.first {
+            throw CommandRejection(.wrongStatus, "deployment \(waiting.deploymentID) awaits approval on \(environment.environmentID): cancel or reject it first")
+        }
+        _ = try ProtectionGate.freeze(
+            environment.freezeWindows + governance.projectFreezes, environmentID: environment.environmentID, trigger: .destroy,
+            request: Request(actor: request.actor, mayOverrideFreeze: false), at: governance.nowMicroseconds)
         if let inFlight = environment.inFlight {
             throw CommandRejection(.deploymentInFlight, "deployment \(inFlight) is in flight on \(environment.environmentID); cancel it first")
         }
