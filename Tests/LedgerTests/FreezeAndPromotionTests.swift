@@ -43,6 +43,16 @@ import Testing
         for bad in ["", "* * * *", "60 * * * *", "* 24 * * *", "a b c d e", "*/0 * * * *", "5-1 * * * *", "* * * * 8", "55094/36 * * * *", "60/5 * * * *", "99999999999999999999 * * * *"] {
             #expect(CronSchedule(bad) == nil && CronSchedule.problem(bad) != nil, "'\(bad)'")
         }
+        // A schedule that never fires (or only every four years) would make each check search far: refused.
+        for rare in ["0 0 30 2 *", "0 0 29 2 *", "0 0 31 4 *"] {
+            #expect(CronSchedule(rare) != nil && CronSchedule.unusable(rare)?.contains("once a year") == true, "'\(rare)'")
+        }
+        #expect(CronSchedule.unusable("0 0 31 * *") == nil && CronSchedule.unusable("0 0 29 2 1") == nil, "monthly on the 31st, and Mondays, fire")
+        // A time zone is a name, never a path.
+        for zone in ["../../etc/passwd", "Europe/../UTC", "/UTC", "Europe/Atlantis", ""] {
+            #expect(FreezeWindow.timeZoneProblem(zone) != nil, "'\(zone)'")
+        }
+        #expect(FreezeWindow.timeZoneProblem("Europe/Berlin") == nil && FreezeWindow.timeZoneProblem("America/Argentina/Buenos_Aires") == nil)
     }
 
     func frozen(_ windows: [FreezeWindow]) throws -> DomainLogBuffer {

@@ -138,7 +138,7 @@ extension OpenAPIDocument {
     static var cron: [String: Any] { ["type": "string", "maxLength": 200, "pattern": "^[0-9*,/-]+( [0-9*,/-]+){4}$"] }
 
     /// An IANA time zone's name; the domain checks that it exists.
-    static var timeZone: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"] }
+    static var timeZone: [String: Any] { ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z][A-Za-z0-9_+-]*)*$"] }
 
     /// A freeze window as answers show it.
     static var freezeWindow: [String: Any] {

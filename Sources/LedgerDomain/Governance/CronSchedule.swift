@@ -30,6 +30,23 @@ public struct CronSchedule: Sendable, Hashable {
         dayOfWeekRestricted = fields[4] != "*"
     }
 
+    /// Why `expression` cannot be used as a schedule: not a cron expression this reads, or one
+    /// that does not fire at least once a year (`0 0 30 2 *` never does) — each check of a window
+    /// or a schedule looks back at most that far, so a lookup stays bounded; nil when it can.
+    public static func unusable(_ expression: String) -> String? {
+        if let problem = problem(expression) { return problem }
+        guard let schedule = CronSchedule(expression), let utc = TimeZone(identifier: "UTC") else { return "'\(expression.prefix(80))' is not a cron expression" }
+        var probe = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+        // Every calendar year's days of the week differ: a year from each of seven starts.
+        for _ in 0..<7 {
+            guard let next = schedule.next(after: probe, in: utc), next.timeIntervalSince(probe) <= 366 * 86_400 else {
+                return "'\(expression.prefix(80))' does not fire at least once a year"
+            }
+            probe = probe.addingTimeInterval(365 * 86_400 + 86_400 * 53)
+        }
+        return nil
+    }
+
     /// Why `expression` is not a cron expression this reads; nil when it is.
     public static func problem(_ expression: String) -> String? {
         guard expression.count <= 200 else { return "a cron expression is at most 200 characters" }
@@ -71,12 +88,12 @@ public struct CronSchedule: Sendable, Hashable {
         return result.isEmpty ? nil : Array(result)
     }
 
-    /// The latest instant at or before `date` the schedule fires, looking back at most eight years.
+    /// The latest instant at or before `date` the schedule fires, looking back at most two years.
     public func previous(atOrBefore date: Date, in timeZone: TimeZone) -> Date? {
         occurrence(from: date, in: timeZone, forward: false)
     }
 
-    /// The earliest instant after `date` the schedule fires, looking ahead at most eight years.
+    /// The earliest instant after `date` the schedule fires, looking ahead at most two years.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         occurrence(from: date, in: timeZone, forward: true)
     }
@@ -85,7 +102,7 @@ public struct CronSchedule: Sendable, Hashable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let firstDay = calendar.startOfDay(for: date)
-        for offset in 0..<(366 * 8) {
+        for offset in 0..<(366 * 2) {
             guard let day = calendar.date(byAdding: .day, value: forward ? offset : -offset, to: firstDay) else { return nil }
             let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
             guard let month = parts.month, months.contains(month), let dayOfMonth = parts.day, let weekday = parts.weekday,

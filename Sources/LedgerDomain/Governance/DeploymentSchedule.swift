@@ -56,10 +56,10 @@ public struct DeploymentSchedule: Codable, Sendable, Hashable {
         problems += GitRefRules.problems(git)
         switch (atMicroseconds, cron) {
         case (nil, nil), (.some, .some): problems.append("a schedule has either an instant (at) or a cron expression")
-        case (nil, .some(let cron)): if let problem = CronSchedule.problem(cron) { problems.append(problem) }
+        case (nil, .some(let cron)): if let problem = CronSchedule.unusable(cron) { problems.append(problem) }
         default: break
         }
-        if let timeZone, TimeZone(identifier: timeZone) == nil { problems.append("'\(timeZone.prefix(60))' is not a time zone (use an IANA name such as Europe/Berlin)") }
+        if let timeZone, let problem = FreezeWindow.timeZoneProblem(timeZone) { problems.append(problem) }
         return problems
     }
 

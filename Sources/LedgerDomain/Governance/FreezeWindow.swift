@@ -45,8 +45,8 @@ public struct FreezeWindow: Codable, Sendable, Hashable {
                 problems.append("window '\(name)' needs both cron_start and cron_end")
                 break
             }
-            problems += [CronSchedule.problem(cronStart), CronSchedule.problem(cronEnd)].compactMap { $0 }
-            if let timeZone, TimeZone(identifier: timeZone) == nil { problems.append("'\(timeZone.prefix(60))' is not a time zone (use an IANA name such as Europe/Berlin)") }
+            problems += [CronSchedule.unusable(cronStart), CronSchedule.unusable(cronEnd)].compactMap { $0 }
+            if let timeZone, let problem = Self.timeZoneProblem(timeZone) { problems.append(problem) }
         case (false, true):
             if let from = fromMicroseconds, let to = toMicroseconds {
                 if from >= to { problems.append("window '\(name)' must end after it starts") }
@@ -55,6 +55,19 @@ public struct FreezeWindow: Codable, Sendable, Hashable {
             }
         }
         return problems
+    }
+
+    /// Why `name` is not an IANA time zone this reads; nil when it is. Only names of letters,
+    /// digits, `_`, `+`, `-` and `/`-separated parts are looked up (never a path such as `../x`).
+    public static func timeZoneProblem(_ name: String) -> String? {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        let wellFormed = (1...64).contains(name.count) && parts.allSatisfy { part in
+            !part.isEmpty && part.first!.isLetter && part.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_+-".unicodeScalars.contains($0)) }
+        }
+        guard wellFormed, TimeZone(identifier: name) != nil else {
+            return "'\(name.prefix(60))' is not a time zone (use an IANA name such as Europe/Berlin)"
+        }
+        return nil
     }
 
     /// Whether the window is in force at `now`, and until when (nil: unknown, or not in force).
