@@ -39,42 +39,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     let service = DeploymentService(store: store, source: "bench")
                     let ops = CommandContext(actor: "bench")
                     let status: @Sendable (String) -> Void = { if !quiet { printError("bench: \($0)") } }
-                    status("setting up \(environments) environments…")
-                    let configuration = EnvironmentConfiguration(host: "10.0.0.1", resources: Resources(cpuMillicores: 10, memoryMB: 10, diskGB: 1))
-                    // Every environment records its allocation on its organisation's stream, which
-                    // creators of one organisation contend for: a few hundred per organisation,
-                    // the organisations side by side, one creator each.
-                    let perOrganisation = 250
-                    let organisations = (environments + perOrganisation - 1) / perOrganisation
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for organisation in 0..<organisations {
-                if organisation >= 8 { try await group.next() }
-                group.addTask {
-                    try await service.createOrganisation(id: "bench-\(organisation)", name: "Bench \(organisation)", context: ops)
-                    try await service.createProject(
-                        id: "app-\(organisation)", organisation: "bench-\(organisation)", name: "App \(organisation)", context: ops)
-                    for index in stride(from: organisation * perOrganisation, to: min(environments, (organisation + 1) * perOrganisation), by: 1) {
-                        try await service.createEnvironment(
-                            id: "env-\(index)", project: "app-\(organisation)", name: "env \(index)", configuration: configuration, context: ops)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-                    // The middle third is protected by three rules (an approval by an org admin, refs
-                    // main only, the production permission): its deploys wait for approval.
-                    status("protecting a third of them…")
-                    let rules = ProtectionRules(requiredApprovals: 1, reviewers: .init(roles: [.orgAdmin]), allowedRefs: ["main"], deployPermission: true)
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for worker in 0..<8 {
-                            group.addTask {
-                                for index in stride(from: environments / 3 + 1 + worker, to: 2 * environments / 3 + 1, by: 8) {
-                                    try await service.protect(environment: "env-\(index)", rules: rules, context: ops)
-                                }
-                            }
-                        }
-                        try await group.waitForAll()
-                    }
+                    try await Self.setUp(environments, service: service, status: status)
                     let seeded = try await service.deploy(environment: "env-0", git: GitReference(branch: "main", commit: "abcdef1"), context: ops)
                     let deployment = seeded.deploymentID!
                     let tokens = TokenStore(service: service, client: client, logger: logger)
@@ -97,6 +62,47 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     }
                 }
             }
+        }
+    }
+
+    /// `environments` environments of 250 per organisation, created side by side; the middle
+    /// third protected by three rules (an approval by an org admin, refs main only, the
+    /// production permission), so that its deploys wait for approval.
+    static func setUp(_ environments: Int, service: DeploymentService, status: @escaping @Sendable (String) -> Void) async throws {
+        let ops = CommandContext(actor: "bench")
+        status("setting up \(environments) environments…")
+        let configuration = EnvironmentConfiguration(host: "10.0.0.1", resources: Resources(cpuMillicores: 10, memoryMB: 10, diskGB: 1))
+        // Every environment records its allocation on its organisation's stream, which creators
+        // of one organisation contend for: a few hundred per organisation, the organisations side
+        // by side, one creator each.
+        let perOrganisation = 250
+        let organisations = (environments + perOrganisation - 1) / perOrganisation
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for organisation in 0..<organisations {
+                if organisation >= 8 { try await group.next() }
+                group.addTask {
+                    try await service.createOrganisation(id: "bench-\(organisation)", name: "Bench \(organisation)", context: ops)
+                    try await service.createProject(
+                        id: "app-\(organisation)", organisation: "bench-\(organisation)", name: "App \(organisation)", context: ops)
+                    for index in stride(from: organisation * perOrganisation, to: min(environments, (organisation + 1) * perOrganisation), by: 1) {
+                        try await service.createEnvironment(
+                            id: "env-\(index)", project: "app-\(organisation)", name: "env \(index)", configuration: configuration, context: ops)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        status("protecting a third of them…")
+        let rules = ProtectionRules(requiredApprovals: 1, reviewers: .init(roles: [.orgAdmin]), allowedRefs: ["main"], deployPermission: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in stride(from: environments / 3 + 1 + worker, to: 2 * environments / 3 + 1, by: 8) {
+                        try await service.protect(environment: "env-\(index)", rules: rules, context: ops)
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 
