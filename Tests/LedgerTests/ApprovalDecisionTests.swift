@@ -162,4 +162,28 @@ import Testing
         #expect(RefPattern.matches("*", "anything/at/all"))
         #expect(!RefPattern.isValid("-x") && !RefPattern.isValid("a..b") && RefPattern.isValid("feature/*"))
     }
+
+    /// Invariant 9 on the release path: two deployments approved from the same view of their
+    /// environment cannot both begin — the second release's write at the environment's version
+    /// conflicts (and, decided again, finds the environment busy and only records its approval).
+    @Test func twoReleasesDecidedFromTheSameEnvironmentVersionCannotBothBegin() throws {
+        var log = try protected(ProtectionRules(requiredApprovals: 1))
+        try request(&log)
+        try request(&log, DeploymentDecisions.Request(actor: "user:ana", deploymentID: "d2", person: "ana"))
+        let approver = Approver(person: "bea", role: .orgAdmin)
+        let first = try ApprovalDecisions.approve(
+            log.deployment("d1"), environment: log.environment("shop-prod"), approver: approver, comment: "ok",
+            governance: GovernanceInputs(nowMicroseconds: Self.now))
+        let second = try ApprovalDecisions.approve(
+            log.deployment("d2"), environment: log.environment("shop-prod"), approver: approver, comment: "ok",
+            governance: GovernanceInputs(nowMicroseconds: Self.now))
+        try log.apply(first)
+        #expect(throws: AppendConflict.self) { try log.apply(second) }
+        let again = try ApprovalDecisions.approve(
+            log.deployment("d2"), environment: log.environment("shop-prod"), approver: approver, comment: "ok",
+            governance: GovernanceInputs(nowMicroseconds: Self.now))
+        #expect(again.writes.map(\.streamID) == [DomainIDs.deploymentStream("d2")], "recorded, not released: d1 is in flight")
+        try log.apply(again)
+        #expect(log.environment("shop-prod")?.inFlight == "d1" && log.deployment("d2")?.status == .awaitingApproval)
+    }
 }

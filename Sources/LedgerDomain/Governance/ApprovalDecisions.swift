@@ -77,18 +77,15 @@ public enum ApprovalDecisions {
         let now = governance.nowMicroseconds
         let only = Decision([.init(DomainIDs.deploymentStream(deployment.deploymentID), expectedVersion: .exact(deployment.version), events)])
         let standing = state.standing(at: now)
-        guard standing.count >= state.requiredApprovals, (state.notBeforeMicroseconds ?? 0) <= now else { return only }
-        do {
-            _ = try ProtectionGate.freeze(
-                environment.freezeWindows + governance.projectFreezes, environmentID: environment.environmentID, trigger: deployment.trigger,
-                request: DeploymentDecisions.Request(actor: "approval"), at: now, alreadyBroken: deployment.breakGlass)
-            return try release(
-                deployment, environment: environment, events: events + [
-                    .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
-                ], configuration: configuration, organisation: organisation, server: server)
-        } catch let rejection as CommandRejection where [.frozen, .deploymentInFlight].contains(rejection.code) {
+        let frozen = deployment.breakGlass == nil
+            && !ProtectionGate.activeFreezes(environment.freezeWindows + governance.projectFreezes, trigger: deployment.trigger, at: now).isEmpty
+        guard standing.count >= state.requiredApprovals, (state.notBeforeMicroseconds ?? 0) <= now, !frozen, environment.inFlight == nil else {
             return only
         }
+        return try release(
+            deployment, environment: environment, events: events + [
+                .deploymentApprovalGranted(DeploymentApprovalGranted(deploymentID: deployment.deploymentID, approvers: standing.map(\.person), artifact: artifact))
+            ], configuration: configuration, organisation: organisation, server: server)
     }
 
     /// `approver` rejects `deployment`: it ends without running, with the comment on record.
@@ -122,17 +119,13 @@ public enum ApprovalDecisions {
         }
     }
 
-    /// Releases an approved deployment: its stream's events, the environment's lock at the
-    /// version seen, and the allocations its configuration takes.
+    /// Releases an approved deployment on its free environment: its stream's events, the
+    /// environment's lock at the version seen (a concurrent release conflicts: one deployment in
+    /// flight), and the allocations its configuration takes.
     private static func release(
         _ deployment: DeploymentState, environment: EnvironmentState, events: [DomainEvent], configuration: EnvironmentConfiguration,
         organisation: OrganisationState?, server: ServerState?
     ) throws -> Decision {
-        if let inFlight = environment.inFlight {
-            throw CommandRejection(
-                .deploymentInFlight,
-                "deployment \(inFlight) is in flight on \(environment.environmentID)")
-        }
         let allocation = try QuotaDecisions.allocate(configuration.resources, to: environment.environmentID, in: organisation)
         let placement = try server.flatMap {
             try ServerDecisions.allocate(configuration.resources, to: environment.environmentID, organisation: environment.organisationID, on: $0)

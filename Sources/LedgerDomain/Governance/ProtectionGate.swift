@@ -66,16 +66,10 @@ public enum ProtectionGate {
     /// Nil when no window is in force for `trigger` at `now`; the break-glass record when the
     /// request breaks glass with the permission; else a refusal that says until when.
     public static func freeze(
-        _ windows: [FreezeWindow], environmentID: String, trigger: DeploymentTrigger, request: DeploymentDecisions.Request, at now: Int64,
-        alreadyBroken: BreakGlass? = nil
+        _ windows: [FreezeWindow], environmentID: String, trigger: DeploymentTrigger, request: DeploymentDecisions.Request, at now: Int64
     ) throws -> BreakGlass? {
-        let active = windows.compactMap { window -> (FreezeWindow, Int64?)? in
-            guard !(trigger == .rollback && window.allowRollbacks) else { return nil }
-            let state = window.state(at: now)
-            return state.active ? (window, state.until) : nil
-        }
+        let active = activeFreezes(windows, trigger: trigger, at: now)
         guard !active.isEmpty else { return nil }
-        if let alreadyBroken { return alreadyBroken }
         let names = active.map(\.0.name)
         if let reason = request.breakGlassReason {
             guard request.mayOverrideFreeze else {
@@ -91,6 +85,16 @@ public enum ProtectionGate {
             .frozen,
             "\(environmentID) is frozen (\(names.joined(separator: ", ")))\(until): nothing is deployed; a break-glass deploy needs "
                 + "\(Permission.overrideFreeze.rawValue) and a reason")
+    }
+
+    /// The windows in force for `trigger` at `now` (a window that lets rollbacks through does
+    /// not hold one), each with the instant it ends when known.
+    public static func activeFreezes(_ windows: [FreezeWindow], trigger: DeploymentTrigger, at now: Int64) -> [(FreezeWindow, Int64?)] {
+        windows.compactMap { window in
+            guard !(trigger == .rollback && window.allowRollbacks) else { return nil }
+            let state = window.state(at: now)
+            return state.active ? (window, state.until) : nil
+        }
     }
 
     /// The evidence that `git`'s commit succeeded in `upstream`, or the refusal.

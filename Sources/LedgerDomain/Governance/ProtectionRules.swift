@@ -68,7 +68,6 @@ public struct ProtectionRules: Codable, Sendable, Hashable {
     /// Rules that demand nothing.
     public static let open = ProtectionRules()
 
-    public var approvalLifetimeMicroseconds: Int64 { Int64(approvalLifetimeHours) * 3_600_000_000 }
 
     /// Why these rules cannot be used; empty when they can.
     public var problems: [String] {
