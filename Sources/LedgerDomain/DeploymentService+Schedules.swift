@@ -48,14 +48,14 @@ extension DeploymentService {
                 idempotencyKey: "schedule:\(environmentID):\(schedule.scheduleID):\(occurrence)",
                 scope: .init(organisation: environment.organisationID, project: environment.projectID))
             context.person = schedule.requester
-            var outcome = "requested"
+            var outcome = ScheduledOccurrenceRecorded.Outcome.requested
             var deploymentID: String?
             var reason: String?
             do {
                 deploymentID = try await deploy(environment: environmentID, git: schedule.git, trigger: .scheduled, now: now, context: context).deploymentID
             } catch let rejection as CommandRejection {
                 reason = rejection.message
-                outcome = rejection.code == .frozen ? (schedule.inFreeze == .wait ? "waiting" : "skipped") : "refused"
+                outcome = rejection.code == .frozen ? (schedule.inFreeze == .wait ? .waiting : .skipped) : .refused
             }
             let record = CommandContext(actor: "scheduler", source: "scheduler", scope: context.scope)
             let written = try await execute(record) { [outcome, deploymentID, reason] in

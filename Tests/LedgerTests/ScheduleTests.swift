@@ -77,7 +77,7 @@ import Testing
             try await service.schedule(
                 "hasty", environment: "shop-prod", git: GitReference(commit: "def5678"), at: now - Self.minute, inFreeze: .skip, context: Self.person("ana"))
             let during = try await service.runDueSchedules(environment: "shop-prod", now: now)
-            #expect(Set(during.map { "\($0.scheduleID):\($0.outcome)" }) == ["patient:waiting", "hasty:skipped"], "\(during)")
+            #expect(Set(during.map { "\($0.scheduleID):\($0.outcome.rawValue)" }) == ["patient:waiting", "hasty:skipped"], "\(during)")
             #expect(during.allSatisfy { $0.reason?.contains("frozen (launch)") == true })
             #expect(try await service.runDueSchedules(environment: "shop-prod", now: now + Self.minute).isEmpty, "the wait is said once")
             #expect(try await service.environment("shop-prod")?.deploymentCount == 0)
@@ -85,7 +85,7 @@ import Testing
             // Protected meanwhile: after the freeze, the waiting occurrence is requested and waits for approval.
             try await service.protect(environment: "shop-prod", rules: ProtectionRules(requiredApprovals: 1), context: ops)
             let after = try await service.runDueSchedules(environment: "shop-prod", now: now + 11 * Self.minute)
-            #expect(after.map { "\($0.scheduleID):\($0.outcome)" } == ["patient:requested"], "\(after)")
+            #expect(after.map { "\($0.scheduleID):\($0.outcome.rawValue)" } == ["patient:requested"], "\(after)")
             let id = try #require(after.first?.deploymentID)
             #expect(try await service.deployment(id)?.status == .awaitingApproval)
             await #expect(throws: CommandRejection.self, "ana scheduled it: she may not approve it") {

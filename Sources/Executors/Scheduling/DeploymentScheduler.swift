@@ -51,7 +51,7 @@ public struct DeploymentScheduler: Service {
             }
             for recorded in try await service.runDueSchedules(environment: environment, now: now()) {
                 logger.info(
-                    "scheduled deployment \(recorded.outcome)",
+                    "scheduled deployment \(recorded.outcome.rawValue)",
                     metadata: [
                         "environment": "\(environment)", "schedule": "\(recorded.scheduleID)", "deploy.id": "\(recorded.deploymentID ?? "-")",
                         "reason": "\(recorded.reason ?? "-")",

@@ -115,14 +115,20 @@ public struct DeploymentScheduleRemoved: LedgerEvent, Equatable {
 /// skips), or `refused` (another rule said no: the reason).
 public struct ScheduledOccurrenceRecorded: LedgerEvent, Equatable {
     public static let eventType = "ScheduledOccurrenceRecorded"
+
+    /// What became of an occurrence (stored as its raw value).
+    public enum Outcome: String, Codable, Sendable {
+        case requested, waiting, skipped, refused
+    }
+
     public var environmentID: String
     public var scheduleID: String
     public var occurrenceMicroseconds: Int64
-    public var outcome: String
+    public var outcome: Outcome
     public var deploymentID: String?
     public var reason: String?
 
-    public init(environmentID: String, scheduleID: String, occurrenceMicroseconds: Int64, outcome: String, deploymentID: String? = nil, reason: String? = nil) {
+    public init(environmentID: String, scheduleID: String, occurrenceMicroseconds: Int64, outcome: Outcome, deploymentID: String? = nil, reason: String? = nil) {
         self.environmentID = environmentID
         self.scheduleID = scheduleID
         self.occurrenceMicroseconds = occurrenceMicroseconds

@@ -13,7 +13,7 @@ extension EnvironmentState {
         case .deploymentScheduleRemoved(let e): schedules.removeAll { $0.scheduleID == e.scheduleID }
         case .scheduledOccurrenceRecorded(let e):
             guard let index = schedules.firstIndex(where: { $0.scheduleID == e.scheduleID }) else { return }
-            if e.outcome == "waiting" {
+            if e.outcome == .waiting {
                 schedules[index].waitingOccurrence = e.occurrenceMicroseconds
             } else {
                 schedules[index].lastOccurrence = max(schedules[index].lastOccurrence ?? 0, e.occurrenceMicroseconds)

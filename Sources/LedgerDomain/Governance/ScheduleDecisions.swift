@@ -34,13 +34,13 @@ public enum ScheduleDecisions {
     /// Records what became of `occurrence`; nothing when it was dealt with already (another
     /// scheduler got there first), or when it still waits and that was said.
     public static func record(
-        _ outcome: String, of occurrence: Int64, scheduleID: String, on environment: EnvironmentState?, deploymentID: String? = nil, reason: String? = nil
+        _ outcome: ScheduledOccurrenceRecorded.Outcome, of occurrence: Int64, scheduleID: String, on environment: EnvironmentState?, deploymentID: String? = nil, reason: String? = nil
     ) throws -> Decision {
         guard let environment, let schedule = environment.schedules.first(where: { $0.scheduleID == scheduleID }) else {
             throw CommandRejection(.notFound, "no such schedule")
         }
         if let last = schedule.lastOccurrence, last >= occurrence { return .nothing }
-        if outcome == "waiting", schedule.waitingOccurrence == occurrence { return .nothing }
+        if outcome == .waiting, schedule.waitingOccurrence == occurrence { return .nothing }
         return Decision([
             .init(DomainIDs.environmentStream(environment.environmentID), expectedVersion: .any, [
                 .scheduledOccurrenceRecorded(ScheduledOccurrenceRecorded(

@@ -27,7 +27,7 @@ extension AuditSummary {
                 + ", in a freeze: \(e.schedule.inFreeze.rawValue)" + (e.schedule.enabled ? "" : " (disabled)")
         case .deploymentScheduleRemoved(let e): return "removed schedule \(e.scheduleID) of \(e.environmentID)"
         case .scheduledOccurrenceRecorded(let e):
-            return "schedule \(e.scheduleID) at \(Timestamps.format(e.occurrenceMicroseconds)): \(e.outcome)"
+            return "schedule \(e.scheduleID) at \(Timestamps.format(e.occurrenceMicroseconds)): \(e.outcome.rawValue)"
                 + (e.deploymentID.map { " deployment \($0)" } ?? "") + (e.reason.map { " (\($0))" } ?? "")
         default: return ""
         }
