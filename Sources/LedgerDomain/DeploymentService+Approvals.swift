@@ -25,16 +25,11 @@ extension DeploymentService {
             let deployment = try await deployment(deploymentID)
             try context.requireInScope(organisation: deployment?.organisationID, project: deployment?.projectID, what: "deployment")
             let environment: EnvironmentState? = if let deployment { try await environment(deployment.environmentID) } else { nil }
-            let pipelines = try await pipelineCatalog()
-            let configuration = deployment.flatMap { deployment in
-                environment.map { ApprovalDecisions.current(deployment, environment: $0, pipelines: pipelines).1 }
-            }
+            let (pipelines, organisation, server) = try await releaseInputs(deployment, on: environment)
             return Decided(
                 try ApprovalDecisions.approve(
                     deployment, environment: environment, approver: context.approver, comment: comment,
-                    governance: try await governance(for: environment),
-                    organisation: try await quotaOrganisation(of: environment, deploying: configuration),
-                    server: try await capacityServer(of: environment, deploying: configuration), pipelines: pipelines),
+                    governance: try await governance(for: environment), organisation: organisation, server: server, pipelines: pipelines),
                 organisation: deployment?.organisationID, project: deployment?.projectID)
         }
     }
@@ -82,19 +77,20 @@ extension DeploymentService {
         guard let environment = try await environment(environmentID) else { return [] }
         var released: [String] = []
         for entry in environment.awaitingApproval {
+            // A cheap look first: most waiting deployments lack approvals, and are left alone
+            // without loading what a release needs (every few seconds, for each of them).
+            guard let waiting = try await deployment(entry.deploymentID)?.approval,
+                waiting.standing(at: now).count >= waiting.requiredApprovals, (waiting.notBeforeMicroseconds ?? 0) <= now
+            else { continue }
             let context = CommandContext(actor: "scheduler", source: "scheduler", scope: .init(organisation: environment.organisationID, project: environment.projectID))
             let outcome = try await execute(context) {
                 let deployment = try await deployment(entry.deploymentID)
                 let environment = try await self.environment(environmentID)
-                let pipelines = try await pipelineCatalog()
-                let configuration = deployment.flatMap { deployment in
-                    environment.map { ApprovalDecisions.current(deployment, environment: $0, pipelines: pipelines).1 }
-                }
+                let (pipelines, organisation, server) = try await releaseInputs(deployment, on: environment)
                 return Decided(
                     try ApprovalDecisions.releaseIfDue(
                         deployment, environment: environment, governance: try await governance(for: environment, now: now),
-                        organisation: try await quotaOrganisation(of: environment, deploying: configuration),
-                        server: try await capacityServer(of: environment, deploying: configuration), pipelines: pipelines),
+                        organisation: organisation, server: server, pipelines: pipelines),
                     organisation: environment?.organisationID, project: environment?.projectID)
             }
             let granted = outcome.decision.writes.flatMap(\.events).contains {
@@ -104,6 +100,22 @@ extension DeploymentService {
             if granted { released.append(entry.deploymentID) }
         }
         return released
+    }
+
+    /// What releasing `deployment` on `environment` needs beyond them: the published pipelines
+    /// (what it would run), and the organisation and server whose limits its configuration must
+    /// fit (loaded only when it can change the allocation, as for a deploy).
+    private func releaseInputs(
+        _ deployment: DeploymentState?, on environment: EnvironmentState?
+    ) async throws -> (PipelineCatalog, OrganisationState?, ServerState?) {
+        let pipelines = try await pipelineCatalog()
+        let configuration = deployment.flatMap { deployment in
+            environment.map { ApprovalDecisions.current(deployment, environment: $0, pipelines: pipelines).1 }
+        }
+        return (
+            pipelines, try await quotaOrganisation(of: environment, deploying: configuration),
+            try await capacityServer(of: environment, deploying: configuration)
+        )
     }
 
     /// What the governance checks of a deployment on `environment` need at `now` (default: the
