@@ -3,7 +3,7 @@
 # user may install them (root, or passwordless sudo). Safe to run again: it does nothing when
 # everything is there.
 set -euo pipefail
-packages=(postgresql redis-server libhiredis-dev libssh2-1-dev libzstd-dev openssh-server zstd wrk curl git python3 chromium chromium-driver)
+packages=(postgresql redis-server libhiredis-dev libssh2-1-dev libzstd-dev libjemalloc-dev openssh-server zstd wrk curl git python3 chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
