@@ -31,10 +31,14 @@ public struct StreamingJSONEncoder: Sendable {
 /// The buffer one encoding writes into, and the containers still open in it. A container is
 /// closed when something is written at a shallower depth (or at the end): `Encoder` never says
 /// when a container is finished, but synthesised conformances finish one before the next.
+///
+/// Its two buffers skip the runtime's exclusivity check (one per append otherwise, a tenth of a
+/// rebuild's encoding time): one encoding owns the output, and no method reaches either buffer
+/// while it holds an access to it.
 final class JSONOutput {
-    var bytes: [UInt8] = []
+    @exclusivity(unchecked) var bytes: [UInt8] = []
     /// Open containers, outermost first: the byte that closes each, and whether it has an element yet.
-    private var open: [(closer: UInt8, hasElements: Bool)] = []
+    @exclusivity(unchecked) private var open: [(closer: UInt8, hasElements: Bool)] = []
     let replacesNUL: Bool
 
     init(replacesNUL: Bool) {

@@ -83,6 +83,35 @@ extension EventStore {
         return ReadPage(events: events, scannedThrough: scanned)
     }
 
+    /// Reads every event with a position in `(after, through]` that passes `filter`, in order.
+    /// Positions are gapless, so a window holds at most `through - after` events; windows do not
+    /// depend on each other's answers, so several can be read at once (a rebuild reads ahead
+    /// that way). `through` should be a committed position (e.g. a head read before), or the
+    /// window may miss an event that commits later below it.
+    public func readWindow(after position: Int64, through end: Int64, filter: EventFilter = .all) async throws -> [RecordedEvent] {
+        guard end >= position else { throw LedgerError(.invalidArgument, "a window must not end before it starts") }
+        guard end > position else { return [] }
+        let categories = Array(filter.categories)
+        let types = Array(filter.eventTypes)
+        return try await fetchEvents("""
+            SELECT position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                recorded_at, prev_hash, hash FROM ledger.events
+            WHERE position > \(position) AND position <= \(end)
+              AND (cardinality(\(categories)::text[]) = 0 OR category = ANY(\(categories)::text[]))
+              AND (cardinality(\(types)::text[]) = 0 OR event_type = ANY(\(types)::text[]))
+            ORDER BY position
+            """, expected: Int(clamping: min(end - position, 100_000)))
+    }
+
+    /// The position of the oldest event still in the log (nil when it holds none): where a
+    /// pruned log starts.
+    public func firstPosition() async throws -> Int64? {
+        for position in try await client.liveQuery("SELECT min(position) FROM ledger.events", logger: logger).decode(Int64?.self) {
+            return position
+        }
+        return nil
+    }
+
     /// The stream's current version: the version of its last event, 0 when it has none.
     public func version(of streamID: StreamID) async throws -> Int64 {
         let rows = try await client.liveQuery("SELECT version FROM ledger.streams WHERE stream_id = \(streamID.rawValue)", logger: logger)
@@ -98,12 +127,15 @@ extension EventStore {
         return 0
     }
 
-    func fetchEvents(_ query: PostgresQuery) async throws -> [RecordedEvent] {
+    /// Runs `query` (selecting the event columns in order) and makes its rows events; room for
+    /// `expected` of them is made up front when the caller knows about how many will come.
+    func fetchEvents(_ query: PostgresQuery, expected: Int = 0) async throws -> [RecordedEvent] {
         let logger = logger
         do {
             // Decoded as the rows stream in, on a live connection (see `withLiveConnection`).
             return try await client.withLiveConnection { connection in
                 var events: [RecordedEvent] = []
+                events.reserveCapacity(expected)
                 var strings = RowStrings()
                 for try await row in try await connection.query(query, logger: logger) {
                     if let event = RecordedEvent(binaryRow: row, strings: &strings) {

@@ -109,8 +109,9 @@ public struct ProjectionSetRebuilder: Sendable {
         var failure: String?
     }
 
-    /// Applies the log up to the head as it is now to every `_next` copy: pages of the event
-    /// types any of them reads, decoded once, the next page read while this one is applied.
+    /// Applies the log up to the head as it is now to every `_next` copy: windows of positions,
+    /// each read and decoded once (several ahead at a time, each on its own connection, while
+    /// the one before is applied) and applied to every projection that reads its event types.
     /// Returns the projections stopped by a bad event, with the reason.
     private func fill(
         _ rebuilders: [ProjectionRebuilder], scratches: [ProjectionScratch], on connections: [PostgresConnection],
@@ -120,9 +121,20 @@ public struct ProjectionSetRebuilder: Sendable {
         let filter = EventFilter(eventTypes: Set(runners.flatMap(\.projection.eventTypes)))
         let batchSize = runners.map(\.configuration.effectiveRebuildBatchSize).max() ?? 20_000
         let head = try await store.headPosition()
-        let read: @Sendable (Int64) async throws -> (ProjectionBatch, Int64) = { position in
-            let page = try await store.readAll(after: position, filter: filter, limit: batchSize)
-            return (ProjectionBatch(decoding: page.events), page.scannedThrough)
+        // A pruned log starts later: its empty prefix is not read window by window.
+        let start = max(0, (try await store.firstPosition() ?? head + 1) - 1)
+        let windows = Self.windows(from: start, through: head, size: batchSize)
+        let typesByProjection = rebuilders.map(\.projection.eventTypes)
+        // Each window's events, decoded once and shared by index, cut into each projection's share.
+        let read: @Sendable (Window) async throws -> [ProjectionBatch] = { window in
+            let events = try await store.readWindow(after: window.after, through: window.through, filter: filter)
+            let page = ProjectionBatch(decoding: events)
+            // A share small enough to be gathered over several windows moves to a page of its
+            // own, so that this page can go once it is applied.
+            return typesByProjection.map { types in
+                let share = page.filtered(to: types)
+                return share.count < batchSize / 4 ? share.compacted() : share
+            }
         }
         var checkpoints = Array(repeating: ProjectionSchema.Checkpoint(position: 0, events: 0), count: rebuilders.count)
         // A projection that reads few of a page's events gathers them over several pages and
@@ -131,50 +143,67 @@ public struct ProjectionSetRebuilder: Sendable {
         var gathered = Array(repeating: [ProjectionBatch](), count: rebuilders.count)
         var gatheredEvents = Array(repeating: 0, count: rebuilders.count)
         var failed: [Int: String] = [:]
-        var position: Int64 = 0
-        // Read ahead: the next page is read while this one is applied (each awaited in turn).
-        var pending: Task<(ProjectionBatch, Int64), any Error>? = head > 0 ? Task { try await read(0) } : nil
-        defer { pending?.cancel() }
-        while let reading = pending {
-            let (batch, scanned) = try await reading.value
-            let last = scanned <= position || scanned >= head
-            position = max(position, scanned)
-            pending = last ? nil : Task { try await read(scanned) }
-            var dueBatches: [(index: Int, batch: ProjectionBatch)] = []
+        // Read ahead: the next windows are read and decoded while this one is applied.
+        var ahead: [Task<[ProjectionBatch], any Error>] = []
+        defer { for reading in ahead { reading.cancel() } }
+        for (number, window) in windows.enumerated() {
+            while ahead.count < Self.windowsAhead, number + ahead.count < windows.count {
+                let next = windows[number + ahead.count]
+                ahead.append(Task { try await read(next) })
+            }
+            let shares = try await ahead.removeFirst().value
+            let last = number == windows.count - 1
+            let position = window.through
+            var dueBatches: [(index: Int, batches: [ProjectionBatch])] = []
             for index in rebuilders.indices where failed[index] == nil {
-                let mine = batch.filtered(to: rebuilders[index].projection.eventTypes)
+                let mine = shares[index]
                 let due = last || gatheredEvents[index] + mine.count >= batchSize || mine.count >= batchSize / 4
                 if !mine.isEmpty {
-                    // Kept for a later page: in a page of its own, so this page can go.
-                    gathered[index].append(due ? mine : mine.compacted())
+                    gathered[index].append(mine)
                     gatheredEvents[index] += mine.count
                 }
                 if due {
-                    var joined = ProjectionBatch(joining: gathered[index])
-                    joined.scratch = scratches[index]
-                    dueBatches.append((index, joined))
+                    dueBatches.append((index, gathered[index]))
                     gathered[index] = []
                     gatheredEvents[index] = 0
                 }
             }
             try await applyConcurrently(
-                dueBatches, rebuilders: rebuilders, connections: connections, through: position, checkpoints: &checkpoints, failed: &failed)
+                dueBatches, scratches: scratches, rebuilders: rebuilders, connections: connections, through: position,
+                checkpoints: &checkpoints, failed: &failed)
             report(position, head)
         }
         return failed
     }
 
+    /// How many windows are read (and decoded) ahead of the one being applied.
+    static var windowsAhead: Int { 3 }
+
+    /// The positions after `after` up to and including `through`.
+    struct Window: Sendable, Equatable {
+        var after: Int64
+        var through: Int64
+    }
+
+    /// `(start, head]` cut into consecutive windows of `size` positions (the last one shorter).
+    static func windows(from start: Int64, through head: Int64, size: Int) -> [Window] {
+        stride(from: start, to: head, by: size).map { Window(after: $0, through: min($0 + Int64(size), head)) }
+    }
+
     /// Applies each due batch to its projection's `_next` copy, all at once (one connection each);
     /// moves their checkpoints, or records why one stopped.
     private func applyConcurrently(
-        _ dueBatches: [(index: Int, batch: ProjectionBatch)], rebuilders: [ProjectionRebuilder], connections: [PostgresConnection], through: Int64,
+        _ dueBatches: [(index: Int, batches: [ProjectionBatch])], scratches: [ProjectionScratch], rebuilders: [ProjectionRebuilder],
+        connections: [PostgresConnection], through: Int64,
         checkpoints: inout [ProjectionSchema.Checkpoint], failed: inout [Int: String]
     ) async throws {
         let current = checkpoints
         let applied = try await withThrowingTaskGroup(of: Applied.self) { group in
-            for (index, mine) in dueBatches {
-                let rebuilder = rebuilders[index], connection = connections[index]
+            for (index, gathered) in dueBatches {
+                let rebuilder = rebuilders[index], connection = connections[index], scratch = scratches[index]
                 group.addTask {
+                    var mine = ProjectionBatch(joining: gathered)
+                    mine.scratch = scratch
                     var checkpoint = current[index]
                     do {
                         _ = try await rebuilder.runner.applier.apply(
