@@ -46,6 +46,22 @@ package struct JSONScanner {
         return true
     }
 
+    /// Consumes the literal `true` or `false` if it is next.
+    package mutating func bool() -> Bool? {
+        skipWhitespace()
+        if index + 4 <= bytes.count, bytes[index] == 0x74, bytes[index + 1] == 0x72, bytes[index + 2] == 0x75, bytes[index + 3] == 0x65 {
+            index += 4
+            return true
+        }
+        if index + 5 <= bytes.count, bytes[index] == 0x66, bytes[index + 1] == 0x61, bytes[index + 2] == 0x6C, bytes[index + 3] == 0x73,
+            bytes[index + 4] == 0x65
+        {
+            index += 5
+            return false
+        }
+        return nil
+    }
+
     /// Walks an object's members: `member` is called with each key, positioned at its value, and
     /// must consume the value. False when the object is malformed or `member` refused.
     package mutating func object(_ member: (inout JSONScanner, String) -> Bool) -> Bool {

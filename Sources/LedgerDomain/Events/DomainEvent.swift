@@ -167,7 +167,7 @@ public enum DomainEvent: Sendable, Equatable {
         current(EnvironmentCreated.self) { .environmentCreated($0) },
         current(EnvironmentConfigured.self) { .environmentConfigured($0) },
         current(EnvironmentDeploymentBegan.self, fast: EnvironmentDeploymentBegan.fastDecode) { .environmentDeploymentBegan($0) },
-        current(EnvironmentDeploymentEnded.self) { .environmentDeploymentEnded($0) },
+        current(EnvironmentDeploymentEnded.self, fast: EnvironmentDeploymentEnded.fastDecode) { .environmentDeploymentEnded($0) },
         current(EnvironmentDestroyed.self) { .environmentDestroyed($0) },
         current(OrganisationAllocationChanged.self) { .organisationAllocationChanged($0) },
         current(ServerRegistered.self) { .serverRegistered($0) },
@@ -184,7 +184,10 @@ public enum DomainEvent: Sendable, Equatable {
         (DeploymentRequested.eventType, { @Sendable version, data in
             switch version {
             case 1: (.deploymentRequested(try DeploymentRequested.upcast(fromVersion1: data)), false)
-            case DeploymentRequested.schemaVersion: (.deploymentRequested(try LedgerJSON.decode(DeploymentRequested.self, from: data)), false)
+            case DeploymentRequested.schemaVersion:
+                if let event = DeploymentRequested.fastDecode(data) { (.deploymentRequested(event), true) } else {
+                    (.deploymentRequested(try LedgerJSON.decode(DeploymentRequested.self, from: data)), false)
+                }
             default: throw LedgerError(.invalidEvent, "DeploymentRequested schema version \(version) is not known to this build")
             }
         }),
