@@ -80,9 +80,9 @@ struct AppendBenchCommand: AsyncParsableCommand {
         }
         let bulkRatios = zip(bulk, zip(copy, multiRow)).map { $0 / max($1.0, $1.1) }
         report.add(
-            "bulk append, 1,000/batch", ledger: BenchReport.rate(median(bulk)),
-            baseline: "\(BenchReport.rate(median(copy), "rows/s")) COPY, \(BenchReport.rate(median(multiRow), "rows/s")) multi-row INSERT",
-            ratio: median(bulkRatios), target: 0.7)
+            "bulk append, 1,000/batch", ledger: BenchReport.rate(BenchReport.median(bulk)),
+            baseline: "\(BenchReport.rate(BenchReport.median(copy), "rows/s")) COPY, \(BenchReport.rate(BenchReport.median(multiRow), "rows/s")) multi-row INSERT",
+            ratio: BenchReport.median(bulkRatios), target: 0.8)
         return "bulk append, ledger ev/s / COPY rows/s / multi-row INSERT rows/s by round: "
             + zip(zip(bulk, copy), zip(multiRow, bulkRatios)).map { String(format: "%.0f / %.0f / %.0f = %.2f×", $0.0, $0.1, $1.0, $1.1) }.joined(separator: "; ")
     }
@@ -108,17 +108,21 @@ struct AppendBenchCommand: AsyncParsableCommand {
         let name = "single append, \(count) writer\(count == 1 ? "" : "s")"
         report.add(
             name,
-            ledger: BenchReport.rate(median(rates)) + String(format: " (p50 %.2f ms, p99 %.2f ms)", latency.percentile(0.5) * 1000, latency.percentile(0.99) * 1000),
-            baseline: BenchReport.rate(median(baselines), "rows/s") + " pgbench one-row INSERT",
-            ratio: median(ratios), target: count == 16 ? 1.0 : nil)
+            ledger: BenchReport.rate(BenchReport.median(rates)) + String(format: " (p50 %.2f ms, p99 %.2f ms)", latency.percentile(0.5) * 1000, latency.percentile(0.99) * 1000),
+            baseline: BenchReport.rate(BenchReport.median(baselines), "rows/s") + " pgbench one-row INSERT",
+            ratio: BenchReport.median(ratios), target: Self.target(writers: count))
         return "\(name), ledger ev/s / pgbench rows/s by round: "
             + zip(zip(rates, baselines), ratios).map { String(format: "%.0f / %.0f = %.2f×", $0.0, $0.1, $1) }.joined(separator: "; ")
     }
 
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    /// What issue 27 asks of one-row appends against pgbench's one-row INSERT, by writers.
+    static func target(writers: Int) -> Double? {
+        switch writers {
+        case 1: 0.7
+        case 4: 0.8
+        case 16: 1.2
+        default: nil
+        }
     }
 
     private func progress(_ message: String) {

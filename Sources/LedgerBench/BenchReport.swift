@@ -5,6 +5,14 @@ import Foundation
 
 /// The one table a benchmark prints: each ledger figure beside its baseline and their ratio.
 struct BenchReport {
+    /// The middle value (the mean of the two middle ones for an even count; 0 for none).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
     struct Row {
         var measure: String
         var ledger: String
