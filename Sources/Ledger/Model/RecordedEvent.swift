@@ -45,7 +45,8 @@ public struct RecordedEvent: Sendable, Hashable {
 
     /// The decoded metadata.
     public func metadata() throws -> EventMetadata {
-        try LedgerJSON.decode(EventMetadata.self, from: metadataJSON)
+        if let metadata = EventMetadata.fastDecode(metadataJSON) { return metadata }
+        return try LedgerJSON.decode(EventMetadata.self, from: metadataJSON)
     }
 
     /// Decodes the payload as `Event`, refusing an event of another type.
