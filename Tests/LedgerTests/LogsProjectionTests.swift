@@ -3,7 +3,7 @@ import Ledger
 import LedgerDomain
 import LedgerTestSupport
 import PostgresNIO
-import Projections
+@testable import Projections
 import Testing
 
 /// The logs projection keeps each event's lines as JSON and the reader expands them in SQL:
@@ -89,5 +89,22 @@ import Testing
             let progress = try await ProjectionReader(client: db.client, logger: TestDatabase.logger).progress(d1)
             #expect(progress?.steps.first?.latestMessage == "before\u{FFFD}after")
         }
+    }
+}
+
+/// The scan for an escaped NUL (which keeps an event's lines in the read model) finds it
+/// wherever it is and only there.
+@Suite struct EscapedNULScanTests {
+    @Test func anEscapedNULIsFoundWhereverItIsAndOnlyThere() {
+        func scan(_ text: String) -> Bool { LogsProjection.containsEscapedNUL(Data(text.utf8)) }
+        #expect(scan(#"\u0000"#))
+        #expect(scan(#"{"m":"a\u0000"}"#))
+        #expect(scan(#"{"m":"\\ \n \u0041 \u0000 x"}"#))
+        #expect(scan(String(repeating: "x", count: 1_000) + #"\u0000"#))
+        #expect(!scan(""))
+        #expect(!scan(#"\u000"#))
+        #expect(!scan(#"{"m":"\u0001 \\u000 \u00000"}"#.replacingOccurrences(of: #"\u00000"#, with: #"\u00010"#)))
+        #expect(!scan(#"{"m":"no escapes at all"}"#))
+        #expect(!scan(String(repeating: #"\"#, count: 9)))
     }
 }

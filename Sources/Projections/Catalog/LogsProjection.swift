@@ -65,14 +65,18 @@ public struct LogsProjection: Projection {
     /// slower path.)
     static func containsEscapedNUL(_ data: Data) -> Bool {
         data.withUnsafeBytes { bytes in
-            var index = 0
-            while index + 6 <= bytes.count {
-                if bytes[index] == 0x5C, bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
-                    bytes[index + 4] == 0x30, bytes[index + 5] == 0x30
+            guard let base = bytes.baseAddress else { return false }
+            // Backslashes are rare in log lines: jump from one to the next.
+            var start = 0
+            while start + 6 <= bytes.count {
+                guard let found = memchr(base + start, 0x5C, bytes.count - 5 - start) else { return false }
+                let index = base.distance(to: UnsafeRawPointer(found))
+                if bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30, bytes[index + 4] == 0x30,
+                    bytes[index + 5] == 0x30
                 {
                     return true
                 }
-                index += 1
+                start = index + 1
             }
             return false
         }
