@@ -37,12 +37,13 @@ public struct LogsProjection: Projection {
         // Arrays of optionals do not bind: no body travels as '' (a kept body is a JSON object, never empty).
         var deployments: [String] = [], positions: [Int64] = [], counts: [Int32] = [], bodies: [String] = []
         for index in 0..<batch.count {
-            let record = try batch.record(index)
-            guard case .logLinesAppended(let appended) = record.event else { continue }
-            deployments.append(appended.deploymentID)
-            positions.append(record.position)
-            counts.append(Int32(appended.lines.count))
-            bodies.append(try Self.keptBody(of: batch.eventData(index), appended, plainJSON: batch.isPlainJSON(index)) ?? "")
+            try batch.withRecord(index) { record in
+                guard case .logLinesAppended(let appended) = record.event else { return }
+                deployments.append(appended.deploymentID)
+                positions.append(record.position)
+                counts.append(Int32(appended.lines.count))
+                bodies.append(try Self.keptBody(of: batch.eventData(index), appended, plainJSON: batch.isPlainJSON(index)) ?? "")
+            }
         }
         guard !deployments.isEmpty else { return }
         try await connection.query(

@@ -43,17 +43,18 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
     }
 
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
-        // Each key's events in order: its row is then taken out, folded and put back once.
-        var eventsByKey: [String: [DomainRecord]] = [:]
+        // Each key's events (by their index in the batch) in order: its row is then taken out,
+        // folded and put back once. The records stay in the batch, read in place.
+        var eventsByKey: [String: [Int]] = [:]
         // A stream's events come in runs: its key is worked out once per run.
         var runStream: StreamID?, runKey: String?
         for index in 0..<batch.count {
-            let record = try batch.record(index)
-            if record.streamID != runStream {
-                runStream = record.streamID
-                runKey = Fold.key(of: record.streamID)
+            let stream = try batch.withRecord(index) { $0.streamID }
+            if stream != runStream {
+                runStream = stream
+                runKey = Fold.key(of: stream)
             }
-            if let runKey { eventsByKey[runKey, default: []].append(record) }
+            if let runKey { eventsByKey[runKey, default: []].append(index) }
         }
         guard !eventsByKey.isEmpty else { return }
         // While a rebuild fills its fresh copy, the rows stay in memory between batches: most
@@ -65,19 +66,21 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
             memory.states.merge(try await load(missing, schema: schema, connection: connection, logger: logger)) { kept, _ in kept }
         }
         var changed: [String: Int64] = [:]
-        for (key, records) in eventsByKey {
+        for (key, indices) in eventsByKey {
             // Out of the dictionary while it changes, so it is changed in place.
             var state = memory.states.removeValue(forKey: key)
             var lastPosition: Int64?
-            for record in records {
-                if state != nil {
-                    Fold.apply(record, to: &state!)
-                } else if let started = Fold.start(record) {
-                    state = started
-                } else {
-                    continue
+            for index in indices {
+                try batch.withRecord(index) { record in
+                    if state != nil {
+                        Fold.apply(record, to: &state!)
+                    } else if let started = Fold.start(record) {
+                        state = started
+                    } else {
+                        return
+                    }
+                    lastPosition = record.position
                 }
-                lastPosition = record.position
             }
             if let state { memory.states[key] = state }
             if let lastPosition { changed[key] = lastPosition }

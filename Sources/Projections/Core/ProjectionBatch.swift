@@ -67,6 +67,18 @@ public struct ProjectionBatch: Sendable {
         do { return try Decoded.decode(event).record } catch { throw Decoded.eventError(event)(error) }
     }
 
+    /// Hands the domain form of the event at `index` to `body` without copying it out of the
+    /// page (several projections read each record at once, and a copy retains every string in
+    /// it); a bad event throws ``ProjectionEventError``.
+    public func withRecord<Result>(_ index: Int, _ body: (DomainRecord) throws -> Result) throws -> Result {
+        let slot = slot(index)
+        if let decoded = page.decoded { return try decoded.withRecord(slot, body) }
+        let event = page.events[slot]
+        let record: DomainRecord
+        do { record = try Decoded.decode(event).record } catch { throw Decoded.eventError(event)(error) }
+        return try body(record)
+    }
+
     /// Whether the JSON of the event at `index` is in the plain shape the fast decoders read
     /// (log lines stored as they are rely on it).
     public func isPlainJSON(_ index: Int) -> Bool {
@@ -103,13 +115,14 @@ public struct ProjectionBatch: Sendable {
 /// A page's events in their domain form, decoded once. Kept as plain arrays (failures apart):
 /// reading a record out of them is one copy, and several projections read each record.
 private struct Decoded: Sendable {
-    /// Nil where the event failed to decode (its failure is in ``failures``).
-    let records: [DomainRecord?]
+    /// One record per event; where an event failed to decode, a stand-in that is never handed
+    /// out (its failure is in ``failures``, which is checked first).
+    let records: [DomainRecord]
     let plainJSON: [Bool]
     let failures: [Int: ProjectionEventError]
 
     init(_ events: [RecordedEvent]) {
-        var records: [DomainRecord?] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
+        var records: [DomainRecord] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
         records.reserveCapacity(events.count)
         plainJSON.reserveCapacity(events.count)
         for (slot, event) in events.enumerated() {
@@ -118,7 +131,7 @@ private struct Decoded: Sendable {
                 records.append(record)
                 plainJSON.append(plain)
             } catch {
-                records.append(nil)
+                records.append(Self.standIn(for: event))
                 plainJSON.append(false)
                 failures[slot] = Self.eventError(event)(error)
             }
@@ -130,7 +143,7 @@ private struct Decoded: Sendable {
 
     /// The given slots of several decoded pages, in order.
     init(joining parts: [(Decoded, [Int])]) {
-        var records: [DomainRecord?] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
+        var records: [DomainRecord] = [], plainJSON: [Bool] = [], failures: [Int: ProjectionEventError] = [:]
         for (decoded, slots) in parts {
             for slot in slots {
                 if let failure = decoded.failures[slot] { failures[records.count] = failure }
@@ -144,8 +157,20 @@ private struct Decoded: Sendable {
     }
 
     func record(_ slot: Int) throws(ProjectionEventError) -> DomainRecord {
-        guard let record = records[slot] else { throw failures[slot]! }
-        return record
+        if !failures.isEmpty, let failure = failures[slot] { throw failure }
+        return records[slot]
+    }
+
+    func withRecord<Result>(_ slot: Int, _ body: (DomainRecord) throws -> Result) throws -> Result {
+        if !failures.isEmpty, let failure = failures[slot] { throw failure }
+        return try body(records[slot])
+    }
+
+    /// What stands in the records for an event that did not decode.
+    private static func standIn(for event: RecordedEvent) -> DomainRecord {
+        DomainRecord(
+            position: event.position, streamID: event.streamID, streamVersion: event.streamVersion,
+            recordedAtMicroseconds: event.recordedAtMicroseconds, event: .deploymentQueued(DeploymentQueued(deploymentID: "")))
     }
 
     static func decode(_ event: RecordedEvent) throws -> (record: DomainRecord, plainJSON: Bool) {
