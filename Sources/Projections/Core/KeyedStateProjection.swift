@@ -49,7 +49,7 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
         // A stream's events come in runs: its key is worked out once per run.
         var runStream: StreamID?, runKey: String?
         for index in 0..<batch.count {
-            let stream = try batch.withRecord(index) { $0.streamID }
+            let stream = batch.streamID(index)
             if stream != runStream {
                 runStream = stream
                 runKey = Fold.key(of: stream)

@@ -53,6 +53,9 @@ public struct ProjectionBatch: Sendable {
     /// The event at `index`.
     public func event(_ index: Int) -> RecordedEvent { page.events[slot(index)] }
 
+    /// The stream of the event at `index` (without decoding it or copying the rest out).
+    public func streamID(_ index: Int) -> StreamID { page.events[slot(index)].streamID }
+
     /// The JSON payload of the event at `index` (without copying the rest of the event out).
     public func eventData(_ index: Int) -> Data { page.events[slot(index)].data }
 
