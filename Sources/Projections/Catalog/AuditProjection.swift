@@ -38,22 +38,22 @@ public struct AuditProjection: Projection {
         var organisations: [String] = [], projects: [String] = [], requests: [String] = [], correlations: [String] = []
         var summaries: [String] = []
         for index in 0..<batch.count {
-            let event = batch.event(index)
-            let record = try batch.record(index)
-            let metadata: EventMetadata
-            do { metadata = try event.metadata() } catch {
-                throw ProjectionEventError(position: event.position, eventType: event.type, reason: "cannot decode metadata")
+            try batch.withEvent(index) { event in
+                let metadata: EventMetadata
+                do { metadata = try event.metadata() } catch {
+                    throw ProjectionEventError(position: event.position, eventType: event.type, reason: "cannot decode metadata")
+                }
+                positions.append(event.position)
+                times.append(event.recordedAtMicroseconds)
+                actors.append(metadata.actor ?? "")
+                actions.append(event.type)
+                targets.append(event.streamID.rawValue)
+                organisations.append(metadata.organisation ?? "")
+                projects.append(metadata.project ?? "")
+                requests.append(metadata.requestID ?? "")
+                correlations.append(metadata.correlationID?.uuidString.lowercased() ?? "")
             }
-            positions.append(event.position)
-            times.append(event.recordedAtMicroseconds)
-            actors.append(metadata.actor ?? "")
-            actions.append(event.type)
-            targets.append(event.streamID.rawValue)
-            organisations.append(metadata.organisation ?? "")
-            projects.append(metadata.project ?? "")
-            requests.append(metadata.requestID ?? "")
-            correlations.append(metadata.correlationID?.uuidString.lowercased() ?? "")
-            summaries.append(AuditSummary.describe(record.event))
+            summaries.append(try batch.withRecord(index) { AuditSummary.describe($0.event) })
         }
         guard !positions.isEmpty else { return }
         try await connection.query(

@@ -53,6 +53,11 @@ public struct ProjectionBatch: Sendable {
     /// The event at `index`.
     public func event(_ index: Int) -> RecordedEvent { page.events[slot(index)] }
 
+    /// Hands the event at `index` to `body` where it is, without copying it out.
+    public func withEvent<Result>(_ index: Int, _ body: (RecordedEvent) throws -> Result) rethrows -> Result {
+        try body(page.events[slot(index)])
+    }
+
     /// The stream of the event at `index` (without decoding it or copying the rest out).
     public func streamID(_ index: Int) -> StreamID { page.events[slot(index)].streamID }
 
