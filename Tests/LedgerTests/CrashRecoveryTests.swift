@@ -74,7 +74,7 @@ import Testing
     @Test func theServiceAnswers503WhileTheDatabaseIsAwayThenResumesAndStopsOnSigterm() async throws {
         try await PrivateCluster.with { cluster in
             let url = cluster.url.with(database: "postgres").connectionString
-            let port = 20_000 + Int.random(in: 0..<20_000)
+            let port = try SampleApp.freePort()
             let service = try await LedgerBinary.start("run --listen 127.0.0.1:\(port) --seal-every 1 --grace-period 5", databaseURL: url)
             defer { service.signal(SIGKILL) }
             try await waitUntil("the HTTP API listens") { service.errors.contains("HTTP API on") }
@@ -122,12 +122,17 @@ import Testing
                     timeout: 5m
                     run: i=0; while [ $i -lt 80 ]; do echo tick $i; i=$((i+1)); sleep 1; done
                 """.write(toFile: directory + "/pipelines/deploy.yml", atomically: true, encoding: .utf8)
-            let port = 20_000 + Int.random(in: 0..<20_000)
+            let port = try SampleApp.freePort()
             let ledger = try await LedgerBinary.start(
                 "run --work --local \(directory)/work --pipelines \(directory)/pipelines --listen 127.0.0.1:\(port) --lease 10 --renew 2 --grace-period 5 --log-level info",
                 databaseURL: url.connectionString)
             defer { ledger.signal(SIGKILL) }
-            try await waitUntil("the API listens and the worker works") { ledger.errors.contains("HTTP API on") && ledger.errors.contains("working") }
+            do {
+                try await waitUntil("the API listens and the worker works") { ledger.errors.contains("HTTP API on") && ledger.errors.contains("working") }
+            } catch {
+                Issue.record("ledger run did not come up; it said: \(ledger.errors.suffix(4_000))")
+                throw error
+            }
             let id = try await TestDatabase.withClient(url, maximumConnections: 2) { client in
                 let (service, ops) = try await Fixture.acmeShop(store: EventStore(client: client, logger: TestDatabase.logger))
                 try await service.createEnvironment(
