@@ -3,8 +3,9 @@ import Logging
 import PostgresNIO
 
 /// Rebuilds several projections in one pass over the log (`ledger projections rebuild all`):
-/// each page is read and decoded once and applied to every projection's fresh copy at the same
-/// time, each on its own connection and in its own transaction with its checkpoint; then each
+/// each window of positions is read and decoded once (several ahead) and applied to every
+/// projection's fresh copy at the same time, each on its own connection and in its own
+/// transaction with its checkpoint; then each
 /// copy is handed over and swapped in exactly as ``ProjectionRebuilder`` does for one
 /// (invariant 7). A projection stopped by a bad event keeps its live copy and is named in the
 /// outcome; the others are swapped in.
