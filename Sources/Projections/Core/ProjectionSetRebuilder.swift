@@ -177,7 +177,8 @@ public struct ProjectionSetRebuilder: Sendable {
         return failed
     }
 
-    /// How many windows are read (and decoded) ahead of the one being applied.
+    /// How many windows are read (and decoded) at once: the next one to apply and two after it,
+    /// which are read while that one is applied.
     static var windowsAhead: Int { 3 }
 
     /// The positions after `after` up to and including `through`.
