@@ -43,19 +43,7 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
     }
 
     public func apply(_ batch: ProjectionBatch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
-        // Each key's events (by their index in the batch) in order: its row is then taken out,
-        // folded and put back once. The records stay in the batch, read in place.
-        var eventsByKey: [String: [Int]] = [:]
-        // A stream's events come in runs: its key is worked out once per run.
-        var runStream: StreamID?, runKey: String?
-        for index in 0..<batch.count {
-            let stream = batch.streamID(index)
-            if stream != runStream {
-                runStream = stream
-                runKey = Fold.key(of: stream)
-            }
-            if let runKey { eventsByKey[runKey, default: []].append(index) }
-        }
+        let eventsByKey = Self.eventsByKey(in: batch)
         guard !eventsByKey.isEmpty else { return }
         // While a rebuild fills its fresh copy, the rows stay in memory between batches: most
         // change in several. A row is written once it has rested for a while (and again only if
@@ -69,19 +57,7 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
         for (key, indices) in eventsByKey {
             // Out of the dictionary while it changes, so it is changed in place.
             var state = memory.states.removeValue(forKey: key)
-            var lastPosition: Int64?
-            for index in indices {
-                try batch.withRecord(index) { record in
-                    if state != nil {
-                        Fold.apply(record, to: &state!)
-                    } else if let started = Fold.start(record) {
-                        state = started
-                    } else {
-                        return
-                    }
-                    lastPosition = record.position
-                }
-            }
+            let lastPosition = try Self.fold(indices, of: batch, into: &state)
             if let state { memory.states[key] = state }
             if let lastPosition { changed[key] = lastPosition }
         }
@@ -89,6 +65,51 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
             try await write(changed, from: memory.states, schema: schema, connection: connection, logger: logger)
             return
         }
+        try await keep(changed, in: &memory, schema: schema, connection: connection, logger: logger)
+        scratch.keep(memory)
+    }
+
+    /// Each key's events (by their index in the batch) in order: its row is then taken out,
+    /// folded and put back once. The records stay in the batch, read in place.
+    static func eventsByKey(in batch: ProjectionBatch) -> [String: [Int]] {
+        var eventsByKey: [String: [Int]] = [:]
+        // A stream's events come in runs: its key is worked out once per run.
+        var runStream: StreamID?, runKey: String?
+        for index in 0..<batch.count {
+            let stream = batch.streamID(index)
+            if stream != runStream {
+                runStream = stream
+                runKey = Fold.key(of: stream)
+            }
+            if let runKey { eventsByKey[runKey, default: []].append(index) }
+        }
+        return eventsByKey
+    }
+
+    /// Folds the events at `indices` into `state` (started by the first event that creates it);
+    /// the position of the last event that changed it, nil when none did.
+    static func fold(_ indices: [Int], of batch: ProjectionBatch, into state: inout Fold.State?) throws -> Int64? {
+        var lastPosition: Int64?
+        for index in indices {
+            try batch.withRecord(index) { record in
+                if state != nil {
+                    Fold.apply(record, to: &state!)
+                } else if let started = Fold.start(record) {
+                    state = started
+                } else {
+                    return
+                }
+                lastPosition = record.position
+            }
+        }
+        return lastPosition
+    }
+
+    /// A rebuild's bookkeeping after a batch: the `changed` rows are unwritten as of this batch;
+    /// rows that have rested long enough are written now, or every row once too many are kept.
+    private func keep(
+        _ changed: [String: Int64], in memory: inout Memory, schema: String, connection: PostgresConnection, logger: Logger
+    ) async throws {
         memory.batches += 1
         for (key, position) in changed { memory.unwritten[key] = Memory.Unwritten(position: position, batch: memory.batches) }
         if memory.states.count > Self.keptRowsLimit {
@@ -102,7 +123,6 @@ public struct KeyedStateProjection<Fold: KeyedFold>: Projection {
                 for key in rested.keys { memory.unwritten[key] = nil }
             }
         }
-        scratch.keep(memory)
     }
 
     public func finishBuild(_ scratch: ProjectionScratch, schema: String, connection: PostgresConnection, logger: Logger) async throws {
