@@ -28,5 +28,6 @@ public enum Migrations {
         Migration(9, "009_deliveries_per_project.sql", PackageResources._09_deliveries_per_project_sql),
         Migration(10, "010_append_call.sql", PackageResources._10_append_call_sql),
         Migration(11, "011_token_users.sql", PackageResources._11_token_users_sql),
+        Migration(12, "012_append_witnessed.sql", PackageResources._12_append_witnessed_sql),
     ]
 }

@@ -94,10 +94,16 @@ struct AppendBenchCommand: AsyncParsableCommand {
         let script = "INSERT INTO bench.raw_events VALUES " + BenchDatabase.rawValuesSQL(stream: "'raw-' || :client_id") + ";\n"
         var rates: [Double] = [], baselines: [Double] = [], ratios: [Double] = []
         var latency = LatencySample()
+        var paths = AppendPathCounts()
         for round in 1...rounds {
             progress("single appends, \(count) writer(s), round \(round) of \(rounds): \(seconds)s ledger, then \(seconds)s pgbench…")
             await database.settle(client)
+            let before = store.appendPathCounts
             let (rate, sample) = try await singleAppends(store: store, writers: count, seconds: seconds)
+            let after = store.appendPathCounts
+            paths.planned += after.planned - before.planned
+            paths.locked += after.locked - before.locked
+            paths.lateWitnesses += after.lateWitnesses - before.lateWitnesses
             await database.settle(client)
             let baseline = try await database.pgbench(script: script, clients: count, seconds: seconds)
             rates.append(rate)
@@ -113,6 +119,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
             ratio: BenchReport.median(ratios), target: Self.target(writers: count))
         return "\(name), ledger ev/s / pgbench rows/s by round: "
             + zip(zip(rates, baselines), ratios).map { String(format: "%.0f / %.0f = %.2f×", $0.0, $0.1, $1) }.joined(separator: "; ")
+            + " (batches: \(paths.planned) planned, \(paths.locked) locked; \(paths.lateWitnesses) commit(s) proven by a second query)"
     }
 
     /// What issue 27 asks of one-row appends against pgbench's one-row INSERT, by writers.

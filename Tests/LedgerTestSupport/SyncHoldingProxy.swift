@@ -8,8 +8,8 @@ import Glibc
 
 /// A loopback TCP proxy in front of PostgreSQL that reads the wire protocol's messages, for
 /// proving that an append is answered only once it is durable. Armed, it withholds the `Sync`
-/// that follows the next execution of an append (a statement naming `ledger.head` or the
-/// `append_planned` procedure) and sends a `Flush` in its place, passes on what the server
+/// that follows the next execution of an append (a statement naming `ledger.head`, the
+/// `append_witnessed` function or the `append_planned` procedure) and sends a `Flush` in its place, passes on what the server
 /// answers up to its `CommandComplete`, and then drops the connection. A statement run in an implicit transaction commits only at
 /// `Sync`, so the server rolls that one back: a client that took `CommandComplete` as done has
 /// answered a write that is not there.
@@ -103,7 +103,7 @@ public final class SyncHoldingProxy: Sendable {
                 statements[fields[0]] = fields[1]
             case UInt8(ascii: "B") where fields.count >= 2:
                 let sql = statements[fields[1]] ?? ""
-                if sql.contains("append_planned") || sql.contains("UPDATE ledger.head") {
+                if sql.contains("append_witnessed") || sql.contains("append_planned") || sql.contains("UPDATE ledger.head") {
                     holdNextSync = state.withLock { state in
                         defer { state.armed = false }
                         return state.armed
@@ -123,11 +123,14 @@ public final class SyncHoldingProxy: Sendable {
         pair.closeBoth()
     }
 
-    /// Server to client; while a `Sync` is withheld, the connection drops right after `CommandComplete`.
+    /// Server to client; while a `Sync` is withheld, the connection drops shortly after `CommandComplete`.
     private func pumpBackend(_ pair: Pair) {
         while let (type, message) = pair.readMessage(from: pair.server) {
             guard pair.send(message, to: pair.client) else { break }
             if type == UInt8(ascii: "C"), pair.holding.withLock({ $0 }) {
+                // Not at once: a client that took CommandComplete as done gets time to answer
+                // before it hears of the close (which would otherwise make it redo the append).
+                usleep(300_000)
                 state.withLock { $0.dropped = true }
                 break
             }

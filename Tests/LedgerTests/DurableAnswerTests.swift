@@ -4,10 +4,11 @@ import Testing
 import LedgerTestSupport
 
 /// "Answered ⇒ durable": an append is answered only once its commit is on disk. The proxy lets
-/// the server execute the append, passes its answer on and drops the connection before the
-/// `Sync` that would commit an implicit transaction, and lets no new connection through; an
-/// append the client was answered as written must then be in the log. (Sent as a plain
-/// statement in an implicit transaction, the append is answered and lost: this test fails.)
+/// the server execute the append, passes its answer on and drops the connection shortly after,
+/// before the `Sync` that would commit the statement's implicit transaction, and lets no new
+/// connection through; an append the client was answered as written must then be in the log.
+/// (Answered from the statement's rows, without waiting for its commit witness, the append is
+/// answered and lost: this test fails.)
 @Suite struct DurableAnswerTests {
     @Test func anAppendAnsweredBeforeItsConnectionDropsIsInTheLog() async throws {
         try await TestDatabase.withDatabase { db in

@@ -7,7 +7,7 @@ import PostgresNIO
 ///
 /// - Planned: plan against the cached head and stream states, then write it if the head has not
 ///   moved; otherwise re-read and re-plan. A small batch is one round trip
-///   (``AppendPlannedStatement``); a large one moves the head and streams by that statement with
+///   (``AppendWitnessedCall``, answered once its commit is proven); a large one moves the head and streams by that statement with
 ///   no rows, then streams its rows by `COPY` in the same transaction, so the server inserts
 ///   while the client is still encoding.
 /// - Locked (the fallback): lock the head, read the streams and ids involved, plan, insert,
@@ -99,7 +99,8 @@ struct BatchWriter: Sendable {
     }
 
     /// Sends a prepared batch in one transaction, committed when it returns (one round trip for a
-    /// small batch, a `CALL` that commits before it answers; BEGIN, gate, COPY and COMMIT for a large one).
+    /// small batch, whose commit its connection's ``CommitWitness`` proves; BEGIN, gate, COPY and
+    /// COMMIT for a large one).
     /// Uses `connection` when given, else one from the pool. A request on a given connection that
     /// closes just as it is sent may never be answered (see ``ClosingConnections``): the caller
     /// must watch that connection's close, as the group commit does.
@@ -127,13 +128,17 @@ struct BatchWriter: Sendable {
     private func send(_ write: Write, on connection: PostgresConnection) async throws -> Bool {
         switch write {
         case .statement(let statement):
-            // Not the statement in an implicit transaction: PostgresNIO ends its rows at
-            // CommandComplete, but that transaction commits only afterwards, at Sync, and a
-            // connection dropped in between would lose a write already answered as done. The
-            // procedure commits before its row is sent: one round trip, answered once durable.
+            // One statement in an implicit transaction: its rows end at CommandComplete, but it
+            // commits only afterwards, at Sync, and a connection dropped in between would lose a
+            // write answered as done. So the rows say only whether the head moved; the commit is
+            // proven by the token the statement notifies once it committed (``CommitWitness``).
+            let witness = CommitWitnesses.shared.witness(for: connection)
+            let call = AppendWitnessedCall(statement: statement, channel: witness.channel, token: witness.nextToken())
             var accepted = false
-            for try await row in try await connection.execute(AppendPlannedCall(statement: statement), logger: logger) { accepted = row }
-            return accepted
+            for try await row in try await connection.execute(call, logger: logger) { accepted = row }
+            guard accepted else { return false }
+            if try await witness.confirm(call.token, on: connection, logger: logger) { counters.countLateWitness() }
+            return true
         case .copy(let gate, let rows, let metadata, let hold):
             return try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
         }

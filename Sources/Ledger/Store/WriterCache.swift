@@ -84,10 +84,14 @@ final class WriterCache: Sendable {
 public struct AppendPathCounts: Sendable, Hashable {
     public var planned = 0
     public var locked = 0
+    /// Planned single appends whose commit token had not been read when their rows ended, so that
+    /// a second query on the connection was needed to prove the commit (see `CommitWitness`).
+    public var lateWitnesses = 0
 
-    public init(planned: Int = 0, locked: Int = 0) {
+    public init(planned: Int = 0, locked: Int = 0, lateWitnesses: Int = 0) {
         self.planned = planned
         self.locked = locked
+        self.lateWitnesses = lateWitnesses
     }
 }
 
@@ -96,5 +100,6 @@ final class AppendPathCounters: Sendable {
     private let counts = Mutex(AppendPathCounts())
     func countPlanned() { counts.withLock { $0.planned += 1 } }
     func countLocked() { counts.withLock { $0.locked += 1 } }
+    func countLateWitness() { counts.withLock { $0.lateWitnesses += 1 } }
     var current: AppendPathCounts { counts.withLock { $0 } }
 }
