@@ -174,7 +174,8 @@ struct BatchWriter: Sendable {
     }
 
     /// One transaction: the gate moves the head (or finds it moved: nothing is written, false),
-    /// then COPY streams the rows in chunks, so the server inserts one while the next is encoded.
+    /// then COPY streams the rows in chunks (binary format, ``CopyBinaryEncoder``), so the server
+    /// inserts one while the next is encoded.
     private func copy(
         gate: AppendPlannedStatement, rows: [RecordedEvent], metadata: [EventMetadata], holdMilliseconds: Int32, on connection: PostgresConnection
     ) async throws -> Bool {
@@ -184,19 +185,20 @@ struct BatchWriter: Sendable {
                 var moved = false
                 for try await accepted in try await connection.execute(gate, logger: logger) { moved = accepted }
                 guard moved else { throw HeadMoved() }
-                try await connection.copyFrom(table: CopyTextEncoder.table, columns: CopyTextEncoder.columns, logger: logger) { writer in
-                    var encoder = CopyTextEncoder()
+                try await connection.copyFrom(table: CopyTextEncoder.table, columns: CopyBinaryEncoder.columnsSelectingBinary, logger: logger) { writer in
                     var buffer = ByteBuffer()
                     buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
+                    CopyBinaryEncoder.writeHeader(to: &buffer)
                     for (row, entry) in zip(rows, metadata) {
-                        encoder.append(row, metadata: entry, to: &buffer)
+                        CopyBinaryEncoder.append(row, metadata: entry, to: &buffer)
                         if buffer.readableBytes >= Self.copyChunkBytes {
                             try await writer.write(buffer)
                             buffer = ByteBuffer()
                             buffer.reserveCapacity(Self.copyChunkBytes + 4_096)
                         }
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    CopyBinaryEncoder.writeTrailer(to: &buffer)
+                    try await writer.write(buffer)
                 }
                 if holdMilliseconds > 0 { try await Task.sleep(for: .milliseconds(Int(holdMilliseconds))) }
             }
