@@ -104,9 +104,6 @@ final class CommitWitnesses: Sendable {
         return witness
     }
 
-    /// How many connections have a witness (for tests).
-    var count: Int { witnesses.withLock { $0.count } }
-
     /// A channel name nobody else uses: PostgreSQL lets any session notify any channel.
     private static func newChannelName() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -7,9 +7,9 @@ import PostgresNIO
 ///
 /// - Planned: plan against the cached head and stream states, then write it if the head has not
 ///   moved; otherwise re-read and re-plan. A small batch is one round trip
-///   (``AppendWitnessedCall``, answered once its commit is proven); a large one moves the head and streams by that statement with
-///   no rows, then streams its rows by `COPY` in the same transaction, so the server inserts
-///   while the client is still encoding.
+///   (``AppendWitnessedCall``, answered once its commit is proven); a large one moves the head
+///   and streams by the gate (``AppendPlannedStatement``) with no rows, then streams its rows by
+///   `COPY` in the same transaction, so the server inserts while the client is still encoding.
 /// - Locked (the fallback): lock the head, read the streams and ids involved, plan, insert,
 ///   commit. It alone answers resent event ids, and serves batches the planned path gave up on.
 ///
