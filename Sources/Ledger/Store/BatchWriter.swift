@@ -7,7 +7,8 @@ import PostgresNIO
 ///
 /// - Planned: plan against the cached head and stream states, then write it if the head has not
 ///   moved; otherwise re-read and re-plan. A small batch is one round trip
-///   (``AppendWitnessedCall``, answered once its commit is proven); a large one moves the head
+///   (``AppendWitnessedCall``, or ``AppendOneWitnessedStatement`` for a lone event; answered once
+///   its commit is proven); a large one moves the head
 ///   and streams by the gate (``AppendPlannedStatement``) with no rows, then streams its rows by
 ///   `COPY` in the same transaction, so the server inserts while the client is still encoding.
 /// - Locked (the fallback): lock the head, read the streams and ids involved, plan, insert,
@@ -34,6 +35,8 @@ struct BatchWriter: Sendable {
     enum Write: Sendable {
         /// One statement that moves the head and writes every row.
         case statement(AppendPlannedStatement)
+        /// The same for a batch of one event, with a value per column instead of arrays.
+        case one(AppendOneWitnessedStatement)
         /// `gate` moves the head and the streams (it carries no rows), then COPY writes `rows`,
         /// then COMMIT; `holdMilliseconds` is the test-only delay before the commit.
         case copy(gate: AppendPlannedStatement, rows: [RecordedEvent], metadata: [EventMetadata], holdMilliseconds: Int32)
@@ -82,6 +85,15 @@ struct BatchWriter: Sendable {
         let holdMilliseconds = configuration.holdTransactionsOpen.map { Int32(Int.random(in: $0)) } ?? 0
         let byCopy = plan.rows.count >= Self.copyPathRowThreshold
         let newHeadHash = plan.rows[plan.rows.count - 1].hash
+        cache.advance(
+            from: (known.snapshot.head, known.snapshot.headHash),
+            to: .init(head: plan.newHead, headHash: newHeadHash, lastRecordedAt: recordedAt, streams: plan.streamUpdates))
+        // A lone event (what a single writer always sends) goes as one value per column.
+        if !byCopy, holdMilliseconds == 0, let one = AppendOneWitnessedStatement(
+            expectedHead: known.snapshot.head, expectedHeadHash: known.snapshot.headHash, recordedAtMicroseconds: recordedAt,
+            rows: plan.rows, metadata: plan.metadata, streamUpdates: streamUpdates, assumedAbsent: known.assumedAbsent) {
+            return PreparedBatch(outcomes: plan.outcomes, write: .one(one))
+        }
         let statement = AppendPlannedStatement(
             expectedHead: known.snapshot.head, expectedHeadHash: known.snapshot.headHash,
             newHead: plan.newHead, newHeadHash: newHeadHash, recordedAtMicroseconds: recordedAt,
@@ -89,9 +101,6 @@ struct BatchWriter: Sendable {
             columns: byCopy
                 ? EventColumns(rows: [], metadata: [], streamUpdates: streamUpdates)
                 : EventColumns(rows: plan.rows[...], metadata: plan.metadata[...], streamUpdates: streamUpdates))
-        cache.advance(
-            from: (known.snapshot.head, known.snapshot.headHash),
-            to: .init(head: plan.newHead, headHash: newHeadHash, lastRecordedAt: recordedAt, streams: plan.streamUpdates))
         let write: Write = byCopy
             ? .copy(gate: statement, rows: plan.rows, metadata: plan.metadata, holdMilliseconds: holdMilliseconds)
             : .statement(statement)
@@ -134,14 +143,27 @@ struct BatchWriter: Sendable {
             // proven by the token the statement notifies once it committed (``CommitWitness``).
             let witness = CommitWitnesses.shared.witness(for: connection)
             let call = AppendWitnessedCall(statement: statement, channel: witness.channel, token: witness.nextToken())
-            var accepted = false
-            for try await row in try await connection.execute(call, logger: logger) { accepted = row }
-            guard accepted else { return false }
-            if try await witness.confirm(call.token, on: connection, logger: logger) { counters.countLateWitness() }
-            return true
+            return try await sendWitnessed(call, token: call.token, witness: witness, on: connection)
+        case .one(var one):
+            let witness = CommitWitnesses.shared.witness(for: connection)
+            one.channel = witness.channel
+            one.token = witness.nextToken()
+            return try await sendWitnessed(one, token: one.token, witness: witness, on: connection)
         case .copy(let gate, let rows, let metadata, let hold):
             return try await copy(gate: gate, rows: rows, metadata: metadata, holdMilliseconds: hold, on: connection)
         }
+    }
+
+    /// Runs a statement that notifies `token` on the witness's channel once it committed (when it
+    /// moved the head); true once that commit is proven, false when the head had moved.
+    private func sendWitnessed<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, token: String, witness: CommitWitness, on connection: PostgresConnection
+    ) async throws -> Bool where Statement.Row == Bool {
+        var accepted = false
+        for try await row in try await connection.execute(statement, logger: logger) { accepted = row }
+        guard accepted else { return false }
+        if try await witness.confirm(token, on: connection, logger: logger) { counters.countLateWitness() }
+        return true
     }
 
     /// Writes a batch on its own, whatever it takes: planned on freshly read state, or under the
