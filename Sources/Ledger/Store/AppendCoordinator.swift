@@ -84,35 +84,45 @@ final class AppendCoordinator: Sendable {
 
     /// Writes batch after batch until the queue is empty or the connection is lost.
     private func serve(on connection: PostgresConnection?) async -> Served {
-        var answered = 0
+        var expected = 0
         while true {
-            // Writers answered by the last batch usually append again at once; a few yields let
-            // them queue up so the next batch shares a flush instead of leaving half empty.
-            if answered > 1 {
-                for _ in 0..<4 where queuedCount() < answered { await Task.yield() }
+            // Writers answered by the last batch usually append again at once: a few yields let
+            // them rejoin those who queued during its flight, so the next batch takes everyone
+            // to one flush instead of splitting them across two.
+            if expected > 1 {
+                for _ in 0..<Self.yieldsForReturningWriters where queuedCount() < expected { await Task.yield() }
             }
             guard case .write(let batch) = handle(.batchWanted) else { return .queueEmpty }
-            answered = batch.count
-            if await write(batch, on: connection) { return .connectionLost }
+            let written = await write(batch, on: connection)
+            if written.connectionLost { return .connectionLost }
+            expected = batch.count + written.queuedAtAnswer
         }
     }
 
-    /// Writes one batch and answers everyone in it; true when the connection closed under it (the
-    /// batch was then redone on fresh state) and a new one must be leased.
+    /// How writing one batch ended.
+    private struct BatchEnd {
+        /// The connection closed under the batch (it was then redone on fresh state): lease a new one.
+        var connectionLost: Bool
+        /// Requests that were waiting when the batch was answered.
+        var queuedAtAnswer: Int
+    }
+
+    /// Writes one batch and answers everyone in it.
     @discardableResult
-    private func write(_ batch: [Pending], on connection: PostgresConnection?) async -> Bool {
+    private func write(_ batch: [Pending], on connection: PostgresConnection?) async -> BatchEnd {
         let prepared = try? await writer.prepare(batch.map(\.request))
         let committed = if let prepared { await commit(prepared, on: connection) } else { BatchWriter.CommitResult.retry }
+        let queuedAtAnswer = queuedCount()
         if case .written(let outcomes) = committed {
             // Conflicts are rechecked as in `BatchWriter.write`, after everyone else is answered.
             let unsure = answer(batch, outcomes, holdingConflicts: true)
             if !unsure.isEmpty { await runAlone(unsure) }
-            return false
+            return BatchEnd(connectionLost: false, queuedAtAnswer: queuedAtAnswer)
         }
         writer.invalidate()
         await runAlone(batch)
         // A connection the server dropped (a restart) fails every batch after it: lease anew.
-        return connection?.isClosed == true
+        return BatchEnd(connectionLost: connection?.isClosed == true, queuedAtAnswer: queuedAtAnswer)
     }
 
     /// Commits `prepared` on the held connection, or answers `.retry` if that connection closes first.
@@ -159,6 +169,9 @@ final class AppendCoordinator: Sendable {
         if !deferred.isEmpty { _ = handle(.deferred(deferred)) }
         return held
     }
+
+    /// At most this many yields wait for the last batch's writers (a few microseconds each).
+    private static let yieldsForReturningWriters = 16
 
     private func queuedCount() -> Int { drain.withLock { $0.queue.count } }
 }
