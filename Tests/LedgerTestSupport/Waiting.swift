@@ -65,3 +65,11 @@ public struct TimedOutWaiting: Error, CustomStringConvertible {
     public let what: String
     public var description: String { "timed out waiting until \(what)" }
 }
+
+/// Rate limits count in fixed one-minute windows: a test that sends a few requests and expects
+/// the last ones refused starts well inside a window (waiting for the next one when less than
+/// 20 s of this one are left), so that its requests are not split between two windows.
+public func startWellInsideARateLimitWindow() async throws {
+    let intoWindow = Int(Date().timeIntervalSince1970 * 1_000) % 60_000
+    if intoWindow > 40_000 { try await Task.sleep(for: .milliseconds(60_000 - intoWindow + 200)) }
+}

@@ -182,6 +182,7 @@ import Testing
 
     @Test func webhooksHaveTheirOwnRateLimit() async throws {
         try await withHooks(options: GatewayOptions(limits: .init(deploymentsPerMinute: nil, webhooksPerMinute: 2))) { world in
+            try await startWellInsideARateLimitWindow()
             var statuses: [Int] = []
             for n in 0..<3 {
                 let body = Self.push(branch: "feature", commit: "f00d00\(n)", files: ["a"])
