@@ -63,14 +63,19 @@ final class ClosingConnections: Sendable {
     }
 
     /// What `body` (requests on `connection`) answers, or `closed` if the connection closes
-    /// first; the body, should it ever wake after that, answers no one.
-    func race<T: Sendable>(_ connection: PostgresConnection, closed: T, _ body: @escaping @Sendable () async -> T) async -> T {
+    /// first; the body, should it ever wake after that, answers no one. With `onLoop`, the body
+    /// runs on the connection's event loop (``EventLoopTaskExecutor``): the server's answer then
+    /// resumes it on the thread that read it, and only the caller is woken on another — for short
+    /// bodies that mostly wait on the connection.
+    func race<T: Sendable>(
+        _ connection: PostgresConnection, closed: T, onLoop: Bool = false, _ body: @escaping @Sendable () async -> T
+    ) async -> T {
         let answered = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let answer = FirstAnswer(continuation)
             let watch = whenClosed(connection) { answer.give(.success(closed)) }
             // Not awaited: the caller awaits `answer`, given by this task or by the close,
             // whichever comes first. It starts at once, on the caller's thread.
-            Task.immediate {
+            Task.immediate(executorPreference: onLoop ? EventLoopTaskExecutor.of(connection.eventLoop) : nil) {
                 let result = await body()
                 self.forget(watch)
                 answer.give(.success(result))

@@ -5,12 +5,12 @@ import Synchronization
 ///
 /// A caller that finds nobody writing writes its own request, in its own task: appends that come
 /// one at a time cost no hop to another task. Every other caller queues its request and waits
-/// for its answer, and while requests are queued one drain task serves them on one leased
+/// for its answer, and while requests are queued one drain task serves them on one
 /// connection: it takes whatever is queued as a batch, plans it on the writer's cached state,
 /// sends it, and answers everyone in it once it committed; then the next batch. There is one
 /// writer at a time in this process, so a batch is never planned against another batch of ours
-/// still in flight, and the drain's connection and its prepared statements stay with it for as
-/// long as requests keep coming. When a batch is not written (another process appended, an id
+/// still in flight, and the writer's connection and its prepared statements stay with it for as
+/// long as requests keep coming (``HeldConnection``: no pool lease per batch). When a batch is not written (another process appended, an id
 /// was resent, the database failed) it is redone on fresh state, one request at a time if need
 /// be. The drain task ends when the queue is empty (``AppendDrain``). Every caller is answered
 /// only after the transaction holding its events committed (or it was refused).
@@ -29,10 +29,13 @@ final class AppendCoordinator: Sendable {
 
     private let drain: Mutex<AppendDrain<Pending>>
     let writer: BatchWriter
+    /// The writer's connection, kept while appends keep coming (no pool lease per batch).
+    private let connection: HeldConnection
 
     init(limits: AppendBatchLimits, writer: BatchWriter) {
         drain = Mutex(AppendDrain(limits: limits))
         self.writer = writer
+        connection = HeldConnection(client: writer.client)
     }
 
     /// Appends `request` in some batch and returns once it has committed (or was refused).
@@ -60,7 +63,7 @@ final class AppendCoordinator: Sendable {
 
     /// Writes a caller's own request in the caller's task, when nobody else was writing.
     private func writeOwn(_ pending: Pending) async {
-        let leased: Bool? = try? await writer.client.withConnection { connection in
+        let leased: Bool? = try? await self.connection.withConnection { connection in
             await self.write([pending], on: connection)
             return true
         }
@@ -71,7 +74,7 @@ final class AppendCoordinator: Sendable {
     /// if the server closed it).
     private func drain() async {
         while true {
-            var served = try? await writer.client.withConnection { connection in await self.serve(on: connection) }
+            var served = try? await connection.withConnection { connection in await self.serve(on: connection) }
             if served == nil { served = await serve(on: nil) }
             guard case .connectionLost = served else { return }
         }
@@ -128,7 +131,9 @@ final class AppendCoordinator: Sendable {
     /// Commits `prepared` on the held connection, or answers `.retry` if that connection closes first.
     private func commit(_ prepared: BatchWriter.PreparedBatch, on connection: PostgresConnection?) async -> BatchWriter.CommitResult {
         guard let connection else { return await writer.commit(prepared, on: nil) }
-        return await ClosingConnections.shared.race(connection, closed: .retry) { await self.writer.commit(prepared, on: connection) }
+        var onLoop = true
+        if case .copy = prepared.write { onLoop = false }
+        return await ClosingConnections.shared.race(connection, closed: .retry, onLoop: onLoop) { await self.writer.commit(prepared, on: connection) }
     }
 
     /// Writes a batch on fresh state; if it fails as a whole, its requests one by
