@@ -10,6 +10,9 @@ import PostgresNIO
 /// twenty one-element arrays, the server spends about a quarter less time on it
 /// (docs/performance.md). The commit is proven as for the witnessed call (``CommitWitness``).
 struct AppendOneWitnessedStatement: PostgresPreparedStatement {
+    /// Named once: the protocol's default, `String(reflecting:)` of the type, is computed anew on every execution.
+    static let name = "ledger_append_one_witnessed"
+
     static let sql = """
         WITH moved AS (
             UPDATE ledger.head SET position = $2::bigint, recorded_at_us = $3::bigint, last_hash = $17::bytea

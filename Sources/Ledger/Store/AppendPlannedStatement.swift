@@ -20,6 +20,9 @@ import PostgresNIO
 /// retries with their original result.
 /// Holding the head row's lock until commit keeps positions gapless and visible in order.
 struct AppendPlannedStatement: PostgresPreparedStatement {
+    /// Named once: the protocol's default, `String(reflecting:)` of the type, is computed anew on every execution.
+    static let name = "ledger_append_planned"
+
     static let sql = "SELECT ledger.append_gate(\(arguments))"
 
     /// The 25 arguments of `ledger.append_gate` (migration 010, where the statement itself is) and

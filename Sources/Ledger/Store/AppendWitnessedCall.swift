@@ -7,6 +7,9 @@ import PostgresNIO
 /// Outside any transaction block only; the bulk path, which COPYs after the gate in one
 /// transaction, sends the gate itself.
 struct AppendWitnessedCall: PostgresPreparedStatement {
+    /// Named once: the protocol's default, `String(reflecting:)` of the type, is computed anew on every execution.
+    static let name = "ledger_append_witnessed_call"
+
     static let sql = "SELECT ledger.append_witnessed(\(AppendPlannedStatement.arguments), $26::text, $27::text)"
 
     typealias Row = Bool
