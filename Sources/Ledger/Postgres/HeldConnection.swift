@@ -12,7 +12,9 @@ import Synchronization
 /// The first use after that leases from the pool as before and starts a new holder.
 ///
 /// A connection taken here is used by one caller at a time: a caller that finds it in use (or
-/// closed, or not yet held) leases its own from the pool for that request.
+/// closed, or not yet held) leases its own from the pool for that request. It is one of the
+/// pool's connections, taken for as long as appends keep coming: the pool needs room for it
+/// beside the head listener's and the readers' (the service's pools have twenty).
 final class HeldConnection: Sendable {
     private struct State {
         var held: PostgresConnection?
