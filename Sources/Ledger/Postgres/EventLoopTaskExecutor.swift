@@ -10,6 +10,8 @@ final class EventLoopTaskExecutor: TaskExecutor, Sendable {
         self.loop = loop
     }
 
+    /// A loop that has shut down drops the job: its connections are closed by then, and whoever
+    /// waits on one of them is answered by that close (``ClosingConnections``).
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }

@@ -10,10 +10,11 @@ import Synchronization
 /// sends it, and answers everyone in it once it committed; then the next batch. There is one
 /// writer at a time in this process, so a batch is never planned against another batch of ours
 /// still in flight, and the writer's connection and its prepared statements stay with it for as
-/// long as requests keep coming (``HeldConnection``: no pool lease per batch). When a batch is not written (another process appended, an id
-/// was resent, the database failed) it is redone on fresh state, one request at a time if need
-/// be. The drain task ends when the queue is empty (``AppendDrain``). Every caller is answered
-/// only after the transaction holding its events committed (or it was refused).
+/// long as requests keep coming (``HeldConnection``: no pool lease per batch). When a batch is
+/// not written (another process appended, an id was resent, the database failed) it is redone
+/// on fresh state, one request at a time if need be. The drain task ends when the queue is
+/// empty (``AppendDrain``). Every caller is answered only after the transaction holding its
+/// events committed (or it was refused).
 ///
 /// A request sent just as the server drops the held connection may never be answered
 /// (postgres-nio 1.33 loses it). So each batch's commit is raced against the connection's
