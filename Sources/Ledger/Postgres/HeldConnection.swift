@@ -33,8 +33,8 @@ final class HeldConnection: Sendable {
         self.linger = linger
     }
 
-    /// Whether a connection is held now (for tests).
-    var isHolding: Bool { state.withLock { $0.held != nil } }
+    /// The connection held now, if any (for tests).
+    var heldNow: PostgresConnection? { state.withLock { $0.held } }
 
     private enum Taken {
         case held(PostgresConnection)
@@ -50,8 +50,9 @@ final class HeldConnection: Sendable {
                 state.uses &+= 1
                 return .held(held)
             }
-            defer { state.holderRunning = true }
-            return .pool(startHolder: !state.holderRunning)
+            let startHolder = !state.holderRunning
+            state.holderRunning = true
+            return .pool(startHolder: startHolder)
         }
         switch taken {
         case .held(let connection):
