@@ -77,16 +77,20 @@ import LedgerTestSupport
         }
     }
 
-    @Test func aStreamAssumedNewThatAnotherWriterCreatedIsRefused() async throws {
+    /// One event goes by the lone event's statement, two by the batch statement: both must check.
+    @Test(arguments: [1, 2]) func aStreamAssumedNewThatAnotherWriterCreatedIsRefused(events: Int) async throws {
         try await TestDatabase.withDatabase { db in
             let writer = db.store.coordinator.writer
             // The cache knows the head but not this stream: it will be assumed absent.
             _ = try await writer.write([AppendRequest([StreamAppend(streamID: Fixture.stream("warmup-1"), expectedVersion: .any, events: [Fixture.event()])])])
             let contested = Fixture.stream("contested-1")
             let prepared = try #require(try await writer.prepare(
-                [AppendRequest([StreamAppend(streamID: contested, expectedVersion: .any, events: [Fixture.event()])])]))
-            guard case .one(let statement) = prepared.write, statement.streamAssumedAbsent else {
-                Issue.record("the lone event was not planned on an assumed-absent stream")
+                [AppendRequest([StreamAppend(streamID: contested, expectedVersion: .any, events: (0..<events).map { _ in Fixture.event() })])]))
+            switch prepared.write {
+            case .one(let statement) where events == 1 && statement.streamAssumedAbsent: break
+            case .statement(let statement) where events == 2 && statement.assumedAbsent == ["contested-1"]: break
+            default:
+                Issue.record("the batch was not planned on an assumed-absent stream by the statement expected")
                 return
             }
             // Another process creates the stream, without moving the head past what the plan expects:
@@ -96,7 +100,7 @@ import LedgerTestSupport
                 VALUES ('contested-1', 7, '\\x00'::bytea, 0)
                 """)
             if case .written = await writer.commit(prepared) {
-                Issue.record("an event planned on a stream assumed new was written although the stream existed")
+                Issue.record("events planned on a stream assumed new were written although the stream existed")
             }
             let events = try await db.store.read(stream: contested)
             #expect(events.isEmpty)

@@ -4,7 +4,7 @@ import PostgresNIO
 
 /// A planned batch of exactly one event, sent as one plain statement with one value per column
 /// instead of the gate's arrays: the same head check, inserts and notifications as
-/// `ledger.append_witnessed` (migrations 010 and 012) for the case a lone writer always sends.
+/// ``AppendWitnessedStatement`` (migrations 010 and 012) for the case a lone writer always sends.
 /// A single event's stream head is the event itself (its version, hash and position), so the
 /// statement needs no separate stream columns. Without the function call and the `unnest` of
 /// twenty one-element arrays, the server spends about a quarter less time on it

@@ -2,9 +2,9 @@ import NIOCore
 import PostgresNIO
 
 /// The planned append's gate, `ledger.append_gate` (migration 010), as a prepared statement run
-/// inside a transaction: the bulk path's first step before its COPY. A single append sends the
-/// same arguments to `ledger.append_witnessed`, which runs the gate in its own implicit
-/// transaction and proves the commit to the writer (``AppendWitnessedCall``).
+/// inside a transaction: the bulk path's first step before its COPY. A small batch sends the
+/// same arguments with the gate's query itself, which runs in its own implicit transaction and
+/// proves the commit to the writer (``AppendWitnessedStatement``).
 ///
 /// The writer planned the batch — versions, positions, hashes — from the head and stream states
 /// it last saw. The statement moves the head only if it is still where the plan assumed: the
@@ -25,8 +25,8 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
 
     static let sql = "SELECT ledger.append_gate(\(arguments))"
 
-    /// The 25 arguments of `ledger.append_gate` (migration 010, where the statement itself is) and
-    /// the first 25 of `ledger.append_witnessed` (migration 012), typed as the functions declare them.
+    /// The 25 arguments of `ledger.append_gate` (migration 010), typed as it declares them;
+    /// ``AppendWitnessedStatement`` takes the same 25 first.
     static let arguments = """
         $1::bigint, $2::bigint, $3::bigint, $4::int, $5::bigint[], $6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::text[], \
         $11::int[], $12::bytea[], $13::bytea[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[], $19::text[], \

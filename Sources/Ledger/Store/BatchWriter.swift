@@ -7,7 +7,7 @@ import PostgresNIO
 ///
 /// - Planned: plan against the cached head and stream states, then write it if the head has not
 ///   moved; otherwise re-read and re-plan. A small batch is one round trip
-///   (``AppendWitnessedCall``, or ``AppendOneWitnessedStatement`` for a lone event; answered once
+///   (``AppendWitnessedStatement``, or ``AppendOneWitnessedStatement`` for a lone event; answered once
 ///   its commit is proven); a large one moves the head
 ///   and streams by the gate (``AppendPlannedStatement``) with no rows, then streams its rows by
 ///   `COPY` in the same transaction, so the server inserts while the client is still encoding.
@@ -142,7 +142,7 @@ struct BatchWriter: Sendable {
             // write answered as done. So the rows say only whether the head moved; the commit is
             // proven by the token the statement notifies once it committed (``CommitWitness``).
             let witness = CommitWitnesses.shared.witness(for: connection)
-            let call = AppendWitnessedCall(statement: statement, channel: witness.channel, token: witness.nextToken())
+            let call = AppendWitnessedStatement(statement: statement, channel: witness.channel, token: witness.nextToken())
             return try await sendWitnessed(call, token: call.token, witness: witness, on: connection)
         case .one(var one):
             let witness = CommitWitnesses.shared.witness(for: connection)
