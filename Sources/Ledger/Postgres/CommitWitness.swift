@@ -14,11 +14,12 @@ struct CommitNotWitnessed: Error, CustomStringConvertible {
 /// A plain statement's rows end at its CommandComplete, but its implicit transaction commits only
 /// afterwards, at Sync: an answer taken from the rows could be lost if the connection dropped in
 /// between. The connection listens on a private channel; the append statement
-/// (``AppendWitnessedStatement``, as `ledger.append_witnessed` of migration 012) notifies that channel with a token chosen for it
-/// when it moved the head. PostgreSQL delivers a notification only once its transaction has
-/// committed, and a session's own before its ReadyForQuery, so the token's arrival proves the
-/// commit. It usually arrives in the same read as the rows; if it has not been read yet, any
-/// later query on the connection is answered only after it would have been.
+/// (``AppendWitnessedStatement``, as `ledger.append_witnessed` of migration 012 does) notifies
+/// that channel with a token chosen for it when it moved the head. PostgreSQL delivers a
+/// notification only once its transaction has committed, and a session's own before its
+/// ReadyForQuery, so the token's arrival proves the commit. It usually arrives in the same read as
+/// the rows; if it has not been read yet, any later query on the connection is answered only
+/// after it would have been.
 final class CommitWitness: Sendable {
     /// The connection's private channel (`LISTEN`ed once, when the witness is made).
     let channel: String

@@ -142,8 +142,8 @@ struct BatchWriter: Sendable {
             // write answered as done. So the rows say only whether the head moved; the commit is
             // proven by the token the statement notifies once it committed (``CommitWitness``).
             let witness = CommitWitnesses.shared.witness(for: connection)
-            let call = AppendWitnessedStatement(statement: statement, channel: witness.channel, token: witness.nextToken())
-            return try await sendWitnessed(call, token: call.token, witness: witness, on: connection)
+            let witnessed = AppendWitnessedStatement(statement: statement, channel: witness.channel, token: witness.nextToken())
+            return try await sendWitnessed(witnessed, token: witnessed.token, witness: witness, on: connection)
         case .one(var one):
             let witness = CommitWitnesses.shared.witness(for: connection)
             one.channel = witness.channel
