@@ -17,7 +17,9 @@ import Testing
                     let runners = ProjectionCatalog.all.map { ProjectionRunner(projection: $0, store: db.store, client: db.client, logger: TestDatabase.logger) }
                     try await ProjectionGroupRunner(runners: runners, logger: TestDatabase.logger).run()
                 }
-                try await waitUntil("the runner is active in this process") {
+                // The group first prepares every projection's live tables; under the whole suite's
+                // load on two cores that once took longer than the default 30 s.
+                try await waitUntil("the runner is active in this process", within: .seconds(90)) {
                     await ProjectionCheckpoints.shared.wait(["setup"], of: db.store, reach: 0, timeout: .milliseconds(1))
                 }
                 let service = DeploymentService(store: db.store, source: "test")
