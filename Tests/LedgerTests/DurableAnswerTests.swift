@@ -9,8 +9,10 @@ import LedgerTestSupport
 /// connection through; an append the client was answered as written must then be in the log.
 /// (Answered from the statement's rows, without waiting for its commit witness, the append is
 /// answered and lost: this test fails.)
+///
+/// One event goes by the lone event's statement, two by the batch statement: both are tested.
 @Suite struct DurableAnswerTests {
-    @Test func anAppendAnsweredBeforeItsConnectionDropsIsInTheLog() async throws {
+    @Test(arguments: [1, 2]) func anAppendAnsweredBeforeItsConnectionDropsIsInTheLog(events count: Int) async throws {
         try await TestDatabase.withDatabase { db in
             let proxy = try SyncHoldingProxy(upstreamHost: db.url.host, port: db.url.port)
             defer { proxy.close() }
@@ -19,20 +21,20 @@ import LedgerTestSupport
             try await TestDatabase.withClient(proxied) { client in
                 let store = EventStore(client: client, logger: TestDatabase.logger)
                 let stream = Fixture.stream("order-1")
-                // The first append prepares the statements on the held connection.
-                _ = try await store.append(to: stream, expectedVersion: .exact(0), events: [Fixture.event()])
+                // The first append prepares the statement on the held connection.
+                _ = try await store.append(to: stream, expectedVersion: .exact(0), events: (0..<count).map { _ in Fixture.event() })
                 proxy.armHoldingTheNextAppendSync()
-                let event = Fixture.event(id: UUID())
+                let events = (0..<count).map { _ in Fixture.event(id: UUID()) }
                 // An error is a fair answer here (the client could not find out); a success must be true.
                 let answered = try? await withTimeout(.seconds(30)) {
-                    try await store.append(to: stream, expectedVersion: .exact(1), events: [event])
+                    try await store.append(to: stream, expectedVersion: .exact(Int64(count)), events: events)
                 }
                 #expect(proxy.dropped, "the proxy never held an append's Sync: nothing was tested")
                 if let answered {
-                    #expect(answered.streams[0].version == 2)
+                    #expect(answered.streams[0].version == Int64(2 * count))
                     // Read past the proxy, on the test's own connection.
-                    let events = try await db.store.read(stream: stream)
-                    #expect(events.map(\.id).contains(event.id), "the append was answered but is not in the log")
+                    let stored = Set(try await db.store.read(stream: stream).map(\.id))
+                    #expect(events.allSatisfy { stored.contains($0.id) }, "the append was answered but is not in the log")
                 }
                 #expect(try await db.store.verify().isClean)
             }
