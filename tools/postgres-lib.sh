@@ -34,6 +34,9 @@ for port in [random.randrange(10000, 32000) for _ in range(50)] + [0]:
 }
 
 # start_throwaway_cluster DIR PORT: initdb (trust auth, superuser "ledger") and start on 127.0.0.1:PORT.
+# It allows 1,000 connections: the suite runs some eighty suites at once, each test with its own
+# database and pools of up to twenty, and at 300 the server refused connections ("too many
+# clients") in every run — pools then back off for up to a minute, and tests stall on that.
 start_throwaway_cluster() {
   local dir=$1 port=$2 bin
   bin=$(pg_bin_dir) || { echo "PostgreSQL server binaries not found: apt-get install -y postgresql" >&2; return 1; }
@@ -42,7 +45,7 @@ start_throwaway_cluster() {
   as_pg_owner "$bin/initdb" -D "$dir/data" -U ledger --auth=trust --encoding=UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
   as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=1000 -c shared_buffers=256MB" start >/dev/null \
     || { cat "$dir/server.log" >&2; return 1; }
 }
 

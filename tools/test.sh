@@ -25,7 +25,14 @@ run_tests() {
   stdbuf -oL -eL timeout -k 15 "$limit" swift test --skip-build "$@" 2>&1 | tee "$work/test.log" || status=${PIPESTATUS[0]}
   if [ "$status" = 124 ] || [ "$status" = 137 ]; then
     echo "The tests did not finish within ${limit}s; these started but never ended:" >&2
-    grep -o 'Test [A-Za-z0-9_]*()' "$work/test.log" | sort | uniq -u >&2
+    # Tests started minus tests ended (passed, failed or skipped; a parameterised test's end
+    # line counts its cases), so a skipped test is not taken for a hung one.
+    local plain='/Test (case passing|run) /d; s/ with [0-9]+ test cases?//'
+    comm -23 <(sed -E "$plain" "$work/test.log" | sed -n -E 's/.*Test (.*) started\.$/\1/p' | sort -u) \
+             <(sed -E "$plain" "$work/test.log" | sed -n -E 's/.*Test (.*) (passed after|failed after|skipped).*/\1/p' | sort -u) >&2
+    echo "Sessions on the test server at that moment (database, state, what they wait for):" >&2
+    psql "$LEDGER_TEST_DATABASE_URL" -Atc "SELECT datname, state, coalesce(wait_event, '-'), count(*) FROM pg_stat_activity
+      WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 20" >&2 || true
   fi
   return "$status"
 }
