@@ -48,9 +48,12 @@ struct AppendPlannedStatement: PostgresPreparedStatement {
     var assumedAbsent: [String]
     var columns: EventColumns
 
-    func makeBindings() throws -> PostgresBindings { bindings(capacity: 25) }
+    /// How many arguments the gate takes (the `arguments` above).
+    static let argumentCount = 25
 
-    /// The gate's 25 bindings, in a buffer with room for `capacity` (a statement that sends more
+    func makeBindings() throws -> PostgresBindings { bindings(capacity: Self.argumentCount) }
+
+    /// The gate's bindings, in a buffer with room for `capacity` (a statement that sends more
     /// after them asks for its total, so the buffer is not grown on every append).
     func bindings(capacity: Int) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: capacity)

@@ -56,7 +56,7 @@ struct AppendWitnessedStatement: PostgresPreparedStatement {
     let token: String
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = statement.bindings(capacity: 27)
+        var bindings = statement.bindings(capacity: AppendPlannedStatement.argumentCount + 2)
         bindings.append(channel)
         bindings.append(token)
         return bindings
